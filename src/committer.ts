@@ -1,0 +1,81 @@
+/**
+ * Group commit: the writes queued in one turn of the event loop (and while a
+ * transaction is in flight) go to the store as one transaction. The number of
+ * IndexedDB transactions, not their size, is what costs.
+ */
+import type { Store, WriteOp, WriteResult } from './store/store.js'
+
+interface Pending {
+  ops: WriteOp[]
+  atomic: boolean
+  resolve: (results: WriteResult[]) => void
+  reject: (error: unknown) => void
+}
+
+/** Batches store writes; each caller's promise settles when its own ops are durable. */
+export class Committer {
+  #store: Store
+  #pending: Pending[] = []
+  #flushing = false
+  #idle: Array<() => void> = []
+
+  constructor(store: Store) {
+    this.#store = store
+  }
+
+  /**
+   * Queues `ops` for the next transaction. Job records are copied now, so a
+   * later change to the caller's object cannot slip into this write.
+   */
+  write(ops: WriteOp[], options: { atomic?: boolean } = {}): Promise<WriteResult[]> {
+    const copied = ops.map((op) =>
+      op.op === 'put' ? { ...op, job: { ...op.job } } : op.op === 'insert' ? { ...op, job: { ...op.job } } : op,
+    )
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ ops: copied, atomic: options.atomic ?? false, resolve, reject })
+      if (!this.#flushing) {
+        this.#flushing = true
+        queueMicrotask(() => void this.#flush())
+      }
+    })
+  }
+
+  /** Resolves once every write queued so far has settled. */
+  settled(): Promise<void> {
+    if (!this.#flushing) return Promise.resolve()
+    return new Promise((resolve) => this.#idle.push(resolve))
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#pending.length > 0) {
+      // An atomic batch gets a transaction of its own; the others share one.
+      const first = this.#pending[0] as Pending
+      const group = first.atomic ? [first] : takeWhile(this.#pending, (p) => !p.atomic)
+      this.#pending.splice(0, group.length)
+      try {
+        const results = await this.#store.write(
+          group.flatMap((p) => p.ops),
+          { atomic: first.atomic },
+        )
+        let offset = 0
+        for (const p of group) {
+          p.resolve(results.slice(offset, offset + p.ops.length))
+          offset += p.ops.length
+        }
+      } catch (error) {
+        for (const p of group) p.reject(error)
+      }
+    }
+    this.#flushing = false
+    for (const resolve of this.#idle.splice(0)) resolve()
+  }
+}
+
+function takeWhile<T>(items: T[], test: (item: T) => boolean): T[] {
+  const out: T[] = []
+  for (const item of items) {
+    if (!test(item)) break
+    out.push(item)
+  }
+  return out
+}

@@ -1,0 +1,262 @@
+/**
+ * offthread's errors: one base class with a stable `code`, a few subclasses with
+ * literal names (minifiers mangle `constructor.name`), and the code that carries
+ * errors across threads and through storage as plain data.
+ */
+import type { SerializedError } from './types.js'
+
+/** Stable codes of offthread's errors. */
+export type OffthreadErrorCode =
+  | 'ERR_OFFTHREAD'
+  | 'ERR_JOB_FAILED'
+  | 'ERR_JOB_CANCELLED'
+  | 'ERR_JOB_TIMEOUT'
+  | 'ERR_JOB_DATA'
+  | 'ERR_UNKNOWN_TASK'
+  | 'ERR_INTERRUPTED'
+  | 'ERR_QUEUE_CLOSED'
+  | 'ERR_RETRY'
+  | 'ERR_WORKER'
+
+/** The base of every error offthread throws. */
+export class OffthreadError extends Error {
+  override readonly name: string = 'OffthreadError'
+  /** A stable, machine-readable code. */
+  readonly code: OffthreadErrorCode
+
+  constructor(message: string, options?: { cause?: unknown }, code: OffthreadErrorCode = 'ERR_OFFTHREAD') {
+    super(message, options)
+    this.code = code
+  }
+}
+
+/** `handle.result()` rejects with this when the job ended `failed`; `cause` is the worker's error. */
+export class JobFailedError extends OffthreadError {
+  override readonly name = 'JobFailedError' as const
+  constructor(
+    message: string,
+    options?: { cause?: unknown },
+    /** The failed job's id. */
+    readonly jobId?: string,
+  ) {
+    super(message, options, 'ERR_JOB_FAILED')
+  }
+}
+
+/** The job was cancelled (`handle.cancel()`, or a cancelled dependency). */
+export class JobCancelledError extends OffthreadError {
+  override readonly name = 'JobCancelledError' as const
+  constructor(message = 'The job was cancelled', options?: { cause?: unknown }) {
+    super(message, options, 'ERR_JOB_CANCELLED')
+  }
+}
+
+/** An attempt ran longer than its `timeout`. */
+export class JobTimeoutError extends OffthreadError {
+  override readonly name = 'JobTimeoutError' as const
+  constructor(message = 'The job timed out', options?: { cause?: unknown }) {
+    super(message, options, 'ERR_JOB_TIMEOUT')
+  }
+}
+
+/** A job's data (or result) cannot be structured-cloned. */
+export class JobDataError extends OffthreadError {
+  override readonly name = 'JobDataError' as const
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options, 'ERR_JOB_DATA')
+  }
+}
+
+/** No task of that name is registered in the worker module. */
+export class UnknownTaskError extends OffthreadError {
+  override readonly name = 'UnknownTaskError' as const
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options, 'ERR_UNKNOWN_TASK')
+  }
+}
+
+/** An attempt was interrupted (reload, closed tab, crash) too many times. */
+export class InterruptedError extends OffthreadError {
+  override readonly name = 'InterruptedError' as const
+  constructor(message = 'The job was interrupted', options?: { cause?: unknown }) {
+    super(message, options, 'ERR_INTERRUPTED')
+  }
+}
+
+/** The queue was closed. */
+export class QueueClosedError extends OffthreadError {
+  override readonly name = 'QueueClosedError' as const
+  constructor(message = 'The queue is closed', options?: { cause?: unknown }) {
+    super(message, options, 'ERR_QUEUE_CLOSED')
+  }
+}
+
+/** A worker died or could not start. */
+export class WorkerError extends OffthreadError {
+  override readonly name = 'WorkerError' as const
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options, 'ERR_WORKER')
+  }
+}
+
+/**
+ * Thrown by a handler (usually as `throw ctx.retry({ delay })`) to ask for
+ * another attempt, bypassing `retryOn`/`noRetryOn` but still bounded by `attempts`.
+ */
+export class RetryError extends OffthreadError {
+  override readonly name = 'RetryError' as const
+  /** Milliseconds to wait before the next attempt; the backoff applies when absent. */
+  readonly delay: number | undefined
+  constructor(options: { delay?: number; reason?: string; cause?: unknown } = {}) {
+    super(options.reason ?? 'Retry requested by the handler', { cause: options.cause }, 'ERR_RETRY')
+    this.delay = options.delay
+  }
+}
+
+type ErrorClass = new (message: string, options?: { cause?: unknown }) => OffthreadError
+
+const REBUILDABLE: Readonly<Record<string, ErrorClass>> = {
+  JobFailedError,
+  JobCancelledError,
+  JobTimeoutError,
+  JobDataError,
+  UnknownTaskError,
+  InterruptedError,
+  QueueClosedError,
+  WorkerError,
+}
+
+const MAX_CAUSE_DEPTH = 8
+
+/**
+ * Turns anything a handler threw into plain data that survives `postMessage`
+ * and IndexedDB, keeping name, message, stack, code and cause. Non-errors get a
+ * readable message instead of `[object Object]`.
+ */
+export function serializeError(value: unknown, depth = 0): SerializedError {
+  if (value instanceof Error || isErrorLike(value)) {
+    const error = value as Error & { code?: unknown }
+    const out: SerializedError = {
+      name: typeof error.name === 'string' && error.name ? error.name : 'Error',
+      message: typeof error.message === 'string' ? error.message : String(error.message),
+    }
+    if (typeof error.stack === 'string') out.stack = error.stack
+    if (typeof error.code === 'string' || typeof error.code === 'number') out.code = String(error.code)
+    if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) out.cause = serializeError(error.cause, depth + 1)
+    return out
+  }
+  return { name: 'Error', message: describeThrown(value) }
+}
+
+/** Rebuilds an `Error` from {@link serializeError}'s output: offthread's own classes come back as themselves. */
+export function deserializeError(data: SerializedError): Error {
+  const cause = data.cause ? deserializeError(data.cause) : undefined
+  const options = cause === undefined ? undefined : { cause }
+  const Known = REBUILDABLE[data.name]
+  let error: Error
+  if (Known) {
+    error = new Known(data.message, options)
+  } else {
+    error = new Error(data.message, options)
+    // A literal own `name`, so a rebuilt TypeError still reads as one.
+    Object.defineProperty(error, 'name', { value: data.name, configurable: true, writable: true })
+  }
+  if (data.stack !== undefined) {
+    Object.defineProperty(error, 'stack', { value: data.stack, configurable: true, writable: true })
+  }
+  if (data.code !== undefined && !(error instanceof OffthreadError)) {
+    Object.defineProperty(error, 'code', { value: data.code, configurable: true, writable: true, enumerable: true })
+  }
+  return error
+}
+
+function isErrorLike(value: unknown): boolean {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { name?: unknown }).name === 'string' &&
+    typeof (value as { message?: unknown }).message === 'string' &&
+    'stack' in value
+  )
+}
+
+/** A readable sentence for a thrown value that is not an `Error`. */
+function describeThrown(value: unknown): string {
+  if (value === undefined) return 'The handler threw undefined'
+  if (value === null) return 'The handler threw null'
+  if (typeof value === 'string') return value || 'The handler threw an empty string'
+  if (typeof value === 'object') {
+    let text: string
+    try {
+      text = JSON.stringify(value) ?? String(value)
+    } catch {
+      text = Object.prototype.toString.call(value)
+    }
+    if (text.length > 500) text = `${text.slice(0, 500)}…`
+    return `The handler threw a non-Error object: ${text}`
+  }
+  return `The handler threw a non-Error value: ${String(value)}`
+}
+
+/**
+ * Finds where in `value` something that cannot be structured-cloned sits, as a
+ * path like `data.items[2].callback`. Only called after a `DataCloneError`.
+ */
+export function findUncloneablePath(value: unknown, root = 'data'): string | undefined {
+  const seen = new Set<unknown>()
+  const visit = (v: unknown, path: string, depth: number): string | undefined => {
+    if (typeof v === 'function') return `${path} (a function)`
+    if (typeof v === 'symbol') return `${path} (a symbol)`
+    if (typeof v !== 'object' || v === null || depth > 64 || seen.has(v)) return undefined
+    seen.add(v)
+    if (typeof Node !== 'undefined' && v instanceof Node) return `${path} (a DOM node)`
+    if (v instanceof WeakMap || v instanceof WeakSet || v instanceof Promise) {
+      return `${path} (a ${v.constructor.name})`
+    }
+    if (v instanceof Map) {
+      let i = 0
+      for (const [k, item] of v) {
+        const found = visit(k, `${path}.<key ${i}>`, depth + 1) ?? visit(item, `${path}.get(${String(k)})`, depth + 1)
+        if (found) return found
+        i++
+      }
+      return undefined
+    }
+    if (v instanceof Set) {
+      let i = 0
+      for (const item of v) {
+        const found = visit(item, `${path}.<item ${i++}>`, depth + 1)
+        if (found) return found
+      }
+      return undefined
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const found = visit(v[i], `${path}[${i}]`, depth + 1)
+        if (found) return found
+      }
+      return undefined
+    }
+    for (const key of Object.keys(v)) {
+      const found = visit((v as Record<string, unknown>)[key], `${path}.${key}`, depth + 1)
+      if (found) return found
+    }
+    return undefined
+  }
+  return visit(value, root, 0)
+}
+
+/** Whether `error` is a `DataCloneError` (a `DOMException`, or Node's own flavour). */
+export function isDataCloneError(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    ((error as { name?: unknown }).name === 'DataCloneError' ||
+      (error as { code?: unknown }).code === 25) /* DATA_CLONE_ERR */
+  )
+}
+
+/** Whether `error` says the storage quota is used up. */
+export function isQuotaError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'QuotaExceededError'
+}

@@ -1,0 +1,304 @@
+/**
+ * JobHandle: a live view of one job. Its status and progress follow the
+ * queue's events (no polling); `result()` and `wait()` settle on the event
+ * that ends the job.
+ */
+import { JobCancelledError, JobFailedError, deserializeError } from './errors.js'
+import type { JobRecord, StoredJob } from './store/store.js'
+import type { ErrorRecord, JobSnapshot, JobStatus, LogEntry, Progress, SerializedError } from './types.js'
+
+/** Listeners of a handle's events. */
+export interface JobHandleEvents<R = unknown> {
+  /** The status changed; the listener gets the new snapshot. */
+  status: (snapshot: JobSnapshot<R>) => void
+  /** New progress. */
+  progress: (progress: Progress, snapshot: JobSnapshot<R>) => void
+  /** A log line, once it is stored. */
+  log: (entry: LogEntry, snapshot: JobSnapshot<R>) => void
+}
+
+/** Options of `result()` and `wait()`. */
+export interface WaitOptions {
+  /** Reject with a `TimeoutError` `DOMException` after this many ms. */
+  timeout?: number
+  /** Reject with the signal's reason when it aborts. */
+  signal?: AbortSignal
+}
+
+/** A live handle on one job, from `add`, `addBulk` or `getJob`. */
+export interface JobHandle<R = unknown> {
+  readonly id: string
+  readonly name: string
+  /** Live: kept current by events. */
+  readonly status: JobStatus
+  readonly progress: Progress | undefined
+  readonly attempt: number
+  readonly createdAt: number
+  readonly runAt: number
+  /** The last failure. */
+  readonly error: SerializedError | undefined
+  readonly dependencies: readonly string[]
+  /** The job's output; rejects `JobFailedError` (cause: the worker's error), `JobCancelledError`, or a `TimeoutError`. */
+  result(options?: WaitOptions): Promise<R>
+  /** The final snapshot, whatever the outcome. */
+  wait(options?: WaitOptions): Promise<JobSnapshot<R>>
+  /** Cancels the job; false when it was already final. */
+  cancel(reason?: string): Promise<boolean>
+  /** Whether the job is final. */
+  isDone(): boolean
+  /** The persisted log. */
+  logs(): Promise<LogEntry[]>
+  /** One record per failed (or interrupted) attempt. */
+  errors(): Promise<ErrorRecord[]>
+  /** Ids of jobs that depend on this one. */
+  dependents(): Promise<string[]>
+  /** Re-reads the job from the store. */
+  refresh(): Promise<JobSnapshot<R>>
+  /** Listens to `status`, `progress` or `log`; returns the unsubscribe function. */
+  on<K extends keyof JobHandleEvents<R>>(event: K, listener: JobHandleEvents<R>[K]): () => void
+  /** The current snapshot. */
+  toJSON(): JobSnapshot<R>
+}
+
+/** What a handle asks of its queue. */
+export interface HandleHost {
+  cancel(id: string, reason: string | undefined): Promise<boolean>
+  logs(id: string): Promise<LogEntry[]>
+  errors(id: string): Promise<ErrorRecord[]>
+  read(id: string): Promise<StoredJob | undefined>
+  /** Holds the handle strongly while it has waiters or listeners. */
+  pin(handle: object, pinned: boolean): void
+  /** Why waiting cannot go on (the queue closed), or undefined. */
+  closedError(): Error | undefined
+}
+
+interface Waiter {
+  resolve: (snapshot: JobSnapshot) => void
+  reject: (error: unknown) => void
+}
+
+/** Builds a snapshot from a stored record and the values held beside it. */
+export function toSnapshot<R>(job: JobRecord, data: unknown, result?: unknown): JobSnapshot<R> {
+  const snapshot: JobSnapshot<R> = {
+    id: job.id,
+    name: job.name,
+    queue: job.queue,
+    status: job.status,
+    data,
+    attempt: job.attempt,
+    priority: job.priority,
+    createdAt: job.createdAt,
+    runAt: job.runAt,
+    dependencies: [...job.dependencies],
+  }
+  if (job.status === 'completed') snapshot.result = result as R
+  if (job.error !== undefined) snapshot.error = job.error
+  if (job.progress !== undefined) snapshot.progress = job.progress
+  if (job.key !== undefined) snapshot.key = job.key
+  if (job.startedAt !== undefined) snapshot.startedAt = job.startedAt
+  if (job.finishedAt !== undefined) snapshot.finishedAt = job.finishedAt
+  return snapshot
+}
+
+/** The error `result()` rejects with for a job that did not complete. */
+export function outcomeError(snapshot: JobSnapshot): Error {
+  if (snapshot.status === 'cancelled') {
+    const error = snapshot.error ? deserializeError(snapshot.error) : undefined
+    return error instanceof JobCancelledError ? error : new JobCancelledError('The job was cancelled', { cause: error })
+  }
+  const cause = snapshot.error ? deserializeError(snapshot.error) : undefined
+  return new JobFailedError(
+    `Job ${snapshot.id} (${snapshot.name}) failed${cause ? `: ${cause.name}: ${cause.message}` : ''}`,
+    { cause },
+    snapshot.id,
+  )
+}
+
+/** The one handle object of a job id in this tab. */
+export class Handle<R = unknown> implements JobHandle<R> {
+  #host: HandleHost
+  #job: JobRecord
+  #data: unknown
+  #result: unknown
+  #waiters = new Set<Waiter>()
+  #listeners = { status: new Set<JobHandleEvents<R>['status']>(), progress: new Set<JobHandleEvents<R>['progress']>(), log: new Set<JobHandleEvents<R>['log']>() }
+
+  constructor(host: HandleHost, job: JobRecord, data: unknown, result?: unknown) {
+    this.#host = host
+    this.#job = job
+    this.#data = data
+    this.#result = result
+  }
+
+  get id(): string {
+    return this.#job.id
+  }
+  get name(): string {
+    return this.#job.name
+  }
+  get status(): JobStatus {
+    return this.#job.status
+  }
+  get progress(): Progress | undefined {
+    return this.#job.progress
+  }
+  get attempt(): number {
+    return this.#job.attempt
+  }
+  get createdAt(): number {
+    return this.#job.createdAt
+  }
+  get runAt(): number {
+    return this.#job.runAt
+  }
+  get error(): SerializedError | undefined {
+    return this.#job.error
+  }
+  get dependencies(): readonly string[] {
+    return this.#job.dependencies
+  }
+
+  isDone(): boolean {
+    return isDone(this.#job.status)
+  }
+
+  toJSON(): JobSnapshot<R> {
+    return toSnapshot<R>(this.#job, this.#data, this.#result)
+  }
+
+  /**
+   * Takes a newer view of the job (by revision) and tells listeners and waiters.
+   * Internal: called by the queue on every committed change.
+   */
+  update(job: JobRecord, extra: { data?: unknown; result?: unknown; hasData?: boolean } = {}): void {
+    if (job.rev < this.#job.rev) return
+    const before = this.#job
+    this.#job = job
+    if (extra.hasData) this.#data = extra.data
+    if (job.status === 'completed' && 'result' in extra) this.#result = extra.result
+    if (job.progress !== before.progress && job.progress !== undefined) {
+      for (const listener of this.#listeners.progress) safely(() => listener(job.progress as Progress, this.toJSON()))
+    }
+    if (job.status !== before.status) {
+      for (const listener of this.#listeners.status) safely(() => listener(this.toJSON()))
+    }
+    if (this.isDone()) this.#settle()
+  }
+
+  /** Internal: a log line was stored. */
+  logged(entry: LogEntry): void {
+    for (const listener of this.#listeners.log) safely(() => listener(entry, this.toJSON()))
+  }
+
+  /** Internal: the queue closed; waiting cannot go on. */
+  abandon(error: Error): void {
+    for (const waiter of this.#waiters) waiter.reject(error)
+    this.#waiters.clear()
+    this.#repin()
+  }
+
+  wait(options: WaitOptions = {}): Promise<JobSnapshot<R>> {
+    if (this.isDone()) return Promise.resolve(this.toJSON())
+    const closed = this.#host.closedError()
+    if (closed) return Promise.reject(closed)
+    const { signal, timeout } = options
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0))) {
+      return Promise.reject(new RangeError(`Invalid option "timeout": expected a number of ms ≥ 0, received ${String(timeout)}`))
+    }
+    return new Promise<JobSnapshot<R>>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const onAbort = (): void => done(() => reject(signal?.reason))
+      const done = (fn: () => void): void => {
+        clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        this.#waiters.delete(waiter)
+        this.#repin()
+        fn()
+      }
+      const waiter: Waiter = {
+        resolve: (snapshot) => done(() => resolve(snapshot as JobSnapshot<R>)),
+        reject: (error) => done(() => reject(error)),
+      }
+      this.#waiters.add(waiter)
+      this.#repin()
+      signal?.addEventListener('abort', onAbort, { once: true })
+      if (timeout !== undefined) {
+        timer = setTimeout(
+          () => done(() => reject(new DOMException(`Job ${this.id} did not finish within ${timeout} ms`, 'TimeoutError'))),
+          timeout,
+        )
+      }
+    })
+  }
+
+  async result(options?: WaitOptions): Promise<R> {
+    const snapshot = await this.wait(options)
+    if (snapshot.status === 'completed') return snapshot.result as R
+    throw outcomeError(snapshot)
+  }
+
+  cancel(reason?: string): Promise<boolean> {
+    if (reason !== undefined && typeof reason !== 'string') {
+      return Promise.reject(new TypeError(`cancel(reason): expected a string, received ${typeof reason}`))
+    }
+    if (this.isDone()) return Promise.resolve(false)
+    return this.#host.cancel(this.id, reason)
+  }
+
+  logs(): Promise<LogEntry[]> {
+    return this.#host.logs(this.id)
+  }
+
+  errors(): Promise<ErrorRecord[]> {
+    return this.#host.errors(this.id)
+  }
+
+  async dependents(): Promise<string[]> {
+    return []
+  }
+
+  async refresh(): Promise<JobSnapshot<R>> {
+    const stored = await this.#host.read(this.id)
+    if (stored) {
+      const { data, result, ...job } = stored
+      this.update(job, { data, result, hasData: true })
+    }
+    return this.toJSON()
+  }
+
+  on<K extends keyof JobHandleEvents<R>>(event: K, listener: JobHandleEvents<R>[K]): () => void {
+    const set = this.#listeners[event] as Set<JobHandleEvents<R>[K]> | undefined
+    if (!set) throw new TypeError(`Unknown handle event "${String(event)}": expected status, progress or log`)
+    set.add(listener)
+    this.#repin()
+    return () => {
+      set.delete(listener)
+      this.#repin()
+    }
+  }
+
+  #settle(): void {
+    if (this.#waiters.size === 0) return
+    const snapshot = this.toJSON()
+    for (const waiter of [...this.#waiters]) waiter.resolve(snapshot)
+  }
+
+  #repin(): void {
+    const l = this.#listeners
+    this.#host.pin(this, this.#waiters.size + l.status.size + l.progress.size + l.log.size > 0)
+  }
+}
+
+function isDone(status: JobStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled'
+}
+
+function safely(fn: () => void): void {
+  try {
+    fn()
+  } catch (error) {
+    if (typeof reportError === 'function') reportError(error)
+  }
+}
+

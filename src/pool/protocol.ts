@@ -1,0 +1,73 @@
+/**
+ * Everything that crosses `postMessage` between the pool and a worker: plain
+ * data with string-literal tags, readable in DevTools.
+ *
+ * Calls from the pool go through Comlink (`WorkerApi`). Everything the worker
+ * reports (progress, logs, heartbeats, the outcome of a job) is a
+ * `WorkerMessage` posted on the same port, so it arrives in the order it was
+ * sent: a job's last progress before its outcome.
+ */
+import type { RetryHints, RetryOptions } from '../retry.js'
+import type { LogEntry, Progress, SerializedError } from '../types.js'
+
+/** The tag that tells offthread's own messages from Comlink's. */
+export const MESSAGE_TAG = '__offthread'
+
+/** A task's options as the worker module defines them; functions become markers. */
+export interface TaskMeta {
+  timeout?: number
+  priority?: number
+  retry?: RetryOptions
+}
+
+/** What a worker says about itself once it has loaded. */
+export interface WorkerManifest {
+  tasks: Record<string, TaskMeta>
+}
+
+/** One job for a worker to run. */
+export interface RunRequest {
+  id: string
+  name: string
+  queue: string
+  attempt: number
+  createdAt: number
+  data: unknown
+}
+
+/** The calls a worker answers (exposed with Comlink by `defineTasks`). */
+export interface WorkerApi {
+  /** Loads nothing, runs nothing: says which tasks the module has. */
+  manifest(): WorkerManifest
+  /** Starts a job; its outcome comes back as a `done` message. */
+  run(request: RunRequest): void
+  /** Aborts a running job's signal with `reason`. */
+  abort(id: string, reason: SerializedError): void
+}
+
+/** How a job's attempt ended in the worker. */
+export type Outcome =
+  | { type: 'completed'; result: unknown }
+  | {
+      type: 'failed'
+      error: SerializedError
+      /** Set when the handler threw `ctx.retry()`. */
+      retry?: { delay?: number }
+      /** The task-level retry functions, evaluated in the worker. */
+      hints?: RetryHints
+      /** Set when the signal had aborted before the handler settled. */
+      aborted?: boolean
+    }
+
+/** What a worker posts on its own: tagged with {@link MESSAGE_TAG}. */
+export type WorkerMessage =
+  | { [MESSAGE_TAG]: 'progress'; jobId: string; value: Progress }
+  | { [MESSAGE_TAG]: 'logs'; jobId: string; entries: LogEntry[] }
+  | { [MESSAGE_TAG]: 'heartbeat'; jobId: string }
+  | { [MESSAGE_TAG]: 'done'; jobId: string; outcome: Outcome }
+  | { [MESSAGE_TAG]: 'exit' }
+
+/** Whether a message event's data is one of offthread's own. */
+export function isWorkerMessage(data: unknown): data is WorkerMessage {
+  return typeof data === 'object' && data !== null && MESSAGE_TAG in data
+}

@@ -1,0 +1,597 @@
+/**
+ * The Queue users hold: a thin facade that validates, persists through the
+ * store, hands jobs to the dispatcher (when this tab runs them), and keeps one
+ * live handle per job id.
+ */
+import { nanoid } from 'nanoid'
+import { Committer } from './committer.js'
+import { Dispatcher, type JobChange } from './dispatcher.js'
+import {
+  JobCancelledError,
+  JobDataError,
+  OffthreadError,
+  QueueClosedError,
+  UnknownTaskError,
+  findUncloneablePath,
+  isQuotaError,
+  serializeError,
+} from './errors.js'
+import { Emitter } from './events.js'
+import { Handle, toSnapshot, type HandleHost, type JobHandle } from './handle.js'
+import {
+  DEFAULTS,
+  invalidOption,
+  resolveJobOptions,
+  resolveQueueOptions,
+  type QueueOptions,
+  type ResolvedJobOptions,
+  type ResolvedQueueOptions,
+} from './options.js'
+import { Retention } from './retention.js'
+import { idbStore } from './store/idb-store.js'
+import { memoryStore } from './store/memory-store.js'
+import type { JobRecord, Store, StoredJob, WriteResult } from './store/store.js'
+import {
+  FINAL_STATUSES,
+  JOB_STATUSES,
+  isFinal,
+  type JobOptions,
+  type JobSnapshot,
+  type JobStatus,
+  type LogEntry,
+  type Progress,
+  type SerializedError,
+  type TaskInput,
+  type TaskMap,
+  type TaskName,
+  type TaskOutput,
+} from './types.js'
+
+/** Whether this tab runs the queue's jobs. */
+export type QueueRole = 'runner' | 'follower'
+
+/** The queue's events; each job event's listener gets the job's snapshot and the event's value. */
+// A type alias, not an interface: it must fit the emitter's index-signature constraint.
+export type QueueEvents = {
+  added: (job: JobSnapshot, value: undefined) => void
+  started: (job: JobSnapshot, attempt: number) => void
+  progress: (job: JobSnapshot, progress: Progress) => void
+  log: (job: JobSnapshot, entry: LogEntry) => void
+  retrying: (job: JobSnapshot, retry: { attempt: number; delay: number; error: SerializedError }) => void
+  completed: (job: JobSnapshot, result: unknown) => void
+  failed: (job: JobSnapshot, error: SerializedError) => void
+  cancelled: (job: JobSnapshot, reason: string | undefined) => void
+  /** Nothing waiting, due or running in this runner. */
+  idle: () => void
+  role: (role: QueueRole) => void
+  /** The queue's own trouble: storage quota, a worker that cannot start. */
+  error: (error: Error) => void
+}
+
+/** One job of `addBulk`. */
+export interface BulkJob<T extends TaskMap, K extends TaskName<T> = TaskName<T>> {
+  name: K
+  data: TaskInput<T[K]>
+  options?: JobOptions
+}
+
+/** Filters of `list`. */
+export interface ListOptions {
+  status?: JobStatus | readonly JobStatus[]
+  name?: string
+  limit?: number
+  offset?: number
+}
+
+type BulkHandles<T extends TaskMap, J extends readonly BulkJob<T>[]> = {
+  [I in keyof J]: J[I] extends { name: infer K } ? JobHandle<TaskOutput<T[K & keyof T]>> : JobHandle
+}
+
+/**
+ * Creates a queue. With a `worker` factory this tab runs the jobs on a pool of
+ * workers; without one it only adds and observes them.
+ *
+ * @typeParam T - the worker module's `typeof tasks`, for typed names, data and results
+ * @param options - see {@link QueueOptions}; invalid ones throw a `TypeError`/`RangeError` naming the option
+ *
+ * @example
+ * ```ts
+ * import { createQueue } from 'offthread'
+ * import type { Tasks } from './tasks.worker'
+ *
+ * const queue = createQueue<Tasks>({
+ *   name: 'media',
+ *   worker: () => new Worker(new URL('./tasks.worker.ts', import.meta.url), { type: 'module' }),
+ * })
+ * const job = await queue.add('thumbnail', { image, width: 256 })
+ * job.on('progress', (p) => console.log(p))
+ * const blob = await job.result()
+ * ```
+ */
+export function createQueue<T extends TaskMap = TaskMap>(options?: QueueOptions): Queue<T> {
+  return new Queue<T>(options)
+}
+
+/** A persistent job queue. Create it with {@link createQueue}. */
+export class Queue<T extends TaskMap = TaskMap> {
+  #options: ResolvedQueueOptions
+  #store: Store
+  #committer: Committer
+  #dispatcher: Dispatcher | undefined
+  #retention: Retention
+  #events = new Emitter<QueueEvents>()
+  #handles = new Map<string, WeakRef<Handle>>()
+  #pinned = new Set<object>()
+  #finalizer = new FinalizationRegistry<string>((id) => {
+    if (this.#handles.get(id)?.deref() === undefined) this.#handles.delete(id)
+  })
+  #opened: Promise<void>
+  #closed: QueueClosedError | undefined
+  #closing: Promise<void> | undefined
+  #started: boolean
+  #host: HandleHost
+
+  constructor(options?: QueueOptions) {
+    this.#options = resolveQueueOptions(options)
+    this.#store = this.#options.store ?? (typeof indexedDB !== 'undefined' ? idbStore() : memoryStore())
+    this.#committer = new Committer(this.#store)
+    this.#retention = new Retention(this.#store, this.#committer, this.#options.retention, (e) => this.#error(e))
+    this.#started = this.#options.autostart
+    const factory = this.#options.worker
+    if (factory) {
+      this.#dispatcher = new Dispatcher(
+        {
+          options: this.#options,
+          store: this.#store,
+          committer: this.#committer,
+          publish: (change) => this.#publish(change),
+          error: (error) => this.#error(error),
+          idle: () => this.#events.emit('idle'),
+        },
+        factory,
+      )
+    }
+    this.#host = {
+      cancel: (id, reason) => this.#cancel(id, reason),
+      logs: async (id) => (await this.#ready(), this.#store.logs(id)),
+      errors: async (id) => (await this.#ready(), this.#store.errors(id)),
+      read: async (id) => (await this.#ready(), this.#store.getFull(id)),
+      pin: (handle, pinned) => (pinned ? this.#pinned.add(handle) : this.#pinned.delete(handle)),
+      closedError: () => this.#closed,
+    }
+    this.#opened = this.#open()
+    // Errors of opening surface on every call and as an `error` event; none go unhandled.
+    this.#opened.catch((error: unknown) => this.#error(error as Error))
+  }
+
+  /** The queue's name. */
+  get name(): string {
+    return this.#options.name
+  }
+
+  /** Whether this tab runs the queue's jobs now. */
+  get role(): QueueRole {
+    return this.#dispatcher ? 'runner' : 'follower'
+  }
+
+  /** Whether the queue is taking new jobs to run (not paused, not closed). */
+  get isRunning(): boolean {
+    return this.#dispatcher?.active ?? false
+  }
+
+  async #open(): Promise<void> {
+    await this.#store.open(this.#options.name)
+    if (this.#dispatcher) {
+      await this.#dispatcher.load()
+      if (this.#started && !this.#closed) this.#dispatcher.start()
+    }
+    this.#retention.schedule()
+  }
+
+  async #ready(): Promise<void> {
+    if (this.#closed) throw this.#closed
+    await this.#opened
+  }
+
+  /**
+   * Adds a job: stores it, then dispatches it. Resolves once it is durable.
+   *
+   * @param name - a task defined in the worker module
+   * @param data - the task's input; must be structured-cloneable
+   * @param options - see {@link JobOptions}
+   * @returns a live handle on the job (the existing job's, for an `id` or `key` already taken)
+   * @throws `JobDataError` for data that cannot be cloned, `UnknownTaskError`, `TypeError`/`RangeError` for bad options
+   */
+  async add<K extends TaskName<T>>(
+    name: K,
+    data: TaskInput<T[K]>,
+    options?: JobOptions,
+  ): Promise<JobHandle<TaskOutput<T[K]>>> {
+    const [handle] = await this.#insert([{ name, data, options }], false)
+    return handle as JobHandle<TaskOutput<T[K]>>
+  }
+
+  /**
+   * Adds many jobs in one transaction: all are stored, or none.
+   *
+   * @returns the handles, in order
+   */
+  async addBulk<const J extends readonly BulkJob<T>[]>(jobs: J): Promise<BulkHandles<T, J>> {
+    if (!Array.isArray(jobs)) throw invalidOption('jobs', 'an array of { name, data, options? }', jobs)
+    return (await this.#insert(jobs as readonly BulkJob<T>[], true)) as BulkHandles<T, J>
+  }
+
+  async #insert(jobs: readonly BulkJob<T>[], atomic: boolean): Promise<JobHandle[]> {
+    const now = Date.now()
+    const prepared = jobs.map((job, i) => {
+      const where = atomic ? `jobs[${i}].` : ''
+      if (typeof job !== 'object' || job === null) throw invalidOption(`jobs[${i}]`, 'an object { name, data, options? }', job)
+      if (typeof job.name !== 'string' || job.name.length === 0) {
+        throw invalidOption(`${where}name`, 'a task name (non-empty string)', job.name)
+      }
+      return { name: job.name, data: job.data as unknown, options: resolveJobOptions(job.options, now) }
+    })
+    await this.#ready()
+    const manifest = await this.#manifest()
+    if (manifest) {
+      for (const job of prepared) {
+        if (!(job.name in manifest)) {
+          const known = Object.keys(manifest)
+          throw new UnknownTaskError(`Unknown task "${job.name}"; the worker module defines: ${known.join(', ') || 'none'}`)
+        }
+      }
+    }
+    const records = prepared.map((job) => this.#newRecord(job.name, job.options, now, manifest?.[job.name]?.priority))
+    let results: WriteResult[]
+    try {
+      results = await this.#committer.write(
+        records.map((job, i) => ({ op: 'insert', job, data: prepared[i]?.data })),
+        { atomic },
+      )
+    } catch (error) {
+      if (isQuotaError(error)) this.#error(error as Error)
+      throw error
+    }
+    const failed = results.findIndex((r) => !r.ok && r.reason === 'uncloneable')
+    if (failed >= 0) {
+      const { name, data } = prepared[failed] as (typeof prepared)[number]
+      const cause = (results[failed] as { error: unknown }).error
+      const path = findUncloneablePath(data)
+      const which = atomic ? `jobs[${failed}] (task "${name}")` : `the job of task "${name}"`
+      throw new JobDataError(
+        `Cannot add ${which}: its data cannot be structured-cloned${path ? ` at ${path}` : ''}${atomic ? '; no job was added' : ''}`,
+        { cause },
+      )
+    }
+    const handles: JobHandle[] = []
+    for (const [i, result] of results.entries()) {
+      const record = records[i] as Omit<JobRecord, 'seq'>
+      const job = prepared[i] as (typeof prepared)[number]
+      if (result.ok) {
+        const stored: JobRecord = { ...record, seq: result.seq ?? 0 }
+        const handle = this.#handleFor(stored, job.data)
+        this.#dispatcher?.enqueue(stored, { data: job.data, transfer: job.options.transfer })
+        if (this.#events.has('added')) this.#events.emit('added', toSnapshot(stored, job.data), undefined)
+        handles.push(handle)
+      } else if (result.reason === 'exists' || result.reason === 'key') {
+        handles.push(await this.#existing(result.job))
+      } else {
+        throw new OffthreadError(`Could not add job ${record.id}: ${result.reason}`)
+      }
+    }
+    return handles
+  }
+
+  #newRecord(name: string, options: ResolvedJobOptions, now: number, taskPriority: number | undefined): Omit<JobRecord, 'seq'> {
+    const defaults = this.#options.defaults
+    const runAt = options.runAt ?? (defaults.delay ? now + defaults.delay : now)
+    const job: Omit<JobRecord, 'seq'> = {
+      id: options.id ?? nanoid(),
+      name,
+      queue: this.#options.name,
+      status: runAt > now ? 'delayed' : 'waiting',
+      rev: 1,
+      priority: options.priority ?? taskPriority ?? defaults.priority ?? 0,
+      attempt: 1,
+      createdAt: now,
+      runAt,
+      dependencies: options.dependsOn,
+      options: options.stored,
+      interruptions: 0,
+    }
+    if (options.key !== undefined) job.key = options.key
+    return job
+  }
+
+  /** The worker module's tasks, when this tab can know them. */
+  async #manifest(): Promise<Record<string, { priority?: number }> | undefined> {
+    const pool = this.#dispatcher?.pool
+    if (!pool) return undefined
+    return (pool.manifest ?? (await pool.whenManifest()))?.tasks
+  }
+
+  async #existing(job: JobRecord): Promise<JobHandle> {
+    const live = this.#handles.get(job.id)?.deref()
+    if (live) return live
+    const full = await this.#store.getFull(job.id)
+    if (!full) return this.#handleFor(job, undefined)
+    const { data, result, ...record } = full
+    return this.#handleFor(record, data, result)
+  }
+
+  #handleFor(job: JobRecord, data: unknown, result?: unknown): Handle {
+    const live = this.#handles.get(job.id)?.deref()
+    if (live) {
+      live.update(job, { data, result, hasData: true })
+      return live
+    }
+    const handle = new Handle(this.#host, job, data, result)
+    this.#handles.set(job.id, new WeakRef(handle))
+    this.#finalizer.register(handle, job.id)
+    return handle
+  }
+
+  /**
+   * A live handle for any job, by id.
+   *
+   * @returns undefined when no job has that id
+   */
+  async getJob<R = unknown>(id: string): Promise<JobHandle<R> | undefined> {
+    if (typeof id !== 'string') throw invalidOption('id', 'a job id (string)', id)
+    await this.#ready()
+    const live = this.#handles.get(id)?.deref()
+    if (live) return live as unknown as JobHandle<R>
+    const full = await this.#store.getFull(id)
+    if (!full) return undefined
+    const { data, result, ...job } = full
+    return this.#handleFor(job, data, result) as unknown as JobHandle<R>
+  }
+
+  /** Jobs, newest first. */
+  async list(options: ListOptions = {}): Promise<JobSnapshot[]> {
+    const query = validateList(options)
+    await this.#ready()
+    const jobs = await this.#store.list(query)
+    return jobs.map(({ data, result, ...job }: StoredJob) => toSnapshot(job, data, result))
+  }
+
+  /** How many jobs there are in each status. */
+  async counts(): Promise<Record<JobStatus, number>> {
+    await this.#ready()
+    return this.#store.counts()
+  }
+
+  /**
+   * Puts a `failed` or `cancelled` job back in the queue; its attempts start again.
+   *
+   * @throws TypeError when the job is in another status, or does not exist
+   */
+  async retry(id: string): Promise<JobHandle> {
+    await this.#ready()
+    const [job] = await this.#store.get([id])
+    if (!job) throw new TypeError(`Cannot retry job "${id}": no job has that id`)
+    if (job.status !== 'failed' && job.status !== 'cancelled') {
+      throw new TypeError(`Cannot retry job "${id}": it is ${job.status}; only failed or cancelled jobs can be retried`)
+    }
+    const next: JobRecord = { ...job, status: 'waiting', attempt: 1, interruptions: 0, runAt: Date.now(), rev: job.rev + 1 }
+    delete next.finishedAt
+    delete next.startedAt
+    delete next.progress
+    const [result] = await this.#committer.write([{ op: 'put', job: next, expect: ['failed', 'cancelled'] }])
+    if (!result?.ok) throw new TypeError(`Cannot retry job "${id}": it changed meanwhile`)
+    const [data] = await this.#store.getData([id])
+    this.#dispatcher?.enqueue(next, { data, transfer: [] })
+    this.#publish({ event: 'requeued', job: next, data })
+    return this.#handleFor(next, data)
+  }
+
+  /** Stops taking new jobs; running ones finish. */
+  pause(): void {
+    this.#started = false
+    this.#dispatcher?.pause()
+  }
+
+  /** Takes new jobs again after `pause()`. */
+  resume(): void {
+    this.start()
+  }
+
+  /** Starts dispatching (after `autostart: false`, or `pause()`). */
+  start(): void {
+    if (this.#closed) throw this.#closed
+    this.#started = true
+    void this.#opened.then(() => {
+      if (this.#started && !this.#closed) this.#dispatcher?.start()
+    }, () => undefined)
+  }
+
+  /** Resolves when nothing is waiting, delayed-and-due or running. */
+  async idle(): Promise<void> {
+    await this.#ready()
+    const dispatcher = this.#dispatcher
+    if (dispatcher) {
+      if (dispatcher.isIdle()) return
+      await new Promise<void>((resolve, reject) => {
+        const offIdle = this.#events.on('idle', () => {
+          if (!dispatcher.isIdle()) return
+          offIdle()
+          resolve()
+        })
+        this.#whenClosed(() => {
+          offIdle()
+          reject(this.#closed)
+        })
+      })
+      return
+    }
+    // A tab that does not run jobs sees the store.
+    for (;;) {
+      const counts = await this.#store.counts()
+      if (counts.waiting + counts.running === 0) return
+      await new Promise<void>((resolve) => {
+        const offs = (['completed', 'failed', 'cancelled'] as const).map((e) => this.#events.on(e, () => done()))
+        const done = (): void => {
+          for (const off of offs) off()
+          resolve()
+        }
+      })
+    }
+  }
+
+  /**
+   * Deletes finished jobs of `status` (with their data, results, logs and errors).
+   *
+   * @param options.olderThan - only those that finished more than this many ms ago
+   * @returns how many were deleted
+   */
+  async clean(options: { status: 'completed' | 'failed' | 'cancelled' | ReadonlyArray<'completed' | 'failed' | 'cancelled'>; olderThan?: number }): Promise<number> {
+    if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object { status, olderThan? }', options)
+    const statuses = ([] as unknown[]).concat(options.status)
+    for (const status of statuses) {
+      if (!FINAL_STATUSES.includes(status as JobStatus)) {
+        throw invalidOption('status', "'completed', 'failed' or 'cancelled' (or an array of them)", status)
+      }
+    }
+    const olderThan = options.olderThan ?? 0
+    if (typeof olderThan !== 'number' || !(olderThan >= 0)) throw invalidOption('olderThan', 'a number of ms ≥ 0', olderThan, RangeError)
+    await this.#ready()
+    let count = 0
+    for (const status of statuses as JobStatus[]) count += await this.#retention.clean(status, olderThan)
+    return count
+  }
+
+  /**
+   * Stops taking jobs, gives running ones `timeout` ms, then aborts them
+   * (`QueueClosedError`); terminates the workers and closes the store.
+   * Interrupted jobs resume on the next start.
+   *
+   * @param options.timeout - ms running jobs get to finish; default 5000
+   */
+  close(options: { timeout?: number } = {}): Promise<void> {
+    const timeout = options.timeout ?? DEFAULTS.closeTimeout
+    if (typeof timeout !== 'number' || !(timeout >= 0)) {
+      return Promise.reject(invalidOption('timeout', 'a number of ms ≥ 0', timeout, RangeError))
+    }
+    this.#closing ??= (async () => {
+      const closed = new QueueClosedError(`The queue "${this.name}" is closed`)
+      this.#closed = closed
+      await this.#opened.catch(() => undefined)
+      await this.#dispatcher?.close(timeout)
+      await this.#retention.stop()
+      await this.#committer.settled()
+      await this.#store.close()
+      for (const ref of this.#handles.values()) ref.deref()?.abandon(closed)
+      for (const listener of this.#closeListeners.splice(0)) listener()
+    })()
+    return this.#closing
+  }
+
+  #closeListeners: Array<() => void> = []
+  #whenClosed(listener: () => void): void {
+    this.#closeListeners.push(listener)
+  }
+
+  /** Listens to a queue event; returns the unsubscribe function. */
+  on<K extends keyof QueueEvents>(event: K, listener: QueueEvents[K]): () => void {
+    return this.#events.on(event, listener)
+  }
+
+  /** Removes a listener added with `on`. */
+  off<K extends keyof QueueEvents>(event: K, listener: QueueEvents[K]): void {
+    this.#events.off(event, listener)
+  }
+
+  async #cancel(id: string, reason: string | undefined): Promise<boolean> {
+    await this.#ready()
+    const mine = await this.#dispatcher?.cancel(id, reason)
+    if (mine !== undefined) return mine
+    const [job] = await this.#store.get([id])
+    if (!job || isFinal(job.status)) return false
+    const next: JobRecord = {
+      ...job,
+      status: 'cancelled',
+      finishedAt: Date.now(),
+      error: serializeError(new JobCancelledError(reason ?? 'The job was cancelled')),
+      rev: job.rev + 1,
+    }
+    const [result] = await this.#committer.write([{ op: 'put', job: next, expect: [job.status] }])
+    if (!result?.ok) return false
+    this.#publish({ event: 'cancelled', job: next, reason })
+    return true
+  }
+
+  #publish(change: JobChange): void {
+    const { job } = change
+    const handle = this.#handles.get(job.id)?.deref()
+    const hasData = 'data' in change && change.data !== undefined
+    const snapshot = (): JobSnapshot =>
+      toSnapshot(job, hasData ? change.data : handle?.toJSON().data, change.event === 'completed' ? change.result : undefined)
+    switch (change.event) {
+      case 'started':
+        handle?.update(job, { data: change.data, hasData })
+        if (this.#events.has('started')) this.#events.emit('started', snapshot(), job.attempt)
+        break
+      case 'progress':
+        handle?.update(job)
+        if (this.#events.has('progress')) this.#events.emit('progress', snapshot(), change.progress)
+        break
+      case 'log':
+        handle?.logged(change.entry)
+        if (this.#events.has('log')) this.#events.emit('log', snapshot(), change.entry)
+        break
+      case 'retrying':
+        handle?.update(job)
+        if (this.#events.has('retrying')) {
+          this.#events.emit('retrying', snapshot(), { attempt: job.attempt, delay: change.delay, error: change.error })
+        }
+        break
+      case 'completed':
+        handle?.update(job, { result: change.result })
+        if (this.#events.has('completed')) this.#events.emit('completed', snapshot(), change.result)
+        this.#retention.schedule()
+        break
+      case 'failed':
+        handle?.update(job)
+        if (this.#events.has('failed')) this.#events.emit('failed', snapshot(), change.error)
+        this.#retention.schedule()
+        break
+      case 'cancelled':
+        handle?.update(job)
+        if (this.#events.has('cancelled')) this.#events.emit('cancelled', snapshot(), change.reason)
+        this.#retention.schedule()
+        break
+      case 'requeued':
+        handle?.update(job)
+        break
+    }
+  }
+
+  #error(error: Error): void {
+    if (this.#events.has('error')) this.#events.emit('error', error)
+    else console.error(`[offthread] queue "${this.name}":`, error)
+  }
+}
+
+function validateList(options: ListOptions): ListOptions {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options)
+  const out: ListOptions = {}
+  if (options.status !== undefined) {
+    const statuses = ([] as unknown[]).concat(options.status)
+    for (const status of statuses) {
+      if (!JOB_STATUSES.includes(status as JobStatus)) throw invalidOption('status', `one of ${JOB_STATUSES.join(', ')}`, status)
+    }
+    out.status = options.status
+  }
+  if (options.name !== undefined) {
+    if (typeof options.name !== 'string') throw invalidOption('name', 'a task name', options.name)
+    out.name = options.name
+  }
+  for (const key of ['limit', 'offset'] as const) {
+    const value = options[key]
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalidOption(key, 'an integer ≥ 0', value, RangeError)
+    out[key] = value
+  }
+  return out
+}
+

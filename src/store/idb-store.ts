@@ -1,0 +1,368 @@
+/**
+ * The IndexedDB store: one database per queue name. Job metadata, data,
+ * results, logs and errors live in separate object stores, so a state change
+ * rewrites only a small record. Every `write` is one transaction.
+ */
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb'
+import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../types.js'
+import type { JobRecord, ListQuery, Store, StoredJob, WriteOp, WriteResult } from './store.js'
+
+/** The schema version; bump it with a migration step in `upgrade`. */
+export const SCHEMA_VERSION = 1
+
+/** A stored job record: metadata plus `activeKey`, set only while the job holds its dedup key. */
+type JobRow = JobRecord & { activeKey?: string }
+
+interface OffthreadDB extends DBSchema {
+  jobs: {
+    key: string
+    value: JobRow
+    indexes: { seq: number; status: [JobStatus, number]; activeKey: string; finished: [JobStatus, number] }
+  }
+  data: { key: string; value: unknown }
+  results: { key: string; value: unknown }
+  logs: { key: [string, number]; value: LogEntry }
+  errors: { key: [string, number]; value: ErrorRecord }
+  meta: { key: string; value: number }
+}
+
+type Names = StoreNames<OffthreadDB>
+type WriteTx = IDBPTransaction<OffthreadDB, Names[], 'readwrite'>
+
+const ALL: Names[] = ['jobs', 'data', 'results', 'logs', 'errors', 'meta']
+const PAGE = 500
+
+/** Options of {@link idbStore}. */
+export interface IdbStoreOptions {
+  /**
+   * Database name prefix; the database is `${prefix}${queue name}`.
+   * @defaultValue 'offthread:'
+   */
+  prefix?: string
+  /**
+   * `'relaxed'` commits faster but a power loss may drop the last writes;
+   * `'strict'` flushes to disk before each write resolves.
+   * @defaultValue 'default' (the browser's choice; relaxed in Chromium)
+   */
+  durability?: 'default' | 'strict' | 'relaxed'
+}
+
+/**
+ * Creates an IndexedDB store (the default where `indexedDB` exists).
+ *
+ * @example
+ * ```ts
+ * const queue = createQueue({ store: idbStore({ durability: 'strict' }), worker })
+ * ```
+ */
+export function idbStore(options: IdbStoreOptions = {}): Store {
+  return new IdbStore(options)
+}
+
+/** The range of every key `[id, n]` of one job in `logs` and `errors`. */
+const jobRange = (id: string): IDBKeyRange => IDBKeyRange.bound([id], [id, []])
+const statusRange = (status: JobStatus): IDBKeyRange =>
+  IDBKeyRange.bound([status, -Infinity], [status, Infinity])
+
+function toRow(job: JobRecord): JobRow {
+  const row: JobRow = { ...job }
+  if (job.key !== undefined && !isFinal(job.status)) row.activeKey = job.key
+  else delete row.activeKey
+  return row
+}
+
+function fromRow(row: JobRow): JobRecord {
+  const { activeKey: _activeKey, ...job } = row
+  return job
+}
+
+class IdbStore implements Store {
+  readonly kind = 'indexeddb'
+  #options: IdbStoreOptions
+  #name = ''
+  #db: Promise<IDBPDatabase<OffthreadDB>> | undefined
+  #closed = false
+
+  constructor(options: IdbStoreOptions) {
+    this.#options = options
+  }
+
+  async open(queue: string): Promise<void> {
+    if (typeof indexedDB === 'undefined') throw new Error('idbStore: IndexedDB is not available here; use memoryStore()')
+    this.#name = `${this.#options.prefix ?? 'offthread:'}${queue}`
+    this.#closed = false
+    await this.#connection()
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    const db = this.#db
+    this.#db = undefined
+    if (db) (await db).close()
+  }
+
+  #connection(): Promise<IDBPDatabase<OffthreadDB>> {
+    if (this.#closed) return Promise.reject(new Error('idbStore: the store is closed'))
+    this.#db ??= openDB<OffthreadDB>(this.#name, SCHEMA_VERSION, {
+      upgrade(db, oldVersion) {
+        if (oldVersion < 1) {
+          const jobs = db.createObjectStore('jobs', { keyPath: 'id' })
+          jobs.createIndex('seq', 'seq', { unique: true })
+          jobs.createIndex('status', ['status', 'seq'])
+          jobs.createIndex('activeKey', 'activeKey')
+          jobs.createIndex('finished', ['status', 'finishedAt'])
+          db.createObjectStore('data')
+          db.createObjectStore('results')
+          db.createObjectStore('logs')
+          db.createObjectStore('errors')
+          db.createObjectStore('meta')
+        }
+        // Later versions migrate here: `if (oldVersion < 2) { ... }`.
+      },
+      blocking: () => this.#release(),
+      terminated: () => {
+        this.#db = undefined
+      },
+    }).catch((error: unknown) => {
+      this.#db = undefined
+      throw error
+    })
+    return this.#db
+  }
+
+  /** Another tab wants to upgrade: close now, reopen on the next call. */
+  #release(): void {
+    const db = this.#db
+    this.#db = undefined
+    void db?.then((d) => d.close())
+  }
+
+  #tx(mode: 'readwrite'): Promise<WriteTx>
+  #tx(mode: 'readonly', names: Names[]): Promise<IDBPTransaction<OffthreadDB, Names[], 'readonly'>>
+  async #tx(mode: IDBTransactionMode, names: Names[] = ALL): Promise<IDBPTransaction<OffthreadDB, Names[], IDBTransactionMode>> {
+    const db = await this.#connection()
+    return db.transaction(names, mode as 'readwrite', { durability: this.#options.durability ?? 'default' })
+  }
+
+  async write(ops: readonly WriteOp[], options: { atomic?: boolean } = {}): Promise<WriteResult[]> {
+    const tx = await this.#tx('readwrite')
+    const done = tx.done
+    // Reads first, all in flight together; decisions and writes after.
+    const checks = new Map<string, Promise<JobRow | undefined>>()
+    const keyChecks = new Map<string, Promise<JobRow | undefined>>()
+    const jobs = tx.objectStore('jobs')
+    for (const op of ops) {
+      if (op.op === 'put' && op.expect && !checks.has(op.job.id)) checks.set(op.job.id, jobs.get(op.job.id))
+      if (op.op === 'insert') {
+        if (!checks.has(op.job.id)) checks.set(op.job.id, jobs.get(op.job.id))
+        const { key } = op.job
+        if (key !== undefined && !keyChecks.has(key)) keyChecks.set(key, jobs.index('activeKey').get(key))
+      }
+    }
+    const needsSeq = ops.some((op) => op.op === 'insert')
+    const needsLogSeq = ops.some((op) => op.op === 'log' || op.op === 'error')
+    const meta = tx.objectStore('meta')
+    const [seqStart, logSeqStart] = await Promise.all([
+      needsSeq ? meta.get('seq') : undefined,
+      needsLogSeq ? meta.get('logSeq') : undefined,
+    ])
+    const state = new Map<string, JobRow | undefined>()
+    for (const [id, p] of checks) state.set(id, await p)
+    const keyHolders = new Map<string, string | undefined>()
+    for (const [key, p] of keyChecks) {
+      const row = await p
+      keyHolders.set(key, row?.id)
+      if (row && !state.has(row.id)) state.set(row.id, row)
+    }
+    for (const row of state.values()) if (row?.activeKey !== undefined) keyHolders.set(row.activeKey, row.id)
+
+    let seq = seqStart ?? 0
+    let logSeq = logSeqStart ?? 0
+    const results: WriteResult[] = []
+    for (const op of ops) {
+      results.push(this.#apply(tx, op, state, keyHolders, () => ++seq, () => ++logSeq))
+    }
+    if (options.atomic && results.some((r) => !r.ok)) {
+      tx.abort()
+      await done.catch(() => undefined)
+      return results.map((r) => (r.ok ? { ok: false, reason: 'aborted' } : r))
+    }
+    if (needsSeq) void meta.put(seq, 'seq')
+    if (needsLogSeq) void meta.put(logSeq, 'logSeq')
+    await done
+    return results
+  }
+
+  #apply(
+    tx: WriteTx,
+    op: WriteOp,
+    state: Map<string, JobRow | undefined>,
+    keyHolders: Map<string, string | undefined>,
+    nextSeq: () => number,
+    nextLogSeq: () => number,
+  ): WriteResult {
+    switch (op.op) {
+      case 'insert': {
+        const existing = state.get(op.job.id)
+        if (existing) return { ok: false, reason: 'exists', job: fromRow(existing) }
+        const { key } = op.job
+        const holderId = key === undefined ? undefined : keyHolders.get(key)
+        const holder = holderId === undefined ? undefined : state.get(holderId)
+        if (holder && !isFinal(holder.status)) return { ok: false, reason: 'key', job: fromRow(holder) }
+        try {
+          // Data first: if it cannot be cloned, put throws before anything of this job is queued.
+          void tx.objectStore('data').put(op.data, op.job.id)
+        } catch (error) {
+          return { ok: false, reason: 'uncloneable', error }
+        }
+        const row = toRow({ ...op.job, seq: nextSeq() })
+        void tx.objectStore('jobs').put(row)
+        state.set(row.id, row)
+        if (row.activeKey !== undefined) keyHolders.set(row.activeKey, row.id)
+        return { ok: true, seq: row.seq }
+      }
+      case 'put': {
+        if (op.expect) {
+          const stored = state.get(op.job.id)
+          if (!stored || !op.expect.includes(stored.status)) {
+            return { ok: false, reason: 'conflict', job: stored && fromRow(stored) }
+          }
+        }
+        const row = toRow(op.job)
+        void tx.objectStore('jobs').put(row)
+        state.set(row.id, row)
+        const { key } = op.job
+        if (key !== undefined) {
+          if (row.activeKey !== undefined) keyHolders.set(key, row.id)
+          else if (keyHolders.get(key) === row.id) keyHolders.delete(key)
+        }
+        return { ok: true }
+      }
+      case 'result':
+        void tx.objectStore('results').put(op.value, op.id)
+        return { ok: true }
+      case 'log': {
+        const logs = tx.objectStore('logs')
+        for (const entry of op.entries) void logs.put(entry, [op.id, nextLogSeq()])
+        return { ok: true }
+      }
+      case 'error':
+        void tx.objectStore('errors').put(op.record, [op.id, nextLogSeq()])
+        return { ok: true }
+      case 'delete':
+        for (const id of op.ids) {
+          void tx.objectStore('jobs').delete(id)
+          void tx.objectStore('data').delete(id)
+          void tx.objectStore('results').delete(id)
+          void tx.objectStore('logs').delete(jobRange(id))
+          void tx.objectStore('errors').delete(jobRange(id))
+          state.set(id, undefined)
+        }
+        return { ok: true }
+    }
+  }
+
+  async get(ids: readonly string[]): Promise<Array<JobRecord | undefined>> {
+    const tx = await this.#tx('readonly', ['jobs'])
+    const store = tx.objectStore('jobs')
+    const rows = await Promise.all(ids.map((id) => store.get(id)))
+    return rows.map((row) => row && fromRow(row))
+  }
+
+  async getFull(id: string): Promise<StoredJob | undefined> {
+    return (await this.#full([id]))[0]
+  }
+
+  async getData(ids: readonly string[]): Promise<unknown[]> {
+    const tx = await this.#tx('readonly', ['data'])
+    const store = tx.objectStore('data')
+    return Promise.all(ids.map((id) => store.get(id)))
+  }
+
+  async #full(ids: readonly string[]): Promise<Array<StoredJob | undefined>> {
+    const tx = await this.#tx('readonly', ['jobs', 'data', 'results'])
+    const [jobs, data, results] = [tx.objectStore('jobs'), tx.objectStore('data'), tx.objectStore('results')]
+    return Promise.all(
+      ids.map(async (id) => {
+        const [row, value, result] = await Promise.all([jobs.get(id), data.get(id), results.get(id)])
+        if (!row) return undefined
+        const full: StoredJob = { ...fromRow(row), data: value }
+        if (row.status === 'completed') full.result = result
+        return full
+      }),
+    )
+  }
+
+  async list(query: ListQuery): Promise<StoredJob[]> {
+    const statuses = query.status === undefined ? undefined : ([] as JobStatus[]).concat(query.status)
+    const offset = query.offset ?? 0
+    const limit = query.limit ?? Infinity
+    const tx = await this.#tx('readonly', ['jobs'])
+    const store = tx.objectStore('jobs')
+    const source = statuses?.length === 1 ? store.index('status') : store.index('seq')
+    const range = statuses?.length === 1 ? statusRange(statuses[0] as JobStatus) : undefined
+    const ids: string[] = []
+    let skipped = 0
+    let cursor = await source.openCursor(range, 'prev')
+    while (cursor && ids.length < limit) {
+      const row = cursor.value
+      if ((!statuses || statuses.includes(row.status)) && (!query.name || row.name === query.name)) {
+        if (skipped < offset) skipped++
+        else ids.push(row.id)
+      }
+      cursor = await cursor.continue()
+    }
+    const full = await this.#full(ids)
+    return full.filter((job): job is StoredJob => job !== undefined)
+  }
+
+  async counts(): Promise<Record<JobStatus, number>> {
+    const tx = await this.#tx('readonly', ['jobs'])
+    const index = tx.objectStore('jobs').index('status')
+    const counts = await Promise.all(JOB_STATUSES.map((status) => index.count(statusRange(status))))
+    return Object.fromEntries(JOB_STATUSES.map((status, i) => [status, counts[i] ?? 0])) as Record<JobStatus, number>
+  }
+
+  async scan(statuses: readonly JobStatus[], visit: (job: JobRecord) => void): Promise<void> {
+    for (const status of statuses) {
+      let lower = -Infinity
+      for (;;) {
+        const tx = await this.#tx('readonly', ['jobs'])
+        const range = IDBKeyRange.bound([status, lower], [status, Infinity], true, false)
+        const rows = await tx.objectStore('jobs').index('status').getAll(range, PAGE)
+        for (const row of rows) visit(fromRow(row))
+        const last = rows[rows.length - 1]
+        if (rows.length < PAGE || !last) break
+        lower = last.seq
+      }
+    }
+  }
+
+  async logs(id: string): Promise<LogEntry[]> {
+    const tx = await this.#tx('readonly', ['logs'])
+    return tx.objectStore('logs').getAll(jobRange(id))
+  }
+
+  async errors(id: string): Promise<ErrorRecord[]> {
+    const tx = await this.#tx('readonly', ['errors'])
+    return tx.objectStore('errors').getAll(jobRange(id))
+  }
+
+  async expired(status: JobStatus, rule: { finishedBefore?: number; keep?: number }, limit: number): Promise<string[]> {
+    const tx = await this.#tx('readonly', ['jobs'])
+    const index = tx.objectStore('jobs').index('finished')
+    const range = IDBKeyRange.bound([status, -Infinity], [status, Infinity])
+    const total = rule.keep === undefined ? 0 : await index.count(range)
+    const overCount = rule.keep === undefined ? 0 : Math.max(0, total - rule.keep)
+    const out: string[] = []
+    let cursor = await index.openKeyCursor(range)
+    while (cursor && out.length < limit) {
+      const finishedAt = cursor.key[1]
+      const old = rule.finishedBefore !== undefined && finishedAt < rule.finishedBefore
+      if (!old && out.length >= overCount) break
+      out.push(cursor.primaryKey)
+      cursor = await cursor.continue()
+    }
+    return out
+  }
+}

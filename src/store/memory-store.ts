@@ -1,0 +1,216 @@
+/**
+ * A Store that keeps everything in memory: tests, and runtimes without
+ * IndexedDB. Values are structured-cloned on the way in and out, as a real
+ * store would, so the same bad input fails the same way.
+ */
+import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../types.js'
+import type { JobRecord, ListQuery, Store, StoredJob, WriteOp, WriteResult } from './store.js'
+
+/**
+ * Creates a store with no persistence: jobs live as long as the page (or process).
+ *
+ * @example
+ * ```ts
+ * const queue = createQueue({ store: memoryStore(), worker })
+ * ```
+ */
+export function memoryStore(): Store {
+  return new MemoryStore()
+}
+
+class MemoryStore implements Store {
+  readonly kind = 'memory'
+  #jobs = new Map<string, JobRecord>()
+  #data = new Map<string, unknown>()
+  #results = new Map<string, unknown>()
+  #logs = new Map<string, LogEntry[]>()
+  #errors = new Map<string, ErrorRecord[]>()
+  #keys = new Map<string, string>()
+  #seq = 0
+
+  async open(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  async write(ops: readonly WriteOp[], options: { atomic?: boolean } = {}): Promise<WriteResult[]> {
+    await Promise.resolve()
+    // Stage on copies of the indexes that an op may change, commit at the end.
+    const jobs = new Map<string, JobRecord>()
+    const keys = new Map<string, string | undefined>()
+    const writes: Array<() => void> = []
+    const results: WriteResult[] = []
+    const current = (id: string): JobRecord | undefined => (jobs.has(id) ? jobs.get(id) : this.#jobs.get(id))
+    const holder = (key: string): string | undefined => (keys.has(key) ? keys.get(key) : this.#keys.get(key))
+    let seq = this.#seq
+    for (const op of ops) {
+      switch (op.op) {
+        case 'insert': {
+          const existing = current(op.job.id)
+          if (existing) {
+            results.push({ ok: false, reason: 'exists', job: structuredClone(existing) })
+            break
+          }
+          const held = op.job.key === undefined ? undefined : holder(op.job.key)
+          const heldBy = held === undefined ? undefined : current(held)
+          if (heldBy) {
+            results.push({ ok: false, reason: 'key', job: structuredClone(heldBy) })
+            break
+          }
+          let data: unknown
+          try {
+            data = structuredClone(op.data)
+          } catch (error) {
+            results.push({ ok: false, reason: 'uncloneable', error })
+            break
+          }
+          const job: JobRecord = { ...structuredClone(op.job), seq: ++seq }
+          jobs.set(job.id, job)
+          if (job.key !== undefined && !isFinal(job.status)) keys.set(job.key, job.id)
+          writes.push(() => this.#data.set(job.id, data))
+          results.push({ ok: true, seq: job.seq })
+          break
+        }
+        case 'put': {
+          const stored = current(op.job.id)
+          if (op.expect && (!stored || !op.expect.includes(stored.status))) {
+            results.push({ ok: false, reason: 'conflict', job: stored && structuredClone(stored) })
+            break
+          }
+          const job = structuredClone(op.job)
+          jobs.set(job.id, job)
+          if (job.key !== undefined) {
+            if (isFinal(job.status)) {
+              if (holder(job.key) === job.id) keys.set(job.key, undefined)
+            } else if (holder(job.key) === undefined) {
+              keys.set(job.key, job.id)
+            }
+          }
+          results.push({ ok: true })
+          break
+        }
+        case 'result': {
+          const value = structuredClone(op.value)
+          writes.push(() => this.#results.set(op.id, value))
+          results.push({ ok: true })
+          break
+        }
+        case 'log': {
+          const entries = structuredClone(op.entries)
+          writes.push(() => {
+            const list = this.#logs.get(op.id)
+            if (list) list.push(...entries)
+            else this.#logs.set(op.id, entries)
+          })
+          results.push({ ok: true })
+          break
+        }
+        case 'error': {
+          const record = structuredClone(op.record)
+          writes.push(() => {
+            const list = this.#errors.get(op.id)
+            if (list) list.push(record)
+            else this.#errors.set(op.id, [record])
+          })
+          results.push({ ok: true })
+          break
+        }
+        case 'delete': {
+          for (const id of op.ids) {
+            const job = current(id)
+            if (job?.key !== undefined && holder(job.key) === id) keys.set(job.key, undefined)
+            jobs.set(id, undefined as unknown as JobRecord)
+          }
+          writes.push(() => {
+            for (const id of op.ids) {
+              this.#data.delete(id)
+              this.#results.delete(id)
+              this.#logs.delete(id)
+              this.#errors.delete(id)
+            }
+          })
+          results.push({ ok: true })
+          break
+        }
+      }
+    }
+    if (options.atomic && results.some((r) => !r.ok)) {
+      return results.map((r) => (r.ok ? { ok: false, reason: 'aborted' } : r))
+    }
+    this.#seq = seq
+    for (const [id, job] of jobs) {
+      if (job) this.#jobs.set(id, job)
+      else this.#jobs.delete(id)
+    }
+    for (const [key, id] of keys) {
+      if (id === undefined) this.#keys.delete(key)
+      else this.#keys.set(key, id)
+    }
+    for (const write of writes) write()
+    return results
+  }
+
+  async get(ids: readonly string[]): Promise<Array<JobRecord | undefined>> {
+    return ids.map((id) => {
+      const job = this.#jobs.get(id)
+      return job && structuredClone(job)
+    })
+  }
+
+  async getFull(id: string): Promise<StoredJob | undefined> {
+    const job = this.#jobs.get(id)
+    return job && this.#full(job)
+  }
+
+  async getData(ids: readonly string[]): Promise<unknown[]> {
+    return ids.map((id) => structuredClone(this.#data.get(id)))
+  }
+
+  async list(query: ListQuery): Promise<StoredJob[]> {
+    const statuses = query.status === undefined ? undefined : ([] as JobStatus[]).concat(query.status)
+    const all = [...this.#jobs.values()]
+      .filter((job) => (!statuses || statuses.includes(job.status)) && (!query.name || job.name === query.name))
+      .sort((a, b) => b.seq - a.seq)
+    const offset = query.offset ?? 0
+    return all.slice(offset, query.limit === undefined ? undefined : offset + query.limit).map((job) => this.#full(job))
+  }
+
+  async counts(): Promise<Record<JobStatus, number>> {
+    const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>
+    for (const job of this.#jobs.values()) counts[job.status]++
+    return counts
+  }
+
+  async scan(statuses: readonly JobStatus[], visit: (job: JobRecord) => void): Promise<void> {
+    const found = [...this.#jobs.values()].filter((job) => statuses.includes(job.status)).sort((a, b) => a.seq - b.seq)
+    for (const job of found) visit(structuredClone(job))
+  }
+
+  async logs(id: string): Promise<LogEntry[]> {
+    return structuredClone(this.#logs.get(id) ?? [])
+  }
+
+  async errors(id: string): Promise<ErrorRecord[]> {
+    return structuredClone(this.#errors.get(id) ?? [])
+  }
+
+  async expired(status: JobStatus, rule: { finishedBefore?: number; keep?: number }, limit: number): Promise<string[]> {
+    const finished = [...this.#jobs.values()]
+      .filter((job) => job.status === status)
+      .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0))
+    const overCount = rule.keep === undefined ? 0 : Math.max(0, finished.length - rule.keep)
+    const out: string[] = []
+    for (const [i, job] of finished.entries()) {
+      if (out.length >= limit) break
+      const old = rule.finishedBefore !== undefined && (job.finishedAt ?? 0) < rule.finishedBefore
+      if (old || i < overCount) out.push(job.id)
+      else break
+    }
+    return out
+  }
+
+  #full(job: JobRecord): StoredJob {
+    const full: StoredJob = { ...structuredClone(job), data: structuredClone(this.#data.get(job.id)) }
+    if (this.#results.has(job.id)) full.result = structuredClone(this.#results.get(job.id))
+    return full
+  }
+}

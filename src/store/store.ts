@@ -1,0 +1,114 @@
+/**
+ * The Store interface: everything the queue keeps, behind one small contract.
+ * The queue never touches IndexedDB directly; `idbStore()` and `memoryStore()`
+ * implement this, and so can a user's own store.
+ */
+import type { StoredJobOptions } from '../options.js'
+import type { ErrorRecord, JobStatus, LogEntry, Progress, SerializedError } from '../types.js'
+
+/** A job's metadata as stored: small, rewritten on every state change. Data and result live apart. */
+export interface JobRecord {
+  id: string
+  name: string
+  queue: string
+  status: JobStatus
+  /** Insertion order, assigned by the store: equal priorities run in this order. */
+  seq: number
+  /** Revision, +1 on every write: tells a newer view of a job from an older one. */
+  rev: number
+  priority: number
+  key?: string
+  attempt: number
+  createdAt: number
+  runAt: number
+  startedAt?: number
+  finishedAt?: number
+  progress?: Progress
+  error?: SerializedError
+  dependencies: string[]
+  options: StoredJobOptions
+  /** How often the current attempt was interrupted (reload, closed tab, crash). */
+  interruptions: number
+}
+
+/** A job with its data and, once completed, its result. */
+export interface StoredJob extends JobRecord {
+  data: unknown
+  result?: unknown
+}
+
+/** One change in a {@link Store.write} batch. */
+export type WriteOp =
+  /** Adds a job unless its id exists, or its key is held by an unfinished job. */
+  | { op: 'insert'; job: Omit<JobRecord, 'seq'>; data: unknown }
+  /** Replaces a job's metadata; with `expect`, only if its stored status is one of those. */
+  | { op: 'put'; job: JobRecord; expect?: readonly JobStatus[] }
+  | { op: 'result'; id: string; value: unknown }
+  | { op: 'log'; id: string; entries: LogEntry[] }
+  | { op: 'error'; id: string; record: ErrorRecord }
+  /** Deletes jobs with their data, result, logs and errors. */
+  | { op: 'delete'; ids: readonly string[] }
+
+/** What one {@link WriteOp} did. */
+export type WriteResult =
+  | { ok: true; seq?: number }
+  /** insert: a job with that id exists. */
+  | { ok: false; reason: 'exists'; job: JobRecord }
+  /** insert: an unfinished job holds that key. */
+  | { ok: false; reason: 'key'; job: JobRecord }
+  /** insert: the data cannot be structured-cloned (nothing was written for this op). */
+  | { ok: false; reason: 'uncloneable'; error: unknown }
+  /** put with `expect`: the stored job is missing or in another status. */
+  | { ok: false; reason: 'conflict'; job: JobRecord | undefined }
+  /** An atomic batch was rolled back because another op in it was not ok. */
+  | { ok: false; reason: 'aborted' }
+
+/** Filters of {@link Store.list}. */
+export interface ListQuery {
+  status?: JobStatus | readonly JobStatus[]
+  name?: string
+  limit?: number
+  offset?: number
+}
+
+/**
+ * Where a queue keeps its jobs. One store instance serves one queue name.
+ *
+ * Every method may be called before {@link Store.open} resolves only after it;
+ * the queue opens the store first.
+ */
+export interface Store {
+  /** A short name for messages: `'indexeddb'`, `'memory'`. */
+  readonly kind: string
+  /** Opens (and if needed creates or migrates) the storage of queue `queue`. */
+  open(queue: string): Promise<void>
+  /** Closes the storage; pending writes finish first. */
+  close(): Promise<void>
+  /**
+   * Applies `ops` in order, atomically unless an insert of uncloneable data is
+   * skipped (that op only), and resolves once durable. With `atomic`, any op
+   * that is not ok rolls the whole batch back and the results say why.
+   */
+  write(ops: readonly WriteOp[], options?: { atomic?: boolean }): Promise<WriteResult[]>
+  /** Reads jobs' metadata. */
+  get(ids: readonly string[]): Promise<Array<JobRecord | undefined>>
+  /** Reads whole jobs: metadata, data and result. */
+  getFull(id: string): Promise<StoredJob | undefined>
+  /** Reads jobs' data. */
+  getData(ids: readonly string[]): Promise<unknown[]>
+  /** Jobs newest first. */
+  list(query: ListQuery): Promise<StoredJob[]>
+  /** How many jobs there are in each status. */
+  counts(): Promise<Record<JobStatus, number>>
+  /** Calls `visit` for each job in one of `statuses`, in pages, without loading all at once. */
+  scan(statuses: readonly JobStatus[], visit: (job: JobRecord) => void): Promise<void>
+  /** A job's log. */
+  logs(id: string): Promise<LogEntry[]>
+  /** A job's failed attempts. */
+  errors(id: string): Promise<ErrorRecord[]>
+  /**
+   * Ids of finished jobs of `status`, oldest finished first, that finished
+   * before `finishedBefore` or are beyond the `keep` newest.
+   */
+  expired(status: JobStatus, rule: { finishedBefore?: number; keep?: number }, limit: number): Promise<string[]>
+}

@@ -1,0 +1,202 @@
+/**
+ * Public types shared by the main thread and the worker side.
+ *
+ * @packageDocumentation
+ */
+import type { RetryOptions } from './retry.js'
+
+/** Where a job is in its life. `completed`, `failed` and `cancelled` are final. */
+export type JobStatus = 'waiting' | 'delayed' | 'blocked' | 'running' | 'completed' | 'failed' | 'cancelled'
+
+/** Every status, in lifecycle order. */
+export const JOB_STATUSES: readonly JobStatus[] = Object.freeze([
+  'waiting',
+  'delayed',
+  'blocked',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+])
+
+/** The statuses from which a job never moves on by itself. */
+export const FINAL_STATUSES: readonly JobStatus[] = Object.freeze(['completed', 'failed', 'cancelled'])
+
+/** Whether `status` is final (`completed`, `failed` or `cancelled`). */
+export function isFinal(status: JobStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled'
+}
+
+/** A progress value: a percentage or any structured-cloneable object. */
+export type Progress = number | object
+
+/** An error as it is stored and sent between threads: plain data. */
+export interface SerializedError {
+  name: string
+  message: string
+  stack?: string
+  /** The stable code of an {@link OffthreadError}, or an error's own `code`. */
+  code?: string
+  cause?: SerializedError
+}
+
+/** One line of a job's log. */
+export interface LogEntry {
+  level: 'info' | 'warn' | 'error'
+  message: string
+  meta?: Record<string, unknown>
+  timestamp: number
+}
+
+/** One failed (or interrupted) attempt of a job. */
+export interface ErrorRecord {
+  attempt: number
+  name: string
+  message: string
+  stack?: string
+  failedAt: number
+}
+
+/** A job as it is stored: what a handle shows. */
+export interface JobSnapshot<R = unknown> {
+  id: string
+  name: string
+  queue: string
+  status: JobStatus
+  data: unknown
+  result?: R
+  error?: SerializedError
+  progress?: Progress
+  attempt: number
+  priority: number
+  key?: string
+  createdAt: number
+  runAt: number
+  startedAt?: number
+  finishedAt?: number
+  dependencies: string[]
+}
+
+/**
+ * Options of one job: the third argument of `queue.add`, a task's defaults in
+ * `defineTasks`, and the queue's `defaults`.
+ */
+export interface JobOptions {
+  /**
+   * Caller-chosen id. Adding an id that exists returns the existing job's handle.
+   * @defaultValue a fresh nanoid
+   */
+  id?: string
+  /**
+   * Dedup key: while a job with this key is not final, `add` returns that job's handle.
+   * @defaultValue none
+   */
+  key?: string
+  /**
+   * Higher runs first; equal priority runs in insertion order.
+   * @defaultValue 0
+   */
+  priority?: number
+  /**
+   * Milliseconds from now before the job may run.
+   * @defaultValue 0
+   */
+  delay?: number
+  /**
+   * Absolute time (ms since epoch, or a `Date`) before which the job does not run.
+   * @defaultValue now
+   */
+  runAt?: number | Date
+  /**
+   * Per-attempt time limit in ms; the attempt fails with `JobTimeoutError`.
+   * @defaultValue none
+   */
+  timeout?: number
+  /**
+   * Retry policy. `attempts` counts runs, not retries.
+   * @defaultValue `{ attempts: 1 }`
+   */
+  retry?: RetryOptions
+  /**
+   * Ids (or handles) of jobs this job waits for. Not supported yet: a non-empty
+   * list is rejected with a `TypeError`.
+   * @defaultValue []
+   */
+  dependsOn?: ReadonlyArray<string | { readonly id: string }>
+  /**
+   * Transferables inside `data` to move to the worker zero-copy, once the job is stored.
+   * @defaultValue []
+   */
+  transfer?: Transferable[]
+}
+
+/** The options a task may set for itself in `defineTasks` (long form). */
+export type TaskOptions = Pick<JobOptions, 'timeout' | 'retry' | 'priority'>
+
+/**
+ * What a handler gets as its second argument.
+ *
+ * @typeParam S - what the worker's `setup()` returned
+ */
+export interface JobContext<S = undefined> {
+  /** The job's id. */
+  readonly id: string
+  /** The task's registered name. */
+  readonly name: string
+  /** The queue's name. */
+  readonly queue: string
+  /** 1 on the first run, +1 on each retry. */
+  readonly attempt: number
+  /** When the job was added, ms since epoch. */
+  readonly createdAt: number
+  /** Aborts on cancel (`JobCancelledError`), timeout (`JobTimeoutError`) or close (`QueueClosedError`). */
+  readonly signal: AbortSignal
+  /** What `setup()` returned, once per worker. */
+  readonly state: S
+  /** Reports progress; coalesced, the last value always delivered and kept. */
+  progress(value: Progress): void
+  /** Says the job is still alive: resets the stall watchdog. */
+  heartbeat(): void
+  /** Appends to the job's persisted log. */
+  readonly log: JobLogger
+  /** `throw ctx.retry({ delay })` asks for another attempt after `delay` ms. */
+  retry(options?: { delay?: number; reason?: string }): Error
+  /** Marks `value` to be handed back zero-copy with `transferables`. */
+  transfer<T>(value: T, transferables: Transferable[]): T
+}
+
+/** The `ctx.log` methods. */
+export interface JobLogger {
+  info(message: string, meta?: Record<string, unknown>): void
+  warn(message: string, meta?: Record<string, unknown>): void
+  error(message: string, meta?: Record<string, unknown>): void
+}
+
+/** A task's handler: takes the job's data and the context, returns the result. */
+// `any` is deliberate: these are the bounds user handlers are checked against.
+export type TaskHandler<I = any, O = any, S = any> = (input: I, ctx: JobContext<S>) => O | Promise<O>
+
+/** The long form of a task: its own defaults and its handler. */
+export interface TaskDefinition<I = any, O = any, S = any> extends TaskOptions {
+  handler: TaskHandler<I, O, S>
+}
+
+/** What `defineTasks` takes: task name to handler or definition. */
+export type TaskMap<S = any> = Record<string, TaskHandler<any, any, S> | TaskDefinition<any, any, S>>
+
+/** The input type of a task entry. */
+export type TaskInput<E> = E extends TaskDefinition<infer I, any, any>
+  ? I
+  : E extends (input: infer I, ctx: any) => any
+    ? I
+    : unknown
+
+/** The result type of a task entry (its handler's awaited return type). */
+export type TaskOutput<E> = E extends TaskDefinition<any, infer O, any>
+  ? Awaited<O>
+  : E extends (input: any, ctx: any) => infer O
+    ? Awaited<O>
+    : unknown
+
+/** The names of the tasks in a task map. */
+export type TaskName<T> = keyof T & string

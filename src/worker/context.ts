@@ -1,0 +1,119 @@
+/**
+ * Builds a job's context (`ctx`) inside the worker, and the reporter that
+ * carries its progress, logs and heartbeats to the pool, coalesced.
+ */
+import { RetryError } from '../errors.js'
+import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../pool/protocol.js'
+import type { JobContext, JobLogger, LogEntry, Progress } from '../types.js'
+
+/** Minimum ms between two messages of the same kind for one job; the last value always follows. */
+const REPORT_INTERVAL = 16
+
+/** A place to post to: the worker's global scope, or a Node port. */
+export interface PostTarget {
+  postMessage(message: unknown, transfer?: Transferable[]): void
+}
+
+/**
+ * Sends one job's progress, logs and heartbeats. Leading edge right away, then
+ * at most one message per {@link REPORT_INTERVAL} with the latest value, so a
+ * handler that reports in a tight loop costs little and is still seen live.
+ */
+export class JobReporter {
+  #target: PostTarget
+  #jobId: string
+  #progress: { value: Progress } | undefined
+  #logs: LogEntry[] = []
+  #heartbeat = false
+  #lastSent = Number.NEGATIVE_INFINITY
+  #timer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(target: PostTarget, jobId: string) {
+    this.#target = target
+    this.#jobId = jobId
+  }
+
+  progress(value: Progress): void {
+    this.#progress = { value }
+    this.#schedule()
+  }
+
+  log(entry: LogEntry): void {
+    this.#logs.push(entry)
+    this.#schedule()
+  }
+
+  heartbeat(): void {
+    this.#heartbeat = true
+    this.#schedule()
+  }
+
+  /** Sends whatever is pending now (before the job's outcome). */
+  flush(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer)
+      this.#timer = undefined
+    }
+    this.#lastSent = performance.now()
+    const jobId = this.#jobId
+    if (this.#logs.length > 0) {
+      const entries = this.#logs
+      this.#logs = []
+      this.#post({ [MESSAGE_TAG]: 'logs', jobId, entries })
+    }
+    if (this.#progress) {
+      const { value } = this.#progress
+      this.#progress = undefined
+      this.#heartbeat = false
+      this.#post({ [MESSAGE_TAG]: 'progress', jobId, value })
+    } else if (this.#heartbeat) {
+      this.#heartbeat = false
+      this.#post({ [MESSAGE_TAG]: 'heartbeat', jobId })
+    }
+  }
+
+  #schedule(): void {
+    const wait = this.#lastSent + REPORT_INTERVAL - performance.now()
+    if (wait <= 0) this.flush()
+    else this.#timer ??= setTimeout(() => this.flush(), wait)
+  }
+
+  #post(message: WorkerMessage): void {
+    try {
+      this.#target.postMessage(message)
+    } catch (error) {
+      // A progress value or log meta that cannot be cloned must not kill the job.
+      console.warn('[offthread] could not send a report of job', this.#jobId, error)
+    }
+  }
+}
+
+/** What a handler returned through `ctx.transfer(value, list)`. */
+export const transfers = new WeakMap<object, Transferable[]>()
+
+/** Builds the `ctx` of one attempt. */
+export function createContext<S>(request: RunRequest, signal: AbortSignal, state: S, reporter: JobReporter): JobContext<S> {
+  const log = (level: LogEntry['level']) => (message: string, meta?: Record<string, unknown>) => {
+    const entry: LogEntry = { level, message: String(message), timestamp: Date.now() }
+    if (meta !== undefined) entry.meta = meta
+    reporter.log(entry)
+  }
+  const logger: JobLogger = { info: log('info'), warn: log('warn'), error: log('error') }
+  return Object.freeze({
+    id: request.id,
+    name: request.name,
+    queue: request.queue,
+    attempt: request.attempt,
+    createdAt: request.createdAt,
+    signal,
+    state,
+    log: logger,
+    progress: (value: Progress) => reporter.progress(value),
+    heartbeat: () => reporter.heartbeat(),
+    retry: (options?: { delay?: number; reason?: string }) => new RetryError(options),
+    transfer<T>(value: T, list: Transferable[]): T {
+      if (typeof value === 'object' && value !== null) transfers.set(value, list)
+      return value
+    },
+  })
+}

@@ -1,0 +1,186 @@
+/**
+ * The worker's side of the pool: exposes the task map with Comlink, runs one
+ * attempt at a time per request, and posts each outcome back as plain data.
+ */
+import { expose, type Endpoint } from 'comlink'
+import { JobDataError, RetryError, UnknownTaskError, deserializeError, findUncloneablePath, isDataCloneError, serializeError } from '../errors.js'
+import { resolveTaskOptions } from '../options.js'
+import { MESSAGE_TAG, type Outcome, type RunRequest, type TaskMeta, type WorkerApi, type WorkerManifest, type WorkerMessage } from '../pool/protocol.js'
+import { WORKER_FUNCTION, type RetryHints, type RetryOptions } from '../retry.js'
+import type { SerializedError, TaskDefinition, TaskHandler, TaskMap } from '../types.js'
+import { JobReporter, createContext, transfers, type PostTarget } from './context.js'
+
+/** Options of `defineTasks`. */
+export interface DefineTasksOptions<S> {
+  /**
+   * Runs once per worker, before its first job; what it returns is `ctx.state`.
+   * If it throws, the attempt fails with its error and the next job calls it again.
+   * @defaultValue none
+   */
+  setup?: () => S | Promise<S>
+}
+
+/** A Comlink endpoint: a worker's global scope or a Node port. */
+export type RuntimeEndpoint = Endpoint & PostTarget
+
+interface ResolvedTask {
+  handler: TaskHandler
+  retry: RetryOptions | undefined
+}
+
+/** Validates a task map and splits it into handlers and the manifest the pool reads. */
+export function compileTasks(handlers: TaskMap): { tasks: Map<string, ResolvedTask>; manifest: WorkerManifest } {
+  if (typeof handlers !== 'object' || handlers === null || Array.isArray(handlers)) {
+    throw new TypeError(`defineTasks: expected an object of task handlers, received ${String(handlers)}`)
+  }
+  const tasks = new Map<string, ResolvedTask>()
+  const manifest: WorkerManifest = { tasks: {} }
+  for (const [name, entry] of Object.entries(handlers)) {
+    if (typeof entry === 'function') {
+      tasks.set(name, { handler: entry, retry: undefined })
+      manifest.tasks[name] = {}
+      continue
+    }
+    const def = entry as TaskDefinition | undefined
+    if (typeof def !== 'object' || def === null || typeof def.handler !== 'function') {
+      throw new TypeError(`defineTasks: task "${name}" must be a function or { handler, ...options }`)
+    }
+    const options = resolveTaskOptions(name, def as unknown as Record<string, unknown>)
+    const meta: TaskMeta = {}
+    if (options.timeout !== undefined) meta.timeout = options.timeout
+    if (options.priority !== undefined) meta.priority = options.priority
+    if (options.retry) {
+      // Functions stay here; the pool sees a marker and gets their answers as hints.
+      const retry: Record<string, unknown> = { ...options.retry }
+      for (const key of ['backoff', 'retryOn', 'noRetryOn'] as const) {
+        if (typeof retry[key] === 'function') retry[key] = WORKER_FUNCTION
+      }
+      meta.retry = retry as RetryOptions
+    }
+    tasks.set(name, { handler: def.handler, retry: options.retry })
+    manifest.tasks[name] = meta
+  }
+  return { tasks, manifest }
+}
+
+/** Starts answering the pool on `endpoint`. */
+export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S>, endpoint: RuntimeEndpoint): void {
+  const { tasks, manifest } = compileTasks(handlers)
+  if (options.setup !== undefined && typeof options.setup !== 'function') {
+    throw new TypeError(`defineTasks: "setup" must be a function, received ${String(options.setup)}`)
+  }
+  const running = new Map<string, AbortController>()
+  let setup: Promise<S> | undefined
+
+  const post = (message: WorkerMessage, transfer?: Transferable[]): void => endpoint.postMessage(message, transfer)
+
+  const runSetup = (): Promise<S> => {
+    if (!setup) {
+      setup = Promise.resolve().then(() => (options.setup ? options.setup() : (undefined as S)))
+      // A failed setup is tried again by the next job.
+      setup.catch(() => (setup = undefined))
+    }
+    return setup
+  }
+
+  async function execute(request: RunRequest, controller: AbortController, reporter: JobReporter): Promise<Outcome> {
+    const task = tasks.get(request.name)
+    if (!task) {
+      const known = [...tasks.keys()].join(', ')
+      const error = new UnknownTaskError(`Unknown task "${request.name}"; the worker module defines: ${known || 'none'}`)
+      return { type: 'failed', error: serializeError(error) }
+    }
+    try {
+      const state = await runSetup()
+      const ctx = createContext(request, controller.signal, state, reporter)
+      const result: unknown = await task.handler(request.data, ctx)
+      return { type: 'completed', result }
+    } catch (thrown) {
+      const outcome: Outcome = { type: 'failed', error: serializeError(thrown) }
+      if (thrown instanceof RetryError) outcome.retry = thrown.delay === undefined ? {} : { delay: thrown.delay }
+      const hints = evaluateHints(task.retry, request.attempt, thrown)
+      if (hints) outcome.hints = hints
+      if (controller.signal.aborted) outcome.aborted = true
+      return outcome
+    }
+  }
+
+  const api: WorkerApi = {
+    manifest: () => manifest,
+    run(request: RunRequest): void {
+      const controller = new AbortController()
+      running.set(request.id, controller)
+      const reporter = new JobReporter(endpoint, request.id)
+      void execute(request, controller, reporter).then((outcome) => {
+        running.delete(request.id)
+        reporter.flush()
+        sendOutcome(request, outcome)
+      })
+    },
+    abort(id: string, reason: SerializedError): void {
+      running.get(id)?.abort(deserializeError(reason))
+    },
+  }
+
+  function sendOutcome(request: RunRequest, outcome: Outcome): void {
+    const jobId = request.id
+    const result = outcome.type === 'completed' ? outcome.result : undefined
+    const list = typeof result === 'object' && result !== null ? transfers.get(result) : undefined
+    try {
+      post({ [MESSAGE_TAG]: 'done', jobId, outcome }, list)
+    } catch (error) {
+      const where = isDataCloneError(error) ? findUncloneablePath(result, 'result') : undefined
+      const failure = new JobDataError(
+        `The result of task "${request.name}" cannot be sent back: ${where ?? 'it is not structured-cloneable'}`,
+        { cause: error },
+      )
+      post({ [MESSAGE_TAG]: 'done', jobId, outcome: { type: 'failed', error: serializeError(failure) } })
+    }
+  }
+
+  // `self.close()` ends a worker without any event on the page: say so first.
+  const scope = endpoint as unknown as { close?: () => void }
+  if (typeof scope.close === 'function') {
+    const close = scope.close.bind(scope)
+    scope.close = () => {
+      post({ [MESSAGE_TAG]: 'exit' })
+      close()
+    }
+  }
+
+  expose(api, endpoint)
+}
+
+function evaluateHints(retry: RetryOptions | undefined, attempt: number, thrown: unknown): RetryHints | undefined {
+  if (!retry) return undefined
+  const error = thrown instanceof Error ? thrown : deserializeError(serializeError(thrown))
+  const hints: RetryHints = {}
+  let any = false
+  try {
+    if (typeof retry.retryOn === 'function') {
+      hints.retryOn = Boolean(retry.retryOn(error))
+      any = true
+    }
+    if (typeof retry.noRetryOn === 'function') {
+      hints.noRetryOn = Boolean(retry.noRetryOn(error))
+      any = true
+    }
+    if (typeof retry.backoff === 'function') {
+      hints.backoff = Number(retry.backoff(attempt, error))
+      any = true
+    }
+  } catch (error) {
+    console.warn('[offthread] a retry option function threw; the job is not retried', error)
+    return { noRetryOn: true }
+  }
+  return any ? hints : undefined
+}
+
+/** Whether this code runs inside a Web Worker (dedicated or shared). */
+export function inWorkerScope(): boolean {
+  return typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope
+}
+
+declare const WorkerGlobalScope: { new (): object; prototype: object } | undefined
+
+export type { SerializedError }

@@ -1,0 +1,87 @@
+/// <reference types="@vitest/browser-playwright" />
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
+import { playwright } from '@vitest/browser-playwright'
+import { findChromium, HOW_TO_GET_CHROMIUM } from './scripts/chromium-path.mjs'
+
+// One config for three things:
+//  - `vitest run`            -> projects "node", "browser", "types" (root = repo root)
+//  - `vite demo --config …`  -> dev server for demo/index.html (root = demo/)
+//  - `vite build demo …`     -> static demo in dist-demo/
+const repoRoot = fileURLToPath(new URL('.', import.meta.url))
+
+const isVitest = process.env['VITEST'] !== undefined
+const chromium = isVitest ? await findChromium() : undefined
+if (isVitest && !chromium) {
+  console.warn(`[vite.config] ${HOW_TO_GET_CHROMIUM}`)
+}
+
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+]
+
+export default defineConfig({
+  build: {
+    // Only used by `npm run build:demo` (root = demo/): output outside that root.
+    outDir: fileURLToPath(new URL('./dist-demo', import.meta.url)),
+    emptyOutDir: true,
+  },
+  test: {
+    dir: repoRoot,
+    projects: [
+      {
+        test: {
+          name: 'node',
+          root: repoRoot,
+          environment: 'node',
+          include: ['test/node/**/*.test.ts'],
+          testTimeout: 10_000,
+        },
+      },
+      {
+        test: {
+          name: 'types',
+          root: repoRoot,
+          include: [],
+          typecheck: {
+            enabled: true,
+            only: true,
+            checker: 'tsc',
+            tsconfig: './tsconfig.json',
+            include: ['test/types/**/*.test-d.ts'],
+          },
+        },
+      },
+      {
+        // Precaution: pre-bundle the runtime deps so Vite never discovers them
+        // mid-run (a mid-run re-optimisation reloads the test iframe).
+        optimizeDeps: { include: ['comlink', 'idb', 'nanoid'] },
+        test: {
+          name: 'browser',
+          root: repoRoot,
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 20_000,
+          hookTimeout: 20_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            provider: playwright({
+              launchOptions: {
+                ...(chromium ? { executablePath: chromium.path } : {}),
+                args: chromiumArgs,
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
+  },
+})
