@@ -27,6 +27,13 @@ const chromiumArgs = [
 ]
 
 export default defineConfig({
+  // The demo imports the package by its name, as an app would.
+  resolve: {
+    alias: [
+      { find: /^offthread\/worker$/, replacement: fileURLToPath(new URL('./src/worker.ts', import.meta.url)) },
+      { find: /^offthread$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    ],
+  },
   build: {
     // Only used by `npm run build:demo` (root = demo/): output outside that root.
     outDir: fileURLToPath(new URL('./dist-demo', import.meta.url)),
@@ -42,6 +49,18 @@ export default defineConfig({
           environment: 'node',
           include: ['test/node/**/*.test.ts'],
           testTimeout: 10_000,
+        },
+      },
+      {
+        test: {
+          // Playwright against built pages: the packed package, reloads, several tabs.
+          name: 'e2e',
+          root: repoRoot,
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
         },
       },
       {

@@ -11,8 +11,11 @@ import { isWorkerMessage, type RunRequest, type WorkerApi, type WorkerManifest, 
 /** What the `worker` factory may return: a Web Worker, or anything shaped like one. */
 export interface WorkerLike {
   postMessage(message: unknown, transfer?: Transferable[]): void
-  addEventListener(type: string, listener: (event: never) => void): void
-  removeEventListener(type: string, listener: (event: never) => void): void
+  // `any`: a real Worker's listener types are overloads per event name.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  addEventListener(type: string, listener: (event: any) => void): void
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  removeEventListener(type: string, listener: (event: any) => void): void
   terminate(): unknown
 }
 
@@ -62,9 +65,9 @@ export class PoolWorker {
     if (!this.#worker || typeof this.#worker.postMessage !== 'function') {
       throw new TypeError(`The "worker" factory must return a Worker, received ${String(this.#worker)}`)
     }
-    this.#worker.addEventListener('message', this.#onMessage as (event: never) => void)
-    this.#worker.addEventListener('error', this.#onError as (event: never) => void)
-    this.#worker.addEventListener('messageerror', this.#onMessageError as (event: never) => void)
+    this.#worker.addEventListener('message', this.#onMessage)
+    this.#worker.addEventListener('error', this.#onError)
+    this.#worker.addEventListener('messageerror', this.#onMessageError)
     this.#remote = wrap<WorkerApi>(this.#worker as unknown as Parameters<typeof wrap>[0])
   }
 
@@ -138,8 +141,8 @@ export class PoolWorker {
   }
 
   #detach(): void {
-    this.#worker.removeEventListener('message', this.#onMessage as (event: never) => void)
-    this.#worker.removeEventListener('error', this.#onError as (event: never) => void)
-    this.#worker.removeEventListener('messageerror', this.#onMessageError as (event: never) => void)
+    this.#worker.removeEventListener('message', this.#onMessage)
+    this.#worker.removeEventListener('error', this.#onError)
+    this.#worker.removeEventListener('messageerror', this.#onMessageError)
   }
 }

@@ -59,6 +59,10 @@ export function idbStore(options: IdbStoreOptions = {}): Store {
   return new IdbStore(options)
 }
 
+const ignore = (): void => undefined
+/** A request whose failure shows in `tx.done`: never an unhandled rejection of its own. */
+const quiet = (request: Promise<unknown>): void => void request.catch(ignore)
+
 /** The range of every key `[id, n]` of one job in `logs` and `errors`. */
 const jobRange = (id: string): IDBKeyRange => IDBKeyRange.bound([id], [id, []])
 const statusRange = (status: JobStatus): IDBKeyRange =>
@@ -187,8 +191,8 @@ class IdbStore implements Store {
       await done.catch(() => undefined)
       return results.map((r) => (r.ok ? { ok: false, reason: 'aborted' } : r))
     }
-    if (needsSeq) void meta.put(seq, 'seq')
-    if (needsLogSeq) void meta.put(logSeq, 'logSeq')
+    if (needsSeq) quiet(meta.put(seq, 'seq'))
+    if (needsLogSeq) quiet(meta.put(logSeq, 'logSeq'))
     await done
     return results
   }
@@ -211,12 +215,12 @@ class IdbStore implements Store {
         if (holder && !isFinal(holder.status)) return { ok: false, reason: 'key', job: fromRow(holder) }
         try {
           // Data first: if it cannot be cloned, put throws before anything of this job is queued.
-          void tx.objectStore('data').put(op.data, op.job.id)
+          quiet(tx.objectStore('data').put(op.data, op.job.id))
         } catch (error) {
           return { ok: false, reason: 'uncloneable', error }
         }
         const row = toRow({ ...op.job, seq: nextSeq() })
-        void tx.objectStore('jobs').put(row)
+        quiet(tx.objectStore('jobs').put(row))
         state.set(row.id, row)
         if (row.activeKey !== undefined) keyHolders.set(row.activeKey, row.id)
         return { ok: true, seq: row.seq }
@@ -229,7 +233,7 @@ class IdbStore implements Store {
           }
         }
         const row = toRow(op.job)
-        void tx.objectStore('jobs').put(row)
+        quiet(tx.objectStore('jobs').put(row))
         state.set(row.id, row)
         const { key } = op.job
         if (key !== undefined) {
@@ -239,23 +243,23 @@ class IdbStore implements Store {
         return { ok: true }
       }
       case 'result':
-        void tx.objectStore('results').put(op.value, op.id)
+        quiet(tx.objectStore('results').put(op.value, op.id))
         return { ok: true }
       case 'log': {
         const logs = tx.objectStore('logs')
-        for (const entry of op.entries) void logs.put(entry, [op.id, nextLogSeq()])
+        for (const entry of op.entries) quiet(logs.put(entry, [op.id, nextLogSeq()]))
         return { ok: true }
       }
       case 'error':
-        void tx.objectStore('errors').put(op.record, [op.id, nextLogSeq()])
+        quiet(tx.objectStore('errors').put(op.record, [op.id, nextLogSeq()]))
         return { ok: true }
       case 'delete':
         for (const id of op.ids) {
-          void tx.objectStore('jobs').delete(id)
-          void tx.objectStore('data').delete(id)
-          void tx.objectStore('results').delete(id)
-          void tx.objectStore('logs').delete(jobRange(id))
-          void tx.objectStore('errors').delete(jobRange(id))
+          quiet(tx.objectStore('jobs').delete(id))
+          quiet(tx.objectStore('data').delete(id))
+          quiet(tx.objectStore('results').delete(id))
+          quiet(tx.objectStore('logs').delete(jobRange(id)))
+          quiet(tx.objectStore('errors').delete(jobRange(id)))
           state.set(id, undefined)
         }
         return { ok: true }

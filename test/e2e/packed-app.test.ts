@@ -1,0 +1,66 @@
+/**
+ * The package as users get it: `npm pack`, installed into a fresh Vite app
+ * whose files are the README's quick start, built, served, and run in Chromium.
+ */
+import { execFileSync } from 'node:child_process'
+import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { build } from 'vite'
+import { afterAll, describe, expect, it } from 'vitest'
+import { launchChromium, serveStatic } from './harness.js'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+const work = fileURLToPath(new URL('../../test-results/packed-app/', import.meta.url))
+const cleanups: Array<() => Promise<void> | void> = []
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup()
+})
+
+describe('the packed package in a fresh Vite app', () => {
+  it('defines a worker module, adds a job, sees its progress and gets its result', async () => {
+    rmSync(work, { recursive: true, force: true })
+    mkdirSync(work, { recursive: true })
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'pipe' })
+    execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, stdio: 'pipe' })
+    const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'))
+    expect(tarball).toBeDefined()
+    const app = `${work}app/`
+    cpSync(fileURLToPath(new URL('./packed-app/', import.meta.url)), app, { recursive: true })
+    writeFileSync(
+      `${app}package.json`,
+      JSON.stringify({ name: 'packed-app', private: true, type: 'module', dependencies: { offthread: `file:../${tarball}` } }),
+    )
+    execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--silent'], { cwd: app, stdio: 'pipe' })
+    // The installed package holds only dist/ and package.json.
+    expect(readdirSync(`${app}node_modules/offthread`).sort()).toEqual(['dist', 'package.json'])
+
+    await build({ root: app, configFile: false, logLevel: 'warn', build: { outDir: `${app}dist`, target: 'es2022' }, worker: { format: 'es' } })
+    const server = await serveStatic(`${app}dist`)
+    cleanups.push(() => server.close())
+    const browser = await launchChromium()
+    cleanups.push(() => browser.close())
+    const page = await browser.newPage()
+    const progress: number[] = []
+    await page.exposeFunction('reportProgress', (value: number) => progress.push(value))
+    await page.addInitScript(() => {
+      // Record the progress bar's values as the page sets them.
+      const descriptor = Object.getOwnPropertyDescriptor(HTMLProgressElement.prototype, 'value')
+      Object.defineProperty(HTMLProgressElement.prototype, 'value', {
+        ...descriptor,
+        set(v: number) {
+          ;(window as unknown as { reportProgress(v: number): void }).reportProgress(v)
+          descriptor?.set?.call(this, v)
+        },
+      })
+    })
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    await page.goto(server.url)
+    await page.waitForFunction(() => document.querySelector('#out')?.textContent?.startsWith('primes:'), null, { timeout: 30_000 })
+    expect(await page.textContent('#out')).toBe('primes: 17984')
+    expect(errors).toEqual([])
+    expect(progress.length).toBeGreaterThan(0)
+    expect(Math.max(...progress)).toBeGreaterThanOrEqual(50)
+  })
+})
