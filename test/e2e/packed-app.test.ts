@@ -32,8 +32,8 @@ describe('the packed package in a fresh Vite app', () => {
       JSON.stringify({ name: 'packed-app', private: true, type: 'module', dependencies: { offthread: `file:../${tarball}` } }),
     )
     execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--silent'], { cwd: app, stdio: 'pipe' })
-    // The installed package holds only dist/ and package.json.
-    expect(readdirSync(`${app}node_modules/offthread`).sort()).toEqual(['dist', 'package.json'])
+    // The installed package holds the build, not the sources or tests.
+    expect(readdirSync(`${app}node_modules/offthread`).sort()).toEqual(['README.md', 'dist', 'package.json'])
 
     await build({ root: app, configFile: false, logLevel: 'warn', build: { outDir: `${app}dist`, target: 'es2022' }, worker: { format: 'es' } })
     const server = await serveStatic(`${app}dist`)
