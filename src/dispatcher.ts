@@ -140,8 +140,10 @@ export class Dispatcher {
       ops.push({ op: 'put', job, expect: ['running'] }, { op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) })
       changes.push(job)
     }
-    await this.#host.committer.write(ops)
-    for (const job of changes) {
+    const results = await this.#host.committer.write(ops)
+    for (const [i, job] of changes.entries()) {
+      // Cancelled (or taken) meanwhile by another tab: leave it.
+      if (!results[i * 2]?.ok) continue
       if (job.status === 'failed') this.#host.publish({ event: 'failed', job, error: job.error as SerializedError })
       else {
         this.#index(job)
@@ -165,10 +167,21 @@ export class Dispatcher {
 
   /** Takes a stored job into the index (and its data, when this tab added it). */
   enqueue(job: JobRecord, payload?: { data: unknown; transfer: Transferable[] }): void {
-    if (this.#closing) return
+    if (this.#closing || this.#running.has(job.id)) return
+    const known = this.#jobs.get(job.id)
+    if (known && known.rev >= job.rev) return
     if (payload) this.#payloads.set(job.id, payload)
     this.#index(job)
     this.#pump()
+  }
+
+  /** Drops a job another tab finished (cancelled) from the index; a running job is left alone. */
+  forget(id: string): void {
+    if (this.#running.has(id)) return
+    this.#jobs.delete(id)
+    this.#readyIds.delete(id)
+    this.#payloads.delete(id)
+    this.#checkIdle()
   }
 
   /** The in-memory view of a job this runner owns. */

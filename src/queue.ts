@@ -4,6 +4,7 @@
  * live handle per job id.
  */
 import { nanoid } from 'nanoid'
+import { Channel, type ChannelMessage } from './channel.js'
 import { Committer } from './committer.js'
 import { Dispatcher, type JobChange } from './dispatcher.js'
 import {
@@ -12,6 +13,7 @@ import {
   OffthreadError,
   QueueClosedError,
   UnknownTaskError,
+  WorkerError,
   findUncloneablePath,
   isQuotaError,
   serializeError,
@@ -27,6 +29,8 @@ import {
   type ResolvedJobOptions,
   type ResolvedQueueOptions,
 } from './options.js'
+import { Leadership, runnerExists } from './leader.js'
+import type { WorkerManifest } from './pool/protocol.js'
 import { Retention } from './retention.js'
 import { idbStore } from './store/idb-store.js'
 import { memoryStore } from './store/memory-store.js'
@@ -130,6 +134,11 @@ export class Queue<T extends TaskMap = TaskMap> {
   #closing: Promise<void> | undefined
   #started: boolean
   #host: HandleHost
+  #leadership: Leadership | undefined
+  #channel: Channel
+  /** The worker module's tasks as the runner tab reported them (for a follower's checks). */
+  #remoteManifest: WorkerManifest | undefined
+  #requests = new Map<string, (ok: boolean) => void>()
 
   constructor(options?: QueueOptions) {
     this.#options = resolveQueueOptions(options)
@@ -137,20 +146,8 @@ export class Queue<T extends TaskMap = TaskMap> {
     this.#committer = new Committer(this.#store)
     this.#retention = new Retention(this.#store, this.#committer, this.#options.retention, (e) => this.#error(e))
     this.#started = this.#options.autostart
-    const factory = this.#options.worker
-    if (factory) {
-      this.#dispatcher = new Dispatcher(
-        {
-          options: this.#options,
-          store: this.#store,
-          committer: this.#committer,
-          publish: (change) => this.#publish(change),
-          error: (error) => this.#error(error),
-          idle: () => this.#events.emit('idle'),
-        },
-        factory,
-      )
-    }
+    if (this.#options.worker) this.#leadership = new Leadership(this.#options.name)
+    this.#channel = new Channel(this.#options.name, (message) => this.#onChannel(message))
     this.#host = {
       cancel: (id, reason) => this.#cancel(id, reason),
       logs: async (id) => (await this.#ready(), this.#store.logs(id)),
@@ -169,7 +166,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     return this.#options.name
   }
 
-  /** Whether this tab runs the queue's jobs now. */
+  /** Whether this tab runs the queue's jobs now (it holds the queue's runner lock). */
   get role(): QueueRole {
     return this.#dispatcher ? 'runner' : 'follower'
   }
@@ -181,11 +178,50 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   async #open(): Promise<void> {
     await this.#store.open(this.#options.name)
-    if (this.#dispatcher) {
-      await this.#dispatcher.load()
-      if (this.#started && !this.#closed) this.#dispatcher.start()
+    const leadership = this.#leadership
+    if (leadership) {
+      // Free lock: run now, before the queue reports ready. Else wait in line and take over later.
+      const now = await leadership.acquire(() => {
+        this.#becomeRunner().catch((error: unknown) => this.#error(error as Error))
+      })
+      if (now) await this.#becomeRunner()
     }
+    if (!this.#dispatcher) this.#channel.post({ type: 'hello' })
+  }
+
+  #becoming: Promise<void> | undefined
+
+  /** This tab holds the runner lock: load the unfinished jobs and start the pool. */
+  #becomeRunner(): Promise<void> {
+    // Trouble while closing is no trouble: the next runner loads again.
+    this.#becoming ??= this.#run().catch((error: unknown) => {
+      if (!this.#closed) throw error
+    })
+    return this.#becoming
+  }
+
+  async #run(): Promise<void> {
+    const factory = this.#options.worker
+    if (this.#closed || !factory || this.#dispatcher) return
+    const dispatcher = new Dispatcher(
+      {
+        options: this.#options,
+        store: this.#store,
+        committer: this.#committer,
+        publish: (change) => this.#publish(change, true),
+        error: (error) => this.#error(error),
+        idle: () => this.#events.emit('idle'),
+      },
+      factory,
+    )
+    this.#dispatcher = dispatcher
+    await dispatcher.load()
+    if (this.#started && !this.#closed) dispatcher.start()
+    void dispatcher.pool.whenManifest().then((manifest) => {
+      if (manifest) this.#channel.post({ type: 'manifest', manifest })
+    })
     this.#retention.schedule()
+    this.#events.emit('role', 'runner')
   }
 
   async #ready(): Promise<void> {
@@ -264,12 +300,14 @@ export class Queue<T extends TaskMap = TaskMap> {
       )
     }
     const handles: JobHandle[] = []
+    const added: JobRecord[] = []
     for (const [i, result] of results.entries()) {
       const record = records[i] as Omit<JobRecord, 'seq'>
       const job = prepared[i] as (typeof prepared)[number]
       if (result.ok) {
         const stored: JobRecord = { ...record, seq: result.seq ?? 0 }
         const handle = this.#handleFor(stored, job.data)
+        added.push(stored)
         this.#dispatcher?.enqueue(stored, { data: job.data, transfer: job.options.transfer })
         if (this.#events.has('added')) this.#events.emit('added', toSnapshot(stored, job.data), undefined)
         handles.push(handle)
@@ -279,6 +317,7 @@ export class Queue<T extends TaskMap = TaskMap> {
         throw new OffthreadError(`Could not add job ${record.id}: ${result.reason}`)
       }
     }
+    if (added.length > 0) this.#channel.post({ type: 'added', jobs: added })
     return handles
   }
 
@@ -303,10 +342,10 @@ export class Queue<T extends TaskMap = TaskMap> {
     return job
   }
 
-  /** The worker module's tasks, when this tab can know them. */
+  /** The worker module's tasks, when this tab can know them (its own pool, or the runner's word). */
   async #manifest(): Promise<Record<string, { priority?: number }> | undefined> {
     const pool = this.#dispatcher?.pool
-    if (!pool) return undefined
+    if (!pool) return this.#remoteManifest?.tasks
     return (pool.manifest ?? (await pool.whenManifest()))?.tasks
   }
 
@@ -381,7 +420,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     if (!result?.ok) throw new TypeError(`Cannot retry job "${id}": it changed meanwhile`)
     const [data] = await this.#store.getData([id])
     this.#dispatcher?.enqueue(next, { data, transfer: [] })
-    this.#publish({ event: 'requeued', job: next, data })
+    this.#publish({ event: 'requeued', job: next, data }, true)
     return this.#handleFor(next, data)
   }
 
@@ -476,9 +515,13 @@ export class Queue<T extends TaskMap = TaskMap> {
       const closed = new QueueClosedError(`The queue "${this.name}" is closed`)
       this.#closed = closed
       await this.#opened.catch(() => undefined)
+      await this.#becoming?.catch(() => undefined)
       await this.#dispatcher?.close(timeout)
       await this.#retention.stop()
       await this.#committer.settled()
+      this.#leadership?.release()
+      this.#channel.close()
+      for (const resolve of this.#requests.values()) resolve(false)
       await this.#store.close()
       for (const ref of this.#handles.values()) ref.deref()?.abandon(closed)
       for (const listener of this.#closeListeners.splice(0)) listener()
@@ -507,6 +550,10 @@ export class Queue<T extends TaskMap = TaskMap> {
     if (mine !== undefined) return mine
     const [job] = await this.#store.get([id])
     if (!job || isFinal(job.status)) return false
+    // Another tab runs it: only the runner can abort its worker. With no runner left, it is stale: write.
+    if (job.status === 'running' && !this.#dispatcher && (await runnerExists(this.#options.name))) {
+      return this.#askRunner(id, reason)
+    }
     const next: JobRecord = {
       ...job,
       status: 'cancelled',
@@ -515,13 +562,81 @@ export class Queue<T extends TaskMap = TaskMap> {
       rev: job.rev + 1,
     }
     const [result] = await this.#committer.write([{ op: 'put', job: next, expect: [job.status] }])
-    if (!result?.ok) return false
-    this.#publish({ event: 'cancelled', job: next, reason })
+    if (!result?.ok) {
+      // It moved on meanwhile (started, or finished): look again.
+      return result && !result.ok && result.reason === 'conflict' && result.job && !isFinal(result.job.status)
+        ? this.#cancel(id, reason)
+        : false
+    }
+    this.#publish({ event: 'cancelled', job: next, reason }, true)
     return true
   }
 
-  #publish(change: JobChange): void {
+  #askRunner(id: string, reason: string | undefined): Promise<boolean> {
+    const request = nanoid()
+    return new Promise<boolean>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#requests.delete(request)
+        reject(new WorkerError(`Cannot cancel job ${id}: the tab that runs it did not answer within ${RUNNER_REPLY_TIMEOUT} ms`))
+      }, RUNNER_REPLY_TIMEOUT)
+      this.#requests.set(request, (ok) => {
+        clearTimeout(timer)
+        this.#requests.delete(request)
+        resolve(ok)
+      })
+      this.#channel.post({ type: 'cancel', id, reason, request })
+    })
+  }
+
+  /** What other tabs of this queue say. */
+  #onChannel(message: ChannelMessage): void {
+    if (this.#closed) return
+    const dispatcher = this.#dispatcher
+    switch (message.type) {
+      case 'change': {
+        const change = message.change as JobChange
+        this.#publish(change, false)
+        if (dispatcher) {
+          if (change.event === 'requeued') dispatcher.enqueue(change.job)
+          else if (change.event === 'cancelled') dispatcher.forget(change.job.id)
+        }
+        break
+      }
+      case 'added':
+        for (const job of message.jobs) {
+          if (dispatcher) dispatcher.enqueue(job)
+          if (this.#events.has('added')) this.#events.emit('added', toSnapshot(job, undefined), undefined)
+        }
+        break
+      case 'cancel':
+        if (dispatcher) {
+          void this.#cancel(message.id, message.reason).then(
+            (ok) => this.#channel.post({ type: 'cancel-reply', request: message.request, ok }),
+            () => this.#channel.post({ type: 'cancel-reply', request: message.request, ok: false }),
+          )
+        }
+        break
+      case 'cancel-reply':
+        this.#requests.get(message.request)?.(message.ok)
+        break
+      case 'hello': {
+        const manifest = dispatcher?.pool.manifest
+        if (manifest) this.#channel.post({ type: 'manifest', manifest })
+        break
+      }
+      case 'manifest':
+        this.#remoteManifest = message.manifest
+        break
+    }
+  }
+
+  /** Shows a committed change to handles and listeners; a local one is told to the other tabs too. */
+  #publish(change: JobChange, local: boolean): void {
     const { job } = change
+    if (local) {
+      const { data: _data, ...shared } = change
+      this.#channel.post({ type: 'change', change: shared })
+    }
     const handle = this.#handles.get(job.id)?.deref()
     const hasData = 'data' in change && change.data !== undefined
     const snapshot = (): JobSnapshot =>
@@ -571,6 +686,9 @@ export class Queue<T extends TaskMap = TaskMap> {
     else console.error(`[offthread] queue "${this.name}":`, error)
   }
 }
+
+/** How long a follower waits for the runner tab to answer a request. */
+const RUNNER_REPLY_TIMEOUT = 5000
 
 function validateList(options: ListOptions): ListOptions {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options)

@@ -183,8 +183,15 @@ class IdbStore implements Store {
     let seq = seqStart ?? 0
     let logSeq = logSeqStart ?? 0
     const results: WriteResult[] = []
-    for (const op of ops) {
-      results.push(this.#apply(tx, op, state, keyHolders, () => ++seq, () => ++logSeq))
+    try {
+      for (const op of ops) {
+        results.push(this.#apply(tx, op, state, keyHolders, () => ++seq, () => ++logSeq))
+      }
+    } catch (error) {
+      // A value other than an insert's data could not be stored: nothing of the batch may commit.
+      tx.abort()
+      await done.catch(() => undefined)
+      throw error
     }
     if (options.atomic && results.some((r) => !r.ok)) {
       tx.abort()

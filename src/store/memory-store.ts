@@ -210,7 +210,8 @@ class MemoryStore implements Store {
 
   #full(job: JobRecord): StoredJob {
     const full: StoredJob = { ...structuredClone(job), data: structuredClone(this.#data.get(job.id)) }
-    if (this.#results.has(job.id)) full.result = structuredClone(this.#results.get(job.id))
+    // As in idbStore: a result is part of the job only once it is completed.
+    if (job.status === 'completed' && this.#results.has(job.id)) full.result = structuredClone(this.#results.get(job.id))
     return full
   }
 }
