@@ -129,6 +129,12 @@ class IdbStore implements Store {
       },
     }).catch((error: unknown) => {
       this.#db = undefined
+      if ((error as { name?: string }).name === 'VersionError') {
+        throw new Error(
+          `idbStore: the database "${this.#name}" was upgraded by a newer version of offthread in another tab; reload this page`,
+          { cause: error },
+        )
+      }
       throw error
     })
     return this.#db

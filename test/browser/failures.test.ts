@@ -196,7 +196,19 @@ describe('failures, retries, timeouts and cancellation (Chromium)', () => {
     const closed = await queue.add('selfClose', null, { retry: { attempts: 2, delay: 1 } })
     await expect(closed.result()).rejects.toMatchObject({ cause: { name: 'WorkerError', message: expect.stringContaining('self.close') } })
     expect(closed.attempt).toBe(2)
+    const thrown = await queue.add('throwInOnmessage', null)
+    await expect(thrown.result()).rejects.toMatchObject({ cause: { name: 'WorkerError', message: expect.stringContaining('thrown from onmessage') } })
     await expect(queue.add('double', 5).then((j) => j.result())).resolves.toBe(10)
+  })
+
+  it('a handler stuck in while(true) is cancelled and timed out by terminating its worker', async () => {
+    const queue = makeQueue({ concurrency: 1, abortGrace: 100 })
+    const stuck = await queue.add('hang', null)
+    await expect.poll(() => stuck.status).toBe('running')
+    await expect(stuck.cancel()).resolves.toBe(true)
+    const timed = await queue.add('hang', null, { timeout: 50 })
+    await expect(timed.result()).rejects.toMatchObject({ cause: { name: 'JobTimeoutError' } })
+    await expect(queue.add('double', 6).then((j) => j.result())).resolves.toBe(12)
   })
 
   it('stallTimeout fails a job that sends no progress or heartbeat; heartbeats keep one alive', async () => {

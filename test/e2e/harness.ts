@@ -38,3 +38,23 @@ export async function serveStatic(outDir: string): Promise<{ url: string; close:
     close: () => server.close(),
   }
 }
+
+/** Builds the Playwright fixture page (test/e2e/fixture) into `outDir`, importing offthread from src/. */
+export async function buildFixture(outDir: string): Promise<void> {
+  const { build } = await import('vite')
+  const { fileURLToPath } = await import('node:url')
+  const src = (file: string): string => fileURLToPath(new URL(`../../src/${file}`, import.meta.url))
+  await build({
+    configFile: false,
+    logLevel: 'warn',
+    root: fileURLToPath(new URL('./fixture/', import.meta.url)),
+    resolve: {
+      alias: [
+        { find: /^offthread\/worker$/, replacement: src('worker.ts') },
+        { find: /^offthread$/, replacement: src('index.ts') },
+      ],
+    },
+    build: { outDir, emptyOutDir: true, target: 'es2022' },
+    worker: { format: 'es' },
+  })
+}
