@@ -115,7 +115,16 @@ export class RetryError extends OffthreadError {
 
 type ErrorClass = new (message: string, options?: { cause?: unknown }) => OffthreadError
 
+/** Rebuilds a RetryError from its message (the delay is not carried: it was used where it was thrown). */
+class RebuiltRetryError extends RetryError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super({ reason: message, cause: options?.cause })
+  }
+}
+
 const REBUILDABLE: Readonly<Record<string, ErrorClass>> = {
+  OffthreadError,
+  RetryError: RebuiltRetryError,
   JobFailedError,
   JobCancelledError,
   JobTimeoutError,
@@ -188,7 +197,15 @@ function describeThrown(value: unknown): string {
   if (typeof value === 'object') {
     let text: string
     try {
-      text = JSON.stringify(value) ?? String(value)
+      const seen = new WeakSet<object>()
+      text =
+        JSON.stringify(value, (_key, v: unknown) => {
+          if (typeof v === 'object' && v !== null) {
+            if (seen.has(v)) return '[Circular]'
+            seen.add(v)
+          }
+          return typeof v === 'bigint' ? `${v}n` : v
+        }) ?? String(value)
     } catch {
       text = Object.prototype.toString.call(value)
     }

@@ -72,12 +72,10 @@ export type QueueEvents = {
   error: (error: Error) => void
 }
 
-/** One job of `addBulk`. */
-export interface BulkJob<T extends TaskMap, K extends TaskName<T> = TaskName<T>> {
-  name: K
-  data: TaskInput<T[K]>
-  options?: JobOptions
-}
+/** One job of `addBulk`: its `data` is checked against its own task's input. */
+export type BulkJob<T extends TaskMap> = {
+  [K in TaskName<T>]: { name: K; data: TaskInput<T[K]>; options?: JobOptions }
+}[TaskName<T>]
 
 /** Filters of `list`. */
 export interface ListOptions {
