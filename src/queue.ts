@@ -213,13 +213,13 @@ export class Queue<T extends TaskMap = TaskMap> {
       factory,
     )
     this.#dispatcher = dispatcher
+    this.#events.emit('role', 'runner')
     await dispatcher.load()
     if (this.#started && !this.#closed) dispatcher.start()
     void dispatcher.pool.whenManifest().then((manifest) => {
       if (manifest) this.#channel.post({ type: 'manifest', manifest })
     })
     this.#retention.schedule()
-    this.#events.emit('role', 'runner')
   }
 
   async #ready(): Promise<void> {
