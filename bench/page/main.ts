@@ -1,0 +1,265 @@
+// The bench page: every scenario and baseline, called by bench/run.mjs through Playwright.
+import { createQueue, idbStore, memoryStore, type Queue, type Store } from 'offthread'
+import workerpool from 'workerpool'
+import wpUrl from './wp.worker.ts?worker&url'
+import type { Tasks } from './offthread.worker'
+
+const N = Number(new URLSearchParams(location.search).get('workers') ?? 2)
+let dbNo = 0
+const freshName = (): string => `bench-${Date.now()}-${++dbNo}`
+const offthreadWorker = (): Worker => new Worker(new URL('./offthread.worker.ts', import.meta.url), { type: 'module' })
+const rawWorker = (): Worker => new Worker(new URL('./raw.worker.ts', import.meta.url), { type: 'module' })
+
+function makeQueue(store: Store, extra: Parameters<typeof createQueue>[0] = {}): Queue<Tasks> {
+  return createQueue<Tasks>({ name: freshName(), worker: offthreadWorker, concurrency: N, store, retention: { completed: false }, ...extra })
+}
+
+async function dropDatabases(): Promise<void> {
+  for (const db of await indexedDB.databases()) if (db.name) indexedDB.deleteDatabase(db.name)
+}
+
+/** Starts workers and runs a few jobs so start-up is not measured. */
+async function warm(queue: Queue<Tasks>): Promise<void> {
+  await Promise.all((await queue.addBulk(Array.from({ length: N * 4 }, () => ({ name: 'noop' as const, data: null })))).map((h) => h.result()))
+}
+
+function longTasks(): { stop(): { count: number; max: number } } {
+  const durations: number[] = []
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) durations.push(entry.duration)
+  })
+  observer.observe({ type: 'longtask', buffered: false })
+  return {
+    stop() {
+      for (const entry of observer.takeRecords()) durations.push(entry.duration)
+      observer.disconnect()
+      return { count: durations.filter((d) => d >= 50).length, max: Math.max(0, ...durations) }
+    },
+  }
+}
+
+const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
+}
+
+const heap = (): number => {
+  ;(globalThis as { gc?: () => void }).gc?.()
+  return (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? NaN
+}
+
+/** A job record and payload shaped like offthread's, for the raw IndexedDB baseline. */
+const record = (i: number) => ({
+  id: `job-${i}-${Math.random().toString(36).slice(2)}`,
+  name: 'noop',
+  queue: 'raw',
+  status: 'waiting',
+  seq: i,
+  rev: 1,
+  priority: 0,
+  attempt: 1,
+  createdAt: Date.now(),
+  runAt: Date.now(),
+  dependencies: [],
+  options: {},
+  interruptions: 0,
+})
+
+function openRaw(): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(freshName(), 1)
+    request.onupgradeneeded = () => {
+      request.result.createObjectStore('jobs', { keyPath: 'id' })
+      request.result.createObjectStore('data')
+    }
+    request.onsuccess = () => resolve(request.result)
+    request.onerror = () => reject(request.error)
+  })
+}
+
+const done = (tx: IDBTransaction): Promise<void> =>
+  new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve()
+    tx.onerror = () => reject(tx.error)
+  })
+
+const scenarios = {
+  /** Baseline: ping-pong to N raw module workers, one message in flight per worker. */
+  async rawPostMessage({ jobs, ms = 0 }: { jobs: number; ms?: number }) {
+    const workers = Array.from({ length: N }, rawWorker)
+    const ready = workers.map((w) => new Promise<void>((resolve) => {
+      w.onmessage = () => resolve()
+      w.postMessage({ id: -1, ms: 0 })
+    }))
+    await Promise.all(ready)
+    let next = 0
+    const t0 = performance.now()
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            w.onmessage = () => {
+              if (next >= jobs) return resolve()
+              w.postMessage({ id: next++, ms })
+            }
+            w.postMessage({ id: next++, ms })
+          }),
+      ),
+    )
+    const seconds = (performance.now() - t0) / 1000
+    for (const w of workers) w.terminate()
+    return { jobsPerSec: jobs / seconds }
+  },
+
+  /** Baseline: workerpool with N workers, all jobs submitted at once. */
+  async workerpool({ jobs, ms = 0 }: { jobs: number; ms?: number }) {
+    const pool = workerpool.pool(wpUrl, { maxWorkers: N, minWorkers: N, workerOpts: { type: 'module' } })
+    await Promise.all(Array.from({ length: N * 4 }, () => pool.exec('noop', [])))
+    const t0 = performance.now()
+    await Promise.all(Array.from({ length: jobs }, () => (ms > 0 ? pool.exec('cpu', [ms]) : pool.exec('noop', []))))
+    const seconds = (performance.now() - t0) / 1000
+    await pool.terminate()
+    return { jobsPerSec: jobs / seconds }
+  },
+
+  /** Baseline: the same records (job + payload) put in one transaction, and one transaction per job. */
+  async rawIdb({ jobs, perRecord }: { jobs: number; perRecord: number }) {
+    const db = await openRaw()
+    let t0 = performance.now()
+    const tx = db.transaction(['jobs', 'data'], 'readwrite')
+    for (let i = 0; i < jobs; i++) {
+      const job = record(i)
+      tx.objectStore('data').put(null, job.id)
+      tx.objectStore('jobs').put(job)
+    }
+    await done(tx)
+    const oneTx = jobs / ((performance.now() - t0) / 1000)
+    t0 = performance.now()
+    for (let i = 0; i < perRecord; i++) {
+      const each = db.transaction(['jobs', 'data'], 'readwrite')
+      const job = record(i)
+      each.objectStore('data').put(null, job.id)
+      each.objectStore('jobs').put(job)
+      await done(each)
+    }
+    const txPerSec = perRecord / ((performance.now() - t0) / 1000)
+    db.close()
+    return { jobsPerSecOneTx: oneTx, jobsPerSecTxEach: txPerSec }
+  },
+
+  /** S1 (and S4 with idb): N no-op jobs through addBulk, time until all completed. */
+  async s1({ jobs, store }: { jobs: number; store: 'memory' | 'idb' }) {
+    const queue = makeQueue(store === 'idb' ? idbStore() : memoryStore())
+    await warm(queue)
+    const observer = longTasks()
+    const t0 = performance.now()
+    await queue.addBulk(Array.from({ length: jobs }, () => ({ name: 'noop' as const, data: null })))
+    await queue.idle()
+    const seconds = (performance.now() - t0) / 1000
+    const long = observer.stop()
+    const counts = await queue.counts()
+    await queue.close()
+    if (counts.completed !== jobs + N * 4) throw new Error(`S1: ${counts.completed} completed of ${jobs + N * 4}`)
+    return { jobsPerSec: jobs / seconds, longTasks: long.count, longestTask: long.max }
+  },
+
+  /** S2: jobs of `ms` CPU each. */
+  async s2({ jobs, ms }: { jobs: number; ms: number }) {
+    const queue = makeQueue(idbStore())
+    await warm(queue)
+    const t0 = performance.now()
+    await queue.addBulk(Array.from({ length: jobs }, () => ({ name: 'cpu' as const, data: ms })))
+    await queue.idle()
+    const seconds = (performance.now() - t0) / 1000
+    await queue.close()
+    return { jobsPerSec: jobs / seconds }
+  },
+
+  /** S3: add → result, one at a time, on an idle queue with IndexedDB. */
+  async s3({ jobs }: { jobs: number }) {
+    const queue = makeQueue(idbStore())
+    await warm(queue)
+    const latencies: number[] = []
+    for (let i = 0; i < jobs; i++) {
+      const t0 = performance.now()
+      await (await queue.add('noop', null)).result()
+      latencies.push(performance.now() - t0)
+    }
+    await queue.close()
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
+  },
+
+  /** S5: `jobs` stored, then createQueue: time to the first job started, and heap growth versus an empty store. */
+  async s5({ jobs }: { jobs: number }) {
+    const name = freshName()
+    const seed = createQueue<Tasks>({ name, store: idbStore(), autostart: false })
+    for (let i = 0; i < jobs; i += 5000) {
+      await seed.addBulk(Array.from({ length: Math.min(5000, jobs - i) }, () => ({ name: 'noop' as const, data: null })))
+    }
+    await seed.close()
+
+    const measure = async (queueName: string) => {
+      const before = heap()
+      const t0 = performance.now()
+      const queue = createQueue<Tasks>({ name: queueName, worker: offthreadWorker, concurrency: N, store: idbStore(), retention: { completed: false } })
+      const first = new Promise<number>((resolve) => {
+        const off = queue.on('started', () => {
+          off()
+          resolve(performance.now() - t0)
+        })
+      })
+      // The empty store gets one job, so both runs measure "to the first job started".
+      if (queueName !== name) await queue.add('noop', null)
+      const startedAfter = await first
+      await queue.pause()
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const growth = heap() - before
+      await queue.close()
+      return { startedAfter, growth }
+    }
+    const empty = await measure(freshName())
+    const full = await measure(name)
+    return { firstStartMs: full.startedAfter, emptyFirstStartMs: empty.startedAfter, heapGrowthMB: (full.growth - empty.growth) / 2 ** 20 }
+  },
+
+  /** S6: addBulk of `jobs`, durable, against the raw one-transaction put rate of the same records. */
+  async s6({ jobs }: { jobs: number }) {
+    const queue = createQueue<Tasks>({ name: freshName(), store: idbStore(), autostart: false })
+    await queue.add('noop', null)
+    const t0 = performance.now()
+    await queue.addBulk(Array.from({ length: jobs }, () => ({ name: 'noop' as const, data: null })))
+    const seconds = (performance.now() - t0) / 1000
+    await queue.close()
+    return { jobsPerSec: jobs / seconds }
+  },
+
+  /** S7: cancel a running job, cooperative and one that ignores its signal. */
+  async s7({ abortGrace }: { abortGrace: number }) {
+    const queue = makeQueue(idbStore(), { abortGrace })
+    await warm(queue)
+    const time = async (name: 'wait' | 'spin') => {
+      const job = await queue.add(name, null)
+      await new Promise<void>((resolve) => {
+        if (job.status === 'running') return resolve()
+        const off = job.on('status', (s) => {
+          if (s.status === 'running') {
+            off()
+            resolve()
+          }
+        })
+      })
+      const t0 = performance.now()
+      await job.cancel()
+      return performance.now() - t0
+    }
+    const cooperative = await time('wait')
+    const ignoring = await time('spin')
+    await queue.close()
+    return { cooperativeMs: cooperative, ignoringMs: ignoring }
+  },
+
+  dropDatabases,
+}
+
+;(window as unknown as { bench: typeof scenarios }).bench = scenarios
+document.querySelector('#state')!.textContent = 'ready'

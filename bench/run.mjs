@@ -1,0 +1,197 @@
+#!/usr/bin/env node
+// @ts-nocheck -- a plain Node script; its page-side half (bench/page) is type-checked.
+// npm run bench [-- --quick] [-- --rounds N] [-- --only s1,s3]
+// Builds the bench page with Vite, serves it on 127.0.0.1, drives system Chromium
+// with Playwright, runs every scenario with its baselines side by side in one
+// browser session, prints a table (median of the rounds, with min and max),
+// writes bench/results.json and bench/chart.svg.
+import { writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright'
+import { build, preview } from 'vite'
+import { findChromium, HOW_TO_GET_CHROMIUM } from '../scripts/chromium-path.mjs'
+
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const flag = (name) => {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : undefined
+}
+const rounds = Number(flag('--rounds') ?? (quick ? 1 : 5))
+const only = flag('--only')?.split(',')
+const workers = Number(flag('--workers') ?? 2)
+const here = (p) => fileURLToPath(new URL(p, import.meta.url))
+const outDir = here('../test-results/bench-page/')
+
+const sizes = quick
+  ? { s1: 2000, s2: 300, s3: 100, s5: 20000, s6: 2000, perRecord: 200 }
+  : { s1: 10000, s2: 2000, s3: 500, s5: 100000, s6: 10000, perRecord: 500 }
+
+/** Every measurement: what page function, with what arguments, and which value of its result. */
+const runs = [
+  { id: 'raw-postmessage', fn: 'rawPostMessage', params: { jobs: sizes.s1 } },
+  { id: 'workerpool', fn: 'workerpool', params: { jobs: sizes.s1 } },
+  { id: 'raw-idb', fn: 'rawIdb', params: { jobs: sizes.s6, perRecord: sizes.perRecord } },
+  { id: 's1-memory', fn: 's1', params: { jobs: sizes.s1, store: 'memory' } },
+  { id: 's1-idb', fn: 's1', params: { jobs: sizes.s1, store: 'idb' } },
+  { id: 's2', fn: 's2', params: { jobs: sizes.s2, ms: 1 } },
+  { id: 'workerpool-cpu', fn: 'workerpool', params: { jobs: sizes.s2, ms: 1 } },
+  { id: 's3', fn: 's3', params: { jobs: sizes.s3 } },
+  { id: 's5', fn: 's5', params: { jobs: sizes.s5 } },
+  { id: 's6', fn: 's6', params: { jobs: sizes.s6 } },
+  { id: 's7', fn: 's7', params: { abortGrace: 1000 } },
+].filter((r) => !only || only.some((o) => r.id.startsWith(o)))
+
+const found = await findChromium()
+if (!found) {
+  console.error(HOW_TO_GET_CHROMIUM)
+  process.exit(1)
+}
+
+const src = (file) => here(`../src/${file}`)
+await build({
+  configFile: false,
+  logLevel: 'warn',
+  root: here('./page/'),
+  resolve: {
+    alias: [
+      { find: /^offthread\/worker$/, replacement: src('worker.ts') },
+      { find: /^offthread$/, replacement: src('index.ts') },
+    ],
+  },
+  build: { outDir, emptyOutDir: true, target: 'es2022' },
+  worker: { format: 'es' },
+})
+const server = await preview({
+  configFile: false,
+  logLevel: 'warn',
+  build: { outDir },
+  preview: { host: '127.0.0.1', port: 0, open: false },
+})
+const { port } = server.httpServer.address()
+const browser = await chromium.launch({
+  executablePath: found.path,
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+    '--enable-precise-memory-info',
+    '--js-flags=--expose-gc',
+  ],
+})
+
+const samples = new Map(runs.map((r) => [r.id, []]))
+try {
+  const page = await browser.newPage()
+  page.on('pageerror', (e) => console.error('page error:', e.message))
+  await page.goto(`http://127.0.0.1:${port}/?workers=${workers}`)
+  await page.waitForFunction(() => document.querySelector('#state')?.textContent === 'ready')
+  for (let round = 1; round <= rounds; round++) {
+    for (const run of runs) {
+      const t0 = Date.now()
+      const value = await page.evaluate(({ fn, params }) => window.bench[fn](params), run)
+      samples.get(run.id).push(value)
+      process.stderr.write(`round ${round}/${rounds} ${run.id}: ${JSON.stringify(round2(value))} (${Date.now() - t0} ms)\n`)
+    }
+    await page.evaluate(() => window.bench.dropDatabases())
+  }
+} finally {
+  await browser.close()
+  await server.close()
+}
+
+function round2(value) {
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, Math.round(v * 100) / 100]))
+}
+const stat = (id, key) => {
+  const values = (samples.get(id) ?? []).map((s) => s[key]).filter((v) => typeof v === 'number').sort((a, b) => a - b)
+  if (values.length === 0) return undefined
+  return { median: values[Math.floor((values.length - 1) / 2)], min: values[0], max: values[values.length - 1], n: values.length }
+}
+
+// The targets of the performance issue, each a value, a limit, and how they compare.
+const med = (id, key) => stat(id, key)?.median
+const rows = []
+const row = (scenario, what, id, key, unit, target) => {
+  const s = stat(id, key)
+  if (!s) return
+  const check = target?.(s.median)
+  rows.push({ scenario, what, unit, ...s, target: check?.text ?? '', pass: check ? check.pass : undefined })
+}
+const ratio = (base) => (v) => (base ? v / base : NaN)
+const wp = med('workerpool', 'jobsPerSec')
+row('baseline', `raw postMessage, ${workers} workers`, 'raw-postmessage', 'jobsPerSec', 'jobs/s')
+row('baseline', `workerpool, ${workers} workers`, 'workerpool', 'jobsPerSec', 'jobs/s')
+row('baseline', 'raw IndexedDB, one transaction', 'raw-idb', 'jobsPerSecOneTx', 'jobs/s')
+row('baseline', 'raw IndexedDB, a transaction per job', 'raw-idb', 'jobsPerSecTxEach', 'jobs/s')
+row('S1', `${sizes.s1} no-op jobs, memoryStore`, 's1-memory', 'jobsPerSec', 'jobs/s', (v) => ({ text: `≥ 1.5× workerpool (${ratio(wp)(v).toFixed(2)}×)`, pass: ratio(wp)(v) >= 1.5 }))
+row('S1', `${sizes.s1} no-op jobs, idbStore`, 's1-idb', 'jobsPerSec', 'jobs/s', (v) => ({ text: `≥ 0.7× workerpool (${ratio(wp)(v).toFixed(2)}×)`, pass: ratio(wp)(v) >= 0.7 }))
+const ideal = workers * 1000
+row('S2', `${sizes.s2} jobs of 1 ms CPU`, 's2', 'jobsPerSec', 'jobs/s', (v) => ({ text: `≥ 0.9× ${ideal} (${(v / ideal).toFixed(2)}×)`, pass: v >= 0.9 * ideal }))
+row('baseline', `workerpool, ${sizes.s2} jobs of 1 ms CPU`, 'workerpool-cpu', 'jobsPerSec', 'jobs/s')
+row('S3', `add → result, ${sizes.s3} times, p50`, 's3', 'p50', 'ms', (v) => ({ text: '≤ 3 ms', pass: v <= 3 }))
+row('S3', `add → result, ${sizes.s3} times, p99`, 's3', 'p99', 'ms', (v) => ({ text: '≤ 10 ms', pass: v <= 10 }))
+row('S4', 'long tasks ≥ 50 ms during S1 (idbStore)', 's1-idb', 'longTasks', 'count', (v) => ({ text: '0', pass: v === 0 }))
+row('S4', 'longest task during S1 (idbStore)', 's1-idb', 'longestTask', 'ms')
+row('S5', `${sizes.s5} jobs stored: first job started`, 's5', 'firstStartMs', 'ms', (v) => ({ text: '≤ 200 ms', pass: v <= 200 }))
+row('S5', 'same, on an empty store', 's5', 'emptyFirstStartMs', 'ms')
+row('S5', `${sizes.s5} jobs stored: heap growth vs an empty store`, 's5', 'heapGrowthMB', 'MB', (v) => ({ text: '≤ 10 MB', pass: v <= 10 }))
+const rawPut = med('raw-idb', 'jobsPerSecOneTx')
+row('S6', `addBulk ${sizes.s6} jobs, durable`, 's6', 'jobsPerSec', 'jobs/s', (v) => ({ text: `≥ 0.5× raw one-tx (${ratio(rawPut)(v).toFixed(2)}×)`, pass: ratio(rawPut)(v) >= 0.5 }))
+row('S7', 'cancel, cooperative handler', 's7', 'cooperativeMs', 'ms', (v) => ({ text: '≤ 20 ms', pass: v <= 20 }))
+row('S7', 'cancel, handler ignoring its signal (abortGrace 1000)', 's7', 'ignoringMs', 'ms', (v) => ({ text: '≤ 1100 ms', pass: v <= 1100 }))
+
+const fmt = (v) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2))
+const machine = {
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  platform: `${os.platform()} ${os.release()}`,
+  node: process.version,
+  chromium: browser.version(),
+  workers,
+  rounds,
+  mode: quick ? 'quick' : 'full',
+}
+console.log(`\noffthread bench (${machine.mode}): ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Chromium ${machine.chromium}, pool of ${workers}, median of ${rounds} round(s)\n`)
+const table = [
+  ['scenario', 'what', 'median', 'min', 'max', 'unit', 'target', 'ok'],
+  ...rows.map((r) => [r.scenario, r.what, fmt(r.median), fmt(r.min), fmt(r.max), r.unit, r.target, r.pass === undefined ? '' : r.pass ? 'yes' : 'NO']),
+]
+const widths = table[0].map((_, i) => Math.max(...table.map((r) => String(r[i]).length)))
+for (const [i, r] of table.entries()) {
+  console.log(r.map((c, j) => String(c).padEnd(widths[j])).join('  '))
+  if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '))
+}
+const failed = rows.filter((r) => r.pass === false)
+console.log(failed.length === 0 ? '\nevery target met' : `\ntargets missed: ${failed.map((r) => `${r.scenario} ${r.what}`).join('; ')}`)
+
+const resultsFile = quick ? here('../test-results/bench-quick.json') : here('./results.json')
+writeFileSync(resultsFile, `${JSON.stringify({ date: new Date().toISOString(), machine, sizes, rows, samples: Object.fromEntries(samples) }, null, 2)}\n`)
+if (!quick) writeFileSync(here('./chart.svg'), chart(rows))
+console.log(`\nwrote ${resultsFile}${quick ? '' : ' and bench/chart.svg'}`)
+
+/** Throughput side by side: horizontal bars, one group per scenario. */
+function chart(all) {
+  const bars = all.filter((r) => r.unit === 'jobs/s')
+  const max = Math.max(...bars.map((r) => r.median))
+  const h = 26
+  const left = 330
+  const width = 900
+  const lines = bars.map((r, i) => {
+    const w = ((width - left - 90) * r.median) / max
+    const y = 40 + i * h
+    const color = r.scenario === 'baseline' ? '#9aa5b1' : '#2f6fde'
+    return `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${r.scenario}: ${escape(r.what)}</text><rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${h - 8}" fill="${color}"/><text x="${left + w + 6}" y="${y + 15}">${fmt(r.median)}</text>`
+  })
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${60 + bars.length * h}" font-family="system-ui, sans-serif" font-size="13"><text x="10" y="22" font-weight="bold">offthread throughput, jobs/s (median of ${rounds}; grey: baselines; ${machine.cpus} cores, pool of ${workers})</text>${lines.join('')}</svg>\n`
+}
+function escape(s) {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;')
+}
