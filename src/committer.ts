@@ -5,6 +5,13 @@
  */
 import type { Store, WriteOp, WriteResult } from './store/store.js'
 
+/** Ops whose callers are woken between two looks at the clock. */
+const RESOLVE_CHUNK = 64
+/** Time the woken callers may take before the page gets a turn. */
+const SLICE_MS = 12
+
+const yieldToPage = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
+
 interface Pending {
   ops: WriteOp[]
   atomic: boolean
@@ -58,9 +65,22 @@ export class Committer {
           { atomic: first.atomic },
         )
         let offset = 0
+        let woken = 0
+        let since = performance.now()
         for (const p of group) {
           p.resolve(results.slice(offset, offset + p.ops.length))
           offset += p.ops.length
+          // Work on thousands of jobs woken by one commit must not become one long task:
+          // let the woken callers run, and hand the page a turn when they took long.
+          woken += p.ops.length
+          if (woken >= RESOLVE_CHUNK) {
+            woken = 0
+            for (let hop = 0; hop < 4; hop++) await Promise.resolve()
+            if (performance.now() - since > SLICE_MS) {
+              await yieldToPage()
+              since = performance.now()
+            }
+          }
         }
       } catch (error) {
         for (const p of group) p.reject(error)

@@ -1,10 +1,13 @@
 /**
- * The runner's engine: an in-memory index of due and delayed jobs, the hot
- * loop that hands them to free workers, and the state machine of a running
- * attempt (completion, retry, timeout, cancel, stall, crash, close).
+ * The runner's engine: the hot loop that hands due jobs to free workers
+ * (several short jobs to a message when the queue is deep), and the state
+ * machine of a running attempt (completion, retry, timeout, cancel, stall,
+ * crash, close).
  *
  * Every transition is committed before it is published: handles and queue
- * events only ever show durable state.
+ * events only ever show durable state. A batch of jobs is sent to its worker
+ * while their `running` state is being committed, not after, so a worker never
+ * idles through a commit; their outcomes are published only after it landed.
  */
 import type { Committer } from './committer.js'
 import {
@@ -16,17 +19,17 @@ import {
   deserializeError,
   serializeError,
 } from './errors.js'
-import { Heap } from './heap.js'
+import { JobIndex } from './job-index.js'
 import { mergeRetry, type ResolvedQueueOptions } from './options.js'
 import { Pool, type PoolWorker } from './pool/pool.js'
 import { MESSAGE_TAG, type Outcome, type RunRequest, type WorkerMessage } from './pool/protocol.js'
 import { decideRetry } from './retry.js'
 import type { JobRecord, Store, WriteOp } from './store/store.js'
-import type { JobStatus, LogEntry, Progress, SerializedError } from './types.js'
+import { isFinal, type ErrorRecord, type LogEntry, type Progress, type SerializedError } from './types.js'
 
 /** A committed change of one job, for handles and queue events; `data` when the runner holds it. */
 export type JobChange = { data?: unknown } & (
-  | { event: 'started'; job: JobRecord; data: unknown }
+  | { event: 'started'; job: JobRecord }
   | { event: 'progress'; job: JobRecord; progress: Progress }
   | { event: 'log'; job: JobRecord; entry: LogEntry }
   | { event: 'retrying'; job: JobRecord; delay: number; error: SerializedError }
@@ -49,56 +52,69 @@ export interface DispatcherHost {
 /** Why a running attempt is being stopped. */
 type StopKind = 'cancel' | 'timeout' | 'stall' | 'close'
 
+/** Jobs sent to a worker in one message. */
+interface Batch {
+  remaining: number
+}
+
 interface Running {
   job: JobRecord
+  batch: Batch
   data: unknown
   worker: PoolWorker | undefined
-  /** The worker has been sent the job. */
-  sent: boolean
+  /** Resolves with whether the `running` state was committed (false: another tab changed the job first). */
+  committed: Promise<boolean>
   stop: { kind: StopKind; error: Error; reason?: string } | undefined
   timers: Array<ReturnType<typeof setTimeout>>
   lastSeen: number
   settled: boolean
-}
-
-interface Ready {
-  id: string
-  priority: number
-  seq: number
+  onSettle: Array<(job: JobRecord) => void>
 }
 
 /** How many interruptions of one attempt fail the job (a job that crashes the tab must not loop). */
 export const MAX_INTERRUPTIONS = 3
 
 const PROGRESS_WRITE_INTERVAL = 100
+/** Jobs of a task that takes at most this long on average may share a message. */
+const BATCH_MAX_AVERAGE_MS = 2
+/** A batch holds about this much work. */
+const BATCH_BUDGET_MS = 8
+const MAX_BATCH = 64
+/**
+ * Jobs sent whose `running` state is not committed yet, at most. When storage
+ * is the bottleneck, more would only pile up behind it, and all their
+ * outcomes would then wake at once when it commits: a long task.
+ */
+const MAX_UNCOMMITTED = 256
 
 /** Runs a queue's jobs on a pool of workers. */
 export class Dispatcher {
   #host: DispatcherHost
   #pool: Pool
-  /** Unfinished jobs this runner owns, by id. */
-  #jobs = new Map<string, JobRecord>()
+  #index: JobIndex
   /** Data of jobs added in this tab, kept until their first run (saves a read). */
   #payloads = new Map<string, { data: unknown; transfer: Transferable[] }>()
-  /** Ids of the jobs in `#ready` that may still run; cancelled ones leave stale heap entries behind. */
-  #readyIds = new Set<string>()
-  #ready = new Heap<Ready>((a, b) => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq))
-  #delayed = new Heap<{ id: string; runAt: number }>((a, b) => a.runAt < b.runAt)
-  #delayTimer: ReturnType<typeof setTimeout> | undefined
-  #delayAt = Infinity
   #running = new Map<string, Running>()
+  /** Average handler time per task, from the workers' reports. */
+  #durations = new Map<string, number>()
+  /** Jobs that were in a batch whose worker died: they run alone, so a culprit is found. */
+  #suspects = new Set<string>()
+  /** Batches sent to each worker and not yet done: a worker of short jobs gets its next batch before it runs dry. */
+  #batches = new Map<PoolWorker, number>()
   #progressDirty = new Set<string>()
   #progressTimer: ReturnType<typeof setTimeout> | undefined
+  #uncommitted = 0
   #active = false
   #closing = false
   #wasIdle = true
 
   constructor(host: DispatcherHost, factory: ConstructorParameters<typeof Pool>[0]) {
     this.#host = host
+    this.#index = new JobIndex(host.store, (id) => this.#running.has(id), () => this.#pump())
     this.#pool = new Pool(factory, host.options.concurrency, {
       available: () => this.#pump(),
       message: (worker, message) => this.#onMessage(worker, message),
-      crashed: (jobId, error) => this.#onCrash(jobId, error),
+      crashed: (jobs, error) => this.#onCrash(jobs, error),
       error: (error) => host.error(error),
     })
   }
@@ -114,42 +130,41 @@ export class Dispatcher {
   }
 
   /**
-   * Loads the unfinished jobs from the store. Jobs found `running` were
-   * interrupted (their runner is gone): back to `waiting`, recorded, or
-   * `failed` after {@link MAX_INTERRUPTIONS}.
+   * Takes over the store: jobs found `running` were interrupted (their runner
+   * is gone) and go back to `waiting`, recorded, or `failed` after
+   * {@link MAX_INTERRUPTIONS}; then the first window of due jobs is loaded.
    */
   async load(): Promise<void> {
     const interrupted: JobRecord[] = []
-    await this.#host.store.scan(['waiting', 'delayed', 'running'], (job) => {
-      if (job.status === 'running') interrupted.push(job)
-      else this.#index(job)
-    })
-    if (interrupted.length === 0) return
-    const now = Date.now()
-    const ops: WriteOp[] = []
-    const changes: JobRecord[] = []
-    for (const old of interrupted) {
-      const interruptions = old.interruptions + 1
-      const error = serializeError(
-        new InterruptedError(`Attempt ${old.attempt} was interrupted (reload, closed tab or crash): ${interruptions} of ${MAX_INTERRUPTIONS}`),
-      )
-      const job: JobRecord =
-        interruptions >= MAX_INTERRUPTIONS
-          ? { ...old, status: 'failed', error, finishedAt: now, interruptions, rev: old.rev + 1 }
-          : { ...old, status: 'waiting', interruptions, rev: old.rev + 1 }
-      ops.push({ op: 'put', job, expect: ['running'] }, { op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) })
-      changes.push(job)
-    }
-    const results = await this.#host.committer.write(ops)
-    for (const [i, job] of changes.entries()) {
-      // Cancelled (or taken) meanwhile by another tab: leave it.
-      if (!results[i * 2]?.ok) continue
-      if (job.status === 'failed') this.#host.publish({ event: 'failed', job, error: job.error as SerializedError })
-      else {
-        this.#index(job)
-        this.#host.publish({ event: 'requeued', job })
+    await this.#host.store.scan(['running'], (job) => interrupted.push(job))
+    if (interrupted.length > 0) {
+      const now = Date.now()
+      const ops: WriteOp[] = []
+      const changes: JobRecord[] = []
+      for (const old of interrupted) {
+        const interruptions = old.interruptions + 1
+        const error = serializeError(
+          new InterruptedError(
+            `Attempt ${old.attempt} was interrupted (reload, closed tab or crash): ${interruptions} of ${MAX_INTERRUPTIONS}`,
+          ),
+        )
+        const job: JobRecord =
+          interruptions >= MAX_INTERRUPTIONS
+            ? { ...old, status: 'failed', error, finishedAt: now, interruptions, rev: old.rev + 1 }
+            : { ...old, status: 'waiting', interruptions, rev: old.rev + 1 }
+        if (job.status === 'waiting') delete job.startedAt
+        ops.push({ op: 'put', job, expect: ['running'] }, { op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) })
+        changes.push(job)
+      }
+      const results = await this.#host.committer.write(ops)
+      for (const [i, job] of changes.entries()) {
+        // Cancelled (or taken) meanwhile by another tab: leave it.
+        if (!results[i * 2]?.ok) continue
+        if (job.status === 'failed') this.#host.publish({ event: 'failed', job, error: job.error as SerializedError })
+        else this.#host.publish({ event: 'requeued', job })
       }
     }
+    await this.#index.refill()
   }
 
   /** Starts dispatching (and one worker, to learn the tasks). */
@@ -168,31 +183,24 @@ export class Dispatcher {
   /** Takes a stored job into the index (and its data, when this tab added it). */
   enqueue(job: JobRecord, payload?: { data: unknown; transfer: Transferable[] }): void {
     if (this.#closing || this.#running.has(job.id)) return
-    const known = this.#jobs.get(job.id)
+    const known = this.#index.get(job.id)
     if (known && known.rev >= job.rev) return
     if (payload) this.#payloads.set(job.id, payload)
-    this.#index(job)
+    this.#index.add(job)
     this.#pump()
   }
 
   /** Drops a job another tab finished (cancelled) from the index; a running job is left alone. */
   forget(id: string): void {
     if (this.#running.has(id)) return
-    this.#jobs.delete(id)
-    this.#readyIds.delete(id)
+    this.#index.remove(id)
     this.#payloads.delete(id)
     this.#checkIdle()
   }
 
-  /** The in-memory view of a job this runner owns. */
-  get(id: string): JobRecord | undefined {
-    return this.#jobs.get(id)
-  }
-
   /** Nothing waiting, due or running. */
   isIdle(): boolean {
-    this.#promoteDue()
-    return this.#readyIds.size === 0 && this.#running.size === 0
+    return this.#running.size === 0 && this.#index.peek() === undefined && this.#index.empty
   }
 
   /**
@@ -200,25 +208,19 @@ export class Dispatcher {
    * has its signal aborted and ends `cancelled` when its handler settles or
    * its worker is terminated after `abortGrace`.
    *
-   * @returns whether it was cancelled, or undefined if this runner does not own it
+   * @returns whether it was cancelled, or undefined if this runner does not hold it
    */
   async cancel(id: string, reason: string | undefined): Promise<boolean | undefined> {
     const running = this.#running.get(id)
     if (running) {
       if (running.settled) return false
-      const stopped = new Promise<boolean>((resolve) => {
-        const unsub = this.#onSettle(id, (job) => {
-          unsub()
-          resolve(job.status === 'cancelled')
-        })
-      })
+      const stopped = new Promise<boolean>((resolve) => running.onSettle.push((job) => resolve(job.status === 'cancelled')))
       this.#stop(running, 'cancel', new JobCancelledError(reason ?? 'The job was cancelled'), reason)
       return stopped
     }
-    const job = this.#jobs.get(id)
+    const job = this.#index.get(id)
     if (!job) return undefined
-    this.#jobs.delete(id)
-    this.#readyIds.delete(id)
+    this.#index.remove(id)
     this.#payloads.delete(id)
     const next: JobRecord = {
       ...job,
@@ -242,13 +244,9 @@ export class Dispatcher {
   async close(timeout: number): Promise<void> {
     this.#closing = true
     this.#active = false
-    clearTimeout(this.#delayTimer)
-    const pending = [...this.#running.keys()].map((id) => new Promise<void>((resolve) => {
-      const unsub = this.#onSettle(id, () => {
-        unsub()
-        resolve()
-      })
-    }))
+    const pending = [...this.#running.values()].map(
+      (running) => new Promise<void>((resolve) => (running.settled ? resolve() : running.onSettle.push(() => resolve()))),
+    )
     const timer = setTimeout(() => {
       for (const running of this.#running.values()) this.#stop(running, 'close', new QueueClosedError())
     }, timeout)
@@ -257,164 +255,158 @@ export class Dispatcher {
     clearTimeout(this.#progressTimer)
     this.#flushProgress()
     this.#pool.close()
-    this.#jobs.clear()
+    this.#index.stop()
     this.#payloads.clear()
-    this.#ready.clear()
-    this.#readyIds.clear()
-    this.#delayed.clear()
-  }
-
-  // ── the index ──────────────────────────────────────────────────────────
-
-  #index(job: JobRecord): void {
-    this.#jobs.set(job.id, job)
-    if (job.status === 'waiting') {
-      this.#pushReady(job)
-    } else if (job.status === 'delayed') {
-      this.#delayed.push({ id: job.id, runAt: job.runAt })
-      this.#armDelayTimer()
-    }
-  }
-
-  /** Moves delayed jobs whose time has come to `waiting` (in memory: `waiting` is written when they start). */
-  #promoteDue(): void {
-    const now = Date.now()
-    for (let top = this.#delayed.peek(); top && top.runAt <= now; top = this.#delayed.peek()) {
-      this.#delayed.pop()
-      const job = this.#jobs.get(top.id)
-      if (!job || job.status !== 'delayed' || job.runAt !== top.runAt) continue
-      job.status = 'waiting'
-      this.#pushReady(job)
-    }
-    this.#armDelayTimer()
-  }
-
-  #pushReady(job: JobRecord): void {
-    this.#readyIds.add(job.id)
-    this.#ready.push({ id: job.id, priority: job.priority, seq: job.seq })
-  }
-
-  #armDelayTimer(): void {
-    const next = this.#delayed.peek()
-    if (!next || this.#closing) return
-    if (next.runAt >= this.#delayAt && this.#delayTimer !== undefined) return
-    clearTimeout(this.#delayTimer)
-    this.#delayAt = next.runAt
-    this.#delayTimer = setTimeout(() => {
-      this.#delayTimer = undefined
-      this.#delayAt = Infinity
-      this.#promoteDue()
-      this.#pump()
-    }, Math.max(0, next.runAt - Date.now()))
   }
 
   // ── the hot loop ───────────────────────────────────────────────────────
 
   #pump(): void {
-    if (!this.#active || this.#closing) return
-    this.#promoteDue()
-    while (this.#readyIds.size > 0) {
+    if (!this.#active || this.#closing) {
+      this.#checkIdle()
+      return
+    }
+    while (this.#index.peek() && this.#uncommitted < MAX_UNCOMMITTED) {
       const worker = this.#pool.acquire()
       if (!worker) {
-        this.#pool.grow(this.#readyIds.size)
-        return
-      }
-      let job: JobRecord | undefined
-      while (!job && this.#ready.size > 0) {
-        const entry = this.#ready.pop() as Ready
-        if (!this.#readyIds.delete(entry.id)) continue
-        const candidate = this.#jobs.get(entry.id)
-        if (candidate?.status === 'waiting' && !this.#running.has(entry.id)) job = candidate
-      }
-      if (!job) {
-        this.#pool.release(worker)
+        this.#pool.grow(this.#index.readyCount)
         break
       }
-      this.#begin(job, worker)
+      const batch = this.#nextBatch()
+      this.#begin(batch, worker)
+      // Short jobs: queue a second batch behind the first, so the worker never waits for this thread.
+      if (batch.length > 1 && this.#uncommitted < MAX_UNCOMMITTED && this.#index.peek() && this.#batchable(this.#index.peek() as JobRecord)) {
+        this.#begin(this.#nextBatch(), worker)
+      }
     }
     this.#checkIdle()
   }
 
-  #begin(job: JobRecord, worker: PoolWorker): void {
-    const now = Date.now()
-    const started: JobRecord = { ...job, status: 'running', startedAt: now, rev: job.rev + 1 }
-    this.#jobs.set(job.id, started)
-    const payload = this.#payloads.get(job.id)
-    this.#payloads.delete(job.id)
-    const running: Running = {
-      job: started,
-      data: payload?.data,
-      worker,
-      sent: false,
-      stop: undefined,
-      timers: [],
-      lastSeen: now,
-      settled: false,
+  /** The next job, with as many short jobs behind it as make one message's worth. */
+  #nextBatch(): JobRecord[] {
+    const first = this.#index.take() as JobRecord
+    const batch = [first]
+    if (this.#batchable(first)) {
+      const size = this.#batchSize(first)
+      for (let next = this.#index.peek(); next && batch.length < size && this.#batchable(next); next = this.#index.peek()) {
+        batch.push(this.#index.take() as JobRecord)
+      }
     }
-    this.#running.set(job.id, running)
-    worker.jobId = job.id
-    const data = payload ? Promise.resolve(payload.data) : this.#host.store.getData([job.id]).then((d) => d[0])
-    const committed = this.#host.committer.write([{ op: 'put', job: started, expect: ['waiting', 'delayed'] }])
-    Promise.all([committed, data]).then(
-      ([[result], value]) => {
-        if (!result?.ok) {
-          // Someone else changed it (cancelled in another tab): drop it.
-          this.#running.delete(job.id)
-          this.#jobs.delete(job.id)
-          this.#pool.release(worker)
-          this.#checkIdle()
-          return
-        }
-        running.data = value
-        this.#host.publish({ event: 'started', job: started, data: value })
-        if (running.stop) {
-          this.#settle(running, { type: 'failed', error: serializeError(running.stop.error), aborted: true })
-          return
-        }
-        this.#send(running, worker, value, payload?.transfer ?? [])
-      },
-      (error: unknown) => {
-        // The write failed (quota?): the job stays waiting in the store; try again later.
-        this.#running.delete(job.id)
-        this.#jobs.set(job.id, job)
-        this.#pushReady(job)
-        if (payload) this.#payloads.set(job.id, payload)
-        this.#pool.release(worker)
-        this.#host.error(error instanceof Error ? error : new Error(String(error)))
-      },
+    return batch
+  }
+
+  /** Short jobs without a time limit may share a message when the queue is deep. */
+  #batchable(job: JobRecord): boolean {
+    const average = this.#durations.get(job.name)
+    return (
+      average !== undefined &&
+      average <= BATCH_MAX_AVERAGE_MS &&
+      this.#index.readyCount >= 2 * this.#pool.size &&
+      this.#host.options.stallTimeout === undefined &&
+      this.#timeoutOf(job) === undefined &&
+      !this.#suspects.has(job.id)
     )
   }
 
-  #send(running: Running, worker: PoolWorker, data: unknown, transfer: Transferable[]): void {
-    const { job } = running
-    const request: RunRequest = {
-      id: job.id,
-      name: job.name,
-      queue: job.queue,
-      attempt: job.attempt,
-      createdAt: job.createdAt,
-      data,
+  #batchSize(job: JobRecord): number {
+    const average = Math.max(0.01, this.#durations.get(job.name) ?? BATCH_BUDGET_MS)
+    const share = Math.ceil((this.#index.readyCount + 1) / this.#pool.size)
+    return Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BUDGET_MS / average), share))
+  }
+
+  #begin(batch: JobRecord[], worker: PoolWorker): void {
+    const now = Date.now()
+    const sent: Batch = { remaining: batch.length }
+    this.#batches.set(worker, (this.#batches.get(worker) ?? 0) + 1)
+    const entries = batch.map((job) => {
+      const started: JobRecord = { ...job, status: 'running', startedAt: now, rev: job.rev + 1 }
+      return { job, started, payload: this.#payloads.get(job.id) }
+    })
+    const write = this.#host.committer.write(
+      entries.map(({ started }) => ({ op: 'put' as const, job: started, expect: ['waiting', 'delayed'] as const })),
+    )
+    this.#uncommitted += batch.length
+    void write.finally(() => {
+      this.#uncommitted -= batch.length
+      this.#pump()
+    }).catch(() => undefined)
+    for (const [i, { job, started, payload }] of entries.entries()) {
+      this.#payloads.delete(job.id)
+      const running: Running = {
+        job: started,
+        batch: sent,
+        data: payload?.data,
+        worker,
+        committed: write.then(
+          (results) => results[i]?.ok === true,
+          () => false,
+        ),
+        stop: undefined,
+        timers: [],
+        lastSeen: now,
+        settled: false,
+        onSettle: [],
+      }
+      this.#running.set(job.id, running)
     }
-    running.sent = true
+    write.then(
+      (results) => {
+        for (const [i, { started }] of entries.entries()) {
+          const running = this.#running.get(started.id)
+          if (!running || running.job.rev < started.rev) continue
+          if (results[i]?.ok) {
+            this.#host.publish({ event: 'started', job: started, data: running.data })
+          } else if (!running.settled) {
+            // Another tab changed it first (cancelled it): this run does not count.
+            this.#stop(running, 'cancel', new JobCancelledError('The job changed in another tab'))
+          }
+        }
+      },
+      (error: unknown) => this.#host.error(error instanceof Error ? error : new Error(String(error))),
+    )
+    const missing = entries.filter((e) => !e.payload).map((e) => e.job.id)
+    const send = (data: Map<string, unknown>): void => {
+      const requests: RunRequest[] = []
+      const transfer: Transferable[] = []
+      for (const { job, payload } of entries) {
+        const running = this.#running.get(job.id)
+        if (!running || running.settled) continue
+        if (!payload) running.data = data.get(job.id)
+        requests.push({ id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, createdAt: job.createdAt, data: running.data })
+        if (payload) transfer.push(...payload.transfer)
+        this.#arm(running)
+      }
+      if (requests.length === 0) return
+      try {
+        worker.run(requests, transfer)
+      } catch {
+        // A transfer list that no longer applies (a buffer already detached): send copies.
+        worker.run(requests, [])
+      }
+    }
+    if (missing.length === 0) send(new Map())
+    else {
+      this.#host.store.getData(missing).then(
+        (values) => send(new Map(missing.map((id, i) => [id, values[i]]))),
+        (error: unknown) => {
+          this.#host.error(error instanceof Error ? error : new Error(String(error)))
+          this.#orphan(worker, missing, undefined)
+        },
+      )
+    }
+  }
+
+  /** Starts the time limit and stall watchdog of a job sent to its worker. */
+  #arm(running: Running): void {
     running.lastSeen = Date.now()
-    const timeout = this.#timeoutOf(job)
+    const timeout = this.#timeoutOf(running.job)
     if (timeout !== undefined) {
       running.timers.push(
         setTimeout(() => this.#stop(running, 'timeout', new JobTimeoutError(`The job timed out after ${timeout} ms`)), timeout),
       )
     }
     const stall = this.#host.options.stallTimeout
-    if (stall !== undefined) this.#watchStall(running, stall)
-    try {
-      worker.run(request, transfer)
-    } catch (error) {
-      // A transfer list that no longer applies (a detached buffer): send a copy.
-      worker.run(request, [])
-      void error
-    }
-  }
-
-  #watchStall(running: Running, stall: number): void {
+    if (stall === undefined) return
     const check = (): void => {
       if (running.settled || running.stop) return
       const quiet = Date.now() - running.lastSeen
@@ -435,17 +427,37 @@ export class Dispatcher {
 
   #onMessage(worker: PoolWorker, message: WorkerMessage): void {
     if (message[MESSAGE_TAG] === 'exit') return
+    if (message[MESSAGE_TAG] === 'done') {
+      for (const { jobId, outcome } of message.outcomes) {
+        worker.jobs.delete(jobId)
+        const running = this.#running.get(jobId)
+        if (!running || running.worker !== worker) continue
+        if (outcome.ms !== undefined) this.#learn(running.job.name, outcome.ms)
+        if (--running.batch.remaining === 0) this.#batches.set(worker, (this.#batches.get(worker) ?? 1) - 1)
+        running.worker = undefined
+        this.#settle(running, outcome)
+      }
+      if (worker.jobs.size === 0) {
+        this.#batches.delete(worker)
+        this.#pool.release(worker)
+      } else if (this.#active && !this.#closing && (this.#batches.get(worker) ?? 0) < 2 && this.#uncommitted < MAX_UNCOMMITTED) {
+        const next = this.#index.peek()
+        if (next && this.#batchable(next)) this.#begin(this.#nextBatch(), worker)
+      }
+      return
+    }
     const running = this.#running.get(message.jobId)
     if (!running || running.worker !== worker || running.settled) return
     running.lastSeen = Date.now()
     switch (message[MESSAGE_TAG]) {
       case 'progress': {
         running.job = { ...running.job, progress: message.value }
-        this.#jobs.set(running.job.id, running.job)
         this.#progressDirty.add(running.job.id)
         this.#progressTimer ??= setTimeout(() => this.#flushProgress(), PROGRESS_WRITE_INTERVAL)
         // Live, not a transition: shown at once, written within PROGRESS_WRITE_INTERVAL.
-        this.#host.publish({ event: 'progress', job: running.job, progress: message.value })
+        void running.committed.then((ok) => {
+          if (ok) this.#host.publish({ event: 'progress', job: running.job, progress: message.value })
+        })
         break
       }
       case 'logs': {
@@ -453,8 +465,7 @@ export class Dispatcher {
         const id = running.job.id
         this.#host.committer.write([{ op: 'log', id, entries }]).then(
           () => {
-            const job = this.#jobs.get(id) ?? running.job
-            for (const entry of entries) this.#host.publish({ event: 'log', job, entry })
+            for (const entry of entries) this.#host.publish({ event: 'log', job: running.job, entry })
           },
           (error: unknown) => this.#host.error(error instanceof Error ? error : new Error(String(error))),
         )
@@ -462,20 +473,45 @@ export class Dispatcher {
       }
       case 'heartbeat':
         break
-      case 'done':
-        this.#pool.release(worker)
-        running.worker = undefined
-        this.#settle(running, message.outcome)
-        this.#pump()
-        break
     }
   }
 
-  #onCrash(jobId: string, error: SerializedError): void {
-    const running = this.#running.get(jobId)
-    if (!running || running.settled) return
-    running.worker = undefined
-    this.#settle(running, { type: 'failed', error, aborted: running.stop !== undefined })
+  #learn(task: string, ms: number): void {
+    const average = this.#durations.get(task)
+    this.#durations.set(task, average === undefined ? ms : average * 0.8 + ms * 0.2)
+  }
+
+  #onCrash(jobs: string[], error: SerializedError): void {
+    for (const id of jobs) {
+      const worker = this.#running.get(id)?.worker
+      if (worker) this.#batches.delete(worker)
+    }
+    this.#orphan(undefined, jobs, jobs.length === 1 ? error : undefined)
+    this.#pump()
+  }
+
+  /**
+   * Jobs whose worker is gone. With `blame`, the only job fails its attempt
+   * with it; a batch's jobs go back to `waiting` unblamed and run alone from
+   * now on, so that the one that kills workers is the only one to fail.
+   */
+  #orphan(worker: PoolWorker | undefined, jobs: string[], blame: SerializedError | undefined): void {
+    for (const id of jobs) {
+      worker?.jobs.delete(id)
+      const running = this.#running.get(id)
+      if (!running || running.settled) continue
+      running.worker = undefined
+      if (blame || running.stop) {
+        this.#settle(running, { type: 'failed', error: blame ?? serializeError(running.stop?.error), aborted: running.stop !== undefined })
+      } else {
+        this.#suspects.add(id)
+        this.#settle(running, undefined)
+      }
+    }
+    if (worker && worker.jobs.size === 0) {
+      this.#batches.delete(worker)
+      this.#pool.release(worker)
+    }
   }
 
   #flushProgress(): void {
@@ -483,7 +519,7 @@ export class Dispatcher {
     const ops: WriteOp[] = []
     for (const id of this.#progressDirty) {
       const running = this.#running.get(id)
-      if (running && !running.settled) ops.push({ op: 'put', job: running.job, expect: ['running'] })
+      if (running && !running.settled) ops.push({ op: 'put', job: running.job })
     }
     this.#progressDirty.clear()
     if (ops.length > 0) {
@@ -496,135 +532,137 @@ export class Dispatcher {
   #stop(running: Running, kind: StopKind, error: Error, reason?: string): void {
     if (running.settled || running.stop) return
     running.stop = reason === undefined ? { kind, error } : { kind, error, reason }
-    if (!running.sent) return // #begin settles it once the start is committed
     const worker = running.worker
     if (!worker) return
     worker.abort(running.job.id, error)
     running.timers.push(
       setTimeout(() => {
         if (running.settled || running.worker !== worker) return
+        const others = [...worker.jobs].filter((id) => id !== running.job.id)
+        this.#batches.delete(worker)
         this.#pool.terminate(worker)
         running.worker = undefined
         this.#settle(running, {
           type: 'failed',
           error: serializeError(
-            new WorkerError(`The handler ignored its aborted signal for ${this.#host.options.abortGrace} ms; its worker was terminated`, {
-              cause: error,
-            }),
+            new WorkerError(
+              `The handler ignored its aborted signal for ${this.#host.options.abortGrace} ms; its worker was terminated`,
+              { cause: error },
+            ),
           ),
           aborted: true,
         })
+        this.#orphan(undefined, others, undefined)
       }, this.#host.options.abortGrace),
     )
   }
 
-  #settleListeners = new Map<string, Set<(job: JobRecord) => void>>()
-
-  #onSettle(id: string, listener: (job: JobRecord) => void): () => void {
-    let set = this.#settleListeners.get(id)
-    if (!set) this.#settleListeners.set(id, (set = new Set()))
-    set.add(listener)
-    return () => set.delete(listener)
-  }
-
-  /** Ends the attempt: works out the next state, commits it, then publishes. */
-  #settle(running: Running, outcome: Outcome): void {
+  /**
+   * Ends the attempt: works out the next state, commits it, then publishes.
+   * Without an outcome, the job goes back to `waiting` unharmed (its worker
+   * died running another job of its batch).
+   */
+  #settle(running: Running, outcome: Outcome | undefined): void {
     if (running.settled) return
     running.settled = true
     for (const timer of running.timers) clearTimeout(timer)
     this.#progressDirty.delete(running.job.id)
+    void running.committed.then((committed) => {
+      const { job } = running
+      if (!committed) {
+        this.#finish(running, job, undefined)
+        return
+      }
+      const { next, change, ops } = this.#transition(running, outcome)
+      // No `expect` here: only the runner writes a running job (other tabs ask it), and this one is ours.
+      ops.unshift(change.event === 'completed' ? { op: 'put', job: next, result: change.result } : { op: 'put', job: next })
+      change.data = running.data
+      this.#host.committer.write(ops).then(
+        ([result]) => this.#finish(running, next, result?.ok ? change : undefined),
+        (error: unknown) => {
+          // Not durable: the job stays `running` in the store and resumes as interrupted on the next start.
+          this.#host.error(error instanceof Error ? error : new Error(String(error)))
+          this.#finish(running, job, undefined)
+        },
+      )
+    })
+  }
+
+  #transition(running: Running, outcome: Outcome | undefined): { next: JobRecord; change: JobChange; ops: WriteOp[] } {
     const { job } = running
     const now = Date.now()
     const ops: WriteOp[] = []
-    let next: JobRecord
-    let change: JobChange
     const stop = running.stop
+    const rev = job.rev + 1
     if (stop?.kind === 'cancel') {
-      next = { ...job, status: 'cancelled', finishedAt: now, error: serializeError(stop.error), rev: job.rev + 1 }
-      change = { event: 'cancelled', job: next, reason: stop.reason }
-    } else if (stop?.kind === 'close' && outcome.type !== 'completed') {
-      const error = serializeError(new InterruptedError(`Attempt ${job.attempt} was interrupted: the queue closed`))
-      next = { ...job, status: 'waiting', rev: job.rev + 1 }
-      delete next.startedAt
-      ops.push({ op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) })
-      change = { event: 'requeued', job: next }
-    } else if (outcome.type === 'completed' && (!stop || stop.kind === 'close')) {
-      next = { ...job, status: 'completed', finishedAt: now, rev: job.rev + 1 }
-      ops.push({ op: 'result', id: job.id, value: outcome.result })
-      change = { event: 'completed', job: next, result: outcome.result }
-    } else {
-      // A failure: the handler's, a timeout or stall (whatever the handler then did), or a crash.
-      const error = stop ? serializeError(stop.error) : (outcome as Extract<Outcome, { type: 'failed' }>).error
-      const failed = outcome.type === 'failed' ? outcome : undefined
-      ops.push({ op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) })
-      const policy = mergeRetry(
-        this.#host.options.defaults.retry,
-        this.#pool.manifest?.tasks[job.name]?.retry,
-        job.options.retry,
-      )
-      const decision =
-        error.name === 'UnknownTaskError' || error.name === 'JobDataError'
-          ? { retry: false as const }
-          : decideRetry(policy, job.attempt, deserializeError(error), {
-              requested: stop ? undefined : failed?.retry,
-              hints: failed?.hints,
-            })
-      if (decision.retry) {
-        const runAt = now + decision.delay
-        next = {
-          ...job,
-          status: decision.delay > 0 ? 'delayed' : 'waiting',
-          attempt: job.attempt + 1,
-          runAt,
-          error,
-          interruptions: 0,
-          rev: job.rev + 1,
-        }
-        delete next.startedAt
-        change = { event: 'retrying', job: next, delay: decision.delay, error }
-      } else {
-        next = { ...job, status: 'failed', finishedAt: now, error, rev: job.rev + 1 }
-        change = { event: 'failed', job: next, error }
-      }
+      const next: JobRecord = { ...job, status: 'cancelled', finishedAt: now, error: serializeError(stop.error), rev }
+      return { next, change: { event: 'cancelled', job: next, reason: stop.reason }, ops }
     }
-    ops.unshift({ op: 'put', job: next, expect: ['running'] })
-    const data = running.data
-    change.data = data
-    this.#host.committer.write(ops).then(
-      ([result]) => {
-        this.#running.delete(job.id)
-        if (!result?.ok) {
-          this.#jobs.delete(job.id)
-        } else if (isFinalStatus(next.status)) {
-          this.#jobs.delete(job.id)
-          this.#host.publish(change)
-        } else {
-          this.#host.publish(change)
-          if (!this.#closing) {
-            // Its data is needed again: keep what we have rather than read it back.
-            this.#payloads.set(next.id, { data, transfer: [] })
-            this.#index(next)
-          }
-        }
-        const listeners = this.#settleListeners.get(job.id)
-        this.#settleListeners.delete(job.id)
-        for (const listener of listeners ?? []) listener(next)
-        this.#pump()
-      },
-      (error: unknown) => {
-        // Not durable: the job stays `running` in the store and is resumed as interrupted on the next start.
-        this.#running.delete(job.id)
-        this.#jobs.delete(job.id)
-        this.#host.error(error instanceof Error ? error : new Error(String(error)))
-        const listeners = this.#settleListeners.get(job.id)
-        this.#settleListeners.delete(job.id)
-        for (const listener of listeners ?? []) listener(job)
-      },
-    )
+    if (outcome === undefined || (stop?.kind === 'close' && outcome.type !== 'completed')) {
+      const next: JobRecord = { ...job, status: 'waiting', rev }
+      delete next.startedAt
+      if (outcome !== undefined) {
+        const error = serializeError(new InterruptedError(`Attempt ${job.attempt} was interrupted: the queue closed`))
+        ops.push({ op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) })
+      }
+      return { next, change: { event: 'requeued', job: next }, ops }
+    }
+    if (outcome.type === 'completed' && (!stop || stop.kind === 'close')) {
+      const next: JobRecord = { ...job, status: 'completed', finishedAt: now, rev }
+      return { next, change: { event: 'completed', job: next, result: outcome.result }, ops }
+    }
+    // A failure: the handler's, a timeout or stall (whatever the handler then did), or a crash.
+    const failed = outcome.type === 'failed' ? outcome : undefined
+    const error = stop ? serializeError(stop.error) : (failed as Extract<Outcome, { type: 'failed' }>).error
+    ops.push({ op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) })
+    const policy = mergeRetry(this.#host.options.defaults.retry, this.#pool.manifest?.tasks[job.name]?.retry, job.options.retry)
+    const decision =
+      error.name === 'UnknownTaskError' || error.name === 'JobDataError'
+        ? { retry: false as const }
+        : decideRetry(policy, job.attempt, deserializeError(error), {
+            requested: stop ? undefined : failed?.retry,
+            hints: failed?.hints,
+          })
+    if (decision.retry) {
+      const next: JobRecord = {
+        ...job,
+        status: decision.delay > 0 ? 'delayed' : 'waiting',
+        attempt: job.attempt + 1,
+        runAt: now + decision.delay,
+        error,
+        interruptions: 0,
+        rev,
+      }
+      delete next.startedAt
+      return { next, change: { event: 'retrying', job: next, delay: decision.delay, error }, ops }
+    }
+    const next: JobRecord = { ...job, status: 'failed', finishedAt: now, error, rev }
+    return { next, change: { event: 'failed', job: next, error }, ops }
+  }
+
+  /** The attempt's new state is durable (or the run did not count): publish, re-index, wake waiters. */
+  #finish(running: Running, next: JobRecord, change: JobChange | undefined): void {
+    const { id } = running.job
+    this.#running.delete(id)
+    if (change) {
+      this.#host.publish(change)
+      if (!isFinal(next.status) && !this.#closing) {
+        // Its data is needed again: keep what we have rather than read it back.
+        this.#payloads.set(id, { data: running.data, transfer: [] })
+        this.#index.add(next)
+      } else {
+        this.#index.left(id)
+        this.#suspects.delete(id)
+      }
+    } else {
+      this.#index.left(id)
+    }
+    for (const listener of running.onSettle.splice(0)) listener(next)
+    this.#pump()
   }
 
   #checkIdle(): void {
-    const idle = this.#readyIds.size === 0 && this.#running.size === 0
+    const idle = this.isIdle()
     if (idle && !this.#wasIdle) {
       this.#wasIdle = true
       this.#host.idle()
@@ -634,12 +672,8 @@ export class Dispatcher {
   }
 }
 
-function isFinalStatus(status: JobStatus): boolean {
-  return status === 'completed' || status === 'failed' || status === 'cancelled'
-}
-
-function errorRecord(attempt: number, error: SerializedError, at: number): import('./types.js').ErrorRecord {
-  const record: import('./types.js').ErrorRecord = { attempt, name: error.name, message: error.message, failedAt: at }
+function errorRecord(attempt: number, error: SerializedError, at: number): ErrorRecord {
+  const record: ErrorRecord = { attempt, name: error.name, message: error.message, failedAt: at }
   if (error.stack !== undefined) record.stack = error.stack
   return record
 }

@@ -6,6 +6,7 @@
 import { nanoid } from 'nanoid'
 import { Channel, type ChannelMessage } from './channel.js'
 import { Committer } from './committer.js'
+import { newId } from './ids.js'
 import { Dispatcher, type JobChange } from './dispatcher.js'
 import {
   JobCancelledError,
@@ -145,7 +146,15 @@ export class Queue<T extends TaskMap = TaskMap> {
     this.#retention = new Retention(this.#store, this.#committer, this.#options.retention, (e) => this.#error(e))
     this.#started = this.#options.autostart
     if (this.#options.worker) this.#leadership = new Leadership(this.#options.name)
-    this.#channel = new Channel(this.#options.name, (message) => this.#onChannel(message))
+    this.#channel = new Channel(
+      this.#options.name,
+      (message) => this.#onChannel(message),
+      () => {
+        // A new tab: tell it the tasks, so it can check names at `add`.
+        const manifest = this.#dispatcher?.pool.manifest
+        if (manifest) this.#channel.post({ type: 'manifest', manifest })
+      },
+    )
     this.#host = {
       cancel: (id, reason) => this.#cancel(id, reason),
       logs: async (id) => (await this.#ready(), this.#store.logs(id)),
@@ -184,7 +193,6 @@ export class Queue<T extends TaskMap = TaskMap> {
       })
       if (now) await this.#becomeRunner()
     }
-    if (!this.#dispatcher) this.#channel.post({ type: 'hello' })
   }
 
   #becoming: Promise<void> | undefined
@@ -257,14 +265,16 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   async #insert(jobs: readonly BulkJob<T>[], atomic: boolean): Promise<JobHandle[]> {
     const now = Date.now()
-    const prepared = jobs.map((job, i) => {
+    const prepared: Array<{ name: string; data: unknown; options: ResolvedJobOptions }> = []
+    for (const [i, job] of jobs.entries()) {
       const where = atomic ? `jobs[${i}].` : ''
       if (typeof job !== 'object' || job === null) throw invalidOption(`jobs[${i}]`, 'an object { name, data, options? }', job)
       if (typeof job.name !== 'string' || job.name.length === 0) {
         throw invalidOption(`${where}name`, 'a task name (non-empty string)', job.name)
       }
-      return { name: job.name, data: job.data as unknown, options: resolveJobOptions(job.options, now) }
-    })
+      prepared.push({ name: job.name, data: job.data as unknown, options: resolveJobOptions(job.options, now) })
+      if (i % CHUNK === CHUNK - 1) await yieldToPage()
+    }
     await this.#ready()
     const manifest = await this.#manifest()
     if (manifest) {
@@ -279,7 +289,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     let results: WriteResult[]
     try {
       results = await this.#committer.write(
-        records.map((job, i) => ({ op: 'insert', job, data: prepared[i]?.data })),
+        records.map((job, i) => ({ op: 'insert', job, data: prepared[i]?.data, fresh: prepared[i]?.options.id === undefined })),
         { atomic },
       )
     } catch (error) {
@@ -298,8 +308,14 @@ export class Queue<T extends TaskMap = TaskMap> {
       )
     }
     const handles: JobHandle[] = []
-    const added: JobRecord[] = []
+    let added: JobRecord[] = []
     for (const [i, result] of results.entries()) {
+      if (i % CHUNK === CHUNK - 1) {
+        // Thousands of jobs: tell the other tabs in parts, and let the page breathe between them.
+        this.#channel.post({ type: 'added', jobs: added })
+        added = []
+        await yieldToPage()
+      }
       const record = records[i] as Omit<JobRecord, 'seq'>
       const job = prepared[i] as (typeof prepared)[number]
       if (result.ok) {
@@ -323,7 +339,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     const defaults = this.#options.defaults
     const runAt = options.runAt ?? (defaults.delay ? now + defaults.delay : now)
     const job: Omit<JobRecord, 'seq'> = {
-      id: options.id ?? nanoid(),
+      id: options.id ?? newId(),
       name,
       queue: this.#options.name,
       status: runAt > now ? 'delayed' : 'waiting',
@@ -617,11 +633,6 @@ export class Queue<T extends TaskMap = TaskMap> {
       case 'cancel-reply':
         this.#requests.get(message.request)?.(message.ok)
         break
-      case 'hello': {
-        const manifest = dispatcher?.pool.manifest
-        if (manifest) this.#channel.post({ type: 'manifest', manifest })
-        break
-      }
       case 'manifest':
         this.#remoteManifest = message.manifest
         break
@@ -684,6 +695,11 @@ export class Queue<T extends TaskMap = TaskMap> {
     else console.error(`[offthread] queue "${this.name}":`, error)
   }
 }
+
+/** Jobs of one addBulk handled between two yields to the page. */
+const CHUNK = 1000
+
+const yieldToPage = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
 
 /** How long a follower waits for the runner tab to answer a request. */
 const RUNNER_REPLY_TIMEOUT = 5000

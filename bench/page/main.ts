@@ -163,16 +163,25 @@ const scenarios = {
     return { jobsPerSec: jobs / seconds, longTasks: long.count, longestTask: long.max }
   },
 
-  /** S2: jobs of `ms` CPU each. */
-  async s2({ jobs, ms }: { jobs: number; ms: number }) {
-    const queue = makeQueue(idbStore())
+  /**
+   * S2: jobs of `ms` CPU each. Timed from the moment they are stored (addBulk
+   * resolved) to the last one completed: the dispatch overhead on CPU-bound
+   * work. Storing them is S6's measure; the whole is given too.
+   */
+  async s2({ jobs, ms, store = 'idb' }: { jobs: number; ms: number; store?: 'idb' | 'memory' }) {
+    const queue = makeQueue(store === 'idb' ? idbStore() : memoryStore())
     await warm(queue)
+    // Learn the task's duration first, as a queue that has been running would have.
+    await Promise.all((await queue.addBulk(Array.from({ length: N * 2 }, () => ({ name: 'cpu' as const, data: ms })))).map((h) => h.result()))
+    queue.pause()
     const t0 = performance.now()
     await queue.addBulk(Array.from({ length: jobs }, () => ({ name: 'cpu' as const, data: ms })))
+    const t1 = performance.now()
+    queue.resume()
     await queue.idle()
-    const seconds = (performance.now() - t0) / 1000
+    const t2 = performance.now()
     await queue.close()
-    return { jobsPerSec: jobs / seconds }
+    return { jobsPerSec: jobs / ((t2 - t1) / 1000), withAddJobsPerSec: jobs / ((t2 - t0) / 1000), addMs: t1 - t0 }
   },
 
   /** S3: add → result, one at a time, on an idle queue with IndexedDB. */

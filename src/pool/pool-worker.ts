@@ -34,8 +34,8 @@ let nextWorkerId = 1
 /** A started (or starting) worker and the one job it runs. */
 export class PoolWorker {
   readonly id = nextWorkerId++
-  /** The job it runs now. */
-  jobId: string | undefined
+  /** The jobs sent to it and not yet reported done, in the order it runs them. */
+  readonly jobs = new Set<string>()
   #worker: WorkerLike
   #remote: Remote<WorkerApi>
   #events: PoolWorkerEvents
@@ -104,10 +104,10 @@ export class PoolWorker {
 
   #startFailed: ((error: Error) => void) | undefined
 
-  /** Sends one job; its outcome arrives as a `done` message. */
-  run(request: RunRequest, transfer: Transferable[]): void {
-    this.jobId = request.id
-    const call = this.#remote.run(transfer.length > 0 ? comlinkTransfer(request, transfer) : request)
+  /** Sends jobs to run one after another; their outcomes arrive in `done` messages. */
+  run(requests: RunRequest[], transfer: Transferable[]): void {
+    for (const request of requests) this.jobs.add(request.id)
+    const call = this.#remote.run(transfer.length > 0 ? comlinkTransfer(requests, transfer) : requests)
     Promise.resolve(call).catch((error: unknown) => this.#die(new WorkerError('The worker refused the job', { cause: error })))
   }
 

@@ -16,8 +16,8 @@ export interface PoolEvents {
   available(): void
   /** Progress, logs, heartbeats and outcomes of running jobs. */
   message(worker: PoolWorker, message: WorkerMessage): void
-  /** The worker running `jobId` died. */
-  crashed(jobId: string, error: SerializedError): void
+  /** A worker died with `jobs` sent to it and not reported done (in the order it ran them). */
+  crashed(jobs: string[], error: SerializedError): void
   /** A worker could not start; the pool tries again after a pause. */
   error(error: Error): void
 }
@@ -72,7 +72,7 @@ export class Pool {
 
   /** Gives a worker back after its job; it takes the next one. */
   release(worker: PoolWorker): void {
-    worker.jobId = undefined
+    worker.jobs.clear()
     if (!this.#busy.delete(worker)) return
     if (worker.dead || this.#closed) return
     this.#idle.push(worker)
@@ -166,10 +166,11 @@ export class Pool {
   }
 
   #died(worker: PoolWorker, error: SerializedError): void {
-    const jobId = worker.jobId
+    const jobs = [...worker.jobs]
+    worker.jobs.clear()
     this.#busy.delete(worker)
     this.#idle = this.#idle.filter((w) => w !== worker)
-    if (jobId !== undefined) this.#events.crashed(jobId, error)
+    if (jobs.length > 0) this.#events.crashed(jobs, error)
     if (!this.#closed) this.#events.available()
   }
 }

@@ -39,14 +39,17 @@ export interface RunRequest {
 export interface WorkerApi {
   /** Loads nothing, runs nothing: says which tasks the module has. */
   manifest(): WorkerManifest
-  /** Starts a job; its outcome comes back as a `done` message. */
-  run(request: RunRequest): void
-  /** Aborts a running job's signal with `reason`. */
+  /**
+   * Queues jobs to run one after another; their outcomes come back in `done`
+   * messages (several outcomes to a message when jobs are short).
+   */
+  run(requests: RunRequest[]): void
+  /** Aborts a job's signal with `reason` (a queued one is then skipped). */
   abort(id: string, reason: SerializedError): void
 }
 
 /** How a job's attempt ended in the worker. */
-export type Outcome =
+export type Outcome = (
   | { type: 'completed'; result: unknown }
   | {
       type: 'failed'
@@ -58,13 +61,17 @@ export type Outcome =
       /** Set when the signal had aborted before the handler settled. */
       aborted?: boolean
     }
+) & {
+  /** How long the handler ran, in ms (the dispatcher batches short tasks). */
+  ms?: number
+}
 
 /** What a worker posts on its own: tagged with {@link MESSAGE_TAG}. */
 export type WorkerMessage =
   | { [MESSAGE_TAG]: 'progress'; jobId: string; value: Progress }
   | { [MESSAGE_TAG]: 'logs'; jobId: string; entries: LogEntry[] }
   | { [MESSAGE_TAG]: 'heartbeat'; jobId: string }
-  | { [MESSAGE_TAG]: 'done'; jobId: string; outcome: Outcome }
+  | { [MESSAGE_TAG]: 'done'; outcomes: Array<{ jobId: string; outcome: Outcome }> }
   | { [MESSAGE_TAG]: 'exit' }
 
 /** Whether a message event's data is one of offthread's own. */

@@ -3,24 +3,38 @@
  * results, logs and errors live in separate object stores, so a state change
  * rewrites only a small record. Every `write` is one transaction.
  */
-import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb'
+import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb'
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../types.js'
 import type { JobRecord, ListQuery, Store, StoredJob, WriteOp, WriteResult } from './store.js'
 
 /** The schema version; bump it with a migration step in `upgrade`. */
 export const SCHEMA_VERSION = 1
 
-/** A stored job record: metadata plus `activeKey`, set only while the job holds its dedup key. */
-type JobRow = JobRecord & { activeKey?: string }
+/**
+ * A stored job record: metadata, plus fields that exist only while they
+ * matter, so that an index holds only the jobs it is for and a state change
+ * touches few index entries:
+ * - `activeKey`: the dedup key, while the job is unfinished;
+ * - `ready`: `[−priority, seq]`, while `waiting` (one ascending index is the dispatch order);
+ * - `due`: `runAt`, while `delayed`;
+ * - `result`, once completed (nothing rewrites a finished job, so it costs no extra put).
+ */
+type JobRow = JobRecord & { activeKey?: string; ready?: [number, number]; due?: number; result?: unknown }
 
 interface OffthreadDB extends DBSchema {
   jobs: {
     key: string
     value: JobRow
-    indexes: { seq: number; status: [JobStatus, number]; activeKey: string; finished: [JobStatus, number] }
+    indexes: {
+      seq: number
+      status: [JobStatus, number]
+      ready: [number, number]
+      due: number
+      activeKey: string
+      finished: [JobStatus, number]
+    }
   }
   data: { key: string; value: unknown }
-  results: { key: string; value: unknown }
   logs: { key: [string, number]; value: LogEntry }
   errors: { key: [string, number]; value: ErrorRecord }
   meta: { key: string; value: number }
@@ -29,8 +43,10 @@ interface OffthreadDB extends DBSchema {
 type Names = StoreNames<OffthreadDB>
 type WriteTx = IDBPTransaction<OffthreadDB, Names[], 'readwrite'>
 
-const ALL: Names[] = ['jobs', 'data', 'results', 'logs', 'errors', 'meta']
+const ALL: Names[] = ['jobs', 'data', 'logs', 'errors', 'meta']
 const PAGE = 500
+/** Ops applied between two waits on IndexedDB inside one write: keeps a big batch from being one long task. */
+const CHUNK = 100
 
 /** Options of {@link idbStore}. */
 export interface IdbStoreOptions {
@@ -62,6 +78,12 @@ export function idbStore(options: IdbStoreOptions = {}): Store {
 const ignore = (): void => undefined
 /** A request whose failure shows in `tx.done`: never an unhandled rejection of its own. */
 const quiet = (request: Promise<unknown>): void => void request.catch(ignore)
+/**
+ * The plain IDBObjectStore of a transaction, for writes nobody awaits one by
+ * one: no promise and no listeners per request (a failed request aborts the
+ * transaction, and `tx.done` says why).
+ */
+const native = (tx: WriteTx, name: Names): IDBObjectStore => unwrap(tx.objectStore(name))
 
 /** The range of every key `[id, n]` of one job in `logs` and `errors`. */
 const jobRange = (id: string): IDBKeyRange => IDBKeyRange.bound([id], [id, []])
@@ -71,12 +93,13 @@ const statusRange = (status: JobStatus): IDBKeyRange =>
 function toRow(job: JobRecord): JobRow {
   const row: JobRow = { ...job }
   if (job.key !== undefined && !isFinal(job.status)) row.activeKey = job.key
-  else delete row.activeKey
+  if (job.status === 'waiting') row.ready = [-job.priority, job.seq]
+  else if (job.status === 'delayed') row.due = job.runAt
   return row
 }
 
 function fromRow(row: JobRow): JobRecord {
-  const { activeKey: _activeKey, ...job } = row
+  const { activeKey: _activeKey, ready: _ready, due: _due, result: _result, ...job } = row
   return job
 }
 
@@ -113,10 +136,11 @@ class IdbStore implements Store {
           const jobs = db.createObjectStore('jobs', { keyPath: 'id' })
           jobs.createIndex('seq', 'seq', { unique: true })
           jobs.createIndex('status', ['status', 'seq'])
+          jobs.createIndex('ready', 'ready')
+          jobs.createIndex('due', 'due')
           jobs.createIndex('activeKey', 'activeKey')
           jobs.createIndex('finished', ['status', 'finishedAt'])
           db.createObjectStore('data')
-          db.createObjectStore('results')
           db.createObjectStore('logs')
           db.createObjectStore('errors')
           db.createObjectStore('meta')
@@ -157,41 +181,47 @@ class IdbStore implements Store {
   async write(ops: readonly WriteOp[], options: { atomic?: boolean } = {}): Promise<WriteResult[]> {
     const tx = await this.#tx('readwrite')
     const done = tx.done
-    // Reads first, all in flight together; decisions and writes after.
-    const checks = new Map<string, Promise<JobRow | undefined>>()
-    const keyChecks = new Map<string, Promise<JobRow | undefined>>()
-    const jobs = tx.objectStore('jobs')
+    // Reads first, all in flight together (plain requests: no promise each); decisions and writes after.
+    const jobs = native(tx, 'jobs')
+    const state = new Map<string, JobRow | undefined>()
+    const keyHolders = new Map<string, string | undefined>()
+    const read = (id: string): void => {
+      if (state.has(id)) return
+      state.set(id, undefined)
+      const request = jobs.get(id) as IDBRequest<JobRow | undefined>
+      request.onsuccess = () => state.set(id, request.result)
+    }
     for (const op of ops) {
-      if (op.op === 'put' && op.expect && !checks.has(op.job.id)) checks.set(op.job.id, jobs.get(op.job.id))
+      if (op.op === 'put' && op.expect) read(op.job.id)
       if (op.op === 'insert') {
-        if (!checks.has(op.job.id)) checks.set(op.job.id, jobs.get(op.job.id))
+        if (!op.fresh) read(op.job.id)
         const { key } = op.job
-        if (key !== undefined && !keyChecks.has(key)) keyChecks.set(key, jobs.index('activeKey').get(key))
+        if (key !== undefined && !keyHolders.has(key)) {
+          keyHolders.set(key, undefined)
+          const request = jobs.index('activeKey').get(key) as IDBRequest<JobRow | undefined>
+          request.onsuccess = () => {
+            const row = request.result
+            keyHolders.set(key, row?.id)
+            if (row && state.get(row.id) === undefined) state.set(row.id, row)
+          }
+        }
       }
     }
     const needsSeq = ops.some((op) => op.op === 'insert')
     const needsLogSeq = ops.some((op) => op.op === 'log' || op.op === 'error')
     const meta = tx.objectStore('meta')
-    const [seqStart, logSeqStart] = await Promise.all([
-      needsSeq ? meta.get('seq') : undefined,
-      needsLogSeq ? meta.get('logSeq') : undefined,
-    ])
-    const state = new Map<string, JobRow | undefined>()
-    for (const [id, p] of checks) state.set(id, await p)
-    const keyHolders = new Map<string, string | undefined>()
-    for (const [key, p] of keyChecks) {
-      const row = await p
-      keyHolders.set(key, row?.id)
-      if (row && !state.has(row.id)) state.set(row.id, row)
-    }
+    // Requests of one transaction complete in order: these two come after every read above.
+    const [seqStart, logSeqStart] = await Promise.all([meta.get('seq'), needsLogSeq ? meta.get('logSeq') : undefined])
     for (const row of state.values()) if (row?.activeKey !== undefined) keyHolders.set(row.activeKey, row.id)
 
     let seq = seqStart ?? 0
     let logSeq = logSeqStart ?? 0
     const results: WriteResult[] = []
     try {
-      for (const op of ops) {
+      for (const [i, op] of ops.entries()) {
         results.push(this.#apply(tx, op, state, keyHolders, () => ++seq, () => ++logSeq))
+        // Let the page breathe in a big batch: awaiting IndexedDB keeps the transaction alive.
+        if (i % CHUNK === CHUNK - 1) await meta.get('seq')
       }
     } catch (error) {
       // A value other than an insert's data could not be stored: nothing of the batch may commit.
@@ -228,12 +258,12 @@ class IdbStore implements Store {
         if (holder && !isFinal(holder.status)) return { ok: false, reason: 'key', job: fromRow(holder) }
         try {
           // Data first: if it cannot be cloned, put throws before anything of this job is queued.
-          quiet(tx.objectStore('data').put(op.data, op.job.id))
+          native(tx, 'data').put(op.data, op.job.id)
         } catch (error) {
           return { ok: false, reason: 'uncloneable', error }
         }
         const row = toRow({ ...op.job, seq: nextSeq() })
-        quiet(tx.objectStore('jobs').put(row))
+        native(tx, 'jobs').put(row)
         state.set(row.id, row)
         if (row.activeKey !== undefined) keyHolders.set(row.activeKey, row.id)
         return { ok: true, seq: row.seq }
@@ -246,7 +276,8 @@ class IdbStore implements Store {
           }
         }
         const row = toRow(op.job)
-        quiet(tx.objectStore('jobs').put(row))
+        if ('result' in op && op.job.status === 'completed') row.result = op.result
+        native(tx, 'jobs').put(row)
         state.set(row.id, row)
         const { key } = op.job
         if (key !== undefined) {
@@ -255,22 +286,18 @@ class IdbStore implements Store {
         }
         return { ok: true }
       }
-      case 'result':
-        quiet(tx.objectStore('results').put(op.value, op.id))
-        return { ok: true }
       case 'log': {
-        const logs = tx.objectStore('logs')
-        for (const entry of op.entries) quiet(logs.put(entry, [op.id, nextLogSeq()]))
+        const logs = native(tx, 'logs')
+        for (const entry of op.entries) logs.put(entry, [op.id, nextLogSeq()])
         return { ok: true }
       }
       case 'error':
-        quiet(tx.objectStore('errors').put(op.record, [op.id, nextLogSeq()]))
+        native(tx, 'errors').put(op.record, [op.id, nextLogSeq()])
         return { ok: true }
       case 'delete':
         for (const id of op.ids) {
           quiet(tx.objectStore('jobs').delete(id))
           quiet(tx.objectStore('data').delete(id))
-          quiet(tx.objectStore('results').delete(id))
           quiet(tx.objectStore('logs').delete(jobRange(id)))
           quiet(tx.objectStore('errors').delete(jobRange(id)))
           state.set(id, undefined)
@@ -297,14 +324,14 @@ class IdbStore implements Store {
   }
 
   async #full(ids: readonly string[]): Promise<Array<StoredJob | undefined>> {
-    const tx = await this.#tx('readonly', ['jobs', 'data', 'results'])
-    const [jobs, data, results] = [tx.objectStore('jobs'), tx.objectStore('data'), tx.objectStore('results')]
+    const tx = await this.#tx('readonly', ['jobs', 'data'])
+    const [jobs, data] = [tx.objectStore('jobs'), tx.objectStore('data')]
     return Promise.all(
       ids.map(async (id) => {
-        const [row, value, result] = await Promise.all([jobs.get(id), data.get(id), results.get(id)])
+        const [row, value] = await Promise.all([jobs.get(id), data.get(id)])
         if (!row) return undefined
         const full: StoredJob = { ...fromRow(row), data: value }
-        if (row.status === 'completed') full.result = result
+        if (row.status === 'completed') full.result = row.result
         return full
       }),
     )
@@ -338,6 +365,15 @@ class IdbStore implements Store {
     const index = tx.objectStore('jobs').index('status')
     const counts = await Promise.all(JOB_STATUSES.map((status) => index.count(statusRange(status))))
     return Object.fromEntries(JOB_STATUSES.map((status, i) => [status, counts[i] ?? 0])) as Record<JobStatus, number>
+  }
+
+  async pending(kind: 'ready' | 'delayed', limit: number): Promise<JobRecord[]> {
+    const tx = await this.#tx('readonly', ['jobs'])
+    const rows =
+      kind === 'ready'
+        ? await tx.objectStore('jobs').index('ready').getAll(undefined, limit)
+        : await tx.objectStore('jobs').index('due').getAll(undefined, limit)
+    return rows.map(fromRow)
   }
 
   async scan(statuses: readonly JobStatus[], visit: (job: JobRecord) => void): Promise<void> {

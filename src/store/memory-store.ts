@@ -1,10 +1,15 @@
 /**
  * A Store that keeps everything in memory: tests, and runtimes without
- * IndexedDB. Values are structured-cloned on the way in and out, as a real
- * store would, so the same bad input fails the same way.
+ * IndexedDB. Data, results, logs and errors are structured-cloned on the way
+ * in and out, as a real store would, so the same bad input fails the same
+ * way; job records (plain data the queue builds and never mutates in place)
+ * are copied shallowly.
  */
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../types.js'
 import type { JobRecord, ListQuery, Store, StoredJob, WriteOp, WriteResult } from './store.js'
+
+/** Ops staged between two yields to the page in one write. */
+const CHUNK = 1000
 
 /**
  * Creates a store with no persistence: jobs live as long as the page (or process).
@@ -42,18 +47,20 @@ class MemoryStore implements Store {
     const current = (id: string): JobRecord | undefined => (jobs.has(id) ? jobs.get(id) : this.#jobs.get(id))
     const holder = (key: string): string | undefined => (keys.has(key) ? keys.get(key) : this.#keys.get(key))
     let seq = this.#seq
-    for (const op of ops) {
+    for (const [i, op] of ops.entries()) {
+      // A big batch yields to the page now and then, like idbStore: nothing is applied before the end.
+      if (i % CHUNK === CHUNK - 1) await new Promise((resolve) => setTimeout(resolve, 0))
       switch (op.op) {
         case 'insert': {
           const existing = current(op.job.id)
           if (existing) {
-            results.push({ ok: false, reason: 'exists', job: structuredClone(existing) })
+            results.push({ ok: false, reason: 'exists', job: { ...existing } })
             break
           }
           const held = op.job.key === undefined ? undefined : holder(op.job.key)
           const heldBy = held === undefined ? undefined : current(held)
           if (heldBy) {
-            results.push({ ok: false, reason: 'key', job: structuredClone(heldBy) })
+            results.push({ ok: false, reason: 'key', job: { ...heldBy } })
             break
           }
           let data: unknown
@@ -63,7 +70,7 @@ class MemoryStore implements Store {
             results.push({ ok: false, reason: 'uncloneable', error })
             break
           }
-          const job: JobRecord = { ...structuredClone(op.job), seq: ++seq }
+          const job: JobRecord = { ...op.job, seq: ++seq }
           jobs.set(job.id, job)
           if (job.key !== undefined && !isFinal(job.status)) keys.set(job.key, job.id)
           writes.push(() => this.#data.set(job.id, data))
@@ -73,11 +80,15 @@ class MemoryStore implements Store {
         case 'put': {
           const stored = current(op.job.id)
           if (op.expect && (!stored || !op.expect.includes(stored.status))) {
-            results.push({ ok: false, reason: 'conflict', job: stored && structuredClone(stored) })
+            results.push({ ok: false, reason: 'conflict', job: stored && { ...stored } })
             break
           }
-          const job = structuredClone(op.job)
+          const job = { ...op.job }
           jobs.set(job.id, job)
+          if ('result' in op) {
+            const value = structuredClone(op.result)
+            writes.push(() => this.#results.set(job.id, value))
+          }
           if (job.key !== undefined) {
             if (isFinal(job.status)) {
               if (holder(job.key) === job.id) keys.set(job.key, undefined)
@@ -85,12 +96,6 @@ class MemoryStore implements Store {
               keys.set(job.key, job.id)
             }
           }
-          results.push({ ok: true })
-          break
-        }
-        case 'result': {
-          const value = structuredClone(op.value)
-          writes.push(() => this.#results.set(op.id, value))
           results.push({ ok: true })
           break
         }
@@ -152,7 +157,7 @@ class MemoryStore implements Store {
   async get(ids: readonly string[]): Promise<Array<JobRecord | undefined>> {
     return ids.map((id) => {
       const job = this.#jobs.get(id)
-      return job && structuredClone(job)
+      return job && { ...job }
     })
   }
 
@@ -180,9 +185,18 @@ class MemoryStore implements Store {
     return counts
   }
 
+  async pending(kind: 'ready' | 'delayed', limit: number): Promise<JobRecord[]> {
+    const status = kind === 'ready' ? 'waiting' : 'delayed'
+    return [...this.#jobs.values()]
+      .filter((job) => job.status === status)
+      .sort((a, b) => (kind === 'ready' ? b.priority - a.priority || a.seq - b.seq : a.runAt - b.runAt || a.seq - b.seq))
+      .slice(0, limit)
+      .map((job) => ({ ...job }))
+  }
+
   async scan(statuses: readonly JobStatus[], visit: (job: JobRecord) => void): Promise<void> {
     const found = [...this.#jobs.values()].filter((job) => statuses.includes(job.status)).sort((a, b) => a.seq - b.seq)
-    for (const job of found) visit(structuredClone(job))
+    for (const job of found) visit({ ...job })
   }
 
   async logs(id: string): Promise<LogEntry[]> {
@@ -209,7 +223,7 @@ class MemoryStore implements Store {
   }
 
   #full(job: JobRecord): StoredJob {
-    const full: StoredJob = { ...structuredClone(job), data: structuredClone(this.#data.get(job.id)) }
+    const full: StoredJob = { ...job, data: structuredClone(this.#data.get(job.id)) }
     // As in idbStore: a result is part of the job only once it is completed.
     if (job.status === 'completed' && this.#results.has(job.id)) full.result = structuredClone(this.#results.get(job.id))
     return full

@@ -39,11 +39,16 @@ export interface StoredJob extends JobRecord {
 
 /** One change in a {@link Store.write} batch. */
 export type WriteOp =
-  /** Adds a job unless its id exists, or its key is held by an unfinished job. */
-  | { op: 'insert'; job: Omit<JobRecord, 'seq'>; data: unknown }
-  /** Replaces a job's metadata; with `expect`, only if its stored status is one of those. */
-  | { op: 'put'; job: JobRecord; expect?: readonly JobStatus[] }
-  | { op: 'result'; id: string; value: unknown }
+  /**
+   * Adds a job unless its id exists, or its key is held by an unfinished job.
+   * `fresh`: the id was just generated, so the store may skip looking it up.
+   */
+  | { op: 'insert'; job: Omit<JobRecord, 'seq'>; data: unknown; fresh?: boolean }
+  /**
+   * Replaces a job's metadata; with `expect`, only if its stored status is one
+   * of those. `result` (with a `completed` job) is stored with it.
+   */
+  | { op: 'put'; job: JobRecord; expect?: readonly JobStatus[]; result?: unknown }
   | { op: 'log'; id: string; entries: LogEntry[] }
   | { op: 'error'; id: string; record: ErrorRecord }
   /** Deletes jobs with their data, result, logs and errors. */
@@ -100,6 +105,12 @@ export interface Store {
   list(query: ListQuery): Promise<StoredJob[]>
   /** How many jobs there are in each status. */
   counts(): Promise<Record<JobStatus, number>>
+  /**
+   * The next jobs to run, at most `limit`: `'ready'` is the `waiting` jobs by
+   * priority (highest first), then insertion order; `'delayed'` the `delayed`
+   * jobs by `runAt`. The dispatcher holds only such a window in memory.
+   */
+  pending(kind: 'ready' | 'delayed', limit: number): Promise<JobRecord[]>
   /** Calls `visit` for each job in one of `statuses`, in pages, without loading all at once. */
   scan(statuses: readonly JobStatus[], visit: (job: JobRecord) => void): Promise<void>
   /** A job's log. */

@@ -10,6 +10,9 @@ import { WORKER_FUNCTION, type RetryHints, type RetryOptions } from '../retry.js
 import type { SerializedError, TaskDefinition, TaskHandler, TaskMap } from '../types.js'
 import { JobReporter, createContext, transfers, type PostTarget } from './context.js'
 
+/** Outcomes of short jobs wait at most this long to share a message. */
+const OUTCOME_FLUSH_MS = 4
+
 /** Options of `defineTasks`. */
 export interface DefineTasksOptions<S> {
   /**
@@ -105,37 +108,76 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
     }
   }
 
+  // Jobs run one after another; outcomes are sent together when jobs are short.
+  const queue: RunRequest[] = []
+  let draining = false
+  let pending: Array<{ jobId: string; outcome: Outcome }> = []
+  let pendingTransfer: Transferable[] = []
+  let pendingSince = 0
+
+  const flushOutcomes = (): void => {
+    if (pending.length === 0) return
+    const outcomes = pending
+    const transfer = pendingTransfer
+    pending = []
+    pendingTransfer = []
+    try {
+      post({ [MESSAGE_TAG]: 'done', outcomes }, transfer)
+    } catch {
+      // One result could not be sent: send them one by one, so only that job fails.
+      for (const item of outcomes) sendOne(item.jobId, item.outcome)
+    }
+  }
+
+  const sendOne = (jobId: string, outcome: Outcome): void => {
+    const result = outcome.type === 'completed' ? outcome.result : undefined
+    const list = typeof result === 'object' && result !== null ? transfers.get(result) : undefined
+    try {
+      post({ [MESSAGE_TAG]: 'done', outcomes: [{ jobId, outcome }] }, list)
+    } catch (error) {
+      const where = isDataCloneError(error) ? findUncloneablePath(result, 'result') : undefined
+      const failure = new JobDataError(`The result cannot be sent back: ${where ?? 'it is not structured-cloneable'}`, {
+        cause: error,
+      })
+      post({ [MESSAGE_TAG]: 'done', outcomes: [{ jobId, outcome: { type: 'failed', error: serializeError(failure) } }] })
+    }
+  }
+
+  async function drain(): Promise<void> {
+    draining = true
+    while (queue.length > 0) {
+      const request = queue.shift() as RunRequest
+      const controller = running.get(request.id) ?? new AbortController()
+      const reporter = new JobReporter(endpoint, request.id)
+      const began = performance.now()
+      const outcome: Outcome = controller.signal.aborted
+        ? { type: 'failed', error: serializeError(controller.signal.reason), aborted: true }
+        : await execute(request, controller, reporter)
+      outcome.ms = performance.now() - began
+      running.delete(request.id)
+      reporter.flush()
+      if (pending.length === 0) pendingSince = performance.now()
+      const result = outcome.type === 'completed' ? outcome.result : undefined
+      const list = typeof result === 'object' && result !== null ? transfers.get(result) : undefined
+      if (list) pendingTransfer.push(...list)
+      pending.push({ jobId: request.id, outcome })
+      if (queue.length === 0 || performance.now() - pendingSince >= OUTCOME_FLUSH_MS) flushOutcomes()
+    }
+    draining = false
+  }
+
   const api: WorkerApi = {
     manifest: () => manifest,
-    run(request: RunRequest): void {
-      const controller = new AbortController()
-      running.set(request.id, controller)
-      const reporter = new JobReporter(endpoint, request.id)
-      void execute(request, controller, reporter).then((outcome) => {
-        running.delete(request.id)
-        reporter.flush()
-        sendOutcome(request, outcome)
-      })
+    run(requests: RunRequest[]): void {
+      for (const request of requests) {
+        running.set(request.id, new AbortController())
+        queue.push(request)
+      }
+      if (!draining) void drain()
     },
     abort(id: string, reason: SerializedError): void {
       running.get(id)?.abort(deserializeError(reason))
     },
-  }
-
-  function sendOutcome(request: RunRequest, outcome: Outcome): void {
-    const jobId = request.id
-    const result = outcome.type === 'completed' ? outcome.result : undefined
-    const list = typeof result === 'object' && result !== null ? transfers.get(result) : undefined
-    try {
-      post({ [MESSAGE_TAG]: 'done', jobId, outcome }, list)
-    } catch (error) {
-      const where = isDataCloneError(error) ? findUncloneablePath(result, 'result') : undefined
-      const failure = new JobDataError(
-        `The result of task "${request.name}" cannot be sent back: ${where ?? 'it is not structured-cloneable'}`,
-        { cause: error },
-      )
-      post({ [MESSAGE_TAG]: 'done', jobId, outcome: { type: 'failed', error: serializeError(failure) } })
-    }
   }
 
   // `self.close()` ends a worker without any event on the page: say so first.

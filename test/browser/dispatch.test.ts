@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest'
+import { makeQueue } from './fixtures/queue.js'
+
+// Many short jobs: the dispatcher sends several to a worker in one message,
+// and holds only a window of the waiting jobs in memory.
+describe('dispatching many short jobs (Chromium)', () => {
+  it('3,000 short jobs all complete, each with its own result', async () => {
+    const queue = makeQueue({ retention: { completed: false } })
+    const handles = await queue.addBulk(Array.from({ length: 3000 }, (_, i) => ({ name: 'double' as const, data: i })))
+    const results = await Promise.all(handles.map((h) => h.result()))
+    expect(results).toEqual(Array.from({ length: 3000 }, (_, i) => i * 2))
+    expect(await queue.counts()).toMatchObject({ completed: 3000, running: 0, waiting: 0 })
+  })
+
+  it('runs by priority, then insertion order, across more jobs than the in-memory window', async () => {
+    const queue = makeQueue({ concurrency: 1, autostart: false, retention: { completed: false } })
+    const priorities = Array.from({ length: 2500 }, (_, i) => (i * 7919) % 5)
+    await queue.addBulk(priorities.map((priority, i) => ({ name: 'echo' as const, data: i, options: { priority } })))
+    const order: number[] = []
+    queue.on('started', (job) => order.push(job.data as number))
+    queue.start()
+    await queue.idle()
+    const expected = priorities.map((priority, i) => ({ priority, i })).sort((a, b) => b.priority - a.priority || a.i - b.i)
+    expect(order).toEqual(expected.map((e) => e.i))
+  })
+
+  it('a job that kills its worker inside a batch fails alone; the others of its batch complete unharmed', async () => {
+    const queue = makeQueue({ concurrency: 1, retention: { completed: false } })
+    // Let the queue learn that the task is short, so that it batches it.
+    await Promise.all((await queue.addBulk([1, 2, 3, 4].map((n) => ({ name: 'maybeCrash' as const, data: n })))).map((h) => h.result()))
+    const data: Array<number | 'crash'> = Array.from({ length: 200 }, (_, i) => (i === 100 ? 'crash' : i))
+    const handles = await queue.addBulk(data.map((d) => ({ name: 'maybeCrash' as const, data: d })))
+    const outcomes = await Promise.all(handles.map((h) => h.wait()))
+    const culprit = outcomes[100]
+    expect(culprit?.status).toBe('failed')
+    expect(culprit?.error?.name).toBe('WorkerError')
+    const others = outcomes.filter((_, i) => i !== 100)
+    expect(others.every((o) => o.status === 'completed' && o.attempt === 1)).toBe(true)
+    expect(others.map((o) => o.result)).toEqual(data.filter((d) => d !== 'crash'))
+    const innocentErrors = await Promise.all(handles.filter((_, i) => i !== 100).map((h) => h.errors()))
+    expect(innocentErrors.flat()).toEqual([])
+  })
+})
