@@ -23,6 +23,8 @@ const only = flag('--only')?.split(',')
 const workers = Number(flag('--workers') ?? 2)
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/bench-page/')
+// --compare REF: the same offthread scenarios, also on the src/ of git REF, in the same browser, round by round.
+const compareRef = flag('--compare')
 
 const sizes = quick
   ? { s1: 2000, s2: 300, s3: 100, s5: 20000, s6: 2000, perRecord: 200 }
@@ -50,27 +52,34 @@ if (!found) {
   process.exit(1)
 }
 
-const src = (file) => here(`../src/${file}`)
-await build({
-  configFile: false,
-  logLevel: 'warn',
-  root: here('./page/'),
-  resolve: {
-    alias: [
-      { find: /^offthread\/worker$/, replacement: src('worker.ts') },
-      { find: /^offthread$/, replacement: src('index.ts') },
-    ],
-  },
-  build: { outDir, emptyOutDir: true, target: 'es2022', minify: !args.includes('--no-minify') },
-  worker: { format: 'es' },
-})
-const server = await preview({
-  configFile: false,
-  logLevel: 'warn',
-  build: { outDir },
-  preview: { host: '127.0.0.1', port: 0, open: false },
-})
+async function buildPage(srcDir, dir) {
+  await build({
+    configFile: false,
+    logLevel: 'warn',
+    root: here('./page/'),
+    resolve: {
+      alias: [
+        { find: /^offthread\/worker$/, replacement: `${srcDir}/worker.ts` },
+        { find: /^offthread$/, replacement: `${srcDir}/index.ts` },
+      ],
+    },
+    build: { outDir: dir, emptyOutDir: true, target: 'es2022', minify: !args.includes('--no-minify') },
+    worker: { format: 'es' },
+  })
+  return preview({ configFile: false, logLevel: 'warn', build: { outDir: dir }, preview: { host: '127.0.0.1', port: 0, open: false } })
+}
+const server = await buildPage(here('../src'), outDir)
 const { port } = server.httpServer.address()
+let refServer
+if (compareRef) {
+  const { execFileSync } = await import('node:child_process')
+  const { mkdirSync, rmSync } = await import('node:fs')
+  const refDir = here('../test-results/bench-ref/')
+  rmSync(refDir, { recursive: true, force: true })
+  mkdirSync(refDir, { recursive: true })
+  execFileSync('sh', ['-c', `git archive ${JSON.stringify(compareRef)} src | tar -x -C ${JSON.stringify(refDir)}`], { cwd: here('..') })
+  refServer = await buildPage(`${refDir}src`, here('../test-results/bench-ref-page/'))
+}
 const browser = await chromium.launch({
   executablePath: found.path,
   headless: true,
@@ -88,30 +97,41 @@ const browser = await chromium.launch({
 })
 
 const samples = new Map(runs.map((r) => [r.id, []]))
-try {
+const refSamples = new Map(runs.map((r) => [r.id, []]))
+async function openPage(p) {
   const page = await browser.newPage()
   page.on('pageerror', (e) => console.error('page error:', e.message))
-  await page.goto(`http://127.0.0.1:${port}/?workers=${workers}`)
+  await page.goto(`http://127.0.0.1:${p}/?workers=${workers}`)
   await page.waitForFunction(() => document.querySelector('#state')?.textContent === 'ready')
+  return page
+}
+try {
+  const page = await openPage(port)
+  const refPage = refServer ? await openPage(refServer.httpServer.address().port) : undefined
   for (let round = 1; round <= rounds; round++) {
     for (const run of runs) {
-      const t0 = Date.now()
-      const value = await page.evaluate(({ fn, params }) => window.bench[fn](params), run)
-      samples.get(run.id).push(value)
-      process.stderr.write(`round ${round}/${rounds} ${run.id}: ${JSON.stringify(round2(value))} (${Date.now() - t0} ms)\n`)
+      for (const [label, target, into] of [['', page, samples], ['ref ', refPage, refSamples]]) {
+        if (!target || (label && !/^s\d/.test(run.id))) continue
+        const t0 = Date.now()
+        const value = await target.evaluate(({ fn, params }) => window.bench[fn](params), run)
+        into.get(run.id).push(value)
+        process.stderr.write(`round ${round}/${rounds} ${label}${run.id}: ${JSON.stringify(round2(value))} (${Date.now() - t0} ms)\n`)
+      }
     }
     await page.evaluate(() => window.bench.dropDatabases())
+    await refPage?.evaluate(() => window.bench.dropDatabases())
   }
 } finally {
   await browser.close()
   await server.close()
+  await refServer?.close()
 }
 
 function round2(value) {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, Math.round(v * 100) / 100]))
 }
-const stat = (id, key) => {
-  const values = (samples.get(id) ?? []).map((s) => s[key]).filter((v) => typeof v === 'number').sort((a, b) => a - b)
+const stat = (id, key, from = samples) => {
+  const values = (from.get(id) ?? []).map((s) => s[key]).filter((v) => typeof v === 'number').sort((a, b) => a - b)
   if (values.length === 0) return undefined
   return { median: values[Math.floor((values.length - 1) / 2)], min: values[0], max: values[values.length - 1], n: values.length }
 }
@@ -136,6 +156,7 @@ row('S1', `${sizes.s1} no-op jobs, idbStore`, 's1-idb', 'jobsPerSec', 'jobs/s', 
 const ideal = workers * 1000
 row('S2', `${sizes.s2} jobs of 1 ms CPU, from stored to done`, 's2', 'jobsPerSec', 'jobs/s', (v) => ({ text: `≥ 0.9× ${ideal} (${(v / ideal).toFixed(2)}×)`, pass: v >= 0.9 * ideal }))
 row('S2', 'same, addBulk included', 's2', 'withAddJobsPerSec', 'jobs/s')
+row('S2', `${sizes.s2} jobs of 1 ms CPU, memoryStore`, 's2-memory', 'jobsPerSec', 'jobs/s', (v) => ({ text: `≥ 0.9× ${ideal} (${(v / ideal).toFixed(2)}×)`, pass: v >= 0.9 * ideal }))
 row('baseline', `workerpool, ${sizes.s2} jobs of 1 ms CPU`, 'workerpool-cpu', 'jobsPerSec', 'jobs/s')
 row('S3', `add → result, ${sizes.s3} times, p50`, 's3', 'p50', 'ms', (v) => ({ text: '≤ 3 ms', pass: v <= 3 }))
 row('S3', `add → result, ${sizes.s3} times, p99`, 's3', 'p99', 'ms', (v) => ({ text: '≤ 10 ms', pass: v <= 10 }))
@@ -171,13 +192,28 @@ for (const [i, r] of table.entries()) {
   console.log(r.map((c, j) => String(c).padEnd(widths[j])).join('  '))
   if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '))
 }
+if (compareRef) {
+  console.log(`\nagainst ${compareRef} (same browser, rounds interleaved): median now / median then`)
+  const keys = { s1: 'jobsPerSec', s2: 'jobsPerSec', s3: 'p50', s5: 'firstStartMs', s6: 'jobsPerSec', s7: 'cooperativeMs' }
+  const extra = { s3: ['p99'], s5: ['heapGrowthMB'], s1: ['longTasks'] }
+  for (const run of runs.filter((r) => /^s\d/.test(r.id))) {
+    for (const key of [keys[run.id.slice(0, 2)], ...(extra[run.id.slice(0, 2)] ?? [])]) {
+      const now = stat(run.id, key)
+      const then = stat(run.id, key, refSamples)
+      if (!now || !then) continue
+      console.log(`  ${run.id.padEnd(10)} ${key.padEnd(14)} ${fmt(now.median).padStart(9)} / ${fmt(then.median).padStart(9)}  = ${(now.median / then.median).toFixed(2)}×`)
+    }
+  }
+}
 const failed = rows.filter((r) => r.pass === false)
 console.log(failed.length === 0 ? '\nevery target met' : `\ntargets missed: ${failed.map((r) => `${r.scenario} ${r.what}`).join('; ')}`)
 
-const resultsFile = quick ? here('../test-results/bench-quick.json') : here('./results.json')
-writeFileSync(resultsFile, `${JSON.stringify({ date: new Date().toISOString(), machine, sizes, rows, samples: Object.fromEntries(samples) }, null, 2)}\n`)
-if (!quick) writeFileSync(here('./chart.svg'), chart(rows))
-console.log(`\nwrote ${resultsFile}${quick ? '' : ' and bench/chart.svg'}`)
+const resultsFile = quick || only ? here('../test-results/bench-partial.json') : here('./results.json')
+const resultsPayload = { date: new Date().toISOString(), machine, sizes, rows, samples: Object.fromEntries(samples) }
+if (compareRef) Object.assign(resultsPayload, { compareRef, refSamples: Object.fromEntries(refSamples) })
+writeFileSync(compareRef ? here('../test-results/bench-compare.json') : resultsFile, `${JSON.stringify(resultsPayload, null, 2)}\n`)
+if (!quick && !compareRef && !only) writeFileSync(here('./chart.svg'), chart(rows))
+console.log(`\nwrote ${compareRef ? 'test-results/bench-compare.json' : resultsFile}${quick || compareRef || only ? '' : ' and bench/chart.svg'}`)
 
 /** Throughput side by side: horizontal bars, one group per scenario. */
 function chart(all) {

@@ -368,6 +368,8 @@ class IdbStore implements Store {
   }
 
   async pending(kind: 'ready' | 'delayed', limit: number): Promise<JobRecord[]> {
+    // getAll's count of 0 means "all": not what a limit of 0 asks.
+    if (limit <= 0) return []
     const tx = await this.#tx('readonly', ['jobs'])
     const rows =
       kind === 'ready'

@@ -8,6 +8,11 @@
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../types.js'
 import type { JobRecord, ListQuery, Store, StoredJob, WriteOp, WriteResult } from './store.js'
 
+/** A copy of a record deep enough that a caller's change cannot reach the store (the queue replaces nested values, never edits them). */
+function copy<J extends Omit<JobRecord, 'seq'>>(job: J): J {
+  return { ...job, dependencies: [...job.dependencies] }
+}
+
 /** Ops staged between two yields to the page in one write. */
 const CHUNK = 1000
 
@@ -54,13 +59,13 @@ class MemoryStore implements Store {
         case 'insert': {
           const existing = current(op.job.id)
           if (existing) {
-            results.push({ ok: false, reason: 'exists', job: { ...existing } })
+            results.push({ ok: false, reason: 'exists', job: copy(existing) })
             break
           }
           const held = op.job.key === undefined ? undefined : holder(op.job.key)
           const heldBy = held === undefined ? undefined : current(held)
           if (heldBy) {
-            results.push({ ok: false, reason: 'key', job: { ...heldBy } })
+            results.push({ ok: false, reason: 'key', job: copy(heldBy) })
             break
           }
           let data: unknown
@@ -70,7 +75,7 @@ class MemoryStore implements Store {
             results.push({ ok: false, reason: 'uncloneable', error })
             break
           }
-          const job: JobRecord = { ...op.job, seq: ++seq }
+          const job: JobRecord = { ...copy(op.job), seq: ++seq }
           jobs.set(job.id, job)
           if (job.key !== undefined && !isFinal(job.status)) keys.set(job.key, job.id)
           writes.push(() => this.#data.set(job.id, data))
@@ -80,14 +85,17 @@ class MemoryStore implements Store {
         case 'put': {
           const stored = current(op.job.id)
           if (op.expect && (!stored || !op.expect.includes(stored.status))) {
-            results.push({ ok: false, reason: 'conflict', job: stored && { ...stored } })
+            results.push({ ok: false, reason: 'conflict', job: stored && copy(stored) })
             break
           }
-          const job = { ...op.job }
+          const job = copy(op.job)
           jobs.set(job.id, job)
-          if ('result' in op) {
+          // Like a rewritten row: a result only with a completing put; any other put drops it.
+          if ('result' in op && job.status === 'completed') {
             const value = structuredClone(op.result)
             writes.push(() => this.#results.set(job.id, value))
+          } else {
+            writes.push(() => this.#results.delete(job.id))
           }
           if (job.key !== undefined) {
             if (isFinal(job.status)) {
@@ -157,7 +165,7 @@ class MemoryStore implements Store {
   async get(ids: readonly string[]): Promise<Array<JobRecord | undefined>> {
     return ids.map((id) => {
       const job = this.#jobs.get(id)
-      return job && { ...job }
+      return job && copy(job)
     })
   }
 
@@ -191,12 +199,12 @@ class MemoryStore implements Store {
       .filter((job) => job.status === status)
       .sort((a, b) => (kind === 'ready' ? b.priority - a.priority || a.seq - b.seq : a.runAt - b.runAt || a.seq - b.seq))
       .slice(0, limit)
-      .map((job) => ({ ...job }))
+      .map(copy)
   }
 
   async scan(statuses: readonly JobStatus[], visit: (job: JobRecord) => void): Promise<void> {
     const found = [...this.#jobs.values()].filter((job) => statuses.includes(job.status)).sort((a, b) => a.seq - b.seq)
-    for (const job of found) visit({ ...job })
+    for (const job of found) visit(copy(job))
   }
 
   async logs(id: string): Promise<LogEntry[]> {
@@ -223,7 +231,7 @@ class MemoryStore implements Store {
   }
 
   #full(job: JobRecord): StoredJob {
-    const full: StoredJob = { ...job, data: structuredClone(this.#data.get(job.id)) }
+    const full: StoredJob = { ...copy(job), data: structuredClone(this.#data.get(job.id)) }
     // As in idbStore: a result is part of the job only once it is completed.
     if (job.status === 'completed' && this.#results.has(job.id)) full.result = structuredClone(this.#results.get(job.id))
     return full

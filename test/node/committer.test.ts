@@ -32,6 +32,7 @@ async function spyStore(): Promise<{ store: Store; calls: WriteCall[]; failNext:
     getData: (ids) => inner.getData(ids),
     list: (query) => inner.list(query),
     counts: () => inner.counts(),
+    pending: (kind, limit) => inner.pending(kind, limit),
     scan: (statuses, visit) => inner.scan(statuses, visit),
     logs: (id) => inner.logs(id),
     errors: (id) => inner.errors(id),

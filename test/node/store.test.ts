@@ -65,6 +65,15 @@ describe.each([
     expect(results).toEqual([{ ok: true }])
   }
 
+  /** Puts a stored job in status completed, with `result`, as the queue does when a job finishes. */
+  async function complete(store: Store, id: string, result: unknown): Promise<JobRecord> {
+    const [stored] = await store.get([id])
+    if (!stored) throw new Error(`no job ${id}`)
+    const completed: JobRecord = { ...stored, status: 'completed', finishedAt: 5, rev: stored.rev + 1 }
+    expect(await store.write([{ op: 'put', job: completed, result }])).toEqual([{ ok: true }])
+    return completed
+  }
+
   it('write([]) resolves to no results', async () => {
     const store = await fresh()
     expect(await store.write([])).toEqual([])
@@ -226,6 +235,41 @@ describe.each([
       expect(results).toMatchObject([{ ok: true }, { ok: true }])
       expect((await store.get(['a', 'b'])).map((j) => j?.id)).toEqual(['a', 'b'])
     })
+
+    /** 2,500 inserts: several of idbStore's 500-op chunks in one transaction. */
+    const bigBatch = (): WriteOp[] => Array.from({ length: 2500 }, (_, i) => insert(job(`big-${i}`), { i }))
+
+    it('an atomic batch of 2,500 inserts commits all of them', async () => {
+      const store = await fresh()
+      const results = await store.write(bigBatch(), { atomic: true })
+      expect(results).toHaveLength(2500)
+      expect(results.every((r) => r.ok)).toBe(true)
+      const seqs = results.map((r) => (r.ok ? r.seq : undefined)) as number[]
+      expect(seqs.every((seq, i) => i === 0 || seq > (seqs[i - 1] as number))).toBe(true)
+      expect((await store.counts()).waiting).toBe(2500)
+      expect(await store.getData(['big-0', 'big-499', 'big-500', 'big-1999', 'big-2499'])).toEqual([
+        { i: 0 },
+        { i: 499 },
+        { i: 500 },
+        { i: 1999 },
+        { i: 2499 },
+      ])
+    })
+
+    it('the same batch of 2,500 with one uncloneable insert in the middle commits none', async () => {
+      const store = await fresh()
+      const ops = bigBatch()
+      ops[1250] = insert(job('big-1250'), { fn: () => 1 })
+      const results = await store.write(ops, { atomic: true })
+      expect(results).toHaveLength(2500)
+      expect(results[1250]).toMatchObject({ ok: false, reason: 'uncloneable' })
+      expect(results.filter((r) => !r.ok && r.reason === 'aborted')).toHaveLength(2499)
+      expect(Object.values(await store.counts()).every((n) => n === 0)).toBe(true)
+      expect(await store.get(['big-0', 'big-499', 'big-500', 'big-2499'])).toEqual([undefined, undefined, undefined, undefined])
+      expect(await store.getData(['big-0', 'big-2499'])).toEqual([undefined, undefined])
+      // nothing of it used a seq, and the store still works
+      expect(await store.write([insert(job('after'))])).toEqual([{ ok: true, seq: 1 }])
+    })
   })
 
   describe('put', () => {
@@ -281,31 +325,75 @@ describe.each([
   })
 
   describe('results, logs, errors and reads', () => {
-    it('getFull includes the result only when the job is completed', async () => {
+    it('getFull and list include the result only when the job is completed', async () => {
       const store = await fresh()
-      await seed(store, [job('a')])
+      await seed(store, [job('a'), job('b')])
       await update(store, 'a', { status: 'running' })
-      await store.write([{ op: 'result', id: 'a', value: { answer: 42 } }])
       const running = await store.getFull('a')
       expect(running?.status).toBe('running')
       expect(running?.data).toEqual({ for: 'a' })
       expect(running).not.toHaveProperty('result')
 
-      await update(store, 'a', { status: 'completed', finishedAt: 5 })
+      const completedRecord = await complete(store, 'a', { answer: 42 })
       const completed = await store.getFull('a')
-      expect(completed?.result).toEqual({ answer: 42 })
-      expect(completed?.data).toEqual({ for: 'a' })
+      expect(completed).toEqual({ ...completedRecord, data: { for: 'a' }, result: { answer: 42 } })
       expect(await store.getFull('missing')).toBeUndefined()
+
+      const listed = await store.list({})
+      expect(listed.map((j) => j.id)).toEqual(['b', 'a'])
+      expect(listed[0]).not.toHaveProperty('result')
+      expect(listed[1]?.result).toEqual({ answer: 42 })
+      expect((await store.list({ status: 'completed' }))[0]?.result).toEqual({ answer: 42 })
+      // the metadata reads never carry the result
+      expect(await store.get(['a'])).toEqual([completedRecord])
     })
 
-    it('a result written with the completing put in one batch is read back', async () => {
+    it('a structured result (a Map) written with the completing put is read back as such', async () => {
+      const store = await fresh()
+      await seed(store, [job('a')])
+      const value = new Map<string, unknown>([
+        ['k', 1],
+        ['nested', { at: new Date(5), set: new Set([1, 2]) }],
+      ])
+      await complete(store, 'a', value)
+      const result = (await store.getFull('a'))?.result
+      expect(result).toBeInstanceOf(Map)
+      expect(result).toEqual(value)
+      // a copy, not the value given
+      expect(result).not.toBe(value)
+    })
+
+    it('an undefined result of a completed job reads back as undefined', async () => {
+      const store = await fresh()
+      await seed(store, [job('a')])
+      await complete(store, 'a', undefined)
+      const completed = await store.getFull('a')
+      expect(completed?.status).toBe('completed')
+      expect(completed?.result).toBeUndefined()
+    })
+
+    it('a put with a result on a job that is not completed makes no result visible', async () => {
       const store = await fresh()
       const [a] = await seed(store, [job('a')])
-      await store.write([
-        { op: 'result', id: 'a', value: new Map([['k', 1]]) },
-        { op: 'put', job: { ...(a as JobRecord), status: 'completed', finishedAt: 3, rev: 2 } },
-      ])
-      expect((await store.getFull('a'))?.result).toEqual(new Map([['k', 1]]))
+      for (const status of ['running', 'failed', 'waiting'] as const) {
+        const put: JobRecord = { ...(a as JobRecord), status, rev: (a as JobRecord).rev + 1 }
+        expect(await store.write([{ op: 'put', job: put, result: { answer: status } }])).toEqual([{ ok: true }])
+        expect(await store.getFull('a')).not.toHaveProperty('result')
+        expect((await store.list({}))[0]).not.toHaveProperty('result')
+      }
+    })
+
+    it('a result put with a job that is not completed is not kept for a later completion', async () => {
+      const store = await fresh()
+      await seed(store, [job('a')])
+      const [a] = await store.get(['a'])
+      const running: JobRecord = { ...(a as JobRecord), status: 'running', rev: 2 }
+      await store.write([{ op: 'put', job: running, result: 'too early' }])
+      // completed by a put without a result
+      await store.write([{ op: 'put', job: { ...running, status: 'completed', finishedAt: 5, rev: 3 } }])
+      const completed = await store.getFull('a')
+      expect(completed?.status).toBe('completed')
+      expect(completed?.result).toBeUndefined()
     })
 
     it('logs are read back in the order they were written, per job', async () => {
@@ -348,16 +436,20 @@ describe.each([
 
     it('a write whose result cannot be cloned rejects and writes nothing of its batch', async () => {
       const store = await fresh()
-      const [a] = await seed(store, [job('a')])
+      const [a, x] = await seed(store, [job('a'), job('x')])
       await expect(
         store.write([
-          { op: 'put', job: { ...(a as JobRecord), status: 'completed', finishedAt: 1, rev: 2 } },
-          { op: 'result', id: 'a', value: { fn: () => 1 } },
+          insert(job('before')),
+          { op: 'put', job: { ...(x as JobRecord), status: 'running', rev: 2 } },
+          { op: 'put', job: { ...(a as JobRecord), status: 'completed', finishedAt: 1, rev: 2 }, result: { fn: () => 1 } },
+          { op: 'log', id: 'a', entries: [log('nope')] },
         ]),
       ).rejects.toBeDefined()
-      expect(await store.get(['a'])).toEqual([a])
-      // the store still works afterwards
-      expect(await store.write([insert(job('b'))])).toMatchObject([{ ok: true }])
+      expect(await store.get(['a', 'x', 'before'])).toEqual([a, x, undefined])
+      expect(await store.getFull('a')).not.toHaveProperty('result')
+      expect(await store.logs('a')).toEqual([])
+      // the store still works afterwards, and the rolled-back insert used no seq
+      expect(await store.write([insert(job('b'))])).toEqual([{ ok: true, seq: (x as JobRecord).seq + 1 }])
     })
   })
 
@@ -367,12 +459,12 @@ describe.each([
       await seed(store, [job('a'), job('b')])
       for (const id of ['a', 'b']) {
         await store.write([
-          { op: 'result', id, value: `result ${id}` },
           { op: 'log', id, entries: [log(`log ${id}`)] },
           { op: 'error', id, record: errorRecord(1) },
         ])
-        await update(store, id, { status: 'completed', finishedAt: 1 })
+        await complete(store, id, `result ${id}`)
       }
+      expect((await store.getFull('a'))?.result).toBe('result a')
       expect(await store.write([{ op: 'delete', ids: ['a', 'missing'] }])).toEqual([{ ok: true }])
       expect(await store.get(['a'])).toEqual([undefined])
       expect(await store.getFull('a')).toBeUndefined()
@@ -390,10 +482,8 @@ describe.each([
     it('a job re-inserted under a deleted id starts clean', async () => {
       const store = await fresh()
       await seed(store, [job('a')])
-      await store.write([
-        { op: 'result', id: 'a', value: 'old' },
-        { op: 'log', id: 'a', entries: [log('old')] },
-      ])
+      await store.write([{ op: 'log', id: 'a', entries: [log('old')] }])
+      await complete(store, 'a', 'old')
       await store.write([{ op: 'delete', ids: ['a'] }])
       await seed(store, [job('a')])
       await update(store, 'a', { status: 'completed', finishedAt: 1 })
@@ -482,6 +572,105 @@ describe.each([
         failed: 1,
         cancelled: 0,
       })
+    })
+  })
+
+  describe('pending', () => {
+    it("'ready' gives the waiting jobs by priority, highest first, then in insertion order", async () => {
+      const store = await fresh()
+      const stored = await seed(store, [
+        job('w-p0-1'),
+        job('w-p5-1', { priority: 5 }),
+        job('r-p9', { priority: 9, status: 'running' }),
+        job('w-neg', { priority: -3 }),
+        job('d-p9', { priority: 9, status: 'delayed', runAt: 2000 }),
+        job('w-p5-2', { priority: 5, key: 'k' }),
+        job('c-p9', { priority: 9, status: 'completed', finishedAt: 1 }),
+        job('w-p0-2'),
+        job('b-p9', { priority: 9, status: 'blocked' }),
+        job('w-p10', { priority: 10 }),
+        job('f-p9', { priority: 9, status: 'failed', finishedAt: 1 }),
+        job('x-p9', { priority: 9, status: 'cancelled', finishedAt: 1 }),
+      ])
+      const byId = new Map(stored.map((j) => [j.id, j]))
+      const order = ['w-p10', 'w-p5-1', 'w-p5-2', 'w-p0-1', 'w-p0-2', 'w-neg']
+      const ready = await store.pending('ready', 100)
+      expect(ready.map((j) => j.id)).toEqual(order)
+      // records as stored, without store-internal fields
+      expect(ready).toEqual(order.map((id) => byId.get(id)))
+    })
+
+    it("'ready' gives at most `limit` jobs: the first of that order", async () => {
+      const store = await fresh()
+      await seed(store, [job('a'), job('b', { priority: 1 }), job('c'), job('d', { priority: 2 }), job('e')])
+      expect((await store.pending('ready', 3)).map((j) => j.id)).toEqual(['d', 'b', 'a'])
+      expect((await store.pending('ready', 1)).map((j) => j.id)).toEqual(['d'])
+      expect((await store.pending('ready', 5)).map((j) => j.id)).toEqual(['d', 'b', 'a', 'c', 'e'])
+    })
+
+    it("'ready' follows status and priority changes", async () => {
+      const store = await fresh()
+      await seed(store, [job('a'), job('b'), job('c'), job('d', { status: 'delayed', runAt: 5000 })])
+      await update(store, 'a', { status: 'running' })
+      await update(store, 'c', { priority: 1 })
+      await update(store, 'd', { status: 'waiting' })
+      expect((await store.pending('ready', 10)).map((j) => j.id)).toEqual(['c', 'b', 'd'])
+      await store.write([{ op: 'delete', ids: ['c'] }])
+      expect((await store.pending('ready', 10)).map((j) => j.id)).toEqual(['b', 'd'])
+    })
+
+    it("'delayed' gives the delayed jobs by runAt, soonest first", async () => {
+      const store = await fresh()
+      const stored = await seed(store, [
+        job('d3000', { status: 'delayed', runAt: 3000 }),
+        job('w', { runAt: 10 }),
+        job('d1000', { status: 'delayed', runAt: 1000, priority: -5 }),
+        job('r', { status: 'running', runAt: 20 }),
+        job('d5000', { status: 'delayed', runAt: 5000, priority: 9 }),
+        job('b', { status: 'blocked', runAt: 30 }),
+        job('d2000', { status: 'delayed', runAt: 2000, key: 'k' }),
+        job('c', { status: 'completed', runAt: 40, finishedAt: 1 }),
+        job('d4000', { status: 'delayed', runAt: 4000 }),
+      ])
+      const byId = new Map(stored.map((j) => [j.id, j]))
+      const order = ['d1000', 'd2000', 'd3000', 'd4000', 'd5000']
+      const delayed = await store.pending('delayed', 100)
+      expect(delayed.map((j) => j.id)).toEqual(order)
+      expect(delayed).toEqual(order.map((id) => byId.get(id)))
+      expect((await store.pending('delayed', 2)).map((j) => j.id)).toEqual(['d1000', 'd2000'])
+      expect((await store.pending('delayed', 5)).map((j) => j.id)).toEqual(order)
+    })
+
+    it("'delayed' follows runAt and status changes", async () => {
+      const store = await fresh()
+      await seed(store, [
+        job('a', { status: 'delayed', runAt: 1000 }),
+        job('b', { status: 'delayed', runAt: 2000 }),
+        job('c', { status: 'delayed', runAt: 3000 }),
+      ])
+      await update(store, 'a', { status: 'waiting' })
+      await update(store, 'c', { runAt: 1500 })
+      expect((await store.pending('delayed', 10)).map((j) => j.id)).toEqual(['c', 'b'])
+      expect((await store.pending('ready', 10)).map((j) => j.id)).toEqual(['a'])
+    })
+
+    it('gives nothing when no job is in that status', async () => {
+      const store = await fresh()
+      expect(await store.pending('ready', 10)).toEqual([])
+      expect(await store.pending('delayed', 10)).toEqual([])
+      await seed(store, [job('r', { status: 'running' }), job('c', { status: 'completed', finishedAt: 1 })])
+      expect(await store.pending('ready', 10)).toEqual([])
+      expect(await store.pending('delayed', 10)).toEqual([])
+    })
+
+    it('windows over more than 500 waiting jobs', async () => {
+      const store = await fresh()
+      const jobs = Array.from({ length: 700 }, (_, i) => job(`j-${i}`, { priority: i % 3 }))
+      await seed(store, jobs)
+      const ready = await store.pending('ready', 600)
+      expect(ready).toHaveLength(600)
+      const expected = [2, 1, 0].flatMap((p) => jobs.filter((j) => j.priority === p).map((j) => j.id)).slice(0, 600)
+      expect(ready.map((j) => j.id)).toEqual(expected)
     })
   })
 
@@ -575,5 +764,24 @@ describe.each([
       expect(await store.expired('completed', { keep: 3 }, 100)).toEqual([])
       expect((await store.counts()).completed).toBe(3)
     })
+  })
+})
+
+describe('idbStore schema', () => {
+  it('has the object stores jobs, data, logs, errors and meta, and no results store', async () => {
+    const queue = `store-schema-${++counter}-${Date.now()}`
+    const store = idbStore({ prefix: 'schema-test:' })
+    await store.open(queue)
+    open.push(store)
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(`schema-test:${queue}`)
+      request.onsuccess = () => resolve(request.result)
+      request.onerror = () => reject(request.error)
+    })
+    try {
+      expect([...db.objectStoreNames].sort()).toEqual(['data', 'errors', 'jobs', 'logs', 'meta'])
+    } finally {
+      db.close()
+    }
   })
 })
