@@ -13,12 +13,14 @@ import type { Committer } from './committer.js'
 import {
   InterruptedError,
   JobCancelledError,
+  JobFailedError,
   JobTimeoutError,
   QueueClosedError,
   WorkerError,
   deserializeError,
   serializeError,
 } from './errors.js'
+import { JOIN_TASK } from './flow.js'
 import { JobIndex } from './job-index.js'
 import { mergeRetry, type ResolvedQueueOptions } from './options.js'
 import { Pool, type PoolWorker } from './pool/pool.js'
@@ -97,6 +99,8 @@ export class Dispatcher {
   #running = new Map<string, Running>()
   /** Average handler time per task, from the workers' reports. */
   #durations = new Map<string, number>()
+  /** Blocked jobs by the id of each job they wait for (only ids: their records are read when it matters). */
+  #blockedOn = new Map<string, Set<string>>()
   /** Jobs that were in a batch whose worker died: they run alone, so a culprit is found. */
   #suspects = new Set<string>()
   /** Batches sent to each worker and not yet done: a worker of short jobs gets its next batch before it runs dry. */
@@ -165,6 +169,11 @@ export class Dispatcher {
       }
     }
     await this.#index.refill()
+    // A runner that stopped between a dependency ending and its dependents moving on left them blocked: look again.
+    const blocked: JobRecord[] = []
+    await this.#host.store.scan(['blocked'], (job) => blocked.push(job))
+    for (const job of blocked) this.#watch(job)
+    await Promise.all(blocked.map((job) => this.#evaluate(job.id)))
   }
 
   /** Starts dispatching (and one worker, to learn the tasks). */
@@ -183,6 +192,13 @@ export class Dispatcher {
   /** Takes a stored job into the index (and its data, when this tab added it). */
   enqueue(job: JobRecord, payload?: { data: unknown; transfer: Transferable[] }): void {
     if (this.#closing || this.#running.has(job.id)) return
+    if (job.status === 'blocked') {
+      if (payload) this.#payloads.set(job.id, payload)
+      // Watch first, then look: a dependency that ends in between is seen either way.
+      this.#watch(job)
+      void this.#evaluate(job.id)
+      return
+    }
     const known = this.#index.get(job.id)
     if (known && known.rev >= job.rev) return
     if (payload) this.#payloads.set(job.id, payload)
@@ -190,11 +206,12 @@ export class Dispatcher {
     this.#pump()
   }
 
-  /** Drops a job another tab finished (cancelled) from the index; a running job is left alone. */
-  forget(id: string): void {
-    if (this.#running.has(id)) return
-    this.#index.remove(id)
-    this.#payloads.delete(id)
+  /** A job ended elsewhere (cancelled in another tab, or by the queue): drop it, and move its dependents on. */
+  forget(job: JobRecord): void {
+    if (this.#running.has(job.id)) return
+    this.#index.remove(job.id)
+    this.#payloads.delete(job.id)
+    if (isFinal(job.status)) this.#ended(job)
     this.#checkIdle()
   }
 
@@ -232,6 +249,7 @@ export class Dispatcher {
     const [result] = await this.#host.committer.write([{ op: 'put', job: next, expect: ['waiting', 'delayed', 'blocked'] }])
     if (!result?.ok) return false
     this.#host.publish({ event: 'cancelled', job: next, reason })
+    this.#ended(next)
     this.#checkIdle()
     return true
   }
@@ -364,14 +382,15 @@ export class Dispatcher {
       },
       (error: unknown) => this.#host.error(error instanceof Error ? error : new Error(String(error))),
     )
-    const missing = entries.filter((e) => !e.payload).map((e) => e.job.id)
+    const missing = entries.filter((e) => !e.payload && e.job.inputFrom === undefined).map((e) => e.job.id)
+    const fromResults = entries.filter((e) => e.job.inputFrom !== undefined)
     const send = (data: Map<string, unknown>): void => {
       const requests: RunRequest[] = []
       const transfer: Transferable[] = []
       for (const { job, payload } of entries) {
         const running = this.#running.get(job.id)
         if (!running || running.settled) continue
-        if (!payload) running.data = data.get(job.id)
+        if (!payload || job.inputFrom !== undefined) running.data = data.get(job.id)
         requests.push({ id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, createdAt: job.createdAt, data: running.data })
         if (payload) transfer.push(...payload.transfer)
         this.#arm(running)
@@ -384,13 +403,19 @@ export class Dispatcher {
         worker.run(requests, [])
       }
     }
-    if (missing.length === 0) send(new Map())
+    if (missing.length === 0 && fromResults.length === 0) send(new Map())
     else {
-      this.#host.store.getData(missing).then(
-        (values) => send(new Map(missing.map((id, i) => [id, values[i]]))),
+      // A chain step's input is the result of the step before it.
+      const results = Promise.all(fromResults.map((e) => this.#host.store.getFull(e.job.inputFrom as string)))
+      Promise.all([this.#host.store.getData(missing), results]).then(
+        ([values, previous]) => {
+          const data = new Map<string, unknown>(missing.map((id, i) => [id, values[i]]))
+          fromResults.forEach((e, i) => data.set(e.job.id, previous[i]?.result))
+          send(data)
+        },
         (error: unknown) => {
           this.#host.error(error instanceof Error ? error : new Error(String(error)))
-          this.#orphan(worker, missing, undefined)
+          this.#orphan(worker, entries.map((e) => e.job.id), undefined)
         },
       )
     }
@@ -653,12 +678,94 @@ export class Dispatcher {
       } else {
         this.#index.left(id)
         this.#suspects.delete(id)
+        this.#ended(next)
       }
     } else {
       this.#index.left(id)
     }
     for (const listener of running.onSettle.splice(0)) listener(next)
     this.#pump()
+  }
+
+  // ── dependencies ───────────────────────────────────────────────────────
+
+  /** Notes what a blocked job waits for. */
+  #watch(job: JobRecord): void {
+    for (const dep of job.dependencies) {
+      let set = this.#blockedOn.get(dep)
+      if (!set) this.#blockedOn.set(dep, (set = new Set()))
+      set.add(job.id)
+    }
+  }
+
+  /** A job is final: the jobs blocked on it may move on. */
+  #ended(job: JobRecord): void {
+    const waiting = this.#blockedOn.get(job.id)
+    if (!waiting) return
+    this.#blockedOn.delete(job.id)
+    for (const id of waiting) void this.#evaluate(id)
+  }
+
+  /**
+   * Looks at a blocked job's dependencies: all completed, it becomes due (a
+   * join job completes with their results); one failed or cancelled, it ends
+   * the same way, with that as its cause; else it waits on.
+   */
+  async #evaluate(id: string): Promise<void> {
+    try {
+      const [job] = await this.#host.store.get([id])
+      if (!job || job.status !== 'blocked' || this.#closing) return
+      const deps = await this.#host.store.get(job.dependencies)
+      const now = Date.now()
+      const rev = job.rev + 1
+      const missing = job.dependencies.find((_, i) => !deps[i])
+      const failed = deps.find((d) => d?.status === 'failed')
+      const cancelled = deps.find((d) => d?.status === 'cancelled')
+      let next: JobRecord
+      let change: JobChange
+      const ops: WriteOp[] = []
+      if (missing !== undefined || failed) {
+        const message = missing !== undefined ? `Dependency ${missing} no longer exists` : `Dependency ${failed?.id} (${failed?.name}) failed`
+        const error = serializeError(new JobFailedError(message, { cause: failed?.error && deserializeError(failed.error) }, failed?.id))
+        next = { ...job, status: 'failed', finishedAt: now, error, rev }
+        change = { event: 'failed', job: next, error }
+      } else if (cancelled) {
+        const error = serializeError(
+          new JobCancelledError(`Dependency ${cancelled.id} (${cancelled.name}) was cancelled`, {
+            cause: cancelled.error && deserializeError(cancelled.error),
+          }),
+        )
+        next = { ...job, status: 'cancelled', finishedAt: now, error, rev }
+        change = { event: 'cancelled', job: next, reason: error.message }
+      } else if (deps.every((d) => d?.status === 'completed')) {
+        if (job.name === JOIN_TASK) {
+          const full = await Promise.all(job.dependencies.map((dep) => this.#host.store.getFull(dep)))
+          const result = full.map((f) => f?.result)
+          next = { ...job, status: 'completed', startedAt: now, finishedAt: now, rev }
+          change = { event: 'completed', job: next, result }
+          ops.push({ op: 'put', job: next, expect: ['blocked'], result })
+        } else {
+          next = { ...job, status: job.runAt > now ? 'delayed' : 'waiting', rev }
+          change = { event: 'requeued', job: next }
+        }
+      } else {
+        // Still waiting on some: make sure each is watched (one may have come from another tab).
+        this.#watch(job)
+        return
+      }
+      if (ops.length === 0) ops.push({ op: 'put', job: next, expect: ['blocked'] })
+      const [result] = await this.#host.committer.write(ops)
+      if (!result?.ok) return
+      this.#host.publish(change)
+      if (isFinal(next.status)) this.#ended(next)
+      else {
+        this.#index.add(next)
+        this.#pump()
+      }
+    } catch (error) {
+      // Closing: the next runner looks at blocked jobs again.
+      if (!this.#closing) this.#host.error(error instanceof Error ? error : new Error(String(error)))
+    }
   }
 
   #checkIdle(): void {

@@ -66,6 +66,7 @@ export interface HandleHost {
   logs(id: string): Promise<LogEntry[]>
   errors(id: string): Promise<ErrorRecord[]>
   read(id: string): Promise<StoredJob | undefined>
+  dependents(id: string): Promise<string[]>
   /** Holds the handle strongly while it has waiters or listeners. */
   pin(handle: object, pinned: boolean): void
   /** Why waiting cannot go on (the queue closed), or undefined. */
@@ -254,8 +255,8 @@ export class Handle<R = unknown> implements JobHandle<R> {
     return this.#host.errors(this.id)
   }
 
-  async dependents(): Promise<string[]> {
-    return []
+  dependents(): Promise<string[]> {
+    return this.#host.dependents(this.id)
   }
 
   async refresh(): Promise<JobSnapshot<R>> {

@@ -297,12 +297,12 @@ export function resolveJobOptions(value: unknown, now: number): ResolvedJobOptio
   if (value.dependsOn !== undefined) {
     if (!Array.isArray(value.dependsOn)) throw invalidOption('dependsOn', 'an array of job ids or handles', value.dependsOn)
     for (const dep of value.dependsOn as unknown[]) {
-      const depId = typeof dep === 'string' ? dep : isPlainObject(dep) || typeof dep === 'object' ? (dep as { id?: unknown })?.id : undefined
+      const depId = typeof dep === 'string' ? dep : typeof dep === 'object' && dep !== null ? (dep as { id?: unknown }).id : undefined
       if (typeof depId !== 'string' || !depId) throw invalidOption('dependsOn[]', 'a job id or a handle', dep)
-      dependsOn.push(depId)
+      if (!dependsOn.includes(depId)) dependsOn.push(depId)
     }
-    if (dependsOn.length > 0) {
-      throw new TypeError('Invalid option "dependsOn": job dependencies are not supported yet in this version')
+    if (value.id !== undefined && dependsOn.includes(value.id as string)) {
+      throw new TypeError(`Invalid option "dependsOn": job "${String(value.id)}" cannot depend on itself`)
     }
   }
   let transfer: Transferable[] = []

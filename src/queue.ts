@@ -8,6 +8,8 @@ import { Channel, type ChannelMessage } from './channel.js'
 import { Committer } from './committer.js'
 import { newId } from './ids.js'
 import { Dispatcher, type JobChange } from './dispatcher.js'
+import { Flow, type FlowHandle } from './flow-handle.js'
+import { JOIN_TASK, expand, type ChainOutput, type FlowStep, type GroupOutput } from './flow.js'
 import {
   JobCancelledError,
   JobDataError,
@@ -160,6 +162,7 @@ export class Queue<T extends TaskMap = TaskMap> {
       logs: async (id) => (await this.#ready(), this.#store.logs(id)),
       errors: async (id) => (await this.#ready(), this.#store.errors(id)),
       read: async (id) => (await this.#ready(), this.#store.getFull(id)),
+      dependents: async (id) => (await this.#ready(), (await this.#store.dependents(id)).map((job) => job.id)),
       pin: (handle, pinned) => (pinned ? this.#pinned.add(handle) : this.#pinned.delete(handle)),
       closedError: () => this.#closed,
     }
@@ -265,27 +268,36 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   async #insert(jobs: readonly BulkJob<T>[], atomic: boolean): Promise<JobHandle[]> {
     const now = Date.now()
-    const prepared: Array<{ name: string; data: unknown; options: ResolvedJobOptions }> = []
+    const prepared: Prepared[] = []
     for (const [i, job] of jobs.entries()) {
       const where = atomic ? `jobs[${i}].` : ''
       if (typeof job !== 'object' || job === null) throw invalidOption(`jobs[${i}]`, 'an object { name, data, options? }', job)
       if (typeof job.name !== 'string' || job.name.length === 0) {
         throw invalidOption(`${where}name`, 'a task name (non-empty string)', job.name)
       }
+      if (job.name === JOIN_TASK) throw invalidOption(`${where}name`, 'a task name of the worker module', job.name)
       prepared.push({ name: job.name, data: job.data as unknown, options: resolveJobOptions(job.options, now) })
       if (i % CHUNK === CHUNK - 1) await yieldToPage()
     }
+    return this.#persist(prepared, atomic, now)
+  }
+
+  /** Stores prepared jobs (checked names, known dependencies) and hands them to the runner. */
+  async #persist(prepared: Prepared[], atomic: boolean, now: number): Promise<JobHandle[]> {
     await this.#ready()
     const manifest = await this.#manifest()
     if (manifest) {
       for (const job of prepared) {
-        if (!(job.name in manifest)) {
+        if (job.name !== JOIN_TASK && !(job.name in manifest)) {
           const known = Object.keys(manifest)
           throw new UnknownTaskError(`Unknown task "${job.name}"; the worker module defines: ${known.join(', ') || 'none'}`)
         }
       }
     }
-    const records = prepared.map((job) => this.#newRecord(job.name, job.options, now, manifest?.[job.name]?.priority))
+    const blocked = await this.#checkDependencies(prepared, atomic)
+    const records = prepared.map((job, i) =>
+      this.#newRecord(job, now, manifest?.[job.name]?.priority, blocked[i] ?? false),
+    )
     let results: WriteResult[]
     try {
       results = await this.#committer.write(
@@ -335,14 +347,97 @@ export class Queue<T extends TaskMap = TaskMap> {
     return handles
   }
 
-  #newRecord(name: string, options: ResolvedJobOptions, now: number, taskPriority: number | undefined): Omit<JobRecord, 'seq'> {
+  /**
+   * Every dependency must exist (in the store, or earlier in the same batch,
+   * which rules out cycles). Returns, per job, whether it starts `blocked`.
+   */
+  async #checkDependencies(prepared: Prepared[], atomic: boolean): Promise<boolean[]> {
+    if (!prepared.some((job) => job.options.dependsOn.length > 0)) return prepared.map(() => false)
+    const position = new Map<string, number>()
+    prepared.forEach((job, i) => {
+      if (job.options.id !== undefined && !position.has(job.options.id)) position.set(job.options.id, i)
+    })
+    const outside = [...new Set(prepared.flatMap((job) => job.options.dependsOn).filter((id) => !position.has(id)))]
+    const found = new Map((await this.#store.get(outside)).map((job, i) => [outside[i] as string, job]))
+    return prepared.map((job, i) =>
+      job.options.dependsOn.some((dep) => {
+        const at = position.get(dep)
+        if (at !== undefined) {
+          if (at >= i) {
+            throw new TypeError(
+              `Invalid option "dependsOn"${atomic ? ` of jobs[${i}]` : ''}: job "${dep}" comes later in the same batch; a job can only wait for jobs added before it (no cycles)`,
+            )
+          }
+          return true
+        }
+        const stored = found.get(dep)
+        if (!stored) throw new TypeError(`Invalid option "dependsOn"${atomic ? ` of jobs[${i}]` : ''}: no job has the id "${dep}"`)
+        return stored.status !== 'completed'
+      }),
+    )
+  }
+
+  /**
+   * Adds a chain: each step's result is the next step's input (a step that
+   * gives its own `data` keeps it). Steps may be nested `{ chain }` and
+   * `{ group }` flows. All of it is stored in one transaction; a reload resumes
+   * at the step it reached.
+   *
+   * @param options.id - the flow's id; adding a flow with an id that exists returns that flow
+   * @returns a handle whose result is the last step's
+   * @example
+   * ```ts
+   * const flow = await queue.chain([{ name: 'decode', data: file }, { name: 'resize' }, { name: 'encode' }])
+   * const blob = await flow.result()
+   * ```
+   */
+  async chain<const S extends readonly FlowStep<T>[]>(steps: S, options: { id?: string } = {}): Promise<FlowHandle<ChainOutput<T, S>>> {
+    if (!Array.isArray(steps)) throw invalidOption('steps', 'an array of { name, data?, options? }', steps)
+    return (await this.#flow({ chain: steps }, options)) as FlowHandle<ChainOutput<T, S>>
+  }
+
+  /**
+   * Adds a group: its jobs run in parallel, and its result is their results in order.
+   *
+   * @param options.id - the flow's id; adding a flow with an id that exists returns that flow
+   * @example
+   * ```ts
+   * const sizes = await (await queue.group([{ name: 'resize', data: 256 }, { name: 'resize', data: 512 }])).result()
+   * ```
+   */
+  async group<const G extends readonly FlowStep<T>[]>(jobs: G, options: { id?: string } = {}): Promise<FlowHandle<GroupOutput<T, G>>> {
+    if (!Array.isArray(jobs)) throw invalidOption('jobs', 'an array of { name, data, options? }', jobs)
+    return (await this.#flow({ group: jobs }, options)) as FlowHandle<GroupOutput<T, G>>
+  }
+
+  async #flow(root: { chain: readonly unknown[] } | { group: readonly unknown[] }, options: { id?: string }): Promise<FlowHandle> {
+    if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object { id? }', options)
+    const id = options.id ?? newId()
+    if (typeof id !== 'string' || id.length === 0) throw invalidOption('id', 'a non-empty string', id)
+    const { jobs, terminal } = expand(root, id, undefined, 'chain' in root ? 'steps' : 'jobs')
+    const now = Date.now()
+    const prepared: Prepared[] = jobs.map((job) => {
+      if (job.name === JOIN_TASK && !job.join) throw invalidOption('name', 'a task name of the worker module', job.name)
+      const resolved = resolveJobOptions({ ...job.options, id: job.id, dependsOn: job.dependsOn }, now)
+      return job.inputFrom === undefined
+        ? { name: job.name, data: job.data, options: resolved }
+        : { name: job.name, data: job.data, options: resolved, inputFrom: job.inputFrom }
+    })
+    const handles = await this.#persist(prepared, true, now)
+    const byId = new Map(handles.map((h) => [h.id, h]))
+    const steps = jobs.filter((job) => !job.join).map((job) => byId.get(job.id) as JobHandle)
+    return new Flow(id, byId.get(terminal) as JobHandle, steps, handles)
+  }
+
+  #newRecord(job: Prepared, now: number, taskPriority: number | undefined, blocked: boolean): Omit<JobRecord, 'seq'> {
+    const { name, options } = job
     const defaults = this.#options.defaults
     const runAt = options.runAt ?? (defaults.delay ? now + defaults.delay : now)
-    const job: Omit<JobRecord, 'seq'> = {
+    const record: Omit<JobRecord, 'seq'> = {
       id: options.id ?? newId(),
       name,
       queue: this.#options.name,
-      status: runAt > now ? 'delayed' : 'waiting',
+      status: blocked ? 'blocked' : runAt > now ? 'delayed' : 'waiting',
       rev: 1,
       priority: options.priority ?? taskPriority ?? defaults.priority ?? 0,
       attempt: 1,
@@ -352,8 +447,9 @@ export class Queue<T extends TaskMap = TaskMap> {
       options: options.stored,
       interruptions: 0,
     }
-    if (options.key !== undefined) job.key = options.key
-    return job
+    if (options.key !== undefined) record.key = options.key
+    if (job.inputFrom !== undefined) record.inputFrom = job.inputFrom
+    return record
   }
 
   /** The worker module's tasks, when this tab can know them (its own pool, or the runner's word). */
@@ -583,6 +679,7 @@ export class Queue<T extends TaskMap = TaskMap> {
         : false
     }
     this.#publish({ event: 'cancelled', job: next, reason }, true)
+    this.#dispatcher?.forget(next)
     return true
   }
 
@@ -612,7 +709,7 @@ export class Queue<T extends TaskMap = TaskMap> {
         this.#publish(change, false)
         if (dispatcher) {
           if (change.event === 'requeued') dispatcher.enqueue(change.job)
-          else if (change.event === 'cancelled') dispatcher.forget(change.job.id)
+          else if (change.event === 'cancelled') dispatcher.forget(change.job)
         }
         break
       }
@@ -694,6 +791,15 @@ export class Queue<T extends TaskMap = TaskMap> {
     if (this.#events.has('error')) this.#events.emit('error', error)
     else console.error(`[offthread] queue "${this.name}":`, error)
   }
+}
+
+/** A job checked and ready to store. */
+interface Prepared {
+  name: string
+  data: unknown
+  options: ResolvedJobOptions
+  /** A chain step: its input is this job's result. */
+  inputFrom?: string
 }
 
 /** Jobs of one addBulk handled between two yields to the page. */

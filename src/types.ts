@@ -118,8 +118,9 @@ export interface JobOptions {
    */
   retry?: RetryOptions
   /**
-   * Ids (or handles) of jobs this job waits for. Not supported yet: a non-empty
-   * list is rejected with a `TypeError`.
+   * Ids (or handles) of jobs this job waits for: it stays `blocked` until all
+   * have completed, and ends `failed`/`cancelled` if one of them does. Each must
+   * exist when the job is added (so no cycle can form).
    * @defaultValue []
    */
   dependsOn?: ReadonlyArray<string | { readonly id: string }>

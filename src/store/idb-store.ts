@@ -32,6 +32,7 @@ interface OffthreadDB extends DBSchema {
       due: number
       activeKey: string
       finished: [JobStatus, number]
+      deps: string
     }
   }
   data: { key: string; value: unknown }
@@ -140,6 +141,7 @@ class IdbStore implements Store {
           jobs.createIndex('due', 'due')
           jobs.createIndex('activeKey', 'activeKey')
           jobs.createIndex('finished', ['status', 'finishedAt'])
+          jobs.createIndex('deps', 'dependencies', { multiEntry: true })
           db.createObjectStore('data')
           db.createObjectStore('logs')
           db.createObjectStore('errors')
@@ -376,6 +378,11 @@ class IdbStore implements Store {
         ? await tx.objectStore('jobs').index('ready').getAll(undefined, limit)
         : await tx.objectStore('jobs').index('due').getAll(undefined, limit)
     return rows.map(fromRow)
+  }
+
+  async dependents(id: string): Promise<JobRecord[]> {
+    const tx = await this.#tx('readonly', ['jobs'])
+    return (await tx.objectStore('jobs').index('deps').getAll(id)).map(fromRow)
   }
 
   async scan(statuses: readonly JobStatus[], visit: (job: JobRecord) => void): Promise<void> {

@@ -202,6 +202,10 @@ class MemoryStore implements Store {
       .map(copy)
   }
 
+  async dependents(id: string): Promise<JobRecord[]> {
+    return [...this.#jobs.values()].filter((job) => job.dependencies.includes(id)).map(copy)
+  }
+
   async scan(statuses: readonly JobStatus[], visit: (job: JobRecord) => void): Promise<void> {
     const found = [...this.#jobs.values()].filter((job) => statuses.includes(job.status)).sort((a, b) => a.seq - b.seq)
     for (const job of found) visit(copy(job))

@@ -26,6 +26,8 @@ export interface JobRecord {
   progress?: Progress
   error?: SerializedError
   dependencies: string[]
+  /** A chain step's input is the result of this job, not its own data. */
+  inputFrom?: string
   options: StoredJobOptions
   /** How often the current attempt was interrupted (reload, closed tab, crash). */
   interruptions: number
@@ -111,6 +113,8 @@ export interface Store {
    * jobs by `runAt`. The dispatcher holds only such a window in memory.
    */
   pending(kind: 'ready' | 'delayed', limit: number): Promise<JobRecord[]>
+  /** Jobs that list `id` in their `dependencies`. */
+  dependents(id: string): Promise<JobRecord[]>
   /** Calls `visit` for each job in one of `statuses`, in pages, without loading all at once. */
   scan(statuses: readonly JobStatus[], visit: (job: JobRecord) => void): Promise<void>
   /** A job's log. */

@@ -33,6 +33,7 @@ async function spyStore(): Promise<{ store: Store; calls: WriteCall[]; failNext:
     list: (query) => inner.list(query),
     counts: () => inner.counts(),
     pending: (kind, limit) => inner.pending(kind, limit),
+    dependents: (id) => inner.dependents(id),
     scan: (statuses, visit) => inner.scan(statuses, visit),
     logs: (id) => inner.logs(id),
     errors: (id) => inner.errors(id),

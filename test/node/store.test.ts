@@ -674,6 +674,24 @@ describe.each([
     })
   })
 
+  describe('dependents', () => {
+    it('finds the jobs that list an id in their dependencies, and follows deletes', async () => {
+      const store = await fresh()
+      await seed(store, [
+        job('a'),
+        job('b'),
+        job('c', { status: 'blocked', dependencies: ['a', 'b'] }),
+        job('d', { status: 'blocked', dependencies: ['a'] }),
+        job('e', { dependencies: ['b'] }),
+      ])
+      expect((await store.dependents('a')).map((j) => j.id).sort()).toEqual(['c', 'd'])
+      expect((await store.dependents('b')).map((j) => j.id).sort()).toEqual(['c', 'e'])
+      expect(await store.dependents('c')).toEqual([])
+      await store.write([{ op: 'delete', ids: ['c'] }])
+      expect((await store.dependents('a')).map((j) => j.id)).toEqual(['d'])
+    })
+  })
+
   describe('scan', () => {
     it('visits only jobs of the given statuses, each status in seq order, across more than 500 jobs', async () => {
       const store = await fresh()
