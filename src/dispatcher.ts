@@ -99,6 +99,14 @@ export class Dispatcher {
   #running = new Map<string, Running>()
   /** Average handler time per task, from the workers' reports. */
   #durations = new Map<string, number>()
+  /** Running jobs per task, for tasks with a `concurrency` of their own. */
+  #runningByTask = new Map<string, number>()
+  /** Recent start times per task, for tasks with a `rateLimit`. */
+  #startsByTask = new Map<string, number[]>()
+  /** Due jobs set aside because their task is at its limit, by task; back in the index when it frees. */
+  #parked = new Map<string, JobRecord[]>()
+  #parkedIds = new Set<string>()
+  #rateTimers = new Map<string, ReturnType<typeof setTimeout>>()
   /** Blocked jobs by the id of each job they wait for (only ids: their records are read when it matters). */
   #blockedOn = new Map<string, Set<string>>()
   /** Jobs that were in a batch whose worker died: they run alone, so a culprit is found. */
@@ -114,7 +122,7 @@ export class Dispatcher {
 
   constructor(host: DispatcherHost, factory: ConstructorParameters<typeof Pool>[0]) {
     this.#host = host
-    this.#index = new JobIndex(host.store, (id) => this.#running.has(id), () => this.#pump())
+    this.#index = new JobIndex(host.store, (id) => this.#running.has(id) || this.#parkedIds.has(id), () => this.#pump())
     this.#pool = new Pool(factory, host.options.concurrency, {
       available: () => this.#pump(),
       message: (worker, message) => this.#onMessage(worker, message),
@@ -209,6 +217,7 @@ export class Dispatcher {
   /** A job ended elsewhere (cancelled in another tab, or by the queue): drop it, and move its dependents on. */
   forget(job: JobRecord): void {
     if (this.#running.has(job.id)) return
+    this.#unparkOne(job.id)
     this.#index.remove(job.id)
     this.#payloads.delete(job.id)
     if (isFinal(job.status)) this.#ended(job)
@@ -217,7 +226,7 @@ export class Dispatcher {
 
   /** Nothing waiting, due or running. */
   isIdle(): boolean {
-    return this.#running.size === 0 && this.#index.peek() === undefined && this.#index.empty
+    return this.#running.size === 0 && this.#parkedIds.size === 0 && this.#index.peek() === undefined && this.#index.empty
   }
 
   /**
@@ -235,7 +244,7 @@ export class Dispatcher {
       this.#stop(running, 'cancel', new JobCancelledError(reason ?? 'The job was cancelled'), reason)
       return stopped
     }
-    const job = this.#index.get(id)
+    const job = this.#index.get(id) ?? this.#unparkOne(id)
     if (!job) return undefined
     this.#index.remove(id)
     this.#payloads.delete(id)
@@ -273,6 +282,7 @@ export class Dispatcher {
     clearTimeout(this.#progressTimer)
     this.#flushProgress()
     this.#pool.close()
+    for (const timer of this.#rateTimers.values()) clearTimeout(timer)
     this.#index.stop()
     this.#payloads.clear()
   }
@@ -284,7 +294,11 @@ export class Dispatcher {
       this.#checkIdle()
       return
     }
-    while (this.#index.peek() && this.#uncommitted < MAX_UNCOMMITTED) {
+    for (let next = this.#index.peek(); next && this.#uncommitted < MAX_UNCOMMITTED; next = this.#index.peek()) {
+      if (this.#limited(next)) {
+        this.#park(this.#index.take() as JobRecord)
+        continue
+      }
       const worker = this.#pool.acquire()
       if (!worker) {
         this.#pool.grow(this.#index.readyCount)
@@ -322,7 +336,8 @@ export class Dispatcher {
       this.#index.readyCount >= 2 * this.#pool.size &&
       this.#host.options.stallTimeout === undefined &&
       this.#timeoutOf(job) === undefined &&
-      !this.#suspects.has(job.id)
+      !this.#suspects.has(job.id) &&
+      this.#limitsOf(job) === undefined
     )
   }
 
@@ -335,6 +350,7 @@ export class Dispatcher {
   #begin(batch: JobRecord[], worker: PoolWorker): void {
     const now = Date.now()
     const sent: Batch = { remaining: batch.length }
+    for (const job of batch) this.#counted(job, now)
     this.#batches.set(worker, (this.#batches.get(worker) ?? 0) + 1)
     const entries = batch.map((job) => {
       const started: JobRecord = { ...job, status: 'running', startedAt: now, rev: job.rev + 1 }
@@ -669,6 +685,7 @@ export class Dispatcher {
   #finish(running: Running, next: JobRecord, change: JobChange | undefined): void {
     const { id } = running.job
     this.#running.delete(id)
+    this.#uncount(running.job)
     if (change) {
       this.#host.publish(change)
       if (!isFinal(next.status) && !this.#closing) {
@@ -685,6 +702,87 @@ export class Dispatcher {
     }
     for (const listener of running.onSettle.splice(0)) listener(next)
     this.#pump()
+  }
+
+  // ── per-task limits ────────────────────────────────────────────────────
+
+  #limitsOf(job: JobRecord): { concurrency?: number; rateLimit?: { max: number; per: number } } | undefined {
+    const meta = this.#pool.manifest?.tasks[job.name]
+    return meta && (meta.concurrency !== undefined || meta.rateLimit !== undefined) ? meta : undefined
+  }
+
+  /** Whether the job's task is at its concurrency or rate limit now. */
+  #limited(job: JobRecord): boolean {
+    const limits = this.#limitsOf(job)
+    if (!limits) return false
+    if (limits.concurrency !== undefined && (this.#runningByTask.get(job.name) ?? 0) >= limits.concurrency) return true
+    const rate = limits.rateLimit
+    if (rate) {
+      const now = Date.now()
+      const starts = (this.#startsByTask.get(job.name) ?? []).filter((t) => t > now - rate.per)
+      this.#startsByTask.set(job.name, starts)
+      if (starts.length >= rate.max) {
+        // Wake when the oldest start leaves the window.
+        if (!this.#rateTimers.has(job.name)) {
+          const wait = (starts[0] as number) + rate.per - now
+          this.#rateTimers.set(
+            job.name,
+            setTimeout(() => {
+              this.#rateTimers.delete(job.name)
+              this.#unpark(job.name)
+            }, Math.max(0, wait)),
+          )
+        }
+        return true
+      }
+    }
+    return false
+  }
+
+  #counted(job: JobRecord, now: number): void {
+    const limits = this.#limitsOf(job)
+    if (!limits) return
+    this.#runningByTask.set(job.name, (this.#runningByTask.get(job.name) ?? 0) + 1)
+    if (limits.rateLimit) this.#startsByTask.set(job.name, [...(this.#startsByTask.get(job.name) ?? []), now])
+  }
+
+  #uncount(job: JobRecord): void {
+    const count = this.#runningByTask.get(job.name)
+    if (count === undefined) return
+    if (count <= 1) this.#runningByTask.delete(job.name)
+    else this.#runningByTask.set(job.name, count - 1)
+    this.#unpark(job.name)
+  }
+
+  #park(job: JobRecord): void {
+    const list = this.#parked.get(job.name)
+    if (list) list.push(job)
+    else this.#parked.set(job.name, [job])
+    this.#parkedIds.add(job.id)
+  }
+
+  /** The task has room again: its parked jobs go back in the index, in their order. */
+  #unpark(task: string): void {
+    const list = this.#parked.get(task)
+    if (!list) return
+    this.#parked.delete(task)
+    for (const job of list) {
+      this.#parkedIds.delete(job.id)
+      this.#index.add(job)
+    }
+    this.#pump()
+  }
+
+  #unparkOne(id: string): JobRecord | undefined {
+    if (!this.#parkedIds.delete(id)) return undefined
+    for (const [task, list] of this.#parked) {
+      const at = list.findIndex((job) => job.id === id)
+      if (at < 0) continue
+      const [job] = list.splice(at, 1)
+      if (list.length === 0) this.#parked.delete(task)
+      return job
+    }
+    return undefined
   }
 
   // ── dependencies ───────────────────────────────────────────────────────

@@ -313,10 +313,28 @@ export function resolveJobOptions(value: unknown, now: number): ResolvedJobOptio
   return { id, key, priority, runAt, stored, dependsOn, transfer } as ResolvedJobOptions
 }
 
+/** A task's own options after validation. */
+export interface ResolvedTaskOptions extends StoredJobOptions {
+  priority?: number
+  concurrency?: number
+  rateLimit?: { max: number; per: number }
+}
+
 /** Validates a task's own options from `defineTasks` (functions allowed). */
-export function resolveTaskOptions(task: string, value: Record<string, unknown>): StoredJobOptions & { priority?: number } {
-  checkKeys(`${task}.`, value, ['handler', 'timeout', 'retry', 'priority'])
-  const out: StoredJobOptions & { priority?: number } = {}
+export function resolveTaskOptions(task: string, value: Record<string, unknown>): ResolvedTaskOptions {
+  checkKeys(`${task}.`, value, ['handler', 'timeout', 'retry', 'priority', 'concurrency', 'rateLimit'])
+  const out: ResolvedTaskOptions = {}
+  const concurrency = number(`${task}.concurrency`, value.concurrency, 'count')
+  if (concurrency !== undefined) out.concurrency = concurrency
+  if (value.rateLimit !== undefined) {
+    const rate = value.rateLimit
+    if (!isPlainObject(rate)) throw invalidOption(`${task}.rateLimit`, 'an object { max, per }', rate)
+    checkKeys(`${task}.rateLimit.`, rate, ['max', 'per'])
+    const max = number(`${task}.rateLimit.max`, rate.max, 'count')
+    const per = number(`${task}.rateLimit.per`, rate.per, 'positive')
+    if (max === undefined || per === undefined) throw invalidOption(`${task}.rateLimit`, 'both max and per', rate)
+    out.rateLimit = { max, per }
+  }
   const timeout = number(`${task}.timeout`, value.timeout, 'positive')
   if (timeout !== undefined) out.timeout = timeout
   const retry = resolveRetry(`${task}.retry`, value.retry, true)

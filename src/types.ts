@@ -132,7 +132,19 @@ export interface JobOptions {
 }
 
 /** The options a task may set for itself in `defineTasks` (long form). */
-export type TaskOptions = Pick<JobOptions, 'timeout' | 'retry' | 'priority'>
+export interface TaskOptions extends Pick<JobOptions, 'timeout' | 'retry' | 'priority'> {
+  /**
+   * At most this many jobs of this task run at once (say, one `zip` while
+   * thumbnails use every worker).
+   * @defaultValue the pool size
+   */
+  concurrency?: number
+  /**
+   * At most `max` jobs of this task start in any `per` ms.
+   * @defaultValue none
+   */
+  rateLimit?: { max: number; per: number }
+}
 
 /**
  * What a handler gets as its second argument.

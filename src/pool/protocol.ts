@@ -18,6 +18,10 @@ export interface TaskMeta {
   timeout?: number
   priority?: number
   retry?: RetryOptions
+  /** At most this many jobs of the task run at once. */
+  concurrency?: number
+  /** At most `max` jobs of the task start per `per` ms. */
+  rateLimit?: { max: number; per: number }
 }
 
 /** What a worker says about itself once it has loaded. */

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest'
+import { makeQueue } from './fixtures/queue.js'
+
+describe('per-task limits (Chromium)', () => {
+  it('a task with concurrency 1 never overlaps itself, while other tasks use every worker', async () => {
+    const queue = makeQueue({ concurrency: 3 })
+    const exclusive = await queue.addBulk(Array.from({ length: 6 }, () => ({ name: 'exclusive' as const, data: 40 })))
+    const others = await queue.addBulk(Array.from({ length: 6 }, () => ({ name: 'sleep' as const, data: 40 })))
+    const spans = (await Promise.all(exclusive.map((h) => h.result()))).map(([start, end]) => ({ start, end }))
+    spans.sort((a, b) => a.start - b.start)
+    for (let i = 1; i < spans.length; i++) expect(spans[i]?.start).toBeGreaterThanOrEqual(spans[i - 1]?.end ?? Infinity)
+    const otherRuns = await Promise.all(others.map((h) => h.wait()))
+    // The other task ran beside the exclusive one: two of its jobs overlapped in time.
+    const starts = otherRuns.map((r) => r.startedAt ?? 0).sort((a, b) => a - b)
+    const finishes = otherRuns.map((r) => r.finishedAt ?? 0).sort((a, b) => a - b)
+    expect(starts[1]).toBeLessThan(finishes[0] ?? 0)
+  })
+
+  it('a task with a rate limit starts at most max jobs per window', async () => {
+    const queue = makeQueue({ concurrency: 3 })
+    const t0 = Date.now()
+    const handles = await queue.addBulk(Array.from({ length: 6 }, () => ({ name: 'limited' as const, data: null })))
+    const starts = (await Promise.all(handles.map((h) => h.result()))).sort((a, b) => a - b)
+    for (let i = 2; i < starts.length; i++) {
+      // Any three starts span more than the 200 ms window.
+      expect((starts[i] as number) - (starts[i - 2] as number)).toBeGreaterThanOrEqual(195)
+    }
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(390)
+  })
+
+  it('a job waiting for its task to have room can still be cancelled', async () => {
+    const queue = makeQueue({ concurrency: 2 })
+    const first = await queue.add('exclusive', 200)
+    const second = await queue.add('exclusive', 10)
+    await expect.poll(() => first.status).toBe('running')
+    await expect(second.cancel()).resolves.toBe(true)
+    expect(second.status).toBe('cancelled')
+    await expect(first.result()).resolves.toHaveLength(2)
+    await queue.idle()
+  })
+})
