@@ -99,11 +99,11 @@ export class Dispatcher {
   #running = new Map<string, Running>()
   /** Average handler time per task, from the workers' reports. */
   #durations = new Map<string, number>()
-  /** Running jobs per task, for tasks with a `concurrency` of their own. */
+  /** Running jobs per limit group (a task with limits, a throttle key). */
   #runningByTask = new Map<string, number>()
-  /** Recent start times per task, for tasks with a `rateLimit`. */
+  /** Recent start times per rate-limited group. */
   #startsByTask = new Map<string, number[]>()
-  /** Due jobs set aside because their task is at its limit, by task; back in the index when it frees. */
+  /** Due jobs set aside because a limit of theirs is full, by group; back in the index when it frees. */
   #parked = new Map<string, JobRecord[]>()
   #parkedIds = new Set<string>()
   #rateTimers = new Map<string, ReturnType<typeof setTimeout>>()
@@ -209,7 +209,9 @@ export class Dispatcher {
     }
     const known = this.#index.get(job.id)
     if (known && known.rev >= job.rev) return
+    // A newer view (a debounced add moved it, maybe with new data): what this tab held may be stale.
     if (payload) this.#payloads.set(job.id, payload)
+    else if (known) this.#payloads.delete(job.id)
     this.#index.add(job)
     this.#pump()
   }
@@ -295,8 +297,9 @@ export class Dispatcher {
       return
     }
     for (let next = this.#index.peek(); next && this.#uncommitted < MAX_UNCOMMITTED; next = this.#index.peek()) {
-      if (this.#limited(next)) {
-        this.#park(this.#index.take() as JobRecord)
+      const full = this.#limited(next)
+      if (full !== undefined) {
+        this.#park(this.#index.take() as JobRecord, full)
         continue
       }
       const worker = this.#pool.acquire()
@@ -704,68 +707,81 @@ export class Dispatcher {
     this.#pump()
   }
 
-  // ── per-task limits ────────────────────────────────────────────────────
+  // ── per-task limits and throttles ──────────────────────────────────────
 
-  #limitsOf(job: JobRecord): { concurrency?: number; rateLimit?: { max: number; per: number } } | undefined {
+  /** The limits a job counts against: its task's (`concurrency`, `rateLimit`) and its own `throttle` key's. */
+  #groupsOf(job: JobRecord): Array<{ group: string; concurrency?: number; rate?: { max: number; per: number } }> {
+    const groups: Array<{ group: string; concurrency?: number; rate?: { max: number; per: number } }> = []
     const meta = this.#pool.manifest?.tasks[job.name]
-    return meta && (meta.concurrency !== undefined || meta.rateLimit !== undefined) ? meta : undefined
+    if (meta && (meta.concurrency !== undefined || meta.rateLimit !== undefined)) {
+      const group: { group: string; concurrency?: number; rate?: { max: number; per: number } } = { group: `task:${job.name}` }
+      if (meta.concurrency !== undefined) group.concurrency = meta.concurrency
+      if (meta.rateLimit !== undefined) group.rate = meta.rateLimit
+      groups.push(group)
+    }
+    const throttle = job.options.throttle
+    if (throttle) groups.push({ group: `throttle:${throttle.key}`, rate: { max: throttle.max, per: throttle.window } })
+    return groups
   }
 
-  /** Whether the job's task is at its concurrency or rate limit now. */
-  #limited(job: JobRecord): boolean {
-    const limits = this.#limitsOf(job)
-    if (!limits) return false
-    if (limits.concurrency !== undefined && (this.#runningByTask.get(job.name) ?? 0) >= limits.concurrency) return true
-    const rate = limits.rateLimit
-    if (rate) {
-      const now = Date.now()
-      const starts = (this.#startsByTask.get(job.name) ?? []).filter((t) => t > now - rate.per)
-      this.#startsByTask.set(job.name, starts)
-      if (starts.length >= rate.max) {
-        // Wake when the oldest start leaves the window.
-        if (!this.#rateTimers.has(job.name)) {
-          const wait = (starts[0] as number) + rate.per - now
-          this.#rateTimers.set(
-            job.name,
-            setTimeout(() => {
-              this.#rateTimers.delete(job.name)
-              this.#unpark(job.name)
-            }, Math.max(0, wait)),
-          )
-        }
-        return true
+  #limitsOf(job: JobRecord): unknown {
+    return this.#groupsOf(job).length > 0 ? true : undefined
+  }
+
+  /** The group whose limit the job would pass if it started now, if any. */
+  #limited(job: JobRecord): string | undefined {
+    const now = Date.now()
+    for (const { group, concurrency, rate } of this.#groupsOf(job)) {
+      if (concurrency !== undefined && (this.#runningByTask.get(group) ?? 0) >= concurrency) return group
+      if (!rate) continue
+      const starts = (this.#startsByTask.get(group) ?? []).filter((t) => t > now - rate.per)
+      this.#startsByTask.set(group, starts)
+      if (starts.length < rate.max) continue
+      // Wake when the oldest start leaves the window.
+      if (!this.#rateTimers.has(group)) {
+        const wait = (starts[0] as number) + rate.per - now
+        this.#rateTimers.set(
+          group,
+          setTimeout(() => {
+            this.#rateTimers.delete(group)
+            this.#unpark(group)
+          }, Math.max(0, wait)),
+        )
       }
+      return group
     }
-    return false
+    return undefined
   }
 
   #counted(job: JobRecord, now: number): void {
-    const limits = this.#limitsOf(job)
-    if (!limits) return
-    this.#runningByTask.set(job.name, (this.#runningByTask.get(job.name) ?? 0) + 1)
-    if (limits.rateLimit) this.#startsByTask.set(job.name, [...(this.#startsByTask.get(job.name) ?? []), now])
+    for (const { group, rate } of this.#groupsOf(job)) {
+      this.#runningByTask.set(group, (this.#runningByTask.get(group) ?? 0) + 1)
+      if (rate) this.#startsByTask.set(group, [...(this.#startsByTask.get(group) ?? []), now])
+    }
   }
 
   #uncount(job: JobRecord): void {
-    const count = this.#runningByTask.get(job.name)
-    if (count === undefined) return
-    if (count <= 1) this.#runningByTask.delete(job.name)
-    else this.#runningByTask.set(job.name, count - 1)
-    this.#unpark(job.name)
+    for (const { group } of this.#groupsOf(job)) {
+      const count = this.#runningByTask.get(group)
+      if (count === undefined) continue
+      if (count <= 1) this.#runningByTask.delete(group)
+      else this.#runningByTask.set(group, count - 1)
+      this.#unpark(group)
+    }
   }
 
-  #park(job: JobRecord): void {
-    const list = this.#parked.get(job.name)
+  #park(job: JobRecord, group: string): void {
+    const list = this.#parked.get(group)
     if (list) list.push(job)
-    else this.#parked.set(job.name, [job])
+    else this.#parked.set(group, [job])
     this.#parkedIds.add(job.id)
   }
 
-  /** The task has room again: its parked jobs go back in the index, in their order. */
-  #unpark(task: string): void {
-    const list = this.#parked.get(task)
+  /** The group has room again: its parked jobs go back in the index, in their order. */
+  #unpark(group: string): void {
+    const list = this.#parked.get(group)
     if (!list) return
-    this.#parked.delete(task)
+    this.#parked.delete(group)
     for (const job of list) {
       this.#parkedIds.delete(job.id)
       this.#index.add(job)

@@ -125,6 +125,7 @@ export interface ResolvedJobDefaults {
 export interface StoredJobOptions {
   timeout?: number
   retry?: RetryOptions
+  throttle?: { key: string; max: number; window: number }
 }
 
 /** {@link JobOptions} after validation, ready to build a job record from. */
@@ -136,6 +137,8 @@ export interface ResolvedJobOptions {
   stored: StoredJobOptions
   dependsOn: string[]
   transfer: Transferable[]
+  /** Only the last of a burst runs; see `JobOptions.debounce`. */
+  debounce: { key: string; delay: number } | undefined
 }
 
 /** Builds the error for an invalid option: names it, and shows what was expected and received. */
@@ -258,12 +261,12 @@ function functionNotStorable(option: string): TypeError {
   )
 }
 
-const JOB_KEYS = ['id', 'key', 'priority', 'delay', 'runAt', 'timeout', 'retry', 'dependsOn', 'transfer'] as const
+const JOB_KEYS = ['id', 'key', 'priority', 'delay', 'runAt', 'timeout', 'retry', 'dependsOn', 'transfer', 'debounce', 'throttle'] as const
 
 /** Validates the options of one `add` call. */
 export function resolveJobOptions(value: unknown, now: number): ResolvedJobOptions {
   if (value === undefined) {
-    return { id: undefined, key: undefined, priority: undefined, runAt: undefined, stored: {}, dependsOn: [], transfer: [] }
+    return { id: undefined, key: undefined, priority: undefined, runAt: undefined, stored: {}, dependsOn: [], transfer: [], debounce: undefined }
   }
   if (!isPlainObject(value)) throw invalidOption('options', 'an object', value)
   checkKeys('', value, JOB_KEYS)
@@ -293,6 +296,29 @@ export function resolveJobOptions(value: unknown, now: number): ResolvedJobOptio
   if (timeout !== undefined) stored.timeout = timeout
   const retry = resolveRetry('retry', value.retry, false)
   if (retry !== undefined) stored.retry = retry
+  if (value.throttle !== undefined) {
+    const t = value.throttle
+    if (!isPlainObject(t)) throw invalidOption('throttle', 'an object { key, max, window }', t)
+    checkKeys('throttle.', t, ['key', 'max', 'window'])
+    if (typeof t.key !== 'string' || t.key.length === 0) throw invalidOption('throttle.key', 'a non-empty string', t.key)
+    const max = number('throttle.max', t.max, 'count')
+    const window = number('throttle.window', t.window, 'positive')
+    if (max === undefined || window === undefined) throw invalidOption('throttle', 'key, max and window', t)
+    stored.throttle = { key: t.key, max, window }
+  }
+  let debounce: { key: string; delay: number } | undefined
+  if (value.debounce !== undefined) {
+    const d = value.debounce
+    if (!isPlainObject(d)) throw invalidOption('debounce', 'an object { key, delay }', d)
+    checkKeys('debounce.', d, ['key', 'delay'])
+    if (typeof d.key !== 'string' || d.key.length === 0) throw invalidOption('debounce.key', 'a non-empty string', d.key)
+    const wait = number('debounce.delay', d.delay, 'non-negative')
+    if (wait === undefined) throw invalidOption('debounce.delay', 'a number of ms ≥ 0', d.delay)
+    if (value.key !== undefined || value.id !== undefined || runAt !== undefined) {
+      throw new TypeError('Invalid options: "debounce" sets the job\'s key and start time; do not give "key", "id", "delay" or "runAt" with it')
+    }
+    debounce = { key: d.key, delay: wait }
+  }
   const dependsOn: string[] = []
   if (value.dependsOn !== undefined) {
     if (!Array.isArray(value.dependsOn)) throw invalidOption('dependsOn', 'an array of job ids or handles', value.dependsOn)
@@ -310,7 +336,7 @@ export function resolveJobOptions(value: unknown, now: number): ResolvedJobOptio
     if (!Array.isArray(value.transfer)) throw invalidOption('transfer', 'an array of transferables', value.transfer)
     transfer = value.transfer as Transferable[]
   }
-  return { id, key, priority, runAt, stored, dependsOn, transfer } as ResolvedJobOptions
+  return { id, key, priority, runAt, stored, dependsOn, transfer, debounce } as ResolvedJobOptions
 }
 
 /** A task's own options after validation. */

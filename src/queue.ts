@@ -18,6 +18,7 @@ import {
   UnknownTaskError,
   WorkerError,
   findUncloneablePath,
+  isDataCloneError,
   isQuotaError,
   serializeError,
 } from './errors.js'
@@ -252,6 +253,8 @@ export class Queue<T extends TaskMap = TaskMap> {
     data: TaskInput<T[K]>,
     options?: JobOptions,
   ): Promise<JobHandle<TaskOutput<T[K]>>> {
+    const debounce = (options as JobOptions | undefined)?.debounce
+    if (debounce !== undefined) return (await this.#debounced(name, data, options as JobOptions)) as JobHandle<TaskOutput<T[K]>>
     const [handle] = await this.#insert([{ name, data, options }], false)
     return handle as JobHandle<TaskOutput<T[K]>>
   }
@@ -280,6 +283,49 @@ export class Queue<T extends TaskMap = TaskMap> {
       if (i % CHUNK === CHUNK - 1) await yieldToPage()
     }
     return this.#persist(prepared, atomic, now)
+  }
+
+  #debounceChains = new Map<string, Promise<unknown>>()
+
+  /**
+   * A debounced add: while a job of this debounce key has not started, it
+   * takes the new data and starts `delay` ms from now; else a new job is added.
+   * Adds of one key in this tab are done one after another.
+   */
+  #debounced(name: string, data: unknown, options: JobOptions): Promise<JobHandle> {
+    const now = Date.now()
+    const resolved = resolveJobOptions(options, now)
+    const { key, delay } = resolved.debounce as { key: string; delay: number }
+    const previous = this.#debounceChains.get(key) ?? Promise.resolve()
+    const next = previous.catch(() => undefined).then(async () => {
+      await this.#ready()
+      const holder = await this.#store.debounced(key)
+      if (holder && holder.name === name) {
+        const moved: JobRecord = { ...holder, runAt: Date.now() + delay, rev: holder.rev + 1 }
+        let result: WriteResult | undefined
+        try {
+          ;[result] = await this.#committer.write([{ op: 'put', job: moved, expect: ['delayed'], data }])
+        } catch (error) {
+          if (isDataCloneError(error)) {
+            const path = findUncloneablePath(data)
+            throw new JobDataError(`Cannot add the job of task "${name}": its data cannot be structured-cloned${path ? ` at ${path}` : ''}`, { cause: error })
+          }
+          throw error
+        }
+        if (result?.ok) {
+          this.#publish({ event: 'requeued', job: moved, data }, true)
+          this.#dispatcher?.enqueue(moved, { data, transfer: resolved.transfer })
+          return this.#handleFor(moved, data)
+        }
+      }
+      const [handle] = await this.#persist([{ name, data, options: resolved }], false, Date.now())
+      return handle as JobHandle
+    })
+    this.#debounceChains.set(key, next)
+    void next.finally(() => {
+      if (this.#debounceChains.get(key) === next) this.#debounceChains.delete(key)
+    }).catch(() => undefined)
+    return next
   }
 
   /** Stores prepared jobs (checked names, known dependencies) and hands them to the runner. */
@@ -432,7 +478,7 @@ export class Queue<T extends TaskMap = TaskMap> {
   #newRecord(job: Prepared, now: number, taskPriority: number | undefined, blocked: boolean): Omit<JobRecord, 'seq'> {
     const { name, options } = job
     const defaults = this.#options.defaults
-    const runAt = options.runAt ?? (defaults.delay ? now + defaults.delay : now)
+    const runAt = options.debounce ? now + options.debounce.delay : (options.runAt ?? (defaults.delay ? now + defaults.delay : now))
     const record: Omit<JobRecord, 'seq'> = {
       id: options.id ?? newId(),
       name,
@@ -449,6 +495,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     }
     if (options.key !== undefined) record.key = options.key
     if (job.inputFrom !== undefined) record.inputFrom = job.inputFrom
+    if (options.debounce !== undefined) record.debounce = options.debounce.key
     return record
   }
 

@@ -125,6 +125,21 @@ export interface JobOptions {
    */
   dependsOn?: ReadonlyArray<string | { readonly id: string }>
   /**
+   * Only the last job of a burst runs: while a job added with this debounce
+   * `key` has not started, adding another replaces its data and moves its
+   * start to `delay` ms from now (and returns its handle). Not with `id`,
+   * `key`, `delay` or `runAt`.
+   * @defaultValue none
+   */
+  debounce?: { key: string; delay: number }
+  /**
+   * At most `max` jobs with this throttle `key` start in any `window` ms; the
+   * others wait their turn (in the runner tab's memory: a new runner starts a
+   * fresh window).
+   * @defaultValue none
+   */
+  throttle?: { key: string; max: number; window: number }
+  /**
    * Transferables inside `data` to move to the worker zero-copy, once the job is stored.
    * @defaultValue []
    */

@@ -17,9 +17,10 @@ export const SCHEMA_VERSION = 1
  * - `activeKey`: the dedup key, while the job is unfinished;
  * - `ready`: `[−priority, seq]`, while `waiting` (one ascending index is the dispatch order);
  * - `due`: `runAt`, while `delayed`;
+ * - `debounceKey`: the debounce key, while `delayed`;
  * - `result`, once completed (nothing rewrites a finished job, so it costs no extra put).
  */
-type JobRow = JobRecord & { activeKey?: string; ready?: [number, number]; due?: number; result?: unknown }
+type JobRow = JobRecord & { activeKey?: string; ready?: [number, number]; due?: number; debounceKey?: string; result?: unknown }
 
 interface OffthreadDB extends DBSchema {
   jobs: {
@@ -33,6 +34,7 @@ interface OffthreadDB extends DBSchema {
       activeKey: string
       finished: [JobStatus, number]
       deps: string
+      debounce: string
     }
   }
   data: { key: string; value: unknown }
@@ -95,12 +97,15 @@ function toRow(job: JobRecord): JobRow {
   const row: JobRow = { ...job }
   if (job.key !== undefined && !isFinal(job.status)) row.activeKey = job.key
   if (job.status === 'waiting') row.ready = [-job.priority, job.seq]
-  else if (job.status === 'delayed') row.due = job.runAt
+  else if (job.status === 'delayed') {
+    row.due = job.runAt
+    if (job.debounce !== undefined) row.debounceKey = job.debounce
+  }
   return row
 }
 
 function fromRow(row: JobRow): JobRecord {
-  const { activeKey: _activeKey, ready: _ready, due: _due, result: _result, ...job } = row
+  const { activeKey: _activeKey, ready: _ready, due: _due, debounceKey: _debounceKey, result: _result, ...job } = row
   return job
 }
 
@@ -142,6 +147,7 @@ class IdbStore implements Store {
           jobs.createIndex('activeKey', 'activeKey')
           jobs.createIndex('finished', ['status', 'finishedAt'])
           jobs.createIndex('deps', 'dependencies', { multiEntry: true })
+          jobs.createIndex('debounce', 'debounceKey')
           db.createObjectStore('data')
           db.createObjectStore('logs')
           db.createObjectStore('errors')
@@ -277,6 +283,7 @@ class IdbStore implements Store {
             return { ok: false, reason: 'conflict', job: stored && fromRow(stored) }
           }
         }
+        if ('data' in op) native(tx, 'data').put(op.data, op.job.id)
         const row = toRow(op.job)
         if ('result' in op && op.job.status === 'completed') row.result = op.result
         native(tx, 'jobs').put(row)
@@ -378,6 +385,12 @@ class IdbStore implements Store {
         ? await tx.objectStore('jobs').index('ready').getAll(undefined, limit)
         : await tx.objectStore('jobs').index('due').getAll(undefined, limit)
     return rows.map(fromRow)
+  }
+
+  async debounced(key: string): Promise<JobRecord | undefined> {
+    const tx = await this.#tx('readonly', ['jobs'])
+    const row = await tx.objectStore('jobs').index('debounce').get(key)
+    return row && fromRow(row)
   }
 
   async dependents(id: string): Promise<JobRecord[]> {

@@ -88,6 +88,10 @@ class MemoryStore implements Store {
             results.push({ ok: false, reason: 'conflict', job: stored && copy(stored) })
             break
           }
+          if ('data' in op) {
+            const data = structuredClone(op.data)
+            writes.push(() => this.#data.set(op.job.id, data))
+          }
           const job = copy(op.job)
           jobs.set(job.id, job)
           // Like a rewritten row: a result only with a completing put; any other put drops it.
@@ -200,6 +204,11 @@ class MemoryStore implements Store {
       .sort((a, b) => (kind === 'ready' ? b.priority - a.priority || a.seq - b.seq : a.runAt - b.runAt || a.seq - b.seq))
       .slice(0, limit)
       .map(copy)
+  }
+
+  async debounced(key: string): Promise<JobRecord | undefined> {
+    const job = [...this.#jobs.values()].find((j) => j.debounce === key && j.status === 'delayed')
+    return job && copy(job)
   }
 
   async dependents(id: string): Promise<JobRecord[]> {

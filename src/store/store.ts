@@ -28,6 +28,8 @@ export interface JobRecord {
   dependencies: string[]
   /** A chain step's input is the result of this job, not its own data. */
   inputFrom?: string
+  /** The debounce key: while the job is `delayed`, adding with this key updates it. */
+  debounce?: string
   options: StoredJobOptions
   /** How often the current attempt was interrupted (reload, closed tab, crash). */
   interruptions: number
@@ -48,9 +50,10 @@ export type WriteOp =
   | { op: 'insert'; job: Omit<JobRecord, 'seq'>; data: unknown; fresh?: boolean }
   /**
    * Replaces a job's metadata; with `expect`, only if its stored status is one
-   * of those. `result` (with a `completed` job) is stored with it.
+   * of those. `result` (with a `completed` job) is stored with it; `data`
+   * replaces the job's data.
    */
-  | { op: 'put'; job: JobRecord; expect?: readonly JobStatus[]; result?: unknown }
+  | { op: 'put'; job: JobRecord; expect?: readonly JobStatus[]; result?: unknown; data?: unknown }
   | { op: 'log'; id: string; entries: LogEntry[] }
   | { op: 'error'; id: string; record: ErrorRecord }
   /** Deletes jobs with their data, result, logs and errors. */
@@ -113,6 +116,8 @@ export interface Store {
    * jobs by `runAt`. The dispatcher holds only such a window in memory.
    */
   pending(kind: 'ready' | 'delayed', limit: number): Promise<JobRecord[]>
+  /** The `delayed` job holding debounce key `key`, if any. */
+  debounced(key: string): Promise<JobRecord | undefined>
   /** Jobs that list `id` in their `dependencies`. */
   dependents(id: string): Promise<JobRecord[]>
   /** Calls `visit` for each job in one of `statuses`, in pages, without loading all at once. */

@@ -39,3 +39,39 @@ describe('per-task limits (Chromium)', () => {
     await queue.idle()
   })
 })
+
+describe('debounce and throttle on add (Chromium)', () => {
+  it('debounce: adds within the delay replace the waiting job’s data; only the last runs', async () => {
+    const queue = makeQueue()
+    const first = await queue.add('echo', 'a', { debounce: { key: 'search', delay: 150 } })
+    expect(first.status).toBe('delayed')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const second = await queue.add('echo', 'b', { debounce: { key: 'search', delay: 150 } })
+    const third = await queue.add('echo', 'c', { debounce: { key: 'search', delay: 150 } })
+    expect(second.id).toBe(first.id)
+    expect(third.id).toBe(first.id)
+    await expect(third.result()).resolves.toBe('c')
+    expect(await queue.counts()).toMatchObject({ completed: 1, delayed: 0 })
+    // Once it has run, the next add starts a new job.
+    const later = await queue.add('echo', 'd', { debounce: { key: 'search', delay: 10 } })
+    expect(later.id).not.toBe(first.id)
+    await expect(later.result()).resolves.toBe('d')
+  })
+
+  it('debounce with key, id, delay or runAt is refused', async () => {
+    const queue = makeQueue({ autostart: false })
+    await expect(queue.add('echo', 1, { debounce: { key: 'k', delay: 5 }, key: 'x' })).rejects.toThrow(/debounce/)
+    await expect(queue.add('echo', 1, { debounce: { key: '', delay: 5 } })).rejects.toThrow(/"debounce.key"/)
+  })
+
+  it('throttle: at most max jobs with the key start per window', async () => {
+    const queue = makeQueue({ concurrency: 3 })
+    const handles = await queue.addBulk(
+      Array.from({ length: 6 }, (_, i) => ({ name: 'echo' as const, data: i, options: { throttle: { key: 'api', max: 2, window: 200 } } })),
+    )
+    const runs = await Promise.all(handles.map((h) => h.wait()))
+    const starts = runs.map((r) => r.startedAt ?? 0).sort((a, b) => a - b)
+    for (let i = 2; i < starts.length; i++) expect((starts[i] as number) - (starts[i - 2] as number)).toBeGreaterThanOrEqual(195)
+    expect(runs.every((r) => r.status === 'completed')).toBe(true)
+  })
+})
