@@ -22,6 +22,8 @@ export type ChannelMessage =
   | { type: 'cancel-reply'; request: string; ok: boolean }
   /** The runner tells the worker module's tasks. */
   | { type: 'manifest'; manifest: WorkerManifest }
+  /** Schedules changed: the runner reads them again. */
+  | { type: 'schedules' }
 
 /** What travels: a tab's presence, or a batch of messages. */
 type Envelope =

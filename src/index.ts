@@ -8,13 +8,14 @@ export { createQueue, Queue } from './queue.js'
 export type { BulkJob, ListOptions, QueueEvents, QueueRole } from './queue.js'
 export type { JobHandle, JobHandleEvents, WaitOptions } from './handle.js'
 export type { FlowHandle } from './flow-handle.js'
+export type { Schedule, ScheduleOptions } from './scheduler.js'
 export type { ChainOutput, FlowJob, FlowStep, GroupOutput, StepOutput } from './flow.js'
 export type { QueueOptions, RetentionOptions, RetentionRule } from './options.js'
 export type { WorkerLike } from './pool/pool.js'
 export { memoryStore } from './store/memory-store.js'
 export { idbStore } from './store/idb-store.js'
 export type { IdbStoreOptions } from './store/idb-store.js'
-export type { JobRecord, ListQuery, Store, StoredJob, WriteOp, WriteResult } from './store/store.js'
+export type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, WriteOp, WriteResult } from './store/store.js'
 export {
   OffthreadError,
   JobFailedError,

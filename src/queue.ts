@@ -36,9 +36,10 @@ import {
 import { Leadership, runnerExists } from './leader.js'
 import type { WorkerManifest } from './pool/protocol.js'
 import { Retention } from './retention.js'
+import { Scheduler, nextRunAfter, resolveSchedule, toSchedule, type Schedule, type ScheduleOptions } from './scheduler.js'
 import { idbStore } from './store/idb-store.js'
 import { memoryStore } from './store/memory-store.js'
-import type { JobRecord, Store, StoredJob, WriteResult } from './store/store.js'
+import type { JobRecord, ScheduleRecord, Store, StoredJob, WriteOp, WriteResult } from './store/store.js'
 import {
   FINAL_STATUSES,
   JOB_STATUSES,
@@ -232,6 +233,113 @@ export class Queue<T extends TaskMap = TaskMap> {
       if (manifest) this.#channel.post({ type: 'manifest', manifest })
     })
     this.#retention.schedule()
+    this.#scheduler = new Scheduler({
+      store: this.#store,
+      fire: (schedule, next, run) => this.#fire(schedule, next, run),
+      isDone: async (id) => {
+        const [job] = await this.#store.get([id])
+        return !job || isFinal(job.status)
+      },
+      error: (error) => this.#error(error),
+    })
+    // Not awaited: firing a schedule adds a job, which waits for the queue to be open.
+    this.#scheduler.load().catch((error: unknown) => this.#error(error as Error))
+  }
+
+  #scheduler: Scheduler | undefined
+
+  /** A schedule is due: add its job (unless skipped) and store its next run, in one transaction. */
+  async #fire(schedule: ScheduleRecord, next: ScheduleRecord, run: boolean): Promise<void> {
+    if (!run) {
+      await this.#committer.write([{ op: 'schedule', schedule: next }])
+      return
+    }
+    const now = Date.now()
+    const id = newId()
+    const fired: ScheduleRecord = { ...next, lastRunAt: now, lastJobId: id }
+    const options = resolveJobOptions({ ...schedule.options, id }, now)
+    await this.#persist([{ name: schedule.name, data: schedule.data, options }], true, now, [{ op: 'schedule', schedule: fired }])
+    next.lastRunAt = now
+    next.lastJobId = id
+  }
+
+  /**
+   * Schedules a repeating job, stored: it fires in the runner tab on its
+   * `cron` pattern or `every` ms. Scheduling again with the same `id`
+   * replaces the schedule.
+   *
+   * @example
+   * ```ts
+   * await queue.schedule('cleanup', { id: 'nightly', cron: '0 3 * * *', data: { days: 30 } })
+   * await queue.schedule('poll', { id: 'poll', every: 60_000, data: null })
+   * ```
+   */
+  async schedule<K extends TaskName<T>>(name: K, options: ScheduleOptions<TaskInput<T[K]>>): Promise<Schedule> {
+    await this.#ready()
+    const manifest = await this.#manifest()
+    if (manifest && !(name in manifest)) {
+      throw new UnknownTaskError(`Unknown task "${name}"; the worker module defines: ${Object.keys(manifest).join(', ') || 'none'}`)
+    }
+    const id = (options as { id?: unknown } | undefined)?.id
+    const previous = typeof id === 'string' ? (await this.#store.schedules()).find((s) => s.id === id) : undefined
+    const record = resolveSchedule(name, options, Date.now(), previous)
+    await this.#committer.write([{ op: 'schedule', schedule: record }])
+    this.#schedulesChanged()
+    return toSchedule(record)
+  }
+
+  /** Manage stored schedules: list, pause, resume, remove, trigger (run now). */
+  get schedules(): {
+    list(): Promise<Schedule[]>
+    pause(id: string): Promise<Schedule>
+    resume(id: string): Promise<Schedule>
+    remove(id: string): Promise<boolean>
+    trigger(id: string): Promise<JobHandle>
+  } {
+    const find = async (id: string): Promise<ScheduleRecord> => {
+      await this.#ready()
+      const found = (await this.#store.schedules()).find((s) => s.id === id)
+      if (!found) throw new TypeError(`No schedule has the id "${id}"`)
+      return found
+    }
+    const update = async (record: ScheduleRecord): Promise<Schedule> => {
+      await this.#committer.write([{ op: 'schedule', schedule: record }])
+      this.#schedulesChanged()
+      return toSchedule(record)
+    }
+    return {
+      list: async () => (await this.#ready(), (await this.#store.schedules()).map(toSchedule)),
+      pause: async (id) => update({ ...(await find(id)), paused: true }),
+      resume: async (id) => {
+        const found = await find(id)
+        // Runs missed while paused are not "missed": start from now.
+        return update({ ...found, paused: false, nextRunAt: nextRunAfter(found, Date.now()) })
+      },
+      remove: async (id) => {
+        await this.#ready()
+        const exists = (await this.#store.schedules()).some((s) => s.id === id)
+        if (!exists) return false
+        await this.#committer.write([{ op: 'unschedule', id }])
+        this.#schedulesChanged()
+        return true
+      },
+      trigger: async (id) => {
+        const found = await find(id)
+        const now = Date.now()
+        const jobId = newId()
+        const options = resolveJobOptions({ ...found.options, id: jobId }, now)
+        const fired: ScheduleRecord = { ...found, lastRunAt: now, lastJobId: jobId }
+        const [handle] = await this.#persist([{ name: found.name, data: found.data, options }], true, now, [{ op: 'schedule', schedule: fired }])
+        this.#schedulesChanged()
+        return handle as JobHandle
+      },
+    }
+  }
+
+  /** Schedules changed: the runner (this tab, or another) reads them again. */
+  #schedulesChanged(): void {
+    if (this.#scheduler) void this.#scheduler.load()
+    else this.#channel.post({ type: 'schedules' })
   }
 
   async #ready(): Promise<void> {
@@ -329,7 +437,7 @@ export class Queue<T extends TaskMap = TaskMap> {
   }
 
   /** Stores prepared jobs (checked names, known dependencies) and hands them to the runner. */
-  async #persist(prepared: Prepared[], atomic: boolean, now: number): Promise<JobHandle[]> {
+  async #persist(prepared: Prepared[], atomic: boolean, now: number, extra: WriteOp[] = []): Promise<JobHandle[]> {
     await this.#ready()
     const manifest = await this.#manifest()
     if (manifest) {
@@ -347,13 +455,17 @@ export class Queue<T extends TaskMap = TaskMap> {
     let results: WriteResult[]
     try {
       results = await this.#committer.write(
-        records.map((job, i) => ({ op: 'insert', job, data: prepared[i]?.data, fresh: prepared[i]?.options.id === undefined })),
+        [
+          ...records.map((job, i): WriteOp => ({ op: 'insert', job, data: prepared[i]?.data, fresh: prepared[i]?.options.id === undefined })),
+          ...extra,
+        ],
         { atomic },
       )
     } catch (error) {
       if (isQuotaError(error)) this.#error(error as Error)
       throw error
     }
+    results = results.slice(0, records.length)
     const failed = results.findIndex((r) => !r.ok && r.reason === 'uncloneable')
     if (failed >= 0) {
       const { name, data } = prepared[failed] as (typeof prepared)[number]
@@ -673,6 +785,7 @@ export class Queue<T extends TaskMap = TaskMap> {
       this.#closed = closed
       await this.#opened.catch(() => undefined)
       await this.#becoming?.catch(() => undefined)
+      this.#scheduler?.stop()
       await this.#dispatcher?.close(timeout)
       await this.#retention.stop()
       await this.#committer.settled()
@@ -779,6 +892,9 @@ export class Queue<T extends TaskMap = TaskMap> {
         break
       case 'manifest':
         this.#remoteManifest = message.manifest
+        break
+      case 'schedules':
+        void this.#scheduler?.load()
         break
     }
   }

@@ -3,7 +3,14 @@
  *
  * @packageDocumentation
  */
-import { compileTasks, inWorkerScope, startRuntime, type DefineTasksOptions, type RuntimeEndpoint } from './worker/runtime.js'
+import {
+  compileTasks,
+  inWorkerScope,
+  resolveDefineTasksOptions,
+  startRuntime,
+  type DefineTasksOptions,
+  type RuntimeEndpoint,
+} from './worker/runtime.js'
 import type { TaskMap } from './types.js'
 
 /**
@@ -15,7 +22,8 @@ import type { TaskMap } from './types.js'
  * validates the map.
  *
  * @param handlers - task name to handler `(input, ctx) => result`, or to `{ handler, timeout?, retry?, priority? }`
- * @param options - `setup`: runs once per worker before its first job; its value is `ctx.state`
+ * @param options - `setup`: runs once per worker before its first job; its value is `ctx.state`.
+ *   `middleware`: functions `(ctx, next) => result` run around every job, the first outermost
  * @returns `handlers`, unchanged
  *
  * @example
@@ -34,12 +42,16 @@ export function defineTasks<const T extends TaskMap<S>, S = undefined>(handlers:
   const endpoint = (globalThis as { __offthreadEndpoint?: RuntimeEndpoint }).__offthreadEndpoint
   if (endpoint) startRuntime(handlers, options, endpoint)
   else if (inWorkerScope()) startRuntime(handlers, options, globalThis as unknown as RuntimeEndpoint)
-  else compileTasks(handlers)
+  else {
+    compileTasks(handlers)
+    resolveDefineTasksOptions(options)
+  }
   return handlers
 }
 
 export { RetryError } from './errors.js'
 export type { DefineTasksOptions } from './worker/runtime.js'
+export type { Middleware, MiddlewareContext, MiddlewareNext } from './worker/middleware.js'
 export type {
   JobContext,
   JobLogger,

@@ -5,7 +5,7 @@
  */
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb'
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../types.js'
-import type { JobRecord, ListQuery, Store, StoredJob, WriteOp, WriteResult } from './store.js'
+import type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, WriteOp, WriteResult } from './store.js'
 
 /** The schema version; bump it with a migration step in `upgrade`. */
 export const SCHEMA_VERSION = 1
@@ -41,12 +41,13 @@ interface OffthreadDB extends DBSchema {
   logs: { key: [string, number]; value: LogEntry }
   errors: { key: [string, number]; value: ErrorRecord }
   meta: { key: string; value: number }
+  schedules: { key: string; value: ScheduleRecord }
 }
 
 type Names = StoreNames<OffthreadDB>
 type WriteTx = IDBPTransaction<OffthreadDB, Names[], 'readwrite'>
 
-const ALL: Names[] = ['jobs', 'data', 'logs', 'errors', 'meta']
+const ALL: Names[] = ['jobs', 'data', 'logs', 'errors', 'meta', 'schedules']
 const PAGE = 500
 /** Ops applied between two waits on IndexedDB inside one write: keeps a big batch from being one long task. */
 const CHUNK = 100
@@ -152,6 +153,7 @@ class IdbStore implements Store {
           db.createObjectStore('logs')
           db.createObjectStore('errors')
           db.createObjectStore('meta')
+          db.createObjectStore('schedules', { keyPath: 'id' })
         }
         // Later versions migrate here: `if (oldVersion < 2) { ... }`.
       },
@@ -303,6 +305,12 @@ class IdbStore implements Store {
       case 'error':
         native(tx, 'errors').put(op.record, [op.id, nextLogSeq()])
         return { ok: true }
+      case 'schedule':
+        native(tx, 'schedules').put(op.schedule)
+        return { ok: true }
+      case 'unschedule':
+        native(tx, 'schedules').delete(op.id)
+        return { ok: true }
       case 'delete':
         for (const id of op.ids) {
           quiet(tx.objectStore('jobs').delete(id))
@@ -385,6 +393,11 @@ class IdbStore implements Store {
         ? await tx.objectStore('jobs').index('ready').getAll(undefined, limit)
         : await tx.objectStore('jobs').index('due').getAll(undefined, limit)
     return rows.map(fromRow)
+  }
+
+  async schedules(): Promise<ScheduleRecord[]> {
+    const tx = await this.#tx('readonly', ['schedules'])
+    return tx.objectStore('schedules').getAll()
   }
 
   async debounced(key: string): Promise<JobRecord | undefined> {

@@ -6,7 +6,7 @@
  * are copied shallowly.
  */
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../types.js'
-import type { JobRecord, ListQuery, Store, StoredJob, WriteOp, WriteResult } from './store.js'
+import type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, WriteOp, WriteResult } from './store.js'
 
 /** A copy of a record deep enough that a caller's change cannot reach the store (the queue replaces nested values, never edits them). */
 function copy<J extends Omit<JobRecord, 'seq'>>(job: J): J {
@@ -36,6 +36,7 @@ class MemoryStore implements Store {
   #logs = new Map<string, LogEntry[]>()
   #errors = new Map<string, ErrorRecord[]>()
   #keys = new Map<string, string>()
+  #schedules = new Map<string, ScheduleRecord>()
   #seq = 0
 
   async open(): Promise<void> {}
@@ -131,6 +132,17 @@ class MemoryStore implements Store {
           results.push({ ok: true })
           break
         }
+        case 'schedule': {
+          const schedule = structuredClone(op.schedule)
+          writes.push(() => this.#schedules.set(schedule.id, schedule))
+          results.push({ ok: true })
+          break
+        }
+        case 'unschedule': {
+          writes.push(() => this.#schedules.delete(op.id))
+          results.push({ ok: true })
+          break
+        }
         case 'delete': {
           for (const id of op.ids) {
             const job = current(id)
@@ -204,6 +216,10 @@ class MemoryStore implements Store {
       .sort((a, b) => (kind === 'ready' ? b.priority - a.priority || a.seq - b.seq : a.runAt - b.runAt || a.seq - b.seq))
       .slice(0, limit)
       .map(copy)
+  }
+
+  async schedules(): Promise<ScheduleRecord[]> {
+    return structuredClone([...this.#schedules.values()])
   }
 
   async debounced(key: string): Promise<JobRecord | undefined> {

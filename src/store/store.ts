@@ -35,6 +35,26 @@ export interface JobRecord {
   interruptions: number
 }
 
+/** A repeating job, as stored. */
+export interface ScheduleRecord {
+  id: string
+  /** The task to run. */
+  name: string
+  cron?: string
+  every?: number
+  data: unknown
+  options: Record<string, unknown>
+  onMissed: 'once' | 'skip'
+  overlap: boolean
+  paused: boolean
+  /** When it fires next (ms epoch). */
+  nextRunAt: number
+  lastRunAt?: number
+  /** The job it added last (so an overlapping run can be skipped). */
+  lastJobId?: string
+  createdAt: number
+}
+
 /** A job with its data and, once completed, its result. */
 export interface StoredJob extends JobRecord {
   data: unknown
@@ -58,6 +78,10 @@ export type WriteOp =
   | { op: 'error'; id: string; record: ErrorRecord }
   /** Deletes jobs with their data, result, logs and errors. */
   | { op: 'delete'; ids: readonly string[] }
+  /** Stores (or replaces) a schedule. */
+  | { op: 'schedule'; schedule: ScheduleRecord }
+  /** Deletes a schedule. */
+  | { op: 'unschedule'; id: string }
 
 /** What one {@link WriteOp} did. */
 export type WriteResult =
@@ -116,6 +140,8 @@ export interface Store {
    * jobs by `runAt`. The dispatcher holds only such a window in memory.
    */
   pending(kind: 'ready' | 'delayed', limit: number): Promise<JobRecord[]>
+  /** Every schedule. */
+  schedules(): Promise<ScheduleRecord[]>
   /** The `delayed` job holding debounce key `key`, if any. */
   debounced(key: string): Promise<JobRecord | undefined>
   /** Jobs that list `id` in their `dependencies`. */

@@ -1,6 +1,8 @@
 /**
  * Builds a job's context (`ctx`) inside the worker, and the reporter that
- * carries its progress, logs and heartbeats to the pool, coalesced.
+ * carries its progress, logs and heartbeats to the pool, coalesced. `ctx`
+ * writes to a {@link ReportSink}, so `offthread/testing` builds the same `ctx`
+ * over a recorder instead.
  */
 import { RetryError } from '../errors.js'
 import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../pool/protocol.js'
@@ -14,12 +16,22 @@ export interface PostTarget {
   postMessage(message: unknown, transfer?: Transferable[]): void
 }
 
+/** Where a job's `ctx` sends what the handler reports. */
+export interface ReportSink {
+  progress(value: Progress): void
+  log(entry: LogEntry): void
+  heartbeat(): void
+}
+
+/** What `ctx` says about the job: a {@link RunRequest} without its data. */
+export type JobInfo = Pick<RunRequest, 'id' | 'name' | 'queue' | 'attempt' | 'createdAt'>
+
 /**
  * Sends one job's progress, logs and heartbeats. Leading edge right away, then
  * at most one message per {@link REPORT_INTERVAL} with the latest value, so a
  * handler that reports in a tight loop costs little and is still seen live.
  */
-export class JobReporter {
+export class JobReporter implements ReportSink {
   #target: PostTarget
   #jobId: string
   #progress: { value: Progress } | undefined
@@ -91,8 +103,8 @@ export class JobReporter {
 /** What a handler returned through `ctx.transfer(value, list)`. */
 export const transfers = new WeakMap<object, Transferable[]>()
 
-/** Builds the `ctx` of one attempt. */
-export function createContext<S>(request: RunRequest, signal: AbortSignal, state: S, reporter: JobReporter): JobContext<S> {
+/** Builds the `ctx` of one attempt; what the handler reports goes to `reporter`. */
+export function createContext<S>(request: JobInfo, signal: AbortSignal, state: S, reporter: ReportSink): JobContext<S> {
   const log = (level: LogEntry['level']) => (message: string, meta?: Record<string, unknown>) => {
     const entry: LogEntry = { level, message: String(message), timestamp: Date.now() }
     if (meta !== undefined) entry.meta = meta

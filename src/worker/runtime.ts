@@ -9,6 +9,7 @@ import { MESSAGE_TAG, type Outcome, type RunRequest, type TaskMeta, type WorkerA
 import { WORKER_FUNCTION, type RetryHints, type RetryOptions } from '../retry.js'
 import type { SerializedError, TaskDefinition, TaskHandler, TaskMap } from '../types.js'
 import { JobReporter, createContext, transfers, type PostTarget } from './context.js'
+import { composeMiddleware, validateMiddleware, type Middleware } from './middleware.js'
 
 /** Outcomes of short jobs wait at most this long to share a message. */
 const OUTCOME_FLUSH_MS = 4
@@ -21,6 +22,22 @@ export interface DefineTasksOptions<S> {
    * @defaultValue none
    */
   setup?: () => S | Promise<S>
+  /**
+   * Runs around every job of this module, the first listed outermost: each can
+   * replace the input (`next(input)`), replace the result (return something
+   * else than what `next()` resolved to), see errors, or answer without calling
+   * `next`. `ctx.state` is `setup()`'s value; a failed `setup()` runs none of them.
+   * @defaultValue []
+   */
+  middleware?: ReadonlyArray<Middleware<S>>
+}
+
+/** Validates the options of `defineTasks`; returns the middleware list to use. */
+export function resolveDefineTasksOptions<S>(options: DefineTasksOptions<S>): Array<Middleware<S>> {
+  if (options.setup !== undefined && typeof options.setup !== 'function') {
+    throw new TypeError(`defineTasks: "setup" must be a function, received ${String(options.setup)}`)
+  }
+  return validateMiddleware<S>(options.middleware)
 }
 
 /** A Comlink endpoint: a worker's global scope or a Node port. */
@@ -52,6 +69,8 @@ export function compileTasks(handlers: TaskMap): { tasks: Map<string, ResolvedTa
     const meta: TaskMeta = {}
     if (options.timeout !== undefined) meta.timeout = options.timeout
     if (options.priority !== undefined) meta.priority = options.priority
+    if (options.concurrency !== undefined) meta.concurrency = options.concurrency
+    if (options.rateLimit !== undefined) meta.rateLimit = options.rateLimit
     if (options.retry) {
       // Functions stay here; the pool sees a marker and gets their answers as hints.
       const retry: Record<string, unknown> = { ...options.retry }
@@ -69,9 +88,8 @@ export function compileTasks(handlers: TaskMap): { tasks: Map<string, ResolvedTa
 /** Starts answering the pool on `endpoint`. */
 export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S>, endpoint: RuntimeEndpoint): void {
   const { tasks, manifest } = compileTasks(handlers)
-  if (options.setup !== undefined && typeof options.setup !== 'function') {
-    throw new TypeError(`defineTasks: "setup" must be a function, received ${String(options.setup)}`)
-  }
+  const middleware = resolveDefineTasksOptions(options)
+  for (const task of tasks.values()) task.handler = composeMiddleware(middleware, task.handler)
   const running = new Map<string, AbortController>()
   let setup: Promise<S> | undefined
 

@@ -11,7 +11,7 @@ describe('IndexedDB storage (Chromium)', () => {
     const db = await openDB(`offthread:${queue.name}`)
     try {
       expect(db.version).toBe(SCHEMA_VERSION)
-      expect([...db.objectStoreNames].sort()).toEqual(['data', 'errors', 'jobs', 'logs', 'meta'])
+      expect([...db.objectStoreNames].sort()).toEqual(['data', 'errors', 'jobs', 'logs', 'meta', 'schedules'])
     } finally {
       db.close()
     }

@@ -34,6 +34,8 @@ async function spyStore(): Promise<{ store: Store; calls: WriteCall[]; failNext:
     counts: () => inner.counts(),
     pending: (kind, limit) => inner.pending(kind, limit),
     dependents: (id) => inner.dependents(id),
+    debounced: (key) => inner.debounced(key),
+    schedules: () => inner.schedules(),
     scan: (statuses, visit) => inner.scan(statuses, visit),
     logs: (id) => inner.logs(id),
     errors: (id) => inner.errors(id),

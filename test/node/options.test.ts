@@ -289,7 +289,7 @@ describe('resolveJobOptions', () => {
     const error = thrown(() => resolveJobOptions({ timout: 1000 }, NOW))
     expect(error).toBeInstanceOf(TypeError)
     expect(error.message).toBe(
-      'Unknown option "timout": expected one of id, key, priority, delay, runAt, timeout, retry, dependsOn, transfer',
+      'Unknown option "timout": expected one of id, key, priority, delay, runAt, timeout, retry, dependsOn, transfer, debounce, throttle',
     )
   })
 
@@ -325,12 +325,19 @@ describe('resolveJobOptions', () => {
     expectOptionError(() => resolveJobOptions({ runAt: '2030-01-01' }, NOW), TypeError, 'runAt', expected, '"2030-01-01"')
   })
 
-  it('rejects a non-empty dependsOn: dependencies are not supported yet', () => {
-    for (const dependsOn of [['a'], [{ id: 'a' }]]) {
-      const error = thrown(() => resolveJobOptions({ dependsOn }, NOW))
-      expect(error).toBeInstanceOf(TypeError)
-      expect(error.message).toBe('Invalid option "dependsOn": job dependencies are not supported yet in this version')
-    }
+  it('takes dependsOn as ids or handles, without duplicates, and refuses a job depending on itself', () => {
+    expect(resolveJobOptions({ dependsOn: ['a', { id: 'b' }, 'a'] }, NOW).dependsOn).toEqual(['a', 'b'])
+    const error = thrown(() => resolveJobOptions({ id: 'me', dependsOn: ['me'] }, NOW))
+    expect(error).toBeInstanceOf(TypeError)
+    expect(error.message).toBe('Invalid option "dependsOn": job "me" cannot depend on itself')
+  })
+
+  it('validates debounce and throttle, naming the option', () => {
+    expect(resolveJobOptions({ debounce: { key: 'k', delay: 50 } }, NOW).debounce).toEqual({ key: 'k', delay: 50 })
+    expect(resolveJobOptions({ throttle: { key: 't', max: 2, window: 100 } }, NOW).stored.throttle).toEqual({ key: 't', max: 2, window: 100 })
+    expect(thrown(() => resolveJobOptions({ debounce: { key: 'k', delay: -1 } }, NOW)).message).toContain('"debounce.delay"')
+    expect(thrown(() => resolveJobOptions({ throttle: { key: 't', max: 0, window: 100 } }, NOW)).message).toContain('"throttle.max"')
+    expect(thrown(() => resolveJobOptions({ debounce: { key: 'k', delay: 5 }, runAt: NOW }, NOW)).message).toContain('"debounce"')
   })
 
   it('rejects a dependsOn that is not an array of ids or handles', () => {
@@ -448,7 +455,9 @@ describe('resolveTaskOptions', () => {
     )
     const unknown = thrown(() => resolveTaskOptions('primes', { handler: () => 1, timout: 5 }))
     expect(unknown).toBeInstanceOf(TypeError)
-    expect(unknown.message).toBe('Unknown option "primes.timout": expected one of handler, timeout, retry, priority')
+    expect(unknown.message).toBe('Unknown option "primes.timout": expected one of handler, timeout, retry, priority, concurrency, rateLimit')
+    expect(thrown(() => resolveTaskOptions('zip', { handler: () => 1, concurrency: 0 })).message).toContain('"zip.concurrency"')
+    expect(thrown(() => resolveTaskOptions('zip', { handler: () => 1, rateLimit: { max: 1 } })).message).toContain('"zip.rateLimit"')
   })
 })
 

@@ -786,7 +786,7 @@ describe.each([
 })
 
 describe('idbStore schema', () => {
-  it('has the object stores jobs, data, logs, errors and meta, and no results store', async () => {
+  it('has the object stores jobs, data, logs, errors, meta and schedules, and no results store', async () => {
     const queue = `store-schema-${++counter}-${Date.now()}`
     const store = idbStore({ prefix: 'schema-test:' })
     await store.open(queue)
@@ -797,7 +797,7 @@ describe('idbStore schema', () => {
       request.onerror = () => reject(request.error)
     })
     try {
-      expect([...db.objectStoreNames].sort()).toEqual(['data', 'errors', 'jobs', 'logs', 'meta'])
+      expect([...db.objectStoreNames].sort()).toEqual(['data', 'errors', 'jobs', 'logs', 'meta', 'schedules'])
     } finally {
       db.close()
     }

@@ -1,0 +1,331 @@
+/**
+ * offthread's test helper: runs one of your task handlers in the current
+ * thread with a recording context (no worker, no storage), so tasks can be
+ * unit-tested in Node or any other runtime.
+ *
+ * @packageDocumentation
+ */
+import { JobCancelledError, JobTimeoutError, RetryError, WorkerError, deserializeError, serializeError } from './errors.js'
+import { invalidOption, resolveTaskOptions } from './options.js'
+import type { JobContext, LogEntry, Progress, TaskDefinition, TaskHandler, TaskInput, TaskOutput } from './types.js'
+import { createContext, transfers, type ReportSink } from './worker/context.js'
+import { composeMiddleware, validateMiddleware, type Middleware } from './worker/middleware.js'
+
+/** The state type (`ctx.state`) a task entry's handler expects. */
+export type TaskState<E> = E extends TaskDefinition<any, any, infer S>
+  ? S
+  : E extends (input: any, ctx: JobContext<infer S>) => any
+    ? S
+    : unknown
+
+/**
+ * Options of {@link runTask}: what `ctx` says about the job, its state, the
+ * middleware around it, and when to abort its signal.
+ *
+ * @typeParam S - the handler's `ctx.state`
+ */
+export interface RunTaskOptions<S = unknown> {
+  /**
+   * `ctx.id`.
+   * @defaultValue `'test-job'`
+   */
+  id?: string
+  /**
+   * `ctx.name`.
+   * @defaultValue the handler function's name (a task from a `defineTasks` map
+   * has its key as its name), else `'task'`
+   */
+  name?: string
+  /**
+   * `ctx.queue`.
+   * @defaultValue `'default'`
+   */
+  queue?: string
+  /**
+   * `ctx.attempt`: 1 on the first run, +1 on each retry.
+   * @defaultValue 1
+   */
+  attempt?: number
+  /**
+   * `ctx.createdAt`, ms since epoch.
+   * @defaultValue now
+   */
+  createdAt?: number
+  /**
+   * `ctx.state`. Give either `state` or `setup`, not both.
+   * @defaultValue undefined
+   */
+  state?: S
+  /**
+   * Called before the handler; what it returns is `ctx.state`. If it throws, the
+   * run ends `failed` with its error, as the attempt would in a worker.
+   * @defaultValue none
+   */
+  setup?: () => S | Promise<S>
+  /**
+   * Middleware around the handler, as in `defineTasks(…, { middleware })`: a
+   * task taken from a `defineTasks` map does not bring its module's middleware,
+   * pass them here.
+   * @defaultValue []
+   */
+  middleware?: ReadonlyArray<Middleware<S>>
+  /**
+   * Aborts `ctx.signal` with a `JobTimeoutError` after this many ms.
+   * @defaultValue the long-form task's own `timeout`, else none
+   */
+  timeout?: number
+  /**
+   * When this signal aborts, so does `ctx.signal`, with a `JobCancelledError`
+   * (whose `cause` is this signal's reason), as `handle.cancel()` would.
+   * @defaultValue none
+   */
+  signal?: AbortSignal
+  /**
+   * Aborts `ctx.signal` with a `JobCancelledError` after this many ms.
+   * @defaultValue none
+   */
+  abortAfter?: number
+  /**
+   * Ms a handler gets to settle once its signal aborted; after that the run
+   * ends `failed` with a `WorkerError`, where a queue would terminate the worker.
+   * @defaultValue 1000
+   */
+  abortGrace?: number
+}
+
+/**
+ * What {@link runTask} recorded of one run.
+ *
+ * @typeParam R - the handler's result type
+ */
+export interface TaskRecord<R = unknown> {
+  /**
+   * How the handler ended: `retry` when it threw `ctx.retry(…)` (or a
+   * `RetryError`), `failed` when it threw anything else.
+   */
+  status: 'completed' | 'failed' | 'retry'
+  /** What the handler (or its middleware) returned, when `completed`. */
+  result?: R
+  /**
+   * What was thrown, when `failed` or `retry`: the error itself, or for a
+   * thrown non-`Error` an `Error` with a readable message, as a queue records it.
+   */
+  error?: Error
+  /** Every `ctx.progress(value)`, in order: none coalesced, each a structured clone. */
+  progress: Progress[]
+  /** Every `ctx.log.*` entry, in order. */
+  logs: LogEntry[]
+  /** How many times the handler called `ctx.heartbeat()`. */
+  heartbeats: number
+  /**
+   * When `retry`: the delay asked for (absent: the backoff would apply) and the
+   * `RetryError`'s message (the reason given, or a default sentence).
+   */
+  retry?: { delay?: number; reason?: string }
+  /** The transferables given with the result through `ctx.transfer(value, list)`. */
+  transferred?: Transferable[]
+  /**
+   * Set when `ctx.signal` aborted before the handler settled: the reason it
+   * aborted with (`JobCancelledError` or `JobTimeoutError`). A queue would then
+   * end the job `cancelled` or `failed` whatever the handler did.
+   */
+  abortReason?: Error
+}
+
+const OPTION_KEYS: ReadonlyArray<keyof RunTaskOptions> = [
+  'id',
+  'name',
+  'queue',
+  'attempt',
+  'createdAt',
+  'state',
+  'setup',
+  'middleware',
+  'timeout',
+  'signal',
+  'abortAfter',
+  'abortGrace',
+]
+
+const DEFAULT_ABORT_GRACE = 1000
+
+/**
+ * Runs a task handler once, in this thread, with a `ctx` like a worker's that
+ * records what the handler reports; resolves when the handler settles, never
+ * rejects for the handler's own errors.
+ *
+ * @param task - a handler `(input, ctx) => result`, a long-form `{ handler, timeout?, … }`,
+ *   or an entry of a `defineTasks` map (`tasks.resize`)
+ * @param data - the job's input
+ * @param options - what `ctx` says about the job, its state, middleware, and when its signal aborts
+ * @returns the status, the result or error, and every progress value, log entry and heartbeat
+ * @throws TypeError / RangeError (as a rejection, before anything runs) for an invalid task or option
+ *
+ * @example
+ * ```ts
+ * import { runTask } from 'offthread/testing'
+ * import { tasks } from '../src/tasks.worker'
+ *
+ * test('resize reports progress and returns a smaller image', async () => {
+ *   const run = await runTask(tasks.resize, { image, width: 64 }, { state: { wasm } })
+ *   expect(run.status).toBe('completed')
+ *   expect(run.progress).toEqual([50, 100])
+ * })
+ * ```
+ */
+export async function runTask<E extends TaskHandler | TaskDefinition>(
+  task: E,
+  data: TaskInput<E>,
+  options: RunTaskOptions<TaskState<E>> = {},
+): Promise<TaskRecord<TaskOutput<E>>> {
+  type S = TaskState<E>
+  const run = resolveRun<S>(task, options)
+  const record: TaskRecord<TaskOutput<E>> = { status: 'completed', progress: [], logs: [], heartbeats: 0 }
+  const sink: ReportSink = {
+    progress: (value) => snapshot(value, (copy) => record.progress.push(copy)),
+    log: (entry) => snapshot(entry, (copy) => record.logs.push(copy)),
+    heartbeat: () => void record.heartbeats++,
+  }
+
+  const controller = new AbortController()
+  const cleanups: Array<() => void> = []
+  const abortWith = (reason: Error): void => {
+    if (!controller.signal.aborted) controller.abort(reason)
+  }
+  const after = (ms: number, act: () => void): void => {
+    const timer = setTimeout(act, ms)
+    cleanups.push(() => clearTimeout(timer))
+  }
+  const { timeout, abortAfter, signal } = run
+  if (timeout !== undefined) after(timeout, () => abortWith(new JobTimeoutError(`The job timed out after ${timeout} ms`)))
+  if (abortAfter !== undefined) after(abortAfter, () => abortWith(new JobCancelledError()))
+  if (signal) {
+    const onAbort = (): void => abortWith(new JobCancelledError(undefined, { cause: signal.reason }))
+    if (signal.aborted) onAbort()
+    else {
+      signal.addEventListener('abort', onAbort, { once: true })
+      cleanups.push(() => signal.removeEventListener('abort', onAbort))
+    }
+  }
+  // A handler that ignores its aborted signal is given up on, as a queue would terminate its worker.
+  const ignored = new Promise<never>((_resolve, reject) => {
+    const arm = (): void =>
+      after(run.abortGrace, () =>
+        reject(
+          new WorkerError(`The handler ignored its aborted signal for ${run.abortGrace} ms`, {
+            cause: controller.signal.reason,
+          }),
+        ),
+      )
+    if (controller.signal.aborted) arm()
+    else controller.signal.addEventListener('abort', arm, { once: true })
+  })
+
+  const attempt = (async (): Promise<unknown> => {
+    const state = run.setup ? await run.setup() : (options.state as S)
+    const ctx = createContext<S>(run.job, controller.signal, state, sink)
+    return await run.handler(data, ctx)
+  })()
+
+  try {
+    const result = await Promise.race([attempt, ignored])
+    record.result = result as TaskOutput<E>
+    const list = typeof result === 'object' && result !== null ? transfers.get(result) : undefined
+    if (list) record.transferred = list
+  } catch (thrown) {
+    const error = thrown instanceof Error ? thrown : deserializeError(serializeError(thrown))
+    record.error = error
+    if (error instanceof RetryError) {
+      record.status = 'retry'
+      record.retry = error.delay === undefined ? { reason: error.message } : { delay: error.delay, reason: error.message }
+    } else {
+      record.status = 'failed'
+    }
+  } finally {
+    for (const cleanup of cleanups) cleanup()
+  }
+  if (controller.signal.aborted) record.abortReason = controller.signal.reason as Error
+  return record
+}
+
+interface ResolvedRun<S> {
+  handler: TaskHandler<unknown, unknown, S>
+  job: { id: string; name: string; queue: string; attempt: number; createdAt: number }
+  setup: (() => S | Promise<S>) | undefined
+  timeout: number | undefined
+  abortAfter: number | undefined
+  abortGrace: number
+  signal: AbortSignal | undefined
+}
+
+/** Validates `runTask`'s task and options, once, before anything runs. */
+function resolveRun<S>(task: unknown, options: RunTaskOptions<S>): ResolvedRun<S> {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options)
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_KEYS as string[]).includes(key)) {
+      throw new TypeError(`Unknown option "${key}": expected one of ${OPTION_KEYS.join(', ')}`)
+    }
+  }
+  const name = text('name', options.name) ?? (typeof task === 'function' && task.name ? task.name : 'task')
+  let handler: TaskHandler
+  let ownTimeout: number | undefined
+  if (typeof task === 'function') {
+    handler = task as TaskHandler
+  } else if (typeof task === 'object' && task !== null && typeof (task as TaskDefinition).handler === 'function') {
+    handler = (task as TaskDefinition).handler
+    ownTimeout = resolveTaskOptions(name, task as Record<string, unknown>).timeout
+  } else {
+    throw invalidOption('task', 'a handler function or { handler, ...options }', task)
+  }
+  if (options.setup !== undefined && typeof options.setup !== 'function') {
+    throw invalidOption('setup', 'a function', options.setup)
+  }
+  if (options.setup !== undefined && 'state' in options) {
+    throw new TypeError('Invalid options: give either "state" or "setup", not both')
+  }
+  const signal = options.signal
+  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && typeof signal.addEventListener === 'function')) {
+    throw invalidOption('signal', 'an AbortSignal', signal)
+  }
+  const attempt = options.attempt ?? 1
+  if (!Number.isInteger(attempt) || attempt < 1) throw invalidOption('attempt', 'an integer ≥ 1', attempt, RangeError)
+  const createdAt = options.createdAt ?? Date.now()
+  if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) throw invalidOption('createdAt', 'a finite number', createdAt)
+  return {
+    handler: composeMiddleware(validateMiddleware<S>(options.middleware), handler),
+    job: { id: text('id', options.id) ?? 'test-job', name, queue: text('queue', options.queue) ?? 'default', attempt, createdAt },
+    setup: options.setup,
+    timeout: duration('timeout', options.timeout, false) ?? ownTimeout,
+    abortAfter: duration('abortAfter', options.abortAfter, true),
+    abortGrace: duration('abortGrace', options.abortGrace, true) ?? DEFAULT_ABORT_GRACE,
+    signal,
+  }
+}
+
+function text(option: string, value: unknown): string | undefined {
+  if (value !== undefined && typeof value !== 'string') throw invalidOption(option, 'a string', value)
+  return value as string | undefined
+}
+
+function duration(option: string, value: unknown, zeroAllowed: boolean): number | undefined {
+  if (value === undefined) return undefined
+  const expected = zeroAllowed ? 'a finite number ≥ 0' : 'a positive finite number'
+  if (typeof value !== 'number' || Number.isNaN(value)) throw invalidOption(option, expected, value)
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed)) throw invalidOption(option, expected, value, RangeError)
+  return value
+}
+
+/** Records a structured clone of what was reported; what cannot be cloned is dropped with a warning, as a worker would. */
+function snapshot<T>(value: T, keep: (copy: T) => void): void {
+  let copy: T
+  try {
+    copy = structuredClone(value)
+  } catch (error) {
+    console.warn('[offthread] could not record a report of the task (not structured-cloneable)', error)
+    return
+  }
+  keep(copy)
+}
+
+export type { Middleware, MiddlewareContext, MiddlewareNext } from './worker/middleware.js'
+export type { JobContext, LogEntry, Progress, TaskDefinition, TaskHandler } from './types.js'

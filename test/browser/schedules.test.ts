@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest'
+import { delay, makeQueue } from './fixtures/queue.js'
+
+describe('schedules (Chromium)', () => {
+  it('every: 200 fires about once per 200 ms in the runner tab', async () => {
+    const queue = makeQueue()
+    const fired: number[] = []
+    queue.on('added', (job) => {
+      if (job.name === 'echo') fired.push(Date.now())
+    })
+    const schedule = await queue.schedule('echo', { id: 'tick', every: 200, data: 'tick' })
+    expect(schedule).toMatchObject({ id: 'tick', name: 'echo', every: 200, paused: false })
+    await delay(1100)
+    // 5 slots in 1.1 s (at 200, 400, 600, 800, 1000 ms); timers may slip by one.
+    expect(fired.length).toBeGreaterThanOrEqual(4)
+    expect(fired.length).toBeLessThanOrEqual(6)
+    const [listed] = await queue.schedules.list()
+    expect(listed?.lastJobId).toBeDefined()
+    await expect((await queue.getJob(listed?.lastJobId as string))?.result()).resolves.toBe('tick')
+  })
+
+  it('pause stops it, resume starts it again, remove deletes it, trigger runs it now', async () => {
+    const queue = makeQueue()
+    await queue.schedule('double', { id: 's', every: 100, data: 21 })
+    await queue.schedules.pause('s')
+    const before = (await queue.counts()).completed + (await queue.counts()).waiting
+    await delay(300)
+    expect((await queue.counts()).completed + (await queue.counts()).waiting).toBe(before)
+    const job = await queue.schedules.trigger('s')
+    await expect(job.result()).resolves.toBe(42)
+    await queue.schedules.resume('s')
+    await delay(250)
+    expect((await queue.list({ name: 'double' })).length).toBeGreaterThanOrEqual(2)
+    await expect(queue.schedules.remove('s')).resolves.toBe(true)
+    expect(await queue.schedules.list()).toEqual([])
+    await expect(queue.schedules.remove('s')).resolves.toBe(false)
+  })
+
+  it('missed runs while no runner was open run once (onMissed: once), or not at all (skip)', async () => {
+    const first = makeQueue()
+    await first.schedule('echo', { id: 'once', every: 1000, data: 'once' })
+    await first.schedule('echo', { id: 'skip', every: 1000, data: 'skip', onMissed: 'skip' })
+    await first.close()
+    // Two and a half periods with no runner: two runs of each missed.
+    await delay(2500)
+    const next = makeQueue({ name: first.name })
+    await next.counts()
+    await delay(200)
+    const jobs = await next.list({ name: 'echo' })
+    expect(jobs.filter((j) => j.data === 'once')).toHaveLength(1)
+    expect(jobs.filter((j) => j.data === 'skip')).toHaveLength(0)
+    const once = (await next.schedules.list()).find((s) => s.id === 'once')
+    expect(once?.nextRunAt).toBeGreaterThan(Date.now())
+  })
+
+  it('an overlapping run is skipped while the previous job is unfinished, unless overlap: true', async () => {
+    const queue = makeQueue({ concurrency: 3 })
+    await queue.schedule('sleep', { id: 'slow', every: 100, data: 351 })
+    await queue.schedule('sleep', { id: 'slow-overlap', every: 100, data: 350, overlap: true })
+    await delay(530)
+    const jobs = await queue.list({ name: 'sleep' })
+    // Each run takes 350 ms: without overlap a run starts only once the last one ended; with it, every 100 ms.
+    const plain = jobs.filter((j) => j.data === 351).length
+    const overlapping = jobs.filter((j) => j.data === 350).length
+    expect(plain).toBeGreaterThanOrEqual(1)
+    expect(plain).toBeLessThanOrEqual(2)
+    expect(overlapping).toBeGreaterThanOrEqual(4)
+  })
+
+  it('bad schedules are refused with a clear error', async () => {
+    const queue = makeQueue({ autostart: false })
+    await expect(queue.schedule('echo', { id: 'x', data: 1 })).rejects.toThrow(/exactly one of "cron" and "every"/)
+    await expect(queue.schedule('echo', { id: 'x', cron: 'not a cron', data: 1 })).rejects.toThrow(/"cron"/)
+    await expect(queue.schedule('echo', { id: 'x', every: -5, data: 1 })).rejects.toThrow(RangeError)
+    await expect(queue.schedule('echo', { id: '', every: 5, data: 1 })).rejects.toThrow(/"id"/)
+    // @ts-expect-error: not a task
+    await expect(queue.schedule('nope', { id: 'x', every: 5, data: 1 })).rejects.toMatchObject({ name: 'UnknownTaskError' })
+    expect(await queue.schedules.list()).toEqual([])
+  })
+
+  it('a cron pattern gives the next run time', async () => {
+    const queue = makeQueue({ autostart: false })
+    const schedule = await queue.schedule('echo', { id: 'nightly', cron: '0 3 * * *', data: 'night' })
+    const next = new Date(schedule.nextRunAt)
+    expect(next.getHours()).toBe(3)
+    expect(next.getMinutes()).toBe(0)
+    expect(schedule.nextRunAt).toBeGreaterThan(Date.now())
+  })
+})
