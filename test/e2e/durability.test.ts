@@ -20,6 +20,9 @@ type Harness = {
   statuses(ids: string[]): Array<string | undefined>
   progressSeen(ids: string[]): number[]
   cancel(id: string): Promise<boolean>
+  chain(id: string): Promise<{ jobs: readonly string[] }>
+  flowResult(id: string): Promise<unknown>
+  jobStatus(id: string): Promise<string | undefined>
   addBig(bytes: number): Promise<string>
   runs(): Promise<{ runs: Array<{ jobId: string; attempt: number; start: number; end?: number }>; loads: number[] }>
 }
@@ -160,6 +163,27 @@ describe('durability in Chromium (Playwright)', () => {
     expect(await page.evaluate((id) => harness.cancel(id), hung)).toBe(true)
     expect(await page.evaluate((ids) => harness.results(ids), later)).toEqual([10, 10])
     expect(await page.evaluate((id) => harness.statuses([id]), hung)).toEqual(['cancelled'])
+    await context.close()
+  })
+
+  it('a chain of three steps interrupted by a reload in the middle resumes at its step and ends with the right result', async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await open(page, `queue=chain-${++queueNo}&concurrency=1`)
+    const { jobs } = await page.evaluate(() => harness.chain('three-steps'))
+    const [first, second, third] = jobs as [string, string, string]
+    // Reload while the second step runs.
+    await expect.poll(() => page.evaluate((id) => harness.jobStatus(id), second), { timeout: 5000, interval: 20 }).toBe('running')
+    await page.reload()
+    await page.waitForFunction(() => (window as unknown as { harness?: Harness }).harness !== undefined)
+    await page.evaluate(() => harness.ready)
+    expect(await page.evaluate(() => harness.flowResult('three-steps'))).toBe(4)
+    const { runs } = await page.evaluate(() => harness.runs())
+    const count = (id: string): number => runs.filter((r) => r.jobId === id).length
+    // The first step ran once; the second was cut short and ran again; the third ran once.
+    expect(count(first)).toBe(1)
+    expect(count(second)).toBe(2)
+    expect(count(third)).toBe(1)
     await context.close()
   })
 
