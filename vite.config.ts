@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 import { playwright } from '@vitest/browser-playwright'
-import { findChromium, HOW_TO_GET_CHROMIUM } from './scripts/chromium-path.mjs'
+import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from './scripts/chromium-path.mjs'
 
 // One config for three things:
 //  - `vitest run`            -> projects "node", "browser", "types" (root = repo root)
@@ -16,15 +16,7 @@ if (isVitest && !chromium) {
   console.warn(`[vite.config] ${HOW_TO_GET_CHROMIUM}`)
 }
 
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-]
+const chromiumArgs = [...CHROMIUM_ARGS]
 
 export default defineConfig({
   // The demo imports the package by its name, as an app would.

@@ -10,7 +10,7 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright'
 import { build, preview } from 'vite'
-import { findChromium, HOW_TO_GET_CHROMIUM } from '../scripts/chromium-path.mjs'
+import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../scripts/chromium-path.mjs'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -83,17 +83,7 @@ if (compareRef) {
 const browser = await chromium.launch({
   executablePath: found.path,
   headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-quic',
-    '--enable-precise-memory-info',
-    '--js-flags=--expose-gc',
-  ],
+  args: [...CHROMIUM_ARGS, '--enable-precise-memory-info', '--js-flags=--expose-gc'],
 })
 
 const samples = new Map(runs.map((r) => [r.id, []]))

@@ -7,6 +7,21 @@ import { existsSync } from 'node:fs'
 export const SYSTEM_CHROMIUM = '/usr/bin/chromium'
 
 /**
+ * Flags for headless Chromium on these machines: no sandbox (root), no GPU,
+ * and no background traffic (the network is closed; Chromium's own requests
+ * would only fail, many at a time).
+ */
+export const CHROMIUM_ARGS = Object.freeze([
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+])
+
+/**
  * @typedef {{ path: string, source: 'CHROMIUM_PATH' | 'system' | 'playwright' }} ChromiumLocation
  */
 

@@ -4,23 +4,14 @@
  */
 import { chromium, type Browser } from 'playwright'
 import { preview, type PreviewServer } from 'vite'
-import { findChromium, HOW_TO_GET_CHROMIUM } from '../../scripts/chromium-path.mjs'
+import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../scripts/chromium-path.mjs'
 
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-]
 
 /** Launches headless system Chromium (or fails saying how to get one). */
 export async function launchChromium(): Promise<Browser> {
   const found = await findChromium()
   if (!found) throw new Error(HOW_TO_GET_CHROMIUM)
-  return chromium.launch({ executablePath: found.path, headless: true, args: CHROMIUM_ARGS })
+  return chromium.launch({ executablePath: found.path, headless: true, args: [...CHROMIUM_ARGS] })
 }
 
 /** Serves a built folder with `vite preview` on a free port of 127.0.0.1. */
