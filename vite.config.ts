@@ -19,6 +19,8 @@ if (isVitest && !chromium) {
 const chromiumArgs = [...CHROMIUM_ARGS]
 
 export default defineConfig({
+  // Relative asset URLs: the built demo works from any folder of a static host.
+  ...(isVitest ? {} : { base: './' }),
   // The demo imports the package by its name, as an app would.
   resolve: {
     alias: [
