@@ -58,6 +58,10 @@ export class PoolWorker {
   #onMessageError = (): void => {
     this.#die(new WorkerError('A message from the worker could not be deserialized'))
   }
+  /** Bun fires `close` when a worker's thread ends (`process.exit()` in it); browsers and Deno never do. */
+  #onClose = (): void => {
+    this.#die(new WorkerError('The worker exited (its thread ended)'))
+  }
 
   constructor(factory: () => WorkerLike, events: PoolWorkerEvents) {
     this.#events = events
@@ -68,6 +72,7 @@ export class PoolWorker {
     this.#worker.addEventListener('message', this.#onMessage)
     this.#worker.addEventListener('error', this.#onError)
     this.#worker.addEventListener('messageerror', this.#onMessageError)
+    this.#worker.addEventListener('close', this.#onClose)
     this.#remote = wrap<WorkerApi>(this.#worker as unknown as Parameters<typeof wrap>[0])
   }
 
@@ -144,5 +149,6 @@ export class PoolWorker {
     this.#worker.removeEventListener('message', this.#onMessage)
     this.#worker.removeEventListener('error', this.#onError)
     this.#worker.removeEventListener('messageerror', this.#onMessageError)
+    this.#worker.removeEventListener('close', this.#onClose)
   }
 }

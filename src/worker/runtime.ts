@@ -238,9 +238,12 @@ function evaluateHints(retry: RetryOptions | undefined, attempt: number, thrown:
 
 /** Whether this code runs inside a Web Worker (dedicated or shared). */
 export function inWorkerScope(): boolean {
-  return typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope
+  if (typeof WorkerGlobalScope !== 'undefined' && globalThis instanceof WorkerGlobalScope) return true
+  // Bun's Web Workers have no WorkerGlobalScope; Bun says whether this is one.
+  return typeof Bun !== 'undefined' && Bun.isMainThread === false
 }
 
 declare const WorkerGlobalScope: { new (): object; prototype: object } | undefined
+declare const Bun: { isMainThread?: boolean } | undefined
 
 export type { SerializedError }

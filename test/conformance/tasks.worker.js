@@ -1,0 +1,64 @@
+// @ts-nocheck: plain JS that Node, Deno, Bun and Chromium run as is (the repo typechecks JS strictly).
+// The conformance suite's worker module, plain JS, one file for every runtime.
+// `offthread/worker` is the package's own export: dist/worker.js by package
+// self-reference on Node (in a nodeWorker thread), Deno and Bun; src/worker.ts
+// in Vitest's Chromium run, where vite.config.ts aliases it.
+import { defineTasks } from 'offthread/worker'
+
+const sleep = (ms, signal) =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    })
+  })
+
+class CustomError extends Error {
+  name = 'CustomError'
+  code = 'E_CUSTOM'
+}
+
+export const tasks = defineTasks({
+  echo: (input) => input,
+  async double(n) {
+    return n * 2
+  },
+  async report(steps, ctx) {
+    for (let i = 1; i <= steps; i++) {
+      ctx.log.info(`step ${i}`, { i })
+      ctx.progress(Math.round((i / steps) * 100))
+      await sleep(5)
+    }
+    ctx.log.warn('almost done')
+    return 'reported'
+  },
+  async sleep(ms, ctx) {
+    await sleep(ms, ctx.signal)
+    return ms
+  },
+  /** Ignores its signal: only terminating the worker stops it. */
+  spin(ms) {
+    const end = Date.now() + ms
+    while (Date.now() < end) {
+      // busy
+    }
+    return 'spun'
+  },
+  fail(message) {
+    throw new CustomError(message, { cause: new RangeError('inner cause') })
+  },
+  /** Fails until attempt `times + 1`. */
+  flaky(times, ctx) {
+    if (ctx.attempt <= times) throw new Error(`flaky failure ${ctx.attempt}`)
+    return `ok on attempt ${ctx.attempt}`
+  },
+  /** Ends its worker mid-job, the way each runtime can. */
+  exit() {
+    setTimeout(() => {
+      if (typeof self !== 'undefined' && typeof self.close === 'function') self.close()
+      else globalThis.process.exit(3)
+    }, 10)
+    return new Promise(() => {})
+  },
+})
