@@ -10,36 +10,19 @@
  * idles through a commit; their outcomes are published only after it landed.
  */
 import type { Committer } from './committer.js'
-import {
-  InterruptedError,
-  JobCancelledError,
-  JobFailedError,
-  JobTimeoutError,
-  QueueClosedError,
-  WorkerError,
-  deserializeError,
-  serializeError,
-} from './errors.js'
-import { JOIN_TASK } from './flow.js'
+import { Dependencies } from './dependencies.js'
+import { JobCancelledError, JobTimeoutError, QueueClosedError, WorkerError, serializeError } from './errors.js'
 import { JobIndex } from './job-index.js'
+import { Limits } from './limits.js'
 import { mergeRetry, type ResolvedQueueOptions } from './options.js'
 import { Pool, type PoolWorker } from './pool/pool.js'
 import { MESSAGE_TAG, type Outcome, type RunRequest, type WorkerMessage } from './pool/protocol.js'
-import { decideRetry } from './retry.js'
 import type { JobRecord, Store, WriteOp } from './store/store.js'
-import { isFinal, type ErrorRecord, type LogEntry, type Progress, type SerializedError } from './types.js'
+import { afterAttempt, interrupted, type JobChange, type Stop } from './transition.js'
+import { isFinal, type SerializedError } from './types.js'
 
-/** A committed change of one job, for handles and queue events; `data` when the runner holds it. */
-export type JobChange = { data?: unknown } & (
-  | { event: 'started'; job: JobRecord }
-  | { event: 'progress'; job: JobRecord; progress: Progress }
-  | { event: 'log'; job: JobRecord; entry: LogEntry }
-  | { event: 'retrying'; job: JobRecord; delay: number; error: SerializedError }
-  | { event: 'completed'; job: JobRecord; result: unknown }
-  | { event: 'failed'; job: JobRecord; error: SerializedError }
-  | { event: 'cancelled'; job: JobRecord; reason: string | undefined }
-  | { event: 'requeued'; job: JobRecord }
-)
+export type { JobChange } from './transition.js'
+export { MAX_INTERRUPTIONS } from './transition.js'
 
 /** What the dispatcher needs from the queue around it. */
 export interface DispatcherHost {
@@ -50,9 +33,6 @@ export interface DispatcherHost {
   error(error: Error): void
   idle(): void
 }
-
-/** Why a running attempt is being stopped. */
-type StopKind = 'cancel' | 'timeout' | 'stall' | 'close'
 
 /** Jobs sent to a worker in one message. */
 interface Batch {
@@ -66,15 +46,12 @@ interface Running {
   worker: PoolWorker | undefined
   /** Resolves with whether the `running` state was committed (false: another tab changed the job first). */
   committed: Promise<boolean>
-  stop: { kind: StopKind; error: Error; reason?: string } | undefined
+  stop: Stop | undefined
   timers: Array<ReturnType<typeof setTimeout>>
   lastSeen: number
   settled: boolean
   onSettle: Array<(job: JobRecord) => void>
 }
-
-/** How many interruptions of one attempt fail the job (a job that crashes the tab must not loop). */
-export const MAX_INTERRUPTIONS = 3
 
 const PROGRESS_WRITE_INTERVAL = 100
 /** Jobs of a task that takes at most this long on average may share a message. */
@@ -99,16 +76,8 @@ export class Dispatcher {
   #running = new Map<string, Running>()
   /** Average handler time per task, from the workers' reports. */
   #durations = new Map<string, number>()
-  /** Running jobs per limit group (a task with limits, a throttle key). */
-  #runningByTask = new Map<string, number>()
-  /** Recent start times per rate-limited group. */
-  #startsByTask = new Map<string, number[]>()
-  /** Due jobs set aside because a limit of theirs is full, by group; back in the index when it frees. */
-  #parked = new Map<string, JobRecord[]>()
-  #parkedIds = new Set<string>()
-  #rateTimers = new Map<string, ReturnType<typeof setTimeout>>()
-  /** Blocked jobs by the id of each job they wait for (only ids: their records are read when it matters). */
-  #blockedOn = new Map<string, Set<string>>()
+  #limits: Limits
+  #deps: Dependencies
   /** Jobs that were in a batch whose worker died: they run alone, so a culprit is found. */
   #suspects = new Set<string>()
   /** Batches sent to each worker and not yet done: a worker of short jobs gets its next batch before it runs dry. */
@@ -122,7 +91,25 @@ export class Dispatcher {
 
   constructor(host: DispatcherHost, factory: ConstructorParameters<typeof Pool>[0]) {
     this.#host = host
-    this.#index = new JobIndex(host.store, (id) => this.#running.has(id) || this.#parkedIds.has(id), () => this.#pump())
+    this.#index = new JobIndex(host.store, (id) => this.#running.has(id) || this.#limits.isParked(id), () => this.#pump())
+    this.#limits = new Limits(
+      () => this.#pool.manifest,
+      (jobs) => {
+        for (const job of jobs) this.#index.add(job)
+        this.#pump()
+      },
+    )
+    this.#deps = new Dependencies({
+      store: host.store,
+      committer: host.committer,
+      publish: (change) => host.publish(change),
+      due: (job) => {
+        this.#index.add(job)
+        this.#pump()
+      },
+      closing: () => this.#closing,
+      error: (error) => host.error(error),
+    })
     this.#pool = new Pool(factory, host.options.concurrency, {
       available: () => this.#pump(),
       message: (worker, message) => this.#onMessage(worker, message),
@@ -147,29 +134,13 @@ export class Dispatcher {
    * {@link MAX_INTERRUPTIONS}; then the first window of due jobs is loaded.
    */
   async load(): Promise<void> {
-    const interrupted: JobRecord[] = []
-    await this.#host.store.scan(['running'], (job) => interrupted.push(job))
-    if (interrupted.length > 0) {
+    const found: JobRecord[] = []
+    await this.#host.store.scan(['running'], (job) => found.push(job))
+    if (found.length > 0) {
       const now = Date.now()
-      const ops: WriteOp[] = []
-      const changes: JobRecord[] = []
-      for (const old of interrupted) {
-        const interruptions = old.interruptions + 1
-        const error = serializeError(
-          new InterruptedError(
-            `Attempt ${old.attempt} was interrupted (reload, closed tab or crash): ${interruptions} of ${MAX_INTERRUPTIONS}`,
-          ),
-        )
-        const job: JobRecord =
-          interruptions >= MAX_INTERRUPTIONS
-            ? { ...old, status: 'failed', error, finishedAt: now, interruptions, rev: old.rev + 1 }
-            : { ...old, status: 'waiting', interruptions, rev: old.rev + 1 }
-        if (job.status === 'waiting') delete job.startedAt
-        ops.push({ op: 'put', job, expect: ['running'] }, { op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) })
-        changes.push(job)
-      }
-      const results = await this.#host.committer.write(ops)
-      for (const [i, job] of changes.entries()) {
+      const changes = found.map((old) => interrupted(old, now))
+      const results = await this.#host.committer.write(changes.flatMap((c) => c.ops))
+      for (const [i, { job }] of changes.entries()) {
         // Cancelled (or taken) meanwhile by another tab: leave it.
         if (!results[i * 2]?.ok) continue
         if (job.status === 'failed') this.#host.publish({ event: 'failed', job, error: job.error as SerializedError })
@@ -177,11 +148,7 @@ export class Dispatcher {
       }
     }
     await this.#index.refill()
-    // A runner that stopped between a dependency ending and its dependents moving on left them blocked: look again.
-    const blocked: JobRecord[] = []
-    await this.#host.store.scan(['blocked'], (job) => blocked.push(job))
-    for (const job of blocked) this.#watch(job)
-    await Promise.all(blocked.map((job) => this.#evaluate(job.id)))
+    await this.#deps.recheck()
   }
 
   /** Starts dispatching (and one worker, to learn the tasks). */
@@ -202,9 +169,7 @@ export class Dispatcher {
     if (this.#closing || this.#running.has(job.id)) return
     if (job.status === 'blocked') {
       if (payload) this.#payloads.set(job.id, payload)
-      // Watch first, then look: a dependency that ends in between is seen either way.
-      this.#watch(job)
-      void this.#evaluate(job.id)
+      this.#deps.add(job)
       return
     }
     const known = this.#index.get(job.id)
@@ -219,16 +184,16 @@ export class Dispatcher {
   /** A job ended elsewhere (cancelled in another tab, or by the queue): drop it, and move its dependents on. */
   forget(job: JobRecord): void {
     if (this.#running.has(job.id)) return
-    this.#unparkOne(job.id)
+    this.#limits.unpark(job.id)
     this.#index.remove(job.id)
     this.#payloads.delete(job.id)
-    if (isFinal(job.status)) this.#ended(job)
+    if (isFinal(job.status)) this.#deps.ended(job)
     this.#checkIdle()
   }
 
   /** Nothing waiting, due or running. */
   isIdle(): boolean {
-    return this.#running.size === 0 && this.#parkedIds.size === 0 && this.#index.peek() === undefined && this.#index.empty
+    return this.#running.size === 0 && this.#limits.parked === 0 && this.#index.peek() === undefined && this.#index.empty
   }
 
   /**
@@ -246,7 +211,7 @@ export class Dispatcher {
       this.#stop(running, 'cancel', new JobCancelledError(reason ?? 'The job was cancelled'), reason)
       return stopped
     }
-    const job = this.#index.get(id) ?? this.#unparkOne(id)
+    const job = this.#index.get(id) ?? this.#limits.unpark(id)
     if (!job) return undefined
     this.#index.remove(id)
     this.#payloads.delete(id)
@@ -260,7 +225,7 @@ export class Dispatcher {
     const [result] = await this.#host.committer.write([{ op: 'put', job: next, expect: ['waiting', 'delayed', 'blocked'] }])
     if (!result?.ok) return false
     this.#host.publish({ event: 'cancelled', job: next, reason })
-    this.#ended(next)
+    this.#deps.ended(next)
     this.#checkIdle()
     return true
   }
@@ -284,7 +249,7 @@ export class Dispatcher {
     clearTimeout(this.#progressTimer)
     this.#flushProgress()
     this.#pool.close()
-    for (const timer of this.#rateTimers.values()) clearTimeout(timer)
+    this.#limits.stop()
     this.#index.stop()
     this.#payloads.clear()
   }
@@ -297,9 +262,9 @@ export class Dispatcher {
       return
     }
     for (let next = this.#index.peek(); next && this.#uncommitted < MAX_UNCOMMITTED; next = this.#index.peek()) {
-      const full = this.#limited(next)
+      const full = this.#limits.full(next)
       if (full !== undefined) {
-        this.#park(this.#index.take() as JobRecord, full)
+        this.#limits.park(this.#index.take() as JobRecord, full)
         continue
       }
       const worker = this.#pool.acquire()
@@ -340,7 +305,7 @@ export class Dispatcher {
       this.#host.options.stallTimeout === undefined &&
       this.#timeoutOf(job) === undefined &&
       !this.#suspects.has(job.id) &&
-      this.#limitsOf(job) === undefined
+      !this.#limits.applies(job)
     )
   }
 
@@ -353,7 +318,7 @@ export class Dispatcher {
   #begin(batch: JobRecord[], worker: PoolWorker): void {
     const now = Date.now()
     const sent: Batch = { remaining: batch.length }
-    for (const job of batch) this.#counted(job, now)
+    for (const job of batch) this.#limits.count(job, now)
     this.#batches.set(worker, (this.#batches.get(worker) ?? 0) + 1)
     const entries = batch.map((job) => {
       const started: JobRecord = { ...job, status: 'running', startedAt: now, rev: job.rev + 1 }
@@ -573,7 +538,7 @@ export class Dispatcher {
 
   // ── ending an attempt ──────────────────────────────────────────────────
 
-  #stop(running: Running, kind: StopKind, error: Error, reason?: string): void {
+  #stop(running: Running, kind: Stop['kind'], error: Error, reason?: string): void {
     if (running.settled || running.stop) return
     running.stop = reason === undefined ? { kind, error } : { kind, error, reason }
     const worker = running.worker
@@ -617,7 +582,8 @@ export class Dispatcher {
         this.#finish(running, job, undefined)
         return
       }
-      const { next, change, ops } = this.#transition(running, outcome)
+      const policy = mergeRetry(this.#host.options.defaults.retry, this.#pool.manifest?.tasks[job.name]?.retry, job.options.retry)
+      const { next, change, ops } = afterAttempt(job, outcome, running.stop, policy, Date.now())
       // No `expect` here: only the runner writes a running job (other tabs ask it), and this one is ours.
       ops.unshift(change.event === 'completed' ? { op: 'put', job: next, result: change.result } : { op: 'put', job: next })
       change.data = running.data
@@ -632,63 +598,11 @@ export class Dispatcher {
     })
   }
 
-  #transition(running: Running, outcome: Outcome | undefined): { next: JobRecord; change: JobChange; ops: WriteOp[] } {
-    const { job } = running
-    const now = Date.now()
-    const ops: WriteOp[] = []
-    const stop = running.stop
-    const rev = job.rev + 1
-    if (stop?.kind === 'cancel') {
-      const next: JobRecord = { ...job, status: 'cancelled', finishedAt: now, error: serializeError(stop.error), rev }
-      return { next, change: { event: 'cancelled', job: next, reason: stop.reason }, ops }
-    }
-    if (outcome === undefined || (stop?.kind === 'close' && outcome.type !== 'completed')) {
-      const next: JobRecord = { ...job, status: 'waiting', rev }
-      delete next.startedAt
-      if (outcome !== undefined) {
-        const error = serializeError(new InterruptedError(`Attempt ${job.attempt} was interrupted: the queue closed`))
-        ops.push({ op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) })
-      }
-      return { next, change: { event: 'requeued', job: next }, ops }
-    }
-    if (outcome.type === 'completed' && (!stop || stop.kind === 'close')) {
-      const next: JobRecord = { ...job, status: 'completed', finishedAt: now, rev }
-      return { next, change: { event: 'completed', job: next, result: outcome.result }, ops }
-    }
-    // A failure: the handler's, a timeout or stall (whatever the handler then did), or a crash.
-    const failed = outcome.type === 'failed' ? outcome : undefined
-    const error = stop ? serializeError(stop.error) : (failed as Extract<Outcome, { type: 'failed' }>).error
-    ops.push({ op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) })
-    const policy = mergeRetry(this.#host.options.defaults.retry, this.#pool.manifest?.tasks[job.name]?.retry, job.options.retry)
-    const decision =
-      error.name === 'UnknownTaskError' || error.name === 'JobDataError'
-        ? { retry: false as const }
-        : decideRetry(policy, job.attempt, deserializeError(error), {
-            requested: stop ? undefined : failed?.retry,
-            hints: failed?.hints,
-          })
-    if (decision.retry) {
-      const next: JobRecord = {
-        ...job,
-        status: decision.delay > 0 ? 'delayed' : 'waiting',
-        attempt: job.attempt + 1,
-        runAt: now + decision.delay,
-        error,
-        interruptions: 0,
-        rev,
-      }
-      delete next.startedAt
-      return { next, change: { event: 'retrying', job: next, delay: decision.delay, error }, ops }
-    }
-    const next: JobRecord = { ...job, status: 'failed', finishedAt: now, error, rev }
-    return { next, change: { event: 'failed', job: next, error }, ops }
-  }
-
   /** The attempt's new state is durable (or the run did not count): publish, re-index, wake waiters. */
   #finish(running: Running, next: JobRecord, change: JobChange | undefined): void {
     const { id } = running.job
     this.#running.delete(id)
-    this.#uncount(running.job)
+    this.#limits.uncount(running.job)
     if (change) {
       this.#host.publish(change)
       if (!isFinal(next.status) && !this.#closing) {
@@ -698,188 +612,13 @@ export class Dispatcher {
       } else {
         this.#index.left(id)
         this.#suspects.delete(id)
-        this.#ended(next)
+        this.#deps.ended(next)
       }
     } else {
       this.#index.left(id)
     }
     for (const listener of running.onSettle.splice(0)) listener(next)
     this.#pump()
-  }
-
-  // ── per-task limits and throttles ──────────────────────────────────────
-
-  /** The limits a job counts against: its task's (`concurrency`, `rateLimit`) and its own `throttle` key's. */
-  #groupsOf(job: JobRecord): Array<{ group: string; concurrency?: number; rate?: { max: number; per: number } }> {
-    const groups: Array<{ group: string; concurrency?: number; rate?: { max: number; per: number } }> = []
-    const meta = this.#pool.manifest?.tasks[job.name]
-    if (meta && (meta.concurrency !== undefined || meta.rateLimit !== undefined)) {
-      const group: { group: string; concurrency?: number; rate?: { max: number; per: number } } = { group: `task:${job.name}` }
-      if (meta.concurrency !== undefined) group.concurrency = meta.concurrency
-      if (meta.rateLimit !== undefined) group.rate = meta.rateLimit
-      groups.push(group)
-    }
-    const throttle = job.options.throttle
-    if (throttle) groups.push({ group: `throttle:${throttle.key}`, rate: { max: throttle.max, per: throttle.window } })
-    return groups
-  }
-
-  #limitsOf(job: JobRecord): unknown {
-    return this.#groupsOf(job).length > 0 ? true : undefined
-  }
-
-  /** The group whose limit the job would pass if it started now, if any. */
-  #limited(job: JobRecord): string | undefined {
-    const now = Date.now()
-    for (const { group, concurrency, rate } of this.#groupsOf(job)) {
-      if (concurrency !== undefined && (this.#runningByTask.get(group) ?? 0) >= concurrency) return group
-      if (!rate) continue
-      const starts = (this.#startsByTask.get(group) ?? []).filter((t) => t > now - rate.per)
-      this.#startsByTask.set(group, starts)
-      if (starts.length < rate.max) continue
-      // Wake when the oldest start leaves the window.
-      if (!this.#rateTimers.has(group)) {
-        const wait = (starts[0] as number) + rate.per - now
-        this.#rateTimers.set(
-          group,
-          setTimeout(() => {
-            this.#rateTimers.delete(group)
-            this.#unpark(group)
-          }, Math.max(0, wait)),
-        )
-      }
-      return group
-    }
-    return undefined
-  }
-
-  #counted(job: JobRecord, now: number): void {
-    for (const { group, rate } of this.#groupsOf(job)) {
-      this.#runningByTask.set(group, (this.#runningByTask.get(group) ?? 0) + 1)
-      if (rate) this.#startsByTask.set(group, [...(this.#startsByTask.get(group) ?? []), now])
-    }
-  }
-
-  #uncount(job: JobRecord): void {
-    for (const { group } of this.#groupsOf(job)) {
-      const count = this.#runningByTask.get(group)
-      if (count === undefined) continue
-      if (count <= 1) this.#runningByTask.delete(group)
-      else this.#runningByTask.set(group, count - 1)
-      this.#unpark(group)
-    }
-  }
-
-  #park(job: JobRecord, group: string): void {
-    const list = this.#parked.get(group)
-    if (list) list.push(job)
-    else this.#parked.set(group, [job])
-    this.#parkedIds.add(job.id)
-  }
-
-  /** The group has room again: its parked jobs go back in the index, in their order. */
-  #unpark(group: string): void {
-    const list = this.#parked.get(group)
-    if (!list) return
-    this.#parked.delete(group)
-    for (const job of list) {
-      this.#parkedIds.delete(job.id)
-      this.#index.add(job)
-    }
-    this.#pump()
-  }
-
-  #unparkOne(id: string): JobRecord | undefined {
-    if (!this.#parkedIds.delete(id)) return undefined
-    for (const [task, list] of this.#parked) {
-      const at = list.findIndex((job) => job.id === id)
-      if (at < 0) continue
-      const [job] = list.splice(at, 1)
-      if (list.length === 0) this.#parked.delete(task)
-      return job
-    }
-    return undefined
-  }
-
-  // ── dependencies ───────────────────────────────────────────────────────
-
-  /** Notes what a blocked job waits for. */
-  #watch(job: JobRecord): void {
-    for (const dep of job.dependencies) {
-      let set = this.#blockedOn.get(dep)
-      if (!set) this.#blockedOn.set(dep, (set = new Set()))
-      set.add(job.id)
-    }
-  }
-
-  /** A job is final: the jobs blocked on it may move on. */
-  #ended(job: JobRecord): void {
-    const waiting = this.#blockedOn.get(job.id)
-    if (!waiting) return
-    this.#blockedOn.delete(job.id)
-    for (const id of waiting) void this.#evaluate(id)
-  }
-
-  /**
-   * Looks at a blocked job's dependencies: all completed, it becomes due (a
-   * join job completes with their results); one failed or cancelled, it ends
-   * the same way, with that as its cause; else it waits on.
-   */
-  async #evaluate(id: string): Promise<void> {
-    try {
-      const [job] = await this.#host.store.get([id])
-      if (!job || job.status !== 'blocked' || this.#closing) return
-      const deps = await this.#host.store.get(job.dependencies)
-      const now = Date.now()
-      const rev = job.rev + 1
-      const missing = job.dependencies.find((_, i) => !deps[i])
-      const failed = deps.find((d) => d?.status === 'failed')
-      const cancelled = deps.find((d) => d?.status === 'cancelled')
-      let next: JobRecord
-      let change: JobChange
-      const ops: WriteOp[] = []
-      if (missing !== undefined || failed) {
-        const message = missing !== undefined ? `Dependency ${missing} no longer exists` : `Dependency ${failed?.id} (${failed?.name}) failed`
-        const error = serializeError(new JobFailedError(message, { cause: failed?.error && deserializeError(failed.error) }, failed?.id))
-        next = { ...job, status: 'failed', finishedAt: now, error, rev }
-        change = { event: 'failed', job: next, error }
-      } else if (cancelled) {
-        const error = serializeError(
-          new JobCancelledError(`Dependency ${cancelled.id} (${cancelled.name}) was cancelled`, {
-            cause: cancelled.error && deserializeError(cancelled.error),
-          }),
-        )
-        next = { ...job, status: 'cancelled', finishedAt: now, error, rev }
-        change = { event: 'cancelled', job: next, reason: error.message }
-      } else if (deps.every((d) => d?.status === 'completed')) {
-        if (job.name === JOIN_TASK) {
-          const full = await Promise.all(job.dependencies.map((dep) => this.#host.store.getFull(dep)))
-          const result = full.map((f) => f?.result)
-          next = { ...job, status: 'completed', startedAt: now, finishedAt: now, rev }
-          change = { event: 'completed', job: next, result }
-          ops.push({ op: 'put', job: next, expect: ['blocked'], result })
-        } else {
-          next = { ...job, status: job.runAt > now ? 'delayed' : 'waiting', rev }
-          change = { event: 'requeued', job: next }
-        }
-      } else {
-        // Still waiting on some: make sure each is watched (one may have come from another tab).
-        this.#watch(job)
-        return
-      }
-      if (ops.length === 0) ops.push({ op: 'put', job: next, expect: ['blocked'] })
-      const [result] = await this.#host.committer.write(ops)
-      if (!result?.ok) return
-      this.#host.publish(change)
-      if (isFinal(next.status)) this.#ended(next)
-      else {
-        this.#index.add(next)
-        this.#pump()
-      }
-    } catch (error) {
-      // Closing: the next runner looks at blocked jobs again.
-      if (!this.#closing) this.#host.error(error instanceof Error ? error : new Error(String(error)))
-    }
   }
 
   #checkIdle(): void {
@@ -891,10 +630,4 @@ export class Dispatcher {
       this.#wasIdle = false
     }
   }
-}
-
-function errorRecord(attempt: number, error: SerializedError, at: number): ErrorRecord {
-  const record: ErrorRecord = { attempt, name: error.name, message: error.message, failedAt: at }
-  if (error.stack !== undefined) record.stack = error.stack
-  return record
 }

@@ -1,0 +1,140 @@
+/**
+ * Per-task limits and throttles, counted by the runner: a task's own
+ * `concurrency` and `rateLimit` (from its definition), and a job's `throttle`
+ * key. A due job whose limit is full is parked, and goes back to the index in
+ * its order when its group has room again.
+ */
+import type { WorkerManifest } from './pool/protocol.js'
+import type { JobRecord } from './store/store.js'
+
+interface Group {
+  group: string
+  concurrency?: number
+  rate?: { max: number; per: number }
+}
+
+/** Running counts, recent starts and parked jobs of every limited group. */
+export class Limits {
+  #manifest: () => WorkerManifest | undefined
+  #onRoom: (jobs: JobRecord[]) => void
+  #running = new Map<string, number>()
+  #starts = new Map<string, number[]>()
+  #parked = new Map<string, JobRecord[]>()
+  #parkedIds = new Set<string>()
+  #timers = new Map<string, ReturnType<typeof setTimeout>>()
+
+  /**
+   * @param manifest - the worker module's tasks (their limits)
+   * @param onRoom - parked jobs whose group has room again, in their order
+   */
+  constructor(manifest: () => WorkerManifest | undefined, onRoom: (jobs: JobRecord[]) => void) {
+    this.#manifest = manifest
+    this.#onRoom = onRoom
+  }
+
+  /** Jobs parked now. */
+  get parked(): number {
+    return this.#parkedIds.size
+  }
+
+  /** Whether job `id` is parked. */
+  isParked(id: string): boolean {
+    return this.#parkedIds.has(id)
+  }
+
+  /** Whether any limit applies to the job (such jobs are not batched). */
+  applies(job: JobRecord): boolean {
+    return this.#groupsOf(job).length > 0
+  }
+
+  /** The group whose limit the job would pass if it started now, if any. */
+  full(job: JobRecord): string | undefined {
+    const now = Date.now()
+    for (const { group, concurrency, rate } of this.#groupsOf(job)) {
+      if (concurrency !== undefined && (this.#running.get(group) ?? 0) >= concurrency) return group
+      if (!rate) continue
+      const starts = (this.#starts.get(group) ?? []).filter((t) => t > now - rate.per)
+      this.#starts.set(group, starts)
+      if (starts.length < rate.max) continue
+      // Wake when the oldest start leaves the window.
+      if (!this.#timers.has(group)) {
+        const wait = (starts[0] as number) + rate.per - now
+        this.#timers.set(
+          group,
+          setTimeout(() => {
+            this.#timers.delete(group)
+            this.#release(group)
+          }, Math.max(0, wait)),
+        )
+      }
+      return group
+    }
+    return undefined
+  }
+
+  /** The job started. */
+  count(job: JobRecord, now: number): void {
+    for (const { group, rate } of this.#groupsOf(job)) {
+      this.#running.set(group, (this.#running.get(group) ?? 0) + 1)
+      if (rate) this.#starts.set(group, [...(this.#starts.get(group) ?? []), now])
+    }
+  }
+
+  /** The job ended: its groups have room. */
+  uncount(job: JobRecord): void {
+    for (const { group } of this.#groupsOf(job)) {
+      const count = this.#running.get(group)
+      if (count === undefined) continue
+      if (count <= 1) this.#running.delete(group)
+      else this.#running.set(group, count - 1)
+      this.#release(group)
+    }
+  }
+
+  park(job: JobRecord, group: string): void {
+    const list = this.#parked.get(group)
+    if (list) list.push(job)
+    else this.#parked.set(group, [job])
+    this.#parkedIds.add(job.id)
+  }
+
+  /** Takes one parked job out (it was cancelled). */
+  unpark(id: string): JobRecord | undefined {
+    if (!this.#parkedIds.delete(id)) return undefined
+    for (const [group, list] of this.#parked) {
+      const at = list.findIndex((job) => job.id === id)
+      if (at < 0) continue
+      const [job] = list.splice(at, 1)
+      if (list.length === 0) this.#parked.delete(group)
+      return job
+    }
+    return undefined
+  }
+
+  stop(): void {
+    for (const timer of this.#timers.values()) clearTimeout(timer)
+    this.#timers.clear()
+  }
+
+  #release(group: string): void {
+    const list = this.#parked.get(group)
+    if (!list) return
+    this.#parked.delete(group)
+    for (const job of list) this.#parkedIds.delete(job.id)
+    this.#onRoom(list)
+  }
+
+  #groupsOf(job: JobRecord): Group[] {
+    const groups: Group[] = []
+    const meta = this.#manifest()?.tasks[job.name]
+    if (meta && (meta.concurrency !== undefined || meta.rateLimit !== undefined)) {
+      const group: Group = { group: `task:${job.name}` }
+      if (meta.concurrency !== undefined) group.concurrency = meta.concurrency
+      if (meta.rateLimit !== undefined) group.rate = meta.rateLimit
+      groups.push(group)
+    }
+    const throttle = job.options.throttle
+    if (throttle) groups.push({ group: `throttle:${throttle.key}`, rate: { max: throttle.max, per: throttle.window } })
+    return groups
+  }
+}
