@@ -18,7 +18,7 @@ import { mergeRetry, type ResolvedQueueOptions } from './options.js'
 import { Pool, type PoolWorker } from './pool/pool.js'
 import { MESSAGE_TAG, type Outcome, type RunRequest, type WorkerMessage } from './pool/protocol.js'
 import type { JobRecord, Store, WriteOp } from './store/store.js'
-import { afterAttempt, interrupted, type JobChange, type Stop } from './transition.js'
+import { afterAttempt, cancelled, interrupted, type JobChange, type Stop } from './transition.js'
 import { isFinal, type SerializedError } from './types.js'
 
 export type { JobChange } from './transition.js'
@@ -215,13 +215,7 @@ export class Dispatcher {
     if (!job) return undefined
     this.#index.remove(id)
     this.#payloads.delete(id)
-    const next: JobRecord = {
-      ...job,
-      status: 'cancelled',
-      finishedAt: Date.now(),
-      error: serializeError(new JobCancelledError(reason ?? 'The job was cancelled')),
-      rev: job.rev + 1,
-    }
+    const next = cancelled(job, reason, Date.now())
     const [result] = await this.#host.committer.write([{ op: 'put', job: next, expect: ['waiting', 'delayed', 'blocked'] }])
     if (!result?.ok) return false
     this.#host.publish({ event: 'cancelled', job: next, reason })

@@ -7,6 +7,11 @@
  * A group's results are gathered by a join job, which the runner completes
  * itself (no worker) once all members have completed.
  */
+import { Flow, type FlowHandle } from './flow-handle.js'
+import type { JobHandle } from './handle.js'
+import { newId } from './ids.js'
+import type { Inserter, Prepared } from './insert.js'
+import { invalidOption, resolveJobOptions } from './options.js'
 import type { JobOptions, TaskInput, TaskMap, TaskName, TaskOutput } from './types.js'
 
 /** The task name of join jobs: completed by the runner with their dependencies' results, in order. */
@@ -105,4 +110,34 @@ export function expand(step: unknown, prefix: string, after: string | undefined,
   }
   if (after !== undefined && !('data' in s)) job.inputFrom = after
   return { jobs: [job], terminal: prefix }
+}
+
+/**
+ * Adds a flow (behind `queue.chain` and `queue.group`): expands it, checks
+ * every job, and stores them all through `persist` in one transaction.
+ *
+ * @param inserter - the queue's insert path, which stores the flow's jobs
+ * @returns the flow's handle over the jobs' handles
+ */
+export async function addFlow(
+  root: { chain: readonly unknown[] } | { group: readonly unknown[] },
+  options: { id?: string },
+  inserter: Pick<Inserter, 'persist'>,
+): Promise<FlowHandle> {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object { id? }', options)
+  const id = options.id ?? newId()
+  if (typeof id !== 'string' || id.length === 0) throw invalidOption('id', 'a non-empty string', id)
+  const { jobs, terminal } = expand(root, id, undefined, 'chain' in root ? 'steps' : 'jobs')
+  const now = Date.now()
+  const prepared: Prepared[] = jobs.map((job) => {
+    if (job.name === JOIN_TASK && !job.join) throw invalidOption('name', 'a task name of the worker module', job.name)
+    const resolved = resolveJobOptions({ ...job.options, id: job.id, dependsOn: job.dependsOn }, now)
+    return job.inputFrom === undefined
+      ? { name: job.name, data: job.data, options: resolved }
+      : { name: job.name, data: job.data, options: resolved, inputFrom: job.inputFrom }
+  })
+  const handles = await inserter.persist(prepared, true, now)
+  const byId = new Map(handles.map((h) => [h.id, h]))
+  const steps = jobs.filter((job) => !job.join).map((job) => byId.get(job.id) as JobHandle)
+  return new Flow(id, byId.get(terminal) as JobHandle, steps, handles)
 }

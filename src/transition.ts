@@ -3,7 +3,7 @@
  * how its attempt ended, the job's next state, the event that announces it,
  * and the records to write with it.
  */
-import { InterruptedError, deserializeError, serializeError } from './errors.js'
+import { InterruptedError, JobCancelledError, deserializeError, serializeError } from './errors.js'
 import type { Outcome } from './pool/protocol.js'
 import { decideRetry, type RetryOptions } from './retry.js'
 import type { JobRecord, WriteOp } from './store/store.js'
@@ -39,6 +39,17 @@ export function errorRecord(attempt: number, error: SerializedError, at: number)
   const record: ErrorRecord = { attempt, name: error.name, message: error.message, failedAt: at }
   if (error.stack !== undefined) record.stack = error.stack
   return record
+}
+
+/** A job that had not started, cancelled. */
+export function cancelled(job: JobRecord, reason: string | undefined, now: number): JobRecord {
+  return {
+    ...job,
+    status: 'cancelled',
+    finishedAt: now,
+    error: serializeError(new JobCancelledError(reason ?? 'The job was cancelled')),
+    rev: job.rev + 1,
+  }
 }
 
 /** A job found `running` when a runner starts: its runner is gone. */

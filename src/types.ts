@@ -1,5 +1,6 @@
 /**
- * Public types shared by the main thread and the worker side.
+ * Public types shared by the main thread and the worker side, and the
+ * queue's event map.
  *
  * @packageDocumentation
  */
@@ -228,3 +229,24 @@ export type TaskOutput<E> = E extends TaskDefinition<any, infer O, any>
 
 /** The names of the tasks in a task map. */
 export type TaskName<T> = keyof T & string
+
+/** Whether this tab runs the queue's jobs. */
+export type QueueRole = 'runner' | 'follower'
+
+/** The queue's events; each job event's listener gets the job's snapshot and the event's value. */
+// A type alias, not an interface: it must fit the emitter's index-signature constraint.
+export type QueueEvents = {
+  added: (job: JobSnapshot, value: undefined) => void
+  started: (job: JobSnapshot, attempt: number) => void
+  progress: (job: JobSnapshot, progress: Progress) => void
+  log: (job: JobSnapshot, entry: LogEntry) => void
+  retrying: (job: JobSnapshot, retry: { attempt: number; delay: number; error: SerializedError }) => void
+  completed: (job: JobSnapshot, result: unknown) => void
+  failed: (job: JobSnapshot, error: SerializedError) => void
+  cancelled: (job: JobSnapshot, reason: string | undefined) => void
+  /** Nothing waiting, due or running in this runner. */
+  idle: () => void
+  role: (role: QueueRole) => void
+  /** The queue's own trouble: storage quota, a worker that cannot start. */
+  error: (error: Error) => void
+}

@@ -1,0 +1,249 @@
+/**
+ * Adding jobs: check what `add`, `addBulk`, a flow or a schedule gives,
+ * store it (one transaction per call), then hand it to the runner and tell
+ * the other tabs. Debounced adds move the waiting job instead; a retry puts a
+ * failed or cancelled one back.
+ */
+import { newId } from './ids.js'
+import { JOIN_TASK } from './flow.js'
+import { JobDataError, OffthreadError, UnknownTaskError, findUncloneablePath, isDataCloneError, isQuotaError } from './errors.js'
+import { toSnapshot, type JobHandle } from './handle.js'
+import { invalidOption, resolveJobOptions, type ResolvedJobOptions } from './options.js'
+import type { BulkJob } from './queue.js'
+import type { QueueContext } from './queue-context.js'
+import type { JobRecord, WriteOp, WriteResult } from './store/store.js'
+import type { JobOptions, TaskMap } from './types.js'
+
+/** A job checked and ready to store. */
+export interface Prepared {
+  name: string
+  data: unknown
+  options: ResolvedJobOptions
+  /** A chain step: its input is this job's result. */
+  inputFrom?: string
+}
+
+/** Jobs of one addBulk handled between two yields to the page. */
+const CHUNK = 1000
+
+const yieldToPage = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
+
+/** What adding jobs needs from its queue. */
+export type InserterHost = Pick<
+  QueueContext,
+  'options' | 'store' | 'committer' | 'events' | 'dispatcher' | 'ready' | 'error' | 'post' | 'manifest' | 'publish' | 'handleFor' | 'existing'
+>
+
+/** Prepares and persists the jobs of a queue. */
+export class Inserter {
+  #host: InserterHost
+  #debounceChains = new Map<string, Promise<unknown>>()
+
+  constructor(host: InserterHost) {
+    this.#host = host
+  }
+
+  /** Checks the jobs of `add` (`atomic: false`) or `addBulk` (`atomic: true`), then stores them. */
+  async insert(jobs: readonly BulkJob<TaskMap>[], atomic: boolean): Promise<JobHandle[]> {
+    const now = Date.now()
+    const prepared: Prepared[] = []
+    for (const [i, job] of jobs.entries()) {
+      const where = atomic ? `jobs[${i}].` : ''
+      if (typeof job !== 'object' || job === null) throw invalidOption(`jobs[${i}]`, 'an object { name, data, options? }', job)
+      if (typeof job.name !== 'string' || job.name.length === 0) {
+        throw invalidOption(`${where}name`, 'a task name (non-empty string)', job.name)
+      }
+      if (job.name === JOIN_TASK) throw invalidOption(`${where}name`, 'a task name of the worker module', job.name)
+      prepared.push({ name: job.name, data: job.data as unknown, options: resolveJobOptions(job.options, now) })
+      if (i % CHUNK === CHUNK - 1) await yieldToPage()
+    }
+    return this.persist(prepared, atomic, now)
+  }
+
+  /**
+   * A debounced add: while a job of this debounce key has not started, it
+   * takes the new data and starts `delay` ms from now; else a new job is added.
+   * Adds of one key in this tab are done one after another.
+   */
+  debounced(name: string, data: unknown, options: JobOptions): Promise<JobHandle> {
+    const host = this.#host
+    const now = Date.now()
+    const resolved = resolveJobOptions(options, now)
+    const { key, delay } = resolved.debounce as { key: string; delay: number }
+    const previous = this.#debounceChains.get(key) ?? Promise.resolve()
+    const next = previous.catch(() => undefined).then(async () => {
+      await host.ready()
+      const holder = await host.store.debounced(key)
+      if (holder && holder.name === name) {
+        const moved: JobRecord = { ...holder, runAt: Date.now() + delay, rev: holder.rev + 1 }
+        let result: WriteResult | undefined
+        try {
+          ;[result] = await host.committer.write([{ op: 'put', job: moved, expect: ['delayed'], data }])
+        } catch (error) {
+          if (isDataCloneError(error)) {
+            const path = findUncloneablePath(data)
+            throw new JobDataError(`Cannot add the job of task "${name}": its data cannot be structured-cloned${path ? ` at ${path}` : ''}`, { cause: error })
+          }
+          throw error
+        }
+        if (result?.ok) {
+          host.publish({ event: 'requeued', job: moved, data }, true)
+          host.dispatcher()?.enqueue(moved, { data, transfer: resolved.transfer })
+          return host.handleFor(moved, data)
+        }
+      }
+      const [handle] = await this.persist([{ name, data, options: resolved }], false, Date.now())
+      return handle as JobHandle
+    })
+    this.#debounceChains.set(key, next)
+    void next.finally(() => {
+      if (this.#debounceChains.get(key) === next) this.#debounceChains.delete(key)
+    }).catch(() => undefined)
+    return next
+  }
+
+  /** Puts a `failed` or `cancelled` job back in the queue (see `Queue.retry`); its attempts start again. */
+  async requeue(id: string): Promise<JobHandle> {
+    const host = this.#host
+    await host.ready()
+    const [job] = await host.store.get([id])
+    if (!job) throw new TypeError(`Cannot retry job "${id}": no job has that id`)
+    if (job.status !== 'failed' && job.status !== 'cancelled') {
+      throw new TypeError(`Cannot retry job "${id}": it is ${job.status}; only failed or cancelled jobs can be retried`)
+    }
+    const next: JobRecord = { ...job, status: 'waiting', attempt: 1, interruptions: 0, runAt: Date.now(), rev: job.rev + 1 }
+    delete next.finishedAt
+    delete next.startedAt
+    delete next.progress
+    const [result] = await host.committer.write([{ op: 'put', job: next, expect: ['failed', 'cancelled'] }])
+    if (!result?.ok) throw new TypeError(`Cannot retry job "${id}": it changed meanwhile`)
+    const [data] = await host.store.getData([id])
+    host.dispatcher()?.enqueue(next, { data, transfer: [] })
+    host.publish({ event: 'requeued', job: next, data }, true)
+    return host.handleFor(next, data)
+  }
+
+  /** Stores prepared jobs (checked names, known dependencies) and hands them to the runner. */
+  async persist(prepared: Prepared[], atomic: boolean, now: number, extra: WriteOp[] = []): Promise<JobHandle[]> {
+    const host = this.#host
+    await host.ready()
+    const manifest = await host.manifest()
+    if (manifest) {
+      for (const job of prepared) {
+        if (job.name !== JOIN_TASK && !(job.name in manifest)) {
+          const known = Object.keys(manifest)
+          throw new UnknownTaskError(`Unknown task "${job.name}"; the worker module defines: ${known.join(', ') || 'none'}`)
+        }
+      }
+    }
+    const blocked = await this.#checkDependencies(prepared, atomic)
+    const records = prepared.map((job, i) =>
+      this.#newRecord(job, now, manifest?.[job.name]?.priority, blocked[i] ?? false),
+    )
+    let results: WriteResult[]
+    try {
+      results = await host.committer.write(
+        [
+          ...records.map((job, i): WriteOp => ({ op: 'insert', job, data: prepared[i]?.data, fresh: prepared[i]?.options.id === undefined })),
+          ...extra,
+        ],
+        { atomic },
+      )
+    } catch (error) {
+      if (isQuotaError(error)) host.error(error as Error)
+      throw error
+    }
+    results = results.slice(0, records.length)
+    const failed = results.findIndex((r) => !r.ok && r.reason === 'uncloneable')
+    if (failed >= 0) {
+      const { name, data } = prepared[failed] as (typeof prepared)[number]
+      const cause = (results[failed] as { error: unknown }).error
+      const path = findUncloneablePath(data)
+      const which = atomic ? `jobs[${failed}] (task "${name}")` : `the job of task "${name}"`
+      throw new JobDataError(
+        `Cannot add ${which}: its data cannot be structured-cloned${path ? ` at ${path}` : ''}${atomic ? '; no job was added' : ''}`,
+        { cause },
+      )
+    }
+    const handles: JobHandle[] = []
+    let added: JobRecord[] = []
+    for (const [i, result] of results.entries()) {
+      if (i % CHUNK === CHUNK - 1) {
+        // Thousands of jobs: tell the other tabs in parts, and let the page breathe between them.
+        host.post({ type: 'added', jobs: added })
+        added = []
+        await yieldToPage()
+      }
+      const record = records[i] as Omit<JobRecord, 'seq'>
+      const job = prepared[i] as (typeof prepared)[number]
+      if (result.ok) {
+        const stored: JobRecord = { ...record, seq: result.seq ?? 0 }
+        const handle = host.handleFor(stored, job.data)
+        added.push(stored)
+        host.dispatcher()?.enqueue(stored, { data: job.data, transfer: job.options.transfer })
+        if (host.events.has('added')) host.events.emit('added', toSnapshot(stored, job.data), undefined)
+        handles.push(handle)
+      } else if (result.reason === 'exists' || result.reason === 'key') {
+        handles.push(await host.existing(result.job))
+      } else {
+        throw new OffthreadError(`Could not add job ${record.id}: ${result.reason}`)
+      }
+    }
+    if (added.length > 0) host.post({ type: 'added', jobs: added })
+    return handles
+  }
+
+  /**
+   * Every dependency must exist (in the store, or earlier in the same batch,
+   * which rules out cycles). Returns, per job, whether it starts `blocked`.
+   */
+  async #checkDependencies(prepared: Prepared[], atomic: boolean): Promise<boolean[]> {
+    if (!prepared.some((job) => job.options.dependsOn.length > 0)) return prepared.map(() => false)
+    const position = new Map<string, number>()
+    prepared.forEach((job, i) => {
+      if (job.options.id !== undefined && !position.has(job.options.id)) position.set(job.options.id, i)
+    })
+    const outside = [...new Set(prepared.flatMap((job) => job.options.dependsOn).filter((id) => !position.has(id)))]
+    const found = new Map((await this.#host.store.get(outside)).map((job, i) => [outside[i] as string, job]))
+    return prepared.map((job, i) =>
+      job.options.dependsOn.some((dep) => {
+        const at = position.get(dep)
+        if (at !== undefined) {
+          if (at >= i) {
+            throw new TypeError(
+              `Invalid option "dependsOn"${atomic ? ` of jobs[${i}]` : ''}: job "${dep}" comes later in the same batch; a job can only wait for jobs added before it (no cycles)`,
+            )
+          }
+          return true
+        }
+        const stored = found.get(dep)
+        if (!stored) throw new TypeError(`Invalid option "dependsOn"${atomic ? ` of jobs[${i}]` : ''}: no job has the id "${dep}"`)
+        return stored.status !== 'completed'
+      }),
+    )
+  }
+
+  #newRecord(job: Prepared, now: number, taskPriority: number | undefined, blocked: boolean): Omit<JobRecord, 'seq'> {
+    const { name, options } = job
+    const defaults = this.#host.options.defaults
+    const runAt = options.debounce ? now + options.debounce.delay : (options.runAt ?? (defaults.delay ? now + defaults.delay : now))
+    const record: Omit<JobRecord, 'seq'> = {
+      id: options.id ?? newId(),
+      name,
+      queue: this.#host.options.name,
+      status: blocked ? 'blocked' : runAt > now ? 'delayed' : 'waiting',
+      rev: 1,
+      priority: options.priority ?? taskPriority ?? defaults.priority ?? 0,
+      attempt: 1,
+      createdAt: now,
+      runAt,
+      dependencies: options.dependsOn,
+      options: options.stored,
+      interruptions: 0,
+    }
+    if (options.key !== undefined) record.key = options.key
+    if (job.inputFrom !== undefined) record.inputFrom = job.inputFrom
+    if (options.debounce !== undefined) record.debounce = options.debounce.key
+    return record
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * Checks the filters of `queue.list` once, before the store sees them.
+ */
+import { invalidOption } from './options.js'
+import type { ListOptions } from './queue.js'
+import { JOB_STATUSES, type JobStatus } from './types.js'
+
+/** Validates `list(options)`; returns only the known filters. */
+export function validateList(options: ListOptions): ListOptions {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options)
+  const out: ListOptions = {}
+  if (options.status !== undefined) {
+    const statuses = ([] as unknown[]).concat(options.status)
+    for (const status of statuses) {
+      if (!JOB_STATUSES.includes(status as JobStatus)) throw invalidOption('status', `one of ${JOB_STATUSES.join(', ')}`, status)
+    }
+    out.status = options.status
+  }
+  if (options.name !== undefined) {
+    if (typeof options.name !== 'string') throw invalidOption('name', 'a task name', options.name)
+    out.name = options.name
+  }
+  for (const key of ['limit', 'offset'] as const) {
+    const value = options[key]
+    if (value === undefined) continue
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalidOption(key, 'an integer ≥ 0', value, RangeError)
+    out[key] = value
+  }
+  return out
+}
+

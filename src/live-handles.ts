@@ -1,0 +1,124 @@
+/**
+ * One live handle per job id, held weakly (strongly while it has waiters or
+ * listeners), and every committed change shown to it and to the queue's
+ * listeners, wherever the change was made.
+ */
+import type { JobChange } from './dispatcher.js'
+import { Handle, toSnapshot, type HandleHost, type JobHandle } from './handle.js'
+import type { QueueContext } from './queue-context.js'
+import type { JobRecord } from './store/store.js'
+import type { JobSnapshot } from './types.js'
+
+/** What live handles need from their queue. */
+export type LiveHandlesHost = Pick<QueueContext, 'store' | 'retention' | 'events' | 'closed' | 'ready' | 'post' | 'cancel'>
+
+/** The queue's live handles, by job id. */
+export class LiveHandles {
+  #host: LiveHandlesHost
+  /** What each handle reads through: the queue, once it is ready. */
+  #handleHost: HandleHost
+  #handles = new Map<string, WeakRef<Handle>>()
+  #pinned = new Set<object>()
+  #finalizer = new FinalizationRegistry<string>((id) => {
+    if (this.#handles.get(id)?.deref() === undefined) this.#handles.delete(id)
+  })
+
+  constructor(host: LiveHandlesHost) {
+    this.#host = host
+    const { store } = host
+    this.#handleHost = {
+      cancel: (id, reason) => host.cancel(id, reason),
+      logs: async (id) => (await host.ready(), store.logs(id)),
+      errors: async (id) => (await host.ready(), store.errors(id)),
+      read: async (id) => (await host.ready(), store.getFull(id)),
+      dependents: async (id) => (await host.ready(), (await store.dependents(id)).map((job) => job.id)),
+      pin: (handle, pinned) => (pinned ? this.#pinned.add(handle) : this.#pinned.delete(handle)),
+      closedError: () => host.closed(),
+    }
+  }
+
+  /** The live handle of job `id`, if one is held. */
+  get(id: string): Handle | undefined {
+    return this.#handles.get(id)?.deref()
+  }
+
+  /** The live handle of `job`: the held one brought up to date, or a new one. */
+  handleFor(job: JobRecord, data: unknown, result?: unknown): Handle {
+    const live = this.get(job.id)
+    if (live) {
+      live.update(job, { data, result, hasData: true })
+      return live
+    }
+    const handle = new Handle(this.#handleHost, job, data, result)
+    this.#handles.set(job.id, new WeakRef(handle))
+    this.#finalizer.register(handle, job.id)
+    return handle
+  }
+
+  /** The handle of a stored job, read in full unless a live one is held. */
+  async existing(job: JobRecord): Promise<JobHandle> {
+    const live = this.get(job.id)
+    if (live) return live
+    const full = await this.#host.store.getFull(job.id)
+    if (!full) return this.handleFor(job, undefined)
+    const { data, result, ...record } = full
+    return this.handleFor(record, data, result)
+  }
+
+  /** The queue closed: every held handle stops waiting with `error`. */
+  abandon(error: Error): void {
+    for (const ref of this.#handles.values()) ref.deref()?.abandon(error)
+  }
+
+  /** Shows a committed change to handles and listeners; a local one is told to the other tabs too. */
+  publish(change: JobChange, local: boolean): void {
+    const { events, retention } = this.#host
+    const { job } = change
+    if (local) {
+      const { data: _data, ...shared } = change
+      this.#host.post({ type: 'change', change: shared })
+    }
+    const handle = this.get(job.id)
+    const hasData = 'data' in change && change.data !== undefined
+    const snapshot = (): JobSnapshot =>
+      toSnapshot(job, hasData ? change.data : handle?.toJSON().data, change.event === 'completed' ? change.result : undefined)
+    switch (change.event) {
+      case 'started':
+        handle?.update(job, { data: change.data, hasData })
+        if (events.has('started')) events.emit('started', snapshot(), job.attempt)
+        break
+      case 'progress':
+        handle?.update(job)
+        if (events.has('progress')) events.emit('progress', snapshot(), change.progress)
+        break
+      case 'log':
+        handle?.logged(change.entry)
+        if (events.has('log')) events.emit('log', snapshot(), change.entry)
+        break
+      case 'retrying':
+        handle?.update(job)
+        if (events.has('retrying')) {
+          events.emit('retrying', snapshot(), { attempt: job.attempt, delay: change.delay, error: change.error })
+        }
+        break
+      case 'completed':
+        handle?.update(job, { result: change.result })
+        if (events.has('completed')) events.emit('completed', snapshot(), change.result)
+        retention.schedule()
+        break
+      case 'failed':
+        handle?.update(job)
+        if (events.has('failed')) events.emit('failed', snapshot(), change.error)
+        retention.schedule()
+        break
+      case 'cancelled':
+        handle?.update(job)
+        if (events.has('cancelled')) events.emit('cancelled', snapshot(), change.reason)
+        retention.schedule()
+        break
+      case 'requeued':
+        handle?.update(job)
+        break
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * What the Queue facade shares with the engines behind it (adding jobs,
+ * schedules, cross-tab plumbing, live handles). Each engine takes a `Pick` of
+ * it, so its file says what it reaches for; none of it is public.
+ */
+import type { Committer } from './committer.js'
+import type { ChannelMessage } from './channel.js'
+import type { Dispatcher, JobChange } from './dispatcher.js'
+import type { Emitter } from './events.js'
+import type { Handle, JobHandle } from './handle.js'
+import type { Prepared } from './insert.js'
+import type { ResolvedQueueOptions } from './options.js'
+import type { QueueEvents } from './types.js'
+import type { Retention } from './retention.js'
+import type { JobRecord, Store, WriteOp } from './store/store.js'
+
+/** The Queue's state and services, as its engines see them. */
+export interface QueueContext {
+  readonly options: ResolvedQueueOptions
+  readonly store: Store
+  readonly committer: Committer
+  readonly retention: Retention
+  readonly events: Emitter<QueueEvents>
+  /** The dispatcher, while this tab is the runner. */
+  dispatcher(): Dispatcher | undefined
+  /** Why the queue cannot be used (it closed), or undefined. */
+  closed(): Error | undefined
+  /** Throws once the queue closed; else waits for it to be open. */
+  ready(): Promise<void>
+  /** Reports the queue's own trouble (the `error` event). */
+  error(error: Error): void
+  /** Tells the other tabs of this queue. */
+  post(message: ChannelMessage): void
+  /** The worker module's tasks, when this tab can know them. */
+  manifest(): Promise<Record<string, { priority?: number }> | undefined>
+  /** Shows a committed change to handles and listeners; a local one is told to the other tabs too. */
+  publish(change: JobChange, local: boolean): void
+  /** The live handle of `job`, made or brought up to date. */
+  handleFor(job: JobRecord, data: unknown, result?: unknown): Handle
+  /** The handle of a job that was there already (an `id` or `key` taken). */
+  existing(job: JobRecord): Promise<JobHandle>
+  /** Stores prepared jobs and hands them to the runner. */
+  persist(prepared: Prepared[], atomic: boolean, now: number, extra?: WriteOp[]): Promise<JobHandle[]>
+  cancel(id: string, reason: string | undefined): Promise<boolean>
+  /** The runner-side scheduler reads the schedules again (when this tab is the runner). */
+  reloadSchedules(): void
+}

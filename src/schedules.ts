@@ -1,0 +1,140 @@
+/**
+ * The queue's side of schedules: `schedule()` and the `schedules` manager
+ * store them from any tab; the runner tab's {@link Scheduler} (scheduler.ts)
+ * fires them, and a change is told to it wherever it runs.
+ */
+import { UnknownTaskError } from './errors.js'
+import type { JobHandle } from './handle.js'
+import { newId } from './ids.js'
+import { resolveJobOptions } from './options.js'
+import type { QueueContext } from './queue-context.js'
+import { Scheduler, nextRunAfter, resolveSchedule, toSchedule, type Schedule, type ScheduleOptions } from './scheduler.js'
+import type { ScheduleRecord } from './store/store.js'
+import { isFinal } from './types.js'
+
+/** What `queue.schedules` offers. */
+export interface ScheduleManager {
+  list(): Promise<Schedule[]>
+  pause(id: string): Promise<Schedule>
+  resume(id: string): Promise<Schedule>
+  remove(id: string): Promise<boolean>
+  trigger(id: string): Promise<JobHandle>
+}
+
+/** What schedules need from their queue. */
+export type SchedulesHost = Pick<QueueContext, 'store' | 'committer' | 'ready' | 'error' | 'post' | 'manifest' | 'persist'>
+
+/** Stores a queue's schedules, and fires them while this tab is the runner. */
+export class Schedules {
+  #host: SchedulesHost
+  #scheduler: Scheduler | undefined
+
+  constructor(host: SchedulesHost) {
+    this.#host = host
+  }
+
+  /** This tab became the runner: fire the stored schedules from now on. */
+  start(): void {
+    const store = this.#host.store
+    this.#scheduler = new Scheduler({
+      store,
+      fire: (schedule, next, run) => this.#fire(schedule, next, run),
+      isDone: async (id) => {
+        const [job] = await store.get([id])
+        return !job || isFinal(job.status)
+      },
+      error: (error) => this.#host.error(error),
+    })
+    // Not awaited: firing a schedule adds a job, which waits for the queue to be open.
+    this.#scheduler.load().catch((error: unknown) => this.#host.error(error as Error))
+  }
+
+  stop(): void {
+    this.#scheduler?.stop()
+  }
+
+  /** Another tab changed the schedules: the runner here reads them again. */
+  reload(): void {
+    void this.#scheduler?.load()
+  }
+
+  /** Validates and stores a schedule (see `Queue.schedule`). */
+  async schedule(name: string, options: ScheduleOptions): Promise<Schedule> {
+    const host = this.#host
+    await host.ready()
+    const manifest = await host.manifest()
+    if (manifest && !(name in manifest)) {
+      throw new UnknownTaskError(`Unknown task "${name}"; the worker module defines: ${Object.keys(manifest).join(', ') || 'none'}`)
+    }
+    const id = (options as { id?: unknown } | undefined)?.id
+    const previous = typeof id === 'string' ? (await host.store.schedules()).find((s) => s.id === id) : undefined
+    const record = resolveSchedule(name, options, Date.now(), previous)
+    await host.committer.write([{ op: 'schedule', schedule: record }])
+    this.#changed()
+    return toSchedule(record)
+  }
+
+  /** The manager behind `queue.schedules`. */
+  manager(): ScheduleManager {
+    const host = this.#host
+    const find = async (id: string): Promise<ScheduleRecord> => {
+      await host.ready()
+      const found = (await host.store.schedules()).find((s) => s.id === id)
+      if (!found) throw new TypeError(`No schedule has the id "${id}"`)
+      return found
+    }
+    const update = async (record: ScheduleRecord): Promise<Schedule> => {
+      await host.committer.write([{ op: 'schedule', schedule: record }])
+      this.#changed()
+      return toSchedule(record)
+    }
+    return {
+      list: async () => (await host.ready(), (await host.store.schedules()).map(toSchedule)),
+      pause: async (id) => update({ ...(await find(id)), paused: true }),
+      resume: async (id) => {
+        const found = await find(id)
+        // Runs missed while paused are not "missed": start from now.
+        return update({ ...found, paused: false, nextRunAt: nextRunAfter(found, Date.now()) })
+      },
+      remove: async (id) => {
+        await host.ready()
+        const exists = (await host.store.schedules()).some((s) => s.id === id)
+        if (!exists) return false
+        await host.committer.write([{ op: 'unschedule', id }])
+        this.#changed()
+        return true
+      },
+      trigger: async (id) => {
+        const found = await find(id)
+        const now = Date.now()
+        const jobId = newId()
+        const options = resolveJobOptions({ ...found.options, id: jobId }, now)
+        const fired: ScheduleRecord = { ...found, lastRunAt: now, lastJobId: jobId }
+        const [handle] = await host.persist([{ name: found.name, data: found.data, options }], true, now, [{ op: 'schedule', schedule: fired }])
+        this.#changed()
+        return handle as JobHandle
+      },
+    }
+  }
+
+  /** A schedule is due: add its job (unless skipped) and store its next run, in one transaction. */
+  async #fire(schedule: ScheduleRecord, next: ScheduleRecord, run: boolean): Promise<void> {
+    if (!run) {
+      await this.#host.committer.write([{ op: 'schedule', schedule: next }])
+      return
+    }
+    const now = Date.now()
+    const id = newId()
+    const fired: ScheduleRecord = { ...next, lastRunAt: now, lastJobId: id }
+    const options = resolveJobOptions({ ...schedule.options, id }, now)
+    await this.#host.persist([{ name: schedule.name, data: schedule.data, options }], true, now, [{ op: 'schedule', schedule: fired }])
+    next.lastRunAt = now
+    next.lastJobId = id
+  }
+
+  /** Schedules changed: the runner (this tab, or another) reads them again. */
+  #changed(): void {
+    if (this.#scheduler) void this.#scheduler.load()
+    else this.#host.post({ type: 'schedules' })
+  }
+}
