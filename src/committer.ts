@@ -4,13 +4,13 @@
  * IndexedDB transactions, not their size, is what costs.
  */
 import type { Store, WriteOp, WriteResult } from './store/store.js'
+import { yieldToPage } from './timers.js'
 
 /** Ops whose callers are woken between two looks at the clock. */
 const RESOLVE_CHUNK = 64
 /** Time the woken callers may take before the page gets a turn. */
 const SLICE_MS = 12
 
-const yieldToPage = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
 
 interface Pending {
   ops: WriteOp[]
@@ -59,36 +59,61 @@ export class Committer {
       const first = this.#pending[0] as Pending
       const group = first.atomic ? [first] : takeWhile(this.#pending, (p) => !p.atomic)
       this.#pending.splice(0, group.length)
-      try {
-        const results = await this.#store.write(
-          group.flatMap((p) => p.ops),
-          { atomic: first.atomic },
-        )
-        let offset = 0
-        let woken = 0
-        let since = performance.now()
-        for (const p of group) {
-          p.resolve(results.slice(offset, offset + p.ops.length))
-          offset += p.ops.length
-          // Work on thousands of jobs woken by one commit must not become one long task:
-          // let the woken callers run, and hand the page a turn when they took long.
-          woken += p.ops.length
-          if (woken >= RESOLVE_CHUNK) {
-            woken = 0
-            for (let hop = 0; hop < 4; hop++) await Promise.resolve()
-            if (performance.now() - since > SLICE_MS) {
-              await yieldToPage()
-              since = performance.now()
-            }
-          }
-        }
-      } catch (error) {
-        for (const p of group) p.reject(error)
-      }
+      await this.#commit(group, first.atomic)
     }
     this.#flushing = false
     for (const resolve of this.#idle.splice(0)) resolve()
   }
+
+  /**
+   * Writes the ops of `group` in one transaction. When it fails, one caller's
+   * write may be the cause (a value over quota, say): the group is split in
+   * halves written apart, down to single callers, so that only the callers
+   * whose own write fails see the error, and every other write lands.
+   */
+  async #commit(group: Pending[], atomic: boolean): Promise<void> {
+    let results: WriteResult[]
+    try {
+      results = await this.#store.write(
+        group.flatMap((p) => p.ops),
+        { atomic },
+      )
+    } catch (error) {
+      if (group.length === 1) {
+        ;(group[0] as Pending).reject(error)
+        return
+      }
+      const half = Math.ceil(group.length / 2)
+      await this.#commit(group.slice(0, half), atomic)
+      await this.#commit(group.slice(half), atomic)
+      return
+    }
+    let offset = 0
+    let woken = 0
+    let since = performance.now()
+    for (const p of group) {
+      p.resolve(results.slice(offset, offset + p.ops.length))
+      offset += p.ops.length
+      // Work on thousands of jobs woken by one commit must not become one long task:
+      // let the woken callers run, and hand the page a turn when they took long.
+      woken += weight(p.ops)
+      if (woken >= RESOLVE_CHUNK) {
+        woken = 0
+        for (let hop = 0; hop < 4; hop++) await Promise.resolve()
+        if (performance.now() - since > SLICE_MS) {
+          await yieldToPage()
+          since = performance.now()
+        }
+      }
+    }
+  }
+}
+
+/** How much waking the caller of `ops` costs: a job each, a log line each. */
+function weight(ops: readonly WriteOp[]): number {
+  let total = 0
+  for (const op of ops) total += op.op === 'log' ? op.entries.length : 1
+  return total
 }
 
 function takeWhile<T>(items: T[], test: (item: T) => boolean): T[] {

@@ -11,7 +11,7 @@
  */
 import type { Committer } from './committer.js'
 import { Dependencies } from './dependencies.js'
-import { JobCancelledError, JobTimeoutError, QueueClosedError, WorkerError, serializeError } from './errors.js'
+import { JobCancelledError, JobDataError, JobTimeoutError, QueueClosedError, WorkerError, findUncloneablePath, serializeError } from './errors.js'
 import { JobIndex } from './job-index.js'
 import { Limits } from './limits.js'
 import { mergeRetry, type ResolvedQueueOptions } from './options.js'
@@ -19,6 +19,7 @@ import { Pool, type PoolWorker } from './pool/pool.js'
 import { MESSAGE_TAG, type Outcome, type RunRequest, type WorkerMessage } from './pool/protocol.js'
 import type { JobRecord, Store, WriteOp } from './store/store.js'
 import { afterAttempt, cancelled, interrupted, type JobChange, type Stop } from './transition.js'
+import { clearLongTimeout, setLongTimeout, toError, type LongTimer } from './timers.js'
 import { isFinal, type SerializedError } from './types.js'
 
 export type { JobChange } from './transition.js'
@@ -43,17 +44,24 @@ interface Running {
   job: JobRecord
   batch: Batch
   data: unknown
+  /** Whether `data` may serve a later attempt (not when it was transferred away). */
+  reusable: boolean
   worker: PoolWorker | undefined
+  /** Whether it was sent to its worker (only once its `running` state is committed). */
+  sent: boolean
   /** Resolves with whether the `running` state was committed (false: another tab changed the job first). */
   committed: Promise<boolean>
   stop: Stop | undefined
-  timers: Array<ReturnType<typeof setTimeout>>
+  timers: LongTimer[]
   lastSeen: number
   settled: boolean
   onSettle: Array<(job: JobRecord) => void>
 }
 
 const PROGRESS_WRITE_INTERVAL = 100
+/** A write the store refused is tried again after this long (and then longer). */
+const STORAGE_RETRY_MS = 1000
+const STORAGE_RETRY_MAX_MS = 30_000
 /** Jobs of a task that takes at most this long on average may share a message. */
 const BATCH_MAX_AVERAGE_MS = 2
 /** A batch holds about this much work. */
@@ -235,11 +243,11 @@ export class Dispatcher {
     const pending = [...this.#running.values()].map(
       (running) => new Promise<void>((resolve) => (running.settled ? resolve() : running.onSettle.push(() => resolve()))),
     )
-    const timer = setTimeout(() => {
+    const timer = setLongTimeout(() => {
       for (const running of this.#running.values()) this.#stop(running, 'close', new QueueClosedError())
     }, timeout)
     await Promise.all(pending)
-    clearTimeout(timer)
+    clearLongTimeout(timer)
     clearTimeout(this.#progressTimer)
     this.#flushProgress()
     this.#pool.close()
@@ -309,9 +317,16 @@ export class Dispatcher {
     return Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BUDGET_MS / average), share))
   }
 
+  /**
+   * Starts a batch on `worker`: commits the jobs' `running` state, then sends
+   * them. Never before the commit lands: another tab (a follower's cancel, a
+   * second runner where Web Locks are missing, a database deleted under the
+   * queue) may have changed a job first, and then its handler must not run.
+   * The worker keeps busy meanwhile with the batch queued before this one.
+   */
   #begin(batch: JobRecord[], worker: PoolWorker): void {
     const now = Date.now()
-    const sent: Batch = { remaining: batch.length }
+    const sent: Batch = { remaining: 0 }
     for (const job of batch) this.#limits.count(job, now)
     this.#batches.set(worker, (this.#batches.get(worker) ?? 0) + 1)
     const entries = batch.map((job) => {
@@ -322,17 +337,23 @@ export class Dispatcher {
       entries.map(({ started }) => ({ op: 'put' as const, job: started, expect: ['waiting', 'delayed'] as const })),
     )
     this.#uncommitted += batch.length
-    void write.finally(() => {
-      this.#uncommitted -= batch.length
-      this.#pump()
-    }).catch(() => undefined)
+    void write
+      .finally(() => {
+        this.#uncommitted -= batch.length
+        this.#pump()
+      })
+      .catch(() => undefined)
     for (const [i, { job, started, payload }] of entries.entries()) {
       this.#payloads.delete(job.id)
+      // Reserved: the worker is not handed out again while its next batch commits.
+      worker.jobs.add(job.id)
       const running: Running = {
         job: started,
         batch: sent,
         data: payload?.data,
+        reusable: payload !== undefined && payload.transfer.length === 0,
         worker,
+        sent: false,
         committed: write.then(
           (results) => results[i]?.ok === true,
           () => false,
@@ -347,56 +368,112 @@ export class Dispatcher {
     }
     write.then(
       (results) => {
-        for (const [i, { started }] of entries.entries()) {
-          const running = this.#running.get(started.id)
-          if (!running || running.job.rev < started.rev) continue
+        const go: typeof entries = []
+        for (const [i, entry] of entries.entries()) {
+          const running = this.#running.get(entry.job.id)
+          if (!running || running.job !== entry.started) continue
           if (results[i]?.ok) {
-            this.#host.publish({ event: 'started', job: started, data: running.data })
-          } else if (!running.settled) {
-            // Another tab changed it first (cancelled it): this run does not count.
-            this.#stop(running, 'cancel', new JobCancelledError('The job changed in another tab'))
+            this.#host.publish({ event: 'started', job: entry.started, data: running.data })
+            go.push(entry)
+          } else {
+            // Another tab changed it first (cancelled, moved, or the database is gone): this run does not happen.
+            this.#unsend(running)
+            this.#finish(running, entry.job, undefined)
           }
         }
+        if (go.length > 0) this.#send(worker, go)
+        else this.#releaseIfIdle(worker)
       },
-      (error: unknown) => this.#host.error(error instanceof Error ? error : new Error(String(error))),
+      (error: unknown) => {
+        // Not stored: the jobs are still `waiting`. They go back to the index and run later.
+        this.#host.error(toError(error))
+        for (const { job, payload } of entries) {
+          const running = this.#running.get(job.id)
+          if (!running || running.settled) continue
+          this.#unsend(running)
+          this.#finish(running, job, undefined)
+          this.#retryLater(job, payload)
+        }
+        this.#releaseIfIdle(worker)
+      },
     )
+  }
+
+  /** A reserved job that will not be sent: its worker no longer waits for it. */
+  #unsend(running: Running): void {
+    running.settled = true
+    for (const timer of running.timers) clearLongTimeout(timer)
+    running.worker?.jobs.delete(running.job.id)
+    running.worker = undefined
+  }
+
+  /** A worker none of whose reserved jobs was sent goes back to the pool. */
+  #releaseIfIdle(worker: PoolWorker): void {
+    this.#batches.set(worker, (this.#batches.get(worker) ?? 1) - 1)
+    if (worker.jobs.size === 0) {
+      this.#batches.delete(worker)
+      this.#pool.release(worker)
+    }
+  }
+
+  /** A job whose `running` state could not be stored: it goes back to the index after a pause. */
+  #retryLater(job: JobRecord, payload: { data: unknown; transfer: Transferable[] } | undefined): void {
+    setTimeout(() => {
+      if (this.#closing) return
+      if (payload && payload.transfer.length === 0) this.#payloads.set(job.id, payload)
+      this.#index.add(job)
+      this.#pump()
+    }, STORAGE_RETRY_MS)
+  }
+
+  /** Sends committed jobs to their worker, with their data (read from the store where this tab does not hold it). */
+  #send(worker: PoolWorker, entries: Array<{ job: JobRecord; payload: { data: unknown; transfer: Transferable[] } | undefined }>): void {
     const missing = entries.filter((e) => !e.payload && e.job.inputFrom === undefined).map((e) => e.job.id)
     const fromResults = entries.filter((e) => e.job.inputFrom !== undefined)
-    const send = (data: Map<string, unknown>): void => {
+    const go = (data: Map<string, unknown>): void => {
       const requests: RunRequest[] = []
       const transfer: Transferable[] = []
       for (const { job, payload } of entries) {
         const running = this.#running.get(job.id)
         if (!running || running.settled) continue
         if (!payload || job.inputFrom !== undefined) running.data = data.get(job.id)
+        if (running.stop) {
+          // Cancelled (or timed out, or closing) before it was sent: it never runs.
+          running.worker?.jobs.delete(job.id)
+          running.worker = undefined
+          this.#settle(running, { type: 'failed', error: serializeError(running.stop.error), aborted: true })
+          continue
+        }
+        running.sent = true
+        running.batch.remaining++
+        this.#limits.started(running.job, running.lastSeen, Date.now())
         requests.push({ id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, createdAt: job.createdAt, data: running.data })
         if (payload) transfer.push(...payload.transfer)
         this.#arm(running)
       }
-      if (requests.length === 0) return
-      try {
-        worker.run(requests, transfer)
-      } catch {
-        // A transfer list that no longer applies (a buffer already detached): send copies.
-        worker.run(requests, [])
+      if (requests.length === 0) {
+        this.#releaseIfIdle(worker)
+        return
       }
+      worker.run(requests, transfer)
     }
-    if (missing.length === 0 && fromResults.length === 0) send(new Map())
-    else {
-      // A chain step's input is the result of the step before it.
-      const results = Promise.all(fromResults.map((e) => this.#host.store.getFull(e.job.inputFrom as string)))
-      Promise.all([this.#host.store.getData(missing), results]).then(
-        ([values, previous]) => {
-          const data = new Map<string, unknown>(missing.map((id, i) => [id, values[i]]))
-          fromResults.forEach((e, i) => data.set(e.job.id, previous[i]?.result))
-          send(data)
-        },
-        (error: unknown) => {
-          this.#host.error(error instanceof Error ? error : new Error(String(error)))
-          this.#orphan(worker, entries.map((e) => e.job.id), undefined)
-        },
-      )
+    if (missing.length === 0 && fromResults.length === 0) {
+      go(new Map())
+      return
     }
+    // A chain step's input is the result of the step before it.
+    const results = Promise.all(fromResults.map((e) => this.#host.store.getFull(e.job.inputFrom as string)))
+    Promise.all([this.#host.store.getData(missing), results]).then(
+      ([values, previous]) => {
+        const data = new Map<string, unknown>(missing.map((id, i) => [id, values[i]]))
+        fromResults.forEach((e, i) => data.set(e.job.id, previous[i]?.result))
+        go(data)
+      },
+      (error: unknown) => {
+        this.#host.error(toError(error))
+        this.#orphan(worker, entries.map((e) => e.job.id), undefined)
+      },
+    )
   }
 
   /** Starts the time limit and stall watchdog of a job sent to its worker. */
@@ -405,7 +482,7 @@ export class Dispatcher {
     const timeout = this.#timeoutOf(running.job)
     if (timeout !== undefined) {
       running.timers.push(
-        setTimeout(() => this.#stop(running, 'timeout', new JobTimeoutError(`The job timed out after ${timeout} ms`)), timeout),
+        setLongTimeout(() => this.#stop(running, 'timeout', new JobTimeoutError(`The job timed out after ${timeout} ms`)), timeout),
       )
     }
     const stall = this.#host.options.stallTimeout
@@ -416,10 +493,10 @@ export class Dispatcher {
       if (quiet >= stall) {
         this.#stop(running, 'stall', new WorkerError(`The job stalled: no progress or heartbeat for ${stall} ms`))
       } else {
-        running.timers.push(setTimeout(check, stall - quiet))
+        running.timers.push(setLongTimeout(check, stall - quiet))
       }
     }
-    running.timers.push(setTimeout(check, stall))
+    running.timers.push(setLongTimeout(check, stall))
   }
 
   #timeoutOf(job: JobRecord): number | undefined {
@@ -470,7 +547,7 @@ export class Dispatcher {
           () => {
             for (const entry of entries) this.#host.publish({ event: 'log', job: running.job, entry })
           },
-          (error: unknown) => this.#host.error(error instanceof Error ? error : new Error(String(error))),
+          (error: unknown) => this.#host.error(toError(error)),
         )
         break
       }
@@ -522,7 +599,7 @@ export class Dispatcher {
     const ops: WriteOp[] = []
     for (const id of this.#progressDirty) {
       const running = this.#running.get(id)
-      if (running && !running.settled) ops.push({ op: 'put', job: running.job })
+      if (running && !running.settled) ops.push({ op: 'put', job: running.job, expect: ['running'] })
     }
     this.#progressDirty.clear()
     if (ops.length > 0) {
@@ -536,10 +613,11 @@ export class Dispatcher {
     if (running.settled || running.stop) return
     running.stop = reason === undefined ? { kind, error } : { kind, error, reason }
     const worker = running.worker
-    if (!worker) return
+    // Not sent yet: it never will be (see #send), so there is nothing to abort.
+    if (!worker || !running.sent) return
     worker.abort(running.job.id, error)
     running.timers.push(
-      setTimeout(() => {
+      setLongTimeout(() => {
         if (running.settled || running.worker !== worker) return
         const others = [...worker.jobs].filter((id) => id !== running.job.id)
         this.#batches.delete(worker)
@@ -568,7 +646,7 @@ export class Dispatcher {
   #settle(running: Running, outcome: Outcome | undefined): void {
     if (running.settled) return
     running.settled = true
-    for (const timer of running.timers) clearTimeout(timer)
+    for (const timer of running.timers) clearLongTimeout(timer)
     this.#progressDirty.delete(running.job.id)
     void running.committed.then((committed) => {
       const { job } = running
@@ -577,31 +655,82 @@ export class Dispatcher {
         return
       }
       const policy = mergeRetry(this.#host.options.defaults.retry, this.#pool.manifest?.tasks[job.name]?.retry, job.options.retry)
-      const { next, change, ops } = afterAttempt(job, outcome, running.stop, policy, Date.now())
-      // No `expect` here: only the runner writes a running job (other tabs ask it), and this one is ours.
-      ops.unshift(change.event === 'completed' ? { op: 'put', job: next, result: change.result } : { op: 'put', job: next })
-      change.data = running.data
-      this.#host.committer.write(ops).then(
-        ([result]) => this.#finish(running, next, result?.ok ? change : undefined),
-        (error: unknown) => {
-          // Not durable: the job stays `running` in the store and resumes as interrupted on the next start.
-          this.#host.error(error instanceof Error ? error : new Error(String(error)))
-          this.#finish(running, job, undefined)
-        },
-      )
+      this.#commitOutcome(running, afterAttempt(job, outcome, running.stop, policy, Date.now()), 0)
     })
+  }
+
+  /**
+   * Commits the end of an attempt, on condition that the job is still the
+   * `running` job this runner started (a database deleted meanwhile, or
+   * another runner, must not get it back). A result or progress value that
+   * cannot be stored fails the job with a `JobDataError`, not its neighbours;
+   * a store that refuses the write is asked again, later, so that no job
+   * stays `running` in a live runner.
+   */
+  #commitOutcome(running: Running, end: ReturnType<typeof afterAttempt>, tries: number, stage = 0): void {
+    const { next, change, ops } = end
+    const put: WriteOp =
+      change.event === 'completed'
+        ? { op: 'put', job: next, expect: ['running'], result: change.result }
+        : { op: 'put', job: next, expect: ['running'] }
+    change.data = running.data
+    this.#host.committer.write([put, ...ops]).then(
+      ([result]) => {
+        if (result?.ok) {
+          this.#finish(running, next, change)
+        } else if (result?.reason === 'uncloneable' && stage < 2) {
+          this.#commitOutcome(running, this.#unstorable(running, end, stage, result.error), tries, stage + 1)
+        } else {
+          // Changed meanwhile (the database deleted, another runner): this run does not count.
+          this.#finish(running, running.job, undefined)
+        }
+      },
+      (error: unknown) => {
+        this.#host.error(toError(error))
+        if (this.#closing) {
+          // Not durable: the job stays `running` in the store and resumes as interrupted on the next start.
+          this.#finish(running, running.job, undefined)
+          return
+        }
+        const wait = Math.min(STORAGE_RETRY_MAX_MS, STORAGE_RETRY_MS * 2 ** tries)
+        setTimeout(() => this.#commitOutcome(running, end, tries + 1, stage), wait)
+      },
+    )
+  }
+
+  /**
+   * The attempt's end again, after the store refused what it produced: first
+   * without its last progress value (postable, not storable), then as a
+   * failure with a `JobDataError` (a result that cannot be stored).
+   */
+  #unstorable(running: Running, end: ReturnType<typeof afterAttempt>, stage: number, cause: unknown): ReturnType<typeof afterAttempt> {
+    const job: JobRecord = { ...running.job }
+    delete job.progress
+    running.job = job
+    if (stage === 0 && end.next.progress !== undefined) {
+      const next = { ...end.next }
+      delete next.progress
+      return { next, change: { ...end.change, job: next } as JobChange, ops: end.ops }
+    }
+    const { change } = end
+    const path = change.event === 'completed' ? findUncloneablePath(change.result, 'result') : undefined
+    const error = new JobDataError(
+      `The ${change.event === 'completed' ? 'result' : 'outcome'} of job ${job.id} (${job.name}) cannot be stored${path ? ` (${path})` : ''}: ${toError(cause).message}`,
+      { cause },
+    )
+    return afterAttempt(job, { type: 'failed', error: serializeError(error) }, undefined, { attempts: 1 }, Date.now())
   }
 
   /** The attempt's new state is durable (or the run did not count): publish, re-index, wake waiters. */
   #finish(running: Running, next: JobRecord, change: JobChange | undefined): void {
     const { id } = running.job
-    this.#running.delete(id)
+    if (this.#running.get(id) === running) this.#running.delete(id)
     this.#limits.uncount(running.job)
     if (change) {
       this.#host.publish(change)
       if (!isFinal(next.status) && !this.#closing) {
-        // Its data is needed again: keep what we have rather than read it back.
-        this.#payloads.set(id, { data: running.data, transfer: [] })
+        // Its data is needed again: keep what we have rather than read it back (unless it was transferred away).
+        if (running.reusable) this.#payloads.set(id, { data: running.data, transfer: [] })
         this.#index.add(next)
       } else {
         this.#index.left(id)

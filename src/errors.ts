@@ -143,18 +143,37 @@ const MAX_CAUSE_DEPTH = 8
  * readable message instead of `[object Object]`.
  */
 export function serializeError(value: unknown, depth = 0): SerializedError {
-  if (value instanceof Error || isErrorLike(value)) {
-    const error = value as Error & { code?: unknown }
-    const out: SerializedError = {
-      name: typeof error.name === 'string' && error.name ? error.name : 'Error',
-      message: typeof error.message === 'string' ? error.message : String(error.message),
+  // Whatever was thrown must become data: a revoked Proxy, or getters that throw, included.
+  try {
+    if (value instanceof Error || isErrorLike(value)) {
+      const error = value as Error & { code?: unknown }
+      const name = read(() => error.name)
+      const message = read(() => error.message)
+      const out: SerializedError = {
+        name: typeof name === 'string' && name ? name : 'Error',
+        message: typeof message === 'string' ? message : message === undefined ? '' : String(message),
+      }
+      const stack = read(() => error.stack)
+      if (typeof stack === 'string') out.stack = stack
+      const code = read(() => error.code)
+      if (typeof code === 'string' || typeof code === 'number') out.code = String(code)
+      const cause = read(() => error.cause)
+      if (cause !== undefined && depth < MAX_CAUSE_DEPTH) out.cause = serializeError(cause, depth + 1)
+      return out
     }
-    if (typeof error.stack === 'string') out.stack = error.stack
-    if (typeof error.code === 'string' || typeof error.code === 'number') out.code = String(error.code)
-    if (error.cause !== undefined && depth < MAX_CAUSE_DEPTH) out.cause = serializeError(error.cause, depth + 1)
-    return out
+    return { name: 'Error', message: describeThrown(value) }
+  } catch (error) {
+    return { name: 'Error', message: `The handler threw a value that cannot be read (${describeThrown(error)})` }
   }
-  return { name: 'Error', message: describeThrown(value) }
+}
+
+/** A property read that may throw (a getter, a revoked Proxy): undefined then. */
+function read(get: () => unknown): unknown {
+  try {
+    return get()
+  } catch {
+    return undefined
+  }
 }
 
 /** Rebuilds an `Error` from {@link serializeError}'s output: offthread's own classes come back as themselves. */
@@ -183,8 +202,8 @@ function isErrorLike(value: unknown): boolean {
   return (
     typeof value === 'object' &&
     value !== null &&
-    typeof (value as { name?: unknown }).name === 'string' &&
-    typeof (value as { message?: unknown }).message === 'string' &&
+    typeof read(() => (value as { name?: unknown }).name) === 'string' &&
+    typeof read(() => (value as { message?: unknown }).message) === 'string' &&
     'stack' in value
   )
 }
@@ -207,7 +226,7 @@ function describeThrown(value: unknown): string {
           return typeof v === 'bigint' ? `${v}n` : v
         }) ?? String(value)
     } catch {
-      text = Object.prototype.toString.call(value)
+      text = String(read(() => Object.prototype.toString.call(value)) ?? '[a value that cannot be read: a revoked Proxy?]')
     }
     if (text.length > 500) text = `${text.slice(0, 500)}…`
     return `The handler threw a non-Error object: ${text}`
@@ -220,6 +239,15 @@ function describeThrown(value: unknown): string {
  * path like `data.items[2].callback`. Only called after a `DataCloneError`.
  */
 export function findUncloneablePath(value: unknown, root = 'data'): string | undefined {
+  try {
+    return uncloneablePath(value, root)
+  } catch {
+    // Reading it threw (a revoked Proxy, a throwing getter): that is where it is.
+    return `${root} (a value that cannot be read: a revoked Proxy or a throwing getter)`
+  }
+}
+
+function uncloneablePath(value: unknown, root: string): string | undefined {
   const seen = new Set<unknown>()
   const visit = (v: unknown, path: string, depth: number): string | undefined => {
     if (typeof v === 'function') return `${path} (a function)`

@@ -125,7 +125,7 @@ export async function addFlow(
   inserter: Pick<Inserter, 'persist'>,
 ): Promise<FlowHandle> {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object { id? }', options)
-  const id = options.id ?? newId()
+  const id = options.id === undefined ? newId() : options.id
   if (typeof id !== 'string' || id.length === 0) throw invalidOption('id', 'a non-empty string', id)
   const { jobs, terminal } = expand(root, id, undefined, 'chain' in root ? 'steps' : 'jobs')
   const now = Date.now()

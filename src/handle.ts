@@ -5,6 +5,7 @@
  */
 import { JobCancelledError, JobFailedError, deserializeError } from './errors.js'
 import type { JobRecord, StoredJob } from './store/store.js'
+import { clearLongTimeout, setLongTimeout, type LongTimer } from './timers.js'
 import type { ErrorRecord, JobSnapshot, JobStatus, LogEntry, Progress, SerializedError } from './types.js'
 
 /** Listeners of a handle's events. */
@@ -208,10 +209,10 @@ export class Handle<R = unknown> implements JobHandle<R> {
       return Promise.reject(new RangeError(`Invalid option "timeout": expected a number of ms ≥ 0, received ${String(timeout)}`))
     }
     return new Promise<JobSnapshot<R>>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
+      let timer: LongTimer | undefined
       const onAbort = (): void => done(() => reject(signal?.reason))
       const done = (fn: () => void): void => {
-        clearTimeout(timer)
+        clearLongTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
         this.#waiters.delete(waiter)
         this.#repin()
@@ -225,7 +226,7 @@ export class Handle<R = unknown> implements JobHandle<R> {
       this.#repin()
       signal?.addEventListener('abort', onAbort, { once: true })
       if (timeout !== undefined) {
-        timer = setTimeout(
+        timer = setLongTimeout(
           () => done(() => reject(new DOMException(`Job ${this.id} did not finish within ${timeout} ms`, 'TimeoutError'))),
           timeout,
         )

@@ -6,13 +6,14 @@
  */
 import { newId } from './ids.js'
 import { JOIN_TASK } from './flow.js'
-import { JobDataError, OffthreadError, UnknownTaskError, findUncloneablePath, isDataCloneError, isQuotaError } from './errors.js'
+import { JobDataError, OffthreadError, UnknownTaskError, findUncloneablePath, isQuotaError } from './errors.js'
 import { toSnapshot, type JobHandle } from './handle.js'
 import { invalidOption, resolveJobOptions, type ResolvedJobOptions } from './options.js'
 import type { BulkJob } from './queue.js'
 import type { QueueContext } from './queue-context.js'
 import type { JobRecord, WriteOp, WriteResult } from './store/store.js'
 import type { JobOptions, TaskMap } from './types.js'
+import { yieldToPage } from './timers.js'
 
 /** A job checked and ready to store. */
 export interface Prepared {
@@ -26,13 +27,18 @@ export interface Prepared {
 /** Jobs of one addBulk handled between two yields to the page. */
 const CHUNK = 1000
 
-const yieldToPage = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
 
 /** What adding jobs needs from its queue. */
 export type InserterHost = Pick<
   QueueContext,
   'options' | 'store' | 'committer' | 'events' | 'dispatcher' | 'ready' | 'error' | 'post' | 'manifest' | 'publish' | 'handleFor' | 'existing'
 >
+
+/** The error of data that cannot be stored: names the job, and where in its data the culprit sits. */
+function dataError(which: string, data: unknown, cause: unknown, more = ''): JobDataError {
+  const path = findUncloneablePath(data)
+  return new JobDataError(`Cannot add ${which}: its data cannot be structured-cloned${path ? ` at ${path}` : ''}${more}`, { cause })
+}
 
 /** Prepares and persists the jobs of a queue. */
 export class Inserter {
@@ -76,16 +82,8 @@ export class Inserter {
       const holder = await host.store.debounced(key)
       if (holder && holder.name === name) {
         const moved: JobRecord = { ...holder, runAt: Date.now() + delay, rev: holder.rev + 1 }
-        let result: WriteResult | undefined
-        try {
-          ;[result] = await host.committer.write([{ op: 'put', job: moved, expect: ['delayed'], data }])
-        } catch (error) {
-          if (isDataCloneError(error)) {
-            const path = findUncloneablePath(data)
-            throw new JobDataError(`Cannot add the job of task "${name}": its data cannot be structured-cloned${path ? ` at ${path}` : ''}`, { cause: error })
-          }
-          throw error
-        }
+        const [result] = await host.committer.write([{ op: 'put', job: moved, expect: ['delayed'], data }])
+        if (result && !result.ok && result.reason === 'uncloneable') throw dataError(`the job of task "${name}"`, data, result.error)
         if (result?.ok) {
           host.publish({ event: 'requeued', job: moved, data }, true)
           host.dispatcher()?.enqueue(moved, { data, transfer: resolved.transfer })
@@ -158,12 +156,8 @@ export class Inserter {
     if (failed >= 0) {
       const { name, data } = prepared[failed] as (typeof prepared)[number]
       const cause = (results[failed] as { error: unknown }).error
-      const path = findUncloneablePath(data)
       const which = atomic ? `jobs[${failed}] (task "${name}")` : `the job of task "${name}"`
-      throw new JobDataError(
-        `Cannot add ${which}: its data cannot be structured-cloned${path ? ` at ${path}` : ''}${atomic ? '; no job was added' : ''}`,
-        { cause },
-      )
+      throw dataError(which, data, cause, atomic ? '; no job was added' : '')
     }
     const handles: JobHandle[] = []
     let added: JobRecord[] = []

@@ -6,10 +6,13 @@
  * of them in memory.
  */
 import { Heap } from './heap.js'
+import { clearLongTimeout, setLongTimeout, type LongTimer } from './timers.js'
 import type { JobRecord, Store } from './store/store.js'
 
 /** Jobs of each kind held in memory at most (more may wait in the store). */
 export const WINDOW = 1000
+/** Pages a refill reads at most, looking past jobs held already. */
+const MAX_PAGES = 16
 
 const readyBefore = (a: JobRecord, b: JobRecord): boolean =>
   a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq
@@ -30,7 +33,7 @@ export class JobIndex {
   #readyEdge: JobRecord | undefined
   #delayedEdge: JobRecord | undefined
   #refilling: Promise<void> | undefined
-  #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: LongTimer | undefined
   #timerAt = Infinity
   #stopped = false
 
@@ -112,19 +115,14 @@ export class JobIndex {
   refill(): Promise<void> {
     this.#refilling ??= (async () => {
       try {
-        const [ready, delayed] = await Promise.all([
-          this.#store.pending('ready', WINDOW),
-          this.#store.pending('delayed', WINDOW),
-        ])
+        const [ready, delayed] = await Promise.all([this.#page('ready'), this.#page('delayed')])
         if (this.#stopped) return
         this.#readyEdge = undefined
         this.#delayedEdge = undefined
-        const fresh = (job: JobRecord): boolean =>
-          !this.#jobs.has(job.id) && !this.#known(job.id) && !this.#leftDuringRefill.has(job.id)
-        for (const job of ready) if (fresh(job)) this.add(job)
-        for (const job of delayed) if (fresh(job)) this.add(job)
-        this.#readyEdge = ready.length === WINDOW ? ready[ready.length - 1] : undefined
-        this.#delayedEdge = delayed.length === WINDOW ? delayed[delayed.length - 1] : undefined
+        for (const job of ready.jobs) if (this.#fresh(job)) this.add(job)
+        for (const job of delayed.jobs) if (this.#fresh(job)) this.add(job)
+        this.#readyEdge = ready.edge
+        this.#delayedEdge = delayed.edge
       } finally {
         this.#refilling = undefined
         this.#leftDuringRefill.clear()
@@ -134,10 +132,41 @@ export class JobIndex {
     return this.#refilling
   }
 
+  #fresh(job: JobRecord): boolean {
+    return !this.#jobs.has(job.id) && !this.#known(job.id) && !this.#leftDuringRefill.has(job.id)
+  }
+
+  /**
+   * Reads a window of one kind from the store, paging past the jobs the caller
+   * holds already (parked by a task's limit, running): 1,200 jobs of a
+   * `concurrency: 1` task must not hide the next task's job behind them.
+   *
+   * @returns the jobs read, and the last one when the store may hold more beyond it
+   */
+  async #page(kind: 'ready' | 'delayed'): Promise<{ jobs: JobRecord[]; edge: JobRecord | undefined }> {
+    const jobs: JobRecord[] = []
+    let after: JobRecord | undefined
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const rows = await this.#store.pending(kind, WINDOW, after)
+      let fresh = 0
+      for (const job of rows) {
+        jobs.push(job)
+        if (!this.#known(job.id)) fresh++
+      }
+      const last = rows[rows.length - 1]
+      if (rows.length < WINDOW || !last) return { jobs, edge: undefined }
+      // A store that ignores `after`, or a page of one `runAt`: reading on would not move.
+      if (after && (last.id === after.id || (kind === 'delayed' && last.runAt === after.runAt))) return { jobs, edge: last }
+      after = last
+      if (fresh >= WINDOW / 4) break
+    }
+    return { jobs, edge: after }
+  }
+
   /** Forgets everything; takes nothing more. */
   stop(): void {
     this.#stopped = true
-    clearTimeout(this.#timer)
+    clearLongTimeout(this.#timer)
     this.#jobs.clear()
     this.#readyIds.clear()
     this.#ready.clear()
@@ -163,9 +192,9 @@ export class JobIndex {
     const next = this.#delayed.peek()
     if (!next || this.#stopped) return
     if (this.#timer !== undefined && next.runAt >= this.#timerAt) return
-    clearTimeout(this.#timer)
+    clearLongTimeout(this.#timer)
     this.#timerAt = next.runAt
-    this.#timer = setTimeout(() => {
+    this.#timer = setLongTimeout(() => {
       this.#timer = undefined
       this.#timerAt = Infinity
       this.#promote()

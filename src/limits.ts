@@ -6,6 +6,7 @@
  */
 import type { WorkerManifest } from './pool/protocol.js'
 import type { JobRecord } from './store/store.js'
+import { clearLongTimeout, setLongTimeout, type LongTimer } from './timers.js'
 
 interface Group {
   group: string
@@ -21,7 +22,7 @@ export class Limits {
   #starts = new Map<string, number[]>()
   #parked = new Map<string, JobRecord[]>()
   #parkedIds = new Set<string>()
-  #timers = new Map<string, ReturnType<typeof setTimeout>>()
+  #timers = new Map<string, LongTimer>()
 
   /**
    * @param manifest - the worker module's tasks (their limits)
@@ -61,7 +62,7 @@ export class Limits {
         const wait = (starts[0] as number) + rate.per - now
         this.#timers.set(
           group,
-          setTimeout(() => {
+          setLongTimeout(() => {
             this.#timers.delete(group)
             this.#release(group)
           }, Math.max(0, wait)),
@@ -77,6 +78,23 @@ export class Limits {
     for (const { group, rate } of this.#groupsOf(job)) {
       this.#running.set(group, (this.#running.get(group) ?? 0) + 1)
       if (rate) this.#starts.set(group, [...(this.#starts.get(group) ?? []), now])
+    }
+  }
+
+  /**
+   * The job counted at `reservedAt` was sent to its worker at `now` (once its
+   * `running` state committed): its start counts from then in rate windows.
+   */
+  started(job: JobRecord, reservedAt: number, now: number): void {
+    if (now === reservedAt) return
+    for (const { group, rate } of this.#groupsOf(job)) {
+      const starts = rate && this.#starts.get(group)
+      if (!starts) continue
+      const at = starts.indexOf(reservedAt)
+      if (at < 0) continue
+      starts.splice(at, 1)
+      starts.push(now)
+      starts.sort((a, b) => a - b)
     }
   }
 
@@ -112,7 +130,7 @@ export class Limits {
   }
 
   stop(): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer)
+    for (const timer of this.#timers.values()) clearLongTimeout(timer)
     this.#timers.clear()
   }
 

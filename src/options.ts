@@ -81,6 +81,9 @@ export interface QueueOptions {
   autostart?: boolean
 }
 
+/** The most workers a pool may have: each is a thread with its own heap. */
+export const MAX_CONCURRENCY = 256
+
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 
@@ -415,7 +418,8 @@ export function resolveQueueOptions(value: unknown): ResolvedQueueOptions {
   const options = value === undefined ? {} : value
   if (!isPlainObject(options)) throw invalidOption('options', 'an object', value)
   checkKeys('', options, QUEUE_KEYS)
-  const name = options.name ?? DEFAULTS.name
+  // Only a missing option takes its default: `null` is a value, and a wrong one.
+  const name = options.name === undefined ? DEFAULTS.name : options.name
   if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
     throw invalidOption('name', 'a non-empty string of at most 200 characters', name)
   }
@@ -423,6 +427,9 @@ export function resolveQueueOptions(value: unknown): ResolvedQueueOptions {
     throw invalidOption('worker', 'a function that returns a Worker', options.worker)
   }
   const concurrency = number('concurrency', options.concurrency, 'count') ?? defaultConcurrency()
+  if (concurrency > MAX_CONCURRENCY) {
+    throw invalidOption('concurrency', `an integer from 1 to ${MAX_CONCURRENCY} (workers in the pool)`, concurrency, RangeError)
+  }
   const store = options.store
   if (store !== undefined && (!isPlainObject(store) || typeof (store as { write?: unknown }).write !== 'function')) {
     throw invalidOption('store', 'a Store such as idbStore() or memoryStore()', store)

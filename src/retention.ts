@@ -7,12 +7,12 @@ import type { Committer } from './committer.js'
 import { invalidOption, type ResolvedRetention } from './options.js'
 import type { Store } from './store/store.js'
 import { FINAL_STATUSES, type JobStatus } from './types.js'
+import { yieldToPage } from './timers.js'
 
 const BATCH = 200
 const SWEEP_DELAY = 1000
 const SWEEP_INTERVAL = 10_000
 
-const yieldToPage = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
 
 /** Validates `queue.clean(options)`: the final statuses to clean, and their minimum age. */
 export function resolveClean(options: { status: unknown; olderThan?: unknown }): { statuses: JobStatus[]; olderThan: number } {
@@ -23,7 +23,7 @@ export function resolveClean(options: { status: unknown; olderThan?: unknown }):
       throw invalidOption('status', "'completed', 'failed' or 'cancelled' (or an array of them)", status)
     }
   }
-  const olderThan = options.olderThan ?? 0
+  const olderThan = options.olderThan === undefined ? 0 : options.olderThan
   if (typeof olderThan !== 'number' || !(olderThan >= 0)) throw invalidOption('olderThan', 'a number of ms ≥ 0', olderThan, RangeError)
   return { statuses: statuses as JobStatus[], olderThan }
 }

@@ -7,6 +7,7 @@
 import { Cron } from 'croner'
 import { invalidOption, resolveJobOptions } from './options.js'
 import type { ScheduleRecord, Store } from './store/store.js'
+import { clearLongTimeout, setLongTimeout, toError, type LongTimer } from './timers.js'
 import type { JobOptions } from './types.js'
 
 /** Options of `queue.schedule(name, options)`. */
@@ -85,10 +86,11 @@ export function resolveSchedule(name: unknown, value: unknown, now: number, prev
   if (options.every !== undefined && (typeof options.every !== 'number' || !Number.isFinite(options.every) || options.every <= 0)) {
     throw invalidOption('every', 'a positive number of ms', options.every, RangeError)
   }
-  const onMissed = options.onMissed ?? 'once'
+  const onMissed = options.onMissed === undefined ? 'once' : options.onMissed
   if (onMissed !== 'once' && onMissed !== 'skip') throw invalidOption('onMissed', "'once' or 'skip'", onMissed)
   if (options.overlap !== undefined && typeof options.overlap !== 'boolean') throw invalidOption('overlap', 'a boolean', options.overlap)
-  const jobOptions = (options.options ?? {}) as Record<string, unknown>
+  const jobOptions = (options.options === undefined ? {} : options.options) as Record<string, unknown>
+  if (typeof jobOptions !== 'object' || jobOptions === null) throw invalidOption('options', 'an object of job options', jobOptions)
   for (const key of ['id', 'key', 'delay', 'runAt', 'dependsOn', 'debounce', 'transfer']) {
     if (key in jobOptions) throw new TypeError(`Invalid option "options.${key}": a schedule sets it for each run`)
   }
@@ -147,7 +149,7 @@ export interface SchedulerHost {
 /** Fires the due schedules of the runner tab. */
 export class Scheduler {
   #host: SchedulerHost
-  #timer: ReturnType<typeof setTimeout> | undefined
+  #timer: LongTimer | undefined
   #schedules: ScheduleRecord[] = []
   #stopped = false
   #ticking: Promise<void> | undefined
@@ -166,16 +168,15 @@ export class Scheduler {
 
   stop(): void {
     this.#stopped = true
-    clearTimeout(this.#timer)
+    clearLongTimeout(this.#timer)
   }
 
   #arm(): void {
-    clearTimeout(this.#timer)
+    clearLongTimeout(this.#timer)
     if (this.#stopped) return
     const next = Math.min(...this.#schedules.filter((s) => !s.paused).map((s) => s.nextRunAt))
     if (!Number.isFinite(next)) return
-    // Timers clamp at about 24.8 days; a later run is armed again on the way.
-    this.#timer = setTimeout(() => void this.#tick(), Math.min(2 ** 31 - 1, Math.max(0, next - Date.now())))
+    this.#timer = setLongTimeout(() => void this.#tick(), next - Date.now())
   }
 
   #tick(): Promise<void> {
@@ -194,7 +195,7 @@ export class Scheduler {
           await this.#host.fire(schedule, next, run)
           this.#schedules[i] = next
         } catch (error) {
-          this.#host.error(error instanceof Error ? error : new Error(String(error)))
+          this.#host.error(toError(error))
         }
       }
       this.#arm()

@@ -14,6 +14,9 @@ import type { QueueContext } from './queue-context.js'
 import { cancelled } from './transition.js'
 import { isFinal } from './types.js'
 
+/** How long `add` waits at most for the first worker to load, to check task names. */
+const MANIFEST_WAIT = 1000
+
 /** How long a follower waits for the runner tab to answer a request. */
 const RUNNER_REPLY_TIMEOUT = 5000
 
@@ -53,7 +56,9 @@ export class Tabs {
   async manifest(): Promise<Record<string, { priority?: number }> | undefined> {
     const pool = this.#host.dispatcher()?.pool
     if (!pool) return this.#remoteManifest?.tasks
-    return (pool.manifest ?? (await pool.whenManifest()))?.tasks
+    // A worker module that is slow to load, broken or stuck must not hold `add` up:
+    // without its word the job is stored, and a task it lacks fails when it runs.
+    return (pool.manifest ?? (await pool.whenManifest(MANIFEST_WAIT)))?.tasks
   }
 
   /** Closes the channel; requests still waiting for the runner answer false. */

@@ -10,6 +10,7 @@ import { invalidOption, resolveTaskOptions } from './options.js'
 import type { JobContext, LogEntry, Progress, TaskDefinition, TaskHandler, TaskInput, TaskOutput } from './types.js'
 import { createContext, transfers, type ReportSink } from './worker/context.js'
 import { composeMiddleware, validateMiddleware, type Middleware } from './worker/middleware.js'
+import { clearLongTimeout, setLongTimeout } from './timers.js'
 
 /** The state type (`ctx.state`) a task entry's handler expects. */
 export type TaskState<E> = E extends TaskDefinition<any, any, infer S>
@@ -193,8 +194,8 @@ export async function runTask<E extends TaskHandler | TaskDefinition>(
     if (!controller.signal.aborted) controller.abort(reason)
   }
   const after = (ms: number, act: () => void): void => {
-    const timer = setTimeout(act, ms)
-    cleanups.push(() => clearTimeout(timer))
+    const timer = setLongTimeout(act, ms)
+    cleanups.push(() => clearLongTimeout(timer))
   }
   const { timeout, abortAfter, signal } = run
   if (timeout !== undefined) after(timeout, () => abortWith(new JobTimeoutError(`The job timed out after ${timeout} ms`)))

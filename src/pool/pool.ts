@@ -3,6 +3,7 @@
  * dead or terminated ones, and backs off when the worker script cannot start.
  */
 import { WorkerError } from '../errors.js'
+import { clearLongTimeout, setLongTimeout } from '../timers.js'
 import type { SerializedError } from '../types.js'
 import { PoolWorker, type WorkerLike } from './pool-worker.js'
 import { MESSAGE_TAG, type WorkerManifest, type WorkerMessage } from './protocol.js'
@@ -50,12 +51,22 @@ export class Pool {
     return this.#manifest
   }
 
-  /** Resolves with the manifest once known; with undefined if a worker fails to start first. */
-  whenManifest(): Promise<WorkerManifest | undefined> {
+  /**
+   * Resolves with the manifest once known; with undefined if a worker fails to
+   * start first, at once while the worker script is failing, and after
+   * `within` ms at most (a module that never finishes loading).
+   */
+  whenManifest(within = Infinity): Promise<WorkerManifest | undefined> {
     if (this.#manifest) return Promise.resolve(this.#manifest)
-    if (this.#closed) return Promise.resolve(undefined)
+    if (this.#closed || this.#failures > 0) return Promise.resolve(undefined)
     if (this.#total() === 0) this.grow(1)
-    return new Promise((resolve) => this.#manifestWaiters.push(resolve))
+    return new Promise((resolve) => {
+      const timer = setLongTimeout(() => resolve(undefined), within)
+      this.#manifestWaiters.push((manifest) => {
+        clearLongTimeout(timer)
+        resolve(manifest)
+      })
+    })
   }
 
   /** Workers running or starting. */

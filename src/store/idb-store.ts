@@ -89,6 +89,38 @@ const quiet = (request: Promise<unknown>): void => void request.catch(ignore)
  */
 const native = (tx: WriteTx, name: Names): IDBObjectStore => unwrap(tx.objectStore(name))
 
+/**
+ * Resolves when the transaction commits; rejects with the error of the request
+ * that aborted it (a `ConstraintError`, a value too large…), in the browser's
+ * own words. (idb's `tx.done` rejects on the first `error` event, before
+ * `tx.error` is set, so it says only "AbortError".)
+ */
+function completion(tx: IDBTransaction): { done: Promise<void>; error: () => DOMException | null } {
+  let first: DOMException | null = null
+  const done = new Promise<void>((resolve, reject) => {
+    tx.addEventListener('error', (event) => {
+      first ??= (event.target as IDBRequest | null)?.error ?? null
+    })
+    tx.addEventListener('complete', () => resolve())
+    tx.addEventListener('abort', () =>
+      reject(first ?? tx.error ?? new DOMException('The IndexedDB transaction was aborted', 'AbortError')),
+    )
+  })
+  // Read by the caller or not, a failed commit is never an unhandled rejection.
+  done.catch(ignore)
+  return { done, error: () => first ?? tx.error }
+}
+
+/** Stores a log line; a line whose `meta` cannot be stored keeps its message, with a note for its meta. */
+function putLog(logs: IDBObjectStore, entry: LogEntry, key: [string, number]): void {
+  try {
+    logs.put(entry, key)
+  } catch (error) {
+    const { meta: _meta, ...rest } = entry
+    logs.put({ ...rest, meta: { unserializable: `the meta of this line could not be stored: ${(error as Error).message}` } }, key)
+  }
+}
+
 /** The range of every key `[id, n]` of one job in `logs` and `errors`. */
 const jobRange = (id: string): IDBKeyRange => IDBKeyRange.bound([id], [id, []])
 const statusRange = (status: JobStatus): IDBKeyRange =>
@@ -190,7 +222,9 @@ class IdbStore implements Store {
 
   async write(ops: readonly WriteOp[], options: { atomic?: boolean } = {}): Promise<WriteResult[]> {
     const tx = await this.#tx('readwrite')
-    const done = tx.done
+    const { done, error: failure } = completion(unwrap(tx))
+    // idb's own completion promise exists too: keep its rejection from going unhandled.
+    tx.done.catch(ignore)
     // Reads first, all in flight together (plain requests: no promise each); decisions and writes after.
     const jobs = native(tx, 'jobs')
     const state = new Map<string, JobRow | undefined>()
@@ -220,29 +254,53 @@ class IdbStore implements Store {
     const needsSeq = ops.some((op) => op.op === 'insert')
     const needsLogSeq = ops.some((op) => op.op === 'log' || op.op === 'error')
     const meta = tx.objectStore('meta')
-    // Requests of one transaction complete in order: these two come after every read above.
-    const [seqStart, logSeqStart] = await Promise.all([meta.get('seq'), needsLogSeq ? meta.get('logSeq') : undefined])
-    for (const row of state.values()) if (row?.activeKey !== undefined) keyHolders.set(row.activeKey, row.id)
-
-    let seq = seqStart ?? 0
-    let logSeq = logSeqStart ?? 0
+    let seq = 0
+    let logSeq = 0
     const results: WriteResult[] = []
     try {
-      for (const [i, op] of ops.entries()) {
+      // Requests of one transaction complete in order: these two come after every read above.
+      const [seqStart, logSeqStart] = await Promise.all([meta.get('seq'), needsLogSeq ? meta.get('logSeq') : undefined])
+      for (const row of state.values()) if (row?.activeKey !== undefined) keyHolders.set(row.activeKey, row.id)
+      seq = seqStart ?? 0
+      logSeq = logSeqStart ?? 0
+      // Let the page breathe in a big batch: awaiting IndexedDB keeps the transaction alive.
+      let work = 0
+      const breathe = async (weight: number): Promise<void> => {
+        work += weight
+        if (work < CHUNK) return
+        work = 0
+        await meta.get('seq')
+      }
+      for (const op of ops) {
+        if (op.op === 'log') {
+          const logs = native(tx, 'logs')
+          for (const entry of op.entries) {
+            putLog(logs, entry, [op.id, ++logSeq])
+            await breathe(1)
+          }
+          results.push({ ok: true })
+          continue
+        }
         results.push(this.#apply(tx, op, state, keyHolders, () => ++seq, () => ++logSeq))
-        // Let the page breathe in a big batch: awaiting IndexedDB keeps the transaction alive.
-        if (i % CHUNK === CHUNK - 1) await meta.get('seq')
+        await breathe(1)
       }
     } catch (error) {
-      // A value other than an insert's data could not be stored: nothing of the batch may commit.
-      tx.abort()
-      await done.catch(() => undefined)
-      throw error
+      // A request's failure aborted the transaction (its error says why, in the browser's words),
+      // or this code threw: then nothing of the batch may commit.
+      try {
+        tx.abort()
+      } catch {
+        // Already aborted.
+      }
+      await done.catch(ignore)
+      throw failure() ?? error
     }
-    if (options.atomic && results.some((r) => !r.ok)) {
+    // An atomic batch is all or nothing: bad input or a lost condition rolls it back.
+    // (An insert whose id or key is taken is no failure: the caller gets that job.)
+    if (options.atomic && results.some((r) => !r.ok && (r.reason === 'uncloneable' || r.reason === 'conflict'))) {
       tx.abort()
       await done.catch(() => undefined)
-      return results.map((r) => (r.ok ? { ok: false, reason: 'aborted' } : r))
+      return results.map((r) => (r.ok || r.reason === 'exists' || r.reason === 'key' ? { ok: false, reason: 'aborted' } : r))
     }
     if (needsSeq) quiet(meta.put(seq, 'seq'))
     if (needsLogSeq) quiet(meta.put(logSeq, 'logSeq'))
@@ -252,7 +310,7 @@ class IdbStore implements Store {
 
   #apply(
     tx: WriteTx,
-    op: WriteOp,
+    op: Exclude<WriteOp, { op: 'log' }>,
     state: Map<string, JobRow | undefined>,
     keyHolders: Map<string, string | undefined>,
     nextSeq: () => number,
@@ -285,10 +343,16 @@ class IdbStore implements Store {
             return { ok: false, reason: 'conflict', job: stored && fromRow(stored) }
           }
         }
-        if ('data' in op) native(tx, 'data').put(op.data, op.job.id)
         const row = toRow(op.job)
         if ('result' in op && op.job.status === 'completed') row.result = op.result
-        native(tx, 'jobs').put(row)
+        try {
+          // Each is one request: a value that cannot be stored (new data, a result, a progress
+          // object) throws before that request is queued, and this op alone fails.
+          if ('data' in op) native(tx, 'data').put(op.data, op.job.id)
+          native(tx, 'jobs').put(row)
+        } catch (error) {
+          return { ok: false, reason: 'uncloneable', error }
+        }
         state.set(row.id, row)
         const { key } = op.job
         if (key !== undefined) {
@@ -297,16 +361,19 @@ class IdbStore implements Store {
         }
         return { ok: true }
       }
-      case 'log': {
-        const logs = native(tx, 'logs')
-        for (const entry of op.entries) logs.put(entry, [op.id, nextLogSeq()])
-        return { ok: true }
-      }
       case 'error':
-        native(tx, 'errors').put(op.record, [op.id, nextLogSeq()])
+        try {
+          native(tx, 'errors').put(op.record, [op.id, nextLogSeq()])
+        } catch (error) {
+          return { ok: false, reason: 'uncloneable', error }
+        }
         return { ok: true }
       case 'schedule':
-        native(tx, 'schedules').put(op.schedule)
+        try {
+          native(tx, 'schedules').put(op.schedule)
+        } catch (error) {
+          return { ok: false, reason: 'uncloneable', error }
+        }
         return { ok: true }
       case 'unschedule':
         native(tx, 'schedules').delete(op.id)
@@ -384,14 +451,20 @@ class IdbStore implements Store {
     return Object.fromEntries(JOB_STATUSES.map((status, i) => [status, counts[i] ?? 0])) as Record<JobStatus, number>
   }
 
-  async pending(kind: 'ready' | 'delayed', limit: number): Promise<JobRecord[]> {
+  async pending(kind: 'ready' | 'delayed', limit: number, after?: JobRecord): Promise<JobRecord[]> {
     // getAll's count of 0 means "all": not what a limit of 0 asks.
     if (limit <= 0) return []
     const tx = await this.#tx('readonly', ['jobs'])
     const rows =
       kind === 'ready'
-        ? await tx.objectStore('jobs').index('ready').getAll(undefined, limit)
-        : await tx.objectStore('jobs').index('due').getAll(undefined, limit)
+        ? await tx
+            .objectStore('jobs')
+            .index('ready')
+            .getAll(after ? IDBKeyRange.lowerBound([-after.priority, after.seq], true) : undefined, limit)
+        : await tx
+            .objectStore('jobs')
+            .index('due')
+            .getAll(after ? IDBKeyRange.lowerBound(after.runAt) : undefined, limit)
     return rows.map(fromRow)
   }
 

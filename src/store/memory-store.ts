@@ -89,19 +89,23 @@ class MemoryStore implements Store {
             results.push({ ok: false, reason: 'conflict', job: stored && copy(stored) })
             break
           }
-          if ('data' in op) {
-            const data = structuredClone(op.data)
-            writes.push(() => this.#data.set(op.job.id, data))
+          // A value that cannot be stored fails this op alone, as in idbStore.
+          let data: unknown
+          let result: unknown
+          try {
+            if ('data' in op) data = structuredClone(op.data)
+            if ('result' in op && op.job.status === 'completed') result = structuredClone(op.result)
+            if (op.job.progress !== undefined) structuredClone(op.job.progress)
+          } catch (error) {
+            results.push({ ok: false, reason: 'uncloneable', error })
+            break
           }
+          if ('data' in op) writes.push(() => this.#data.set(op.job.id, data))
           const job = copy(op.job)
           jobs.set(job.id, job)
           // Like a rewritten row: a result only with a completing put; any other put drops it.
-          if ('result' in op && job.status === 'completed') {
-            const value = structuredClone(op.result)
-            writes.push(() => this.#results.set(job.id, value))
-          } else {
-            writes.push(() => this.#results.delete(job.id))
-          }
+          if ('result' in op && job.status === 'completed') writes.push(() => this.#results.set(job.id, result))
+          else writes.push(() => this.#results.delete(job.id))
           if (job.key !== undefined) {
             if (isFinal(job.status)) {
               if (holder(job.key) === job.id) keys.set(job.key, undefined)
@@ -113,7 +117,14 @@ class MemoryStore implements Store {
           break
         }
         case 'log': {
-          const entries = structuredClone(op.entries)
+          const entries = op.entries.map((entry) => {
+            try {
+              return structuredClone(entry)
+            } catch (error) {
+              const { meta: _meta, ...rest } = entry
+              return { ...rest, meta: { unserializable: `the meta of this line could not be stored: ${(error as Error).message}` } }
+            }
+          })
           writes.push(() => {
             const list = this.#logs.get(op.id)
             if (list) list.push(...entries)
@@ -162,8 +173,10 @@ class MemoryStore implements Store {
         }
       }
     }
-    if (options.atomic && results.some((r) => !r.ok)) {
-      return results.map((r) => (r.ok ? { ok: false, reason: 'aborted' } : r))
+    // An atomic batch is all or nothing: bad input or a lost condition rolls it back.
+    // (An insert whose id or key is taken is no failure: the caller gets that job.)
+    if (options.atomic && results.some((r) => !r.ok && (r.reason === 'uncloneable' || r.reason === 'conflict'))) {
+      return results.map((r) => (r.ok || r.reason === 'exists' || r.reason === 'key' ? { ok: false, reason: 'aborted' } : r))
     }
     this.#seq = seq
     for (const [id, job] of jobs) {
@@ -209,10 +222,15 @@ class MemoryStore implements Store {
     return counts
   }
 
-  async pending(kind: 'ready' | 'delayed', limit: number): Promise<JobRecord[]> {
+  async pending(kind: 'ready' | 'delayed', limit: number, after?: JobRecord): Promise<JobRecord[]> {
     const status = kind === 'ready' ? 'waiting' : 'delayed'
+    const past = (job: JobRecord): boolean =>
+      !after ||
+      (kind === 'ready'
+        ? job.priority < after.priority || (job.priority === after.priority && job.seq > after.seq)
+        : job.runAt >= after.runAt)
     return [...this.#jobs.values()]
-      .filter((job) => job.status === status)
+      .filter((job) => job.status === status && past(job))
       .sort((a, b) => (kind === 'ready' ? b.priority - a.priority || a.seq - b.seq : a.runAt - b.runAt || a.seq - b.seq))
       .slice(0, limit)
       .map(copy)

@@ -138,8 +138,11 @@ export interface Store {
    * The next jobs to run, at most `limit`: `'ready'` is the `waiting` jobs by
    * priority (highest first), then insertion order; `'delayed'` the `delayed`
    * jobs by `runAt`. The dispatcher holds only such a window in memory.
+   * With `after`, the page after that job's place (`'ready'`: strictly after;
+   * `'delayed'`: from its `runAt` on, ties included), so the runner can look
+   * past jobs it holds already (parked by a limit, say).
    */
-  pending(kind: 'ready' | 'delayed', limit: number): Promise<JobRecord[]>
+  pending(kind: 'ready' | 'delayed', limit: number, after?: JobRecord): Promise<JobRecord[]>
   /** Every schedule. */
   schedules(): Promise<ScheduleRecord[]>
   /** The `delayed` job holding debounce key `key`, if any. */

@@ -10,6 +10,8 @@ import type { JobContext, JobLogger, LogEntry, Progress } from '../types.js'
 
 /** Minimum ms between two messages of the same kind for one job; the last value always follows. */
 const REPORT_INTERVAL = 16
+/** Log lines sent in one message at most. */
+const LOGS_PER_MESSAGE = 500
 
 /** A place to post to: the worker's global scope, or a Node port. */
 export interface PostTarget {
@@ -69,9 +71,10 @@ export class JobReporter implements ReportSink {
     this.#lastSent = performance.now()
     const jobId = this.#jobId
     if (this.#logs.length > 0) {
-      const entries = this.#logs
+      const logs = this.#logs
       this.#logs = []
-      this.#post({ [MESSAGE_TAG]: 'logs', jobId, entries })
+      // In parts: one huge message would be one long task for the page to read.
+      for (let i = 0; i < logs.length; i += LOGS_PER_MESSAGE) this.#postLogs(logs.slice(i, i + LOGS_PER_MESSAGE))
     }
     if (this.#progress) {
       const { value } = this.#progress
@@ -88,6 +91,31 @@ export class JobReporter implements ReportSink {
     const wait = this.#lastSent + REPORT_INTERVAL - performance.now()
     if (wait <= 0) this.flush()
     else this.#timer ??= setTimeout(() => this.flush(), wait)
+  }
+
+  /** Sends log lines; a line whose `meta` cannot be cloned goes with a note instead of it, and loses no other line. */
+  #postLogs(entries: LogEntry[]): void {
+    const jobId = this.#jobId
+    if (this.#send({ [MESSAGE_TAG]: 'logs', jobId, entries })) return
+    const safe = entries.map((entry) => {
+      try {
+        structuredClone(entry)
+        return entry
+      } catch (error) {
+        const { meta: _meta, ...rest } = entry
+        return { ...rest, meta: { unserializable: `the meta of this line could not be cloned: ${String((error as Error)?.message ?? error)}` } }
+      }
+    })
+    this.#post({ [MESSAGE_TAG]: 'logs', jobId, entries: safe })
+  }
+
+  #send(message: WorkerMessage): boolean {
+    try {
+      this.#target.postMessage(message)
+      return true
+    } catch {
+      return false
+    }
   }
 
   #post(message: WorkerMessage): void {

@@ -118,7 +118,11 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
       return { type: 'completed', result }
     } catch (thrown) {
       const outcome: Outcome = { type: 'failed', error: serializeError(thrown) }
-      if (thrown instanceof RetryError) outcome.retry = thrown.delay === undefined ? {} : { delay: thrown.delay }
+      // `instanceof` itself throws on a revoked Proxy: whatever was thrown, the job settles.
+      if (isInstance(thrown, RetryError)) {
+        const { delay } = thrown as RetryError
+        outcome.retry = delay === undefined ? {} : { delay }
+      }
       const hints = evaluateHints(task.retry, request.attempt, thrown)
       if (hints) outcome.hints = hints
       if (controller.signal.aborted) outcome.aborted = true
@@ -163,25 +167,34 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
 
   async function drain(): Promise<void> {
     draining = true
-    while (queue.length > 0) {
-      const request = queue.shift() as RunRequest
-      const controller = running.get(request.id) ?? new AbortController()
-      const reporter = new JobReporter(endpoint, request.id)
-      const began = performance.now()
-      const outcome: Outcome = controller.signal.aborted
-        ? { type: 'failed', error: serializeError(controller.signal.reason), aborted: true }
-        : await execute(request, controller, reporter)
-      outcome.ms = performance.now() - began
-      running.delete(request.id)
-      reporter.flush()
-      if (pending.length === 0) pendingSince = performance.now()
-      const result = outcome.type === 'completed' ? outcome.result : undefined
-      const list = typeof result === 'object' && result !== null ? transfers.get(result) : undefined
-      if (list) pendingTransfer.push(...list)
-      pending.push({ jobId: request.id, outcome })
-      if (queue.length === 0 || performance.now() - pendingSince >= OUTCOME_FLUSH_MS) flushOutcomes()
+    try {
+      while (queue.length > 0) {
+        const request = queue.shift() as RunRequest
+        const controller = running.get(request.id) ?? new AbortController()
+        const began = performance.now()
+        let outcome: Outcome
+        try {
+          const reporter = new JobReporter(endpoint, request.id)
+          outcome = controller.signal.aborted
+            ? { type: 'failed', error: serializeError(controller.signal.reason), aborted: true }
+            : await execute(request, controller, reporter)
+          reporter.flush()
+        } catch (error) {
+          // Nothing a handler does may leave its job without an outcome, or this worker stuck.
+          outcome = { type: 'failed', error: serializeError(error) }
+        }
+        outcome.ms = performance.now() - began
+        running.delete(request.id)
+        if (pending.length === 0) pendingSince = performance.now()
+        const result = outcome.type === 'completed' ? outcome.result : undefined
+        const list = typeof result === 'object' && result !== null ? transfers.get(result) : undefined
+        if (list) pendingTransfer.push(...list)
+        pending.push({ jobId: request.id, outcome })
+        if (queue.length === 0 || performance.now() - pendingSince >= OUTCOME_FLUSH_MS) flushOutcomes()
+      }
+    } finally {
+      draining = false
     }
-    draining = false
   }
 
   const api: WorkerApi = {
@@ -211,9 +224,18 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
   expose(api, endpoint)
 }
 
+/** `value instanceof Class`, false where the check itself throws (a revoked Proxy). */
+function isInstance(value: unknown, Class: abstract new (...args: never[]) => unknown): boolean {
+  try {
+    return value instanceof Class
+  } catch {
+    return false
+  }
+}
+
 function evaluateHints(retry: RetryOptions | undefined, attempt: number, thrown: unknown): RetryHints | undefined {
   if (!retry) return undefined
-  const error = thrown instanceof Error ? thrown : deserializeError(serializeError(thrown))
+  const error = isInstance(thrown, Error) ? (thrown as Error) : deserializeError(serializeError(thrown))
   const hints: RetryHints = {}
   let any = false
   try {

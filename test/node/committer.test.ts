@@ -19,7 +19,13 @@ async function spyStore(): Promise<{ store: Store; calls: WriteCall[]; failNext:
     open: (queue) => inner.open(queue),
     close: () => inner.close(),
     write: (ops, options) => {
-      calls.push({ ops: structuredClone([...ops]), atomic: options?.atomic ?? false })
+      let copied: WriteOp[]
+      try {
+        copied = structuredClone([...ops])
+      } catch {
+        copied = [...ops]
+      }
+      calls.push({ ops: copied, atomic: options?.atomic ?? false })
       if (failure) {
         const error = failure
         failure = undefined
@@ -129,27 +135,55 @@ describe('Committer', () => {
     const { store } = await spyStore()
     const committer = new Committer(store)
     await committer.write([insert('dup')])
+    const bad: WriteOp = { op: 'insert', job: record('c'), data: () => 'a function' }
     const [plain, atomic] = await Promise.all([
       committer.write([insert('a')]),
-      committer.write([insert('b'), insert('dup')], { atomic: true }),
+      committer.write([insert('b'), bad], { atomic: true }),
     ])
     expect(plain).toEqual([{ ok: true, seq: 2 }])
     expect(atomic?.[0]).toEqual({ ok: false, reason: 'aborted' })
-    expect(atomic?.[1]).toMatchObject({ ok: false, reason: 'exists' })
-    expect((await store.get(['a', 'b'])).map((j) => j?.id)).toEqual(['a', undefined])
+    expect(atomic?.[1]).toMatchObject({ ok: false, reason: 'uncloneable' })
+    expect((await store.get(['a', 'b', 'c'])).map((j) => j?.id)).toEqual(['a', undefined, undefined])
   })
 
-  it('a store failure rejects every caller of that batch, and the next batch still runs', async () => {
+  it('a store failure rejects only the caller whose write causes it; the others of that batch land', async () => {
+    const inner = memoryStore()
+    await inner.open('committer')
+    const calls: number[] = []
+    // A store that refuses any transaction holding the id "over-quota" (as a value too large would).
+    const write = (ops: readonly WriteOp[], options?: { atomic?: boolean }): ReturnType<Store['write']> => {
+      calls.push(ops.length)
+      if (ops.some((op) => op.op === 'insert' && op.job.id === 'over-quota')) {
+        return Promise.reject(new DOMException('over quota', 'QuotaExceededError'))
+      }
+      return inner.write(ops, options)
+    }
+    const store = new Proxy(inner, {
+      get: (target, key) => {
+        if (key === 'write') return write
+        const value = Reflect.get(target, key) as unknown
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+      },
+    })
+    const committer = new Committer(store)
+    const ids = ['a', 'b', 'over-quota', 'c', 'd', 'e']
+    const settled = await Promise.allSettled(ids.map((id) => committer.write([insert(id)])))
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'])
+    expect(((settled[2] as PromiseRejectedResult).reason as DOMException).name).toBe('QuotaExceededError')
+    expect((await inner.get(ids)).map((j) => j?.id)).toEqual(['a', 'b', undefined, 'c', 'd', 'e'])
+    // One shared attempt, then halves: far fewer transactions than one per caller would be.
+    expect(calls[0]).toBe(6)
+    expect(await committer.write([insert('f')])).toEqual([{ ok: true, seq: 6 }])
+  })
+
+  it('a store failure of a single caller rejects it, and the next batch still runs', async () => {
     const { store, calls, failNext } = await spyStore()
     const committer = new Committer(store)
     const failure = new Error('disk full')
     failNext(failure)
-    const settled = await Promise.allSettled([committer.write([insert('a')]), committer.write([insert('b')])])
+    const settled = await Promise.allSettled([committer.write([insert('a')])])
     expect(calls).toHaveLength(1)
-    expect(settled).toEqual([
-      { status: 'rejected', reason: failure },
-      { status: 'rejected', reason: failure },
-    ])
+    expect(settled).toEqual([{ status: 'rejected', reason: failure }])
     expect(await committer.write([insert('c')])).toEqual([{ ok: true, seq: 1 }])
   })
 

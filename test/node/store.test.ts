@@ -218,15 +218,19 @@ describe.each([
       expect(next).toEqual({ ok: true, seq: (before as JobRecord).seq + 1 })
     })
 
-    it('an existing id in an atomic batch rolls the batch back', async () => {
+    it('an existing id in an atomic batch is no failure: the others are written, the caller learns of that job', async () => {
       const store = await fresh()
       const [x] = await seed(store, [job('x')])
       const results = await store.write([insert(job('a')), insert(job('x'))], { atomic: true })
-      expect(results).toEqual([
-        { ok: false, reason: 'aborted' },
-        { ok: false, reason: 'exists', job: x },
-      ])
-      expect(await store.get(['a'])).toEqual([undefined])
+      expect(results).toMatchObject([{ ok: true }, { ok: false, reason: 'exists', job: x }])
+      expect((await store.get(['a']))[0]?.id).toBe('a')
+    })
+
+    it('uncloneable data in an atomic batch rolls the batch back', async () => {
+      const store = await fresh()
+      const results = await store.write([insert(job('a')), insert(job('b'), { fn: () => 1 })], { atomic: true })
+      expect(results).toMatchObject([{ ok: false, reason: 'aborted' }, { ok: false, reason: 'uncloneable' }])
+      expect(await store.get(['a', 'b'])).toEqual([undefined, undefined])
     })
 
     it('an atomic batch of good ops is written whole', async () => {
@@ -434,22 +438,33 @@ describe.each([
       expect(await store.getData(['a'])).toEqual([{ for: 'a' }])
     })
 
-    it('a write whose result cannot be cloned rejects and writes nothing of its batch', async () => {
+    it('a put whose result cannot be stored fails alone (uncloneable); the other ops of its batch are written', async () => {
       const store = await fresh()
       const [a, x] = await seed(store, [job('a'), job('x')])
-      await expect(
-        store.write([
-          insert(job('before')),
-          { op: 'put', job: { ...(x as JobRecord), status: 'running', rev: 2 } },
-          { op: 'put', job: { ...(a as JobRecord), status: 'completed', finishedAt: 1, rev: 2 }, result: { fn: () => 1 } },
-          { op: 'log', id: 'a', entries: [log('nope')] },
-        ]),
-      ).rejects.toBeDefined()
-      expect(await store.get(['a', 'x', 'before'])).toEqual([a, x, undefined])
+      const results = await store.write([
+        insert(job('before')),
+        { op: 'put', job: { ...(x as JobRecord), status: 'running', rev: 2 } },
+        { op: 'put', job: { ...(a as JobRecord), status: 'completed', finishedAt: 1, rev: 2 }, result: { fn: () => 1 } },
+        { op: 'log', id: 'a', entries: [log('kept')] },
+      ])
+      expect(results).toMatchObject([{ ok: true }, { ok: true }, { ok: false, reason: 'uncloneable' }, { ok: true }])
+      const [storedA, storedX, before] = await store.get(['a', 'x', 'before'])
+      expect(storedA).toEqual(a)
+      expect(storedX).toMatchObject({ status: 'running', rev: 2 })
+      expect(before?.id).toBe('before')
       expect(await store.getFull('a')).not.toHaveProperty('result')
-      expect(await store.logs('a')).toEqual([])
-      // the store still works afterwards, and the rolled-back insert used no seq
-      expect(await store.write([insert(job('b'))])).toEqual([{ ok: true, seq: (x as JobRecord).seq + 1 }])
+      expect((await store.logs('a')).map((l) => l.message)).toEqual(['kept'])
+    })
+
+    it('a log line whose meta cannot be stored keeps its message, and the lines next to it', async () => {
+      const store = await fresh()
+      await seed(store, [job('a')])
+      await store.write([
+        { op: 'log', id: 'a', entries: [log('one'), { ...log('two'), meta: { fn: () => 1 } }, log('three')] },
+      ])
+      const logs = await store.logs('a')
+      expect(logs.map((l) => l.message)).toEqual(['one', 'two', 'three'])
+      expect(String((logs[1]?.meta as { unserializable?: string }).unserializable)).toContain('could not be stored')
     })
   })
 

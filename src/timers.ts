@@ -1,0 +1,39 @@
+/**
+ * Timers that take any delay. `setTimeout` fires at once for a delay above
+ * 2³¹−1 ms (about 24.8 days), so a longer one is armed again on the way.
+ */
+
+/** The longest delay `setTimeout` honours. */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1
+
+/** A timer from {@link setLongTimeout}; pass it to {@link clearLongTimeout}. */
+export interface LongTimer {
+  id: ReturnType<typeof setTimeout> | undefined
+}
+
+/** Calls `fn` after `ms` milliseconds, however many (Infinity: never). */
+export function setLongTimeout(fn: () => void, ms: number): LongTimer {
+  const timer: LongTimer = { id: undefined }
+  if (!(ms < Infinity)) return timer
+  const due = Date.now() + Math.max(0, ms)
+  const arm = (): void => {
+    const left = due - Date.now()
+    if (left > MAX_TIMER_DELAY) timer.id = setTimeout(arm, MAX_TIMER_DELAY)
+    else timer.id = setTimeout(fn, Math.max(0, left))
+  }
+  arm()
+  return timer
+}
+
+/** Cancels a {@link setLongTimeout} timer (undefined is ignored). */
+export function clearLongTimeout(timer: LongTimer | undefined): void {
+  if (timer) clearTimeout(timer.id)
+}
+
+/** Gives the page a turn (a macrotask), so that a long loop is no long task. */
+export const yieldToPage = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
+
+/** An `Error` for anything thrown or rejected. */
+export function toError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value))
+}
