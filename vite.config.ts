@@ -78,7 +78,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           root: repoRoot,
-          include: ['test/browser/**/*.test.ts'],
+          include: ['test/browser/**/*.test.ts', 'test/adversarial/**/*.test.ts'],
           testTimeout: 20_000,
           hookTimeout: 20_000,
           browser: {

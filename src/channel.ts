@@ -4,7 +4,13 @@
  * at once), and requests a follower makes of the runner. Plain data only.
  *
  * Messages of one turn of the event loop travel together, and nothing is sent
- * while no other tab of the queue is open: a single tab pays nothing.
+ * while no other tab of the queue is open: a single tab pays nothing. A
+ * message that must arrive (`reliable`: a follower's new jobs, requests to the
+ * runner) is kept while no other tab is known yet, and sent as soon as one
+ * answers: a tab opened a moment ago has not heard from the others yet.
+ *
+ * What arrives is a claim, not a fact: any script of the origin can post on
+ * the channel. Receivers check it against the store (see tabs.ts).
  */
 import { nanoid } from 'nanoid'
 import type { JobChange } from './dispatcher.js'
@@ -13,17 +19,27 @@ import type { JobRecord } from './store/store.js'
 
 /** What tabs of one queue tell each other. */
 export type ChannelMessage =
-  /** A job changed (committed). `data` is never sent: it may be large, and handles keep their own. */
+  /**
+   * A job changed (committed). Neither `data` nor a `result` is sent: they may
+   * be large, and a receiver reads what it needs from the store.
+   */
   | { type: 'change'; change: Omit<JobChange, 'data'> }
-  /** Jobs were stored by `add`/`addBulk` in some tab. */
+  /** Jobs were stored by `add`/`addBulk` in some tab (receivers read them from the store). */
   | { type: 'added'; jobs: JobRecord[] }
   /** A follower asks the runner to cancel a job it runs. */
   | { type: 'cancel'; id: string; reason: string | undefined; request: string }
   | { type: 'cancel-reply'; request: string; ok: boolean }
   /** The runner tells the worker module's tasks. */
   | { type: 'manifest'; manifest: WorkerManifest }
+  /** Jobs were deleted (clean, retention): their live handles go. */
+  | { type: 'removed'; ids: string[] }
   /** Schedules changed: the runner reads them again. */
   | { type: 'schedules' }
+
+/** Reliable messages kept at most while no other tab is known. */
+const MAX_HELD = 10_000
+/** How often a tab holding reliable messages asks who is there. */
+const HELLO_INTERVAL = 250
 
 /** What travels: a tab's presence, or a batch of messages. */
 type Envelope =
@@ -38,7 +54,10 @@ export class Channel {
   #channel: BroadcastChannel | undefined
   #peers = new Set<string>()
   #outbox: ChannelMessage[] = []
-  #onMessage: (message: ChannelMessage) => void
+  /** Reliable messages waiting for a peer to be known. */
+  #held: ChannelMessage[] = []
+  #helloTimer: ReturnType<typeof setInterval> | undefined
+  #onMessage: (messages: ChannelMessage[]) => void
   #onPeer: () => void
   #onPageHide = (): void => {
     this.#send({ kind: 'bye', from: this.id })
@@ -47,7 +66,7 @@ export class Channel {
   /**
    * @param onPeer - another tab of the queue appeared (say what it should know)
    */
-  constructor(queue: string, onMessage: (message: ChannelMessage) => void, onPeer: () => void) {
+  constructor(queue: string, onMessage: (messages: ChannelMessage[]) => void, onPeer: () => void) {
     this.#onMessage = onMessage
     this.#onPeer = onPeer
     if (typeof BroadcastChannel === 'undefined') return
@@ -62,20 +81,49 @@ export class Channel {
     return this.#peers.size > 0
   }
 
-  /** Sends to every other tab of this queue, with the other messages of this turn. */
-  post(message: ChannelMessage): void {
-    if (!this.#channel || this.#peers.size === 0) return
+  /**
+   * Sends to every other tab of this queue, with the other messages of this turn.
+   *
+   * @param reliable - keep it until another tab is known (else it is dropped while none is)
+   */
+  post(message: ChannelMessage, reliable = false): void {
+    if (!this.#channel) return
+    if (this.#peers.size === 0) {
+      if (reliable) this.#hold(message)
+      return
+    }
     if (this.#outbox.length === 0) queueMicrotask(() => this.#flush())
     this.#outbox.push(message)
   }
 
   close(): void {
     if (!this.#channel) return
+    clearInterval(this.#helloTimer)
+    this.#held = []
     this.#flush()
     this.#send({ kind: 'bye', from: this.id })
     if (typeof removeEventListener === 'function') removeEventListener('pagehide', this.#onPageHide)
     this.#channel.close()
     this.#channel = undefined
+  }
+
+  #hold(message: ChannelMessage): void {
+    this.#held.push(message)
+    // Bounded: a tab alone for long keeps the newest (a new runner reads the store anyway).
+    if (this.#held.length > MAX_HELD) this.#held.splice(0, this.#held.length - MAX_HELD)
+    // Ask again who is there until someone answers (a busy tab answers late, but answers).
+    this.#helloTimer ??= setInterval(() => this.#send({ kind: 'hello', from: this.id }), HELLO_INTERVAL)
+  }
+
+  /** A peer is known: what was held goes out now. */
+  #met(peer: string): void {
+    this.#peers.add(peer)
+    if (this.#helloTimer === undefined) return
+    clearInterval(this.#helloTimer)
+    this.#helloTimer = undefined
+    const held = this.#held
+    this.#held = []
+    for (const message of held) this.post(message)
   }
 
   #flush(): void {
@@ -102,21 +150,23 @@ export class Channel {
   }
 
   #receive(envelope: Envelope): void {
+    if (typeof envelope !== 'object' || envelope === null || typeof envelope.from !== 'string') return
     switch (envelope.kind) {
       case 'hello':
-        this.#peers.add(envelope.from)
+        this.#met(envelope.from)
         this.#send({ kind: 'here', from: this.id })
         this.#onPeer()
         break
       case 'here':
-        this.#peers.add(envelope.from)
+        this.#met(envelope.from)
         break
       case 'bye':
         this.#peers.delete(envelope.from)
         break
       case 'batch':
-        this.#peers.add(envelope.from)
-        for (const message of envelope.messages) this.#onMessage(message)
+        if (!Array.isArray(envelope.messages)) return
+        this.#met(envelope.from)
+        this.#onMessage(envelope.messages)
         break
     }
   }

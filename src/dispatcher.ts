@@ -31,6 +31,8 @@ export interface DispatcherHost {
   readonly store: Store
   readonly committer: Committer
   publish(change: JobChange): void
+  /** Jobs this runner held are gone from the store (its database was deleted). */
+  removed(ids: readonly string[]): void
   error(error: Error): void
   idle(): void
 }
@@ -379,6 +381,8 @@ export class Dispatcher {
             // Another tab changed it first (cancelled, moved, or the database is gone): this run does not happen.
             this.#unsend(running)
             this.#finish(running, entry.job, undefined)
+            const result = results[i]
+            if (result && !result.ok && result.reason === 'conflict' && !result.job) this.#host.removed([entry.job.id])
           }
         }
         if (go.length > 0) this.#send(worker, go)
@@ -683,6 +687,7 @@ export class Dispatcher {
         } else {
           // Changed meanwhile (the database deleted, another runner): this run does not count.
           this.#finish(running, running.job, undefined)
+          if (result && !result.ok && result.reason === 'conflict' && !result.job) this.#host.removed([running.job.id])
         }
       },
       (error: unknown) => {

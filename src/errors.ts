@@ -17,6 +17,7 @@ export type OffthreadErrorCode =
   | 'ERR_QUEUE_CLOSED'
   | 'ERR_RETRY'
   | 'ERR_WORKER'
+  | 'ERR_STORE_VERSION'
 
 /** The base of every error offthread throws. */
 export class OffthreadError extends Error {
@@ -147,11 +148,18 @@ export function serializeError(value: unknown, depth = 0): SerializedError {
   try {
     if (value instanceof Error || isErrorLike(value)) {
       const error = value as Error & { code?: unknown }
-      const name = read(() => error.name)
-      const message = read(() => error.message)
+      const name = read(() => error.name, UNREADABLE)
+      const message = read(() => error.message, UNREADABLE)
       const out: SerializedError = {
         name: typeof name === 'string' && name ? name : 'Error',
-        message: typeof message === 'string' ? message : message === undefined ? '' : String(message),
+        message:
+          message === UNREADABLE
+            ? 'The handler threw an error whose message cannot be read (its getter throws)'
+            : typeof message === 'string'
+              ? message
+              : message === undefined
+                ? ''
+                : String(message),
       }
       const stack = read(() => error.stack)
       if (typeof stack === 'string') out.stack = stack
@@ -167,12 +175,14 @@ export function serializeError(value: unknown, depth = 0): SerializedError {
   }
 }
 
-/** A property read that may throw (a getter, a revoked Proxy): undefined then. */
-function read(get: () => unknown): unknown {
+const UNREADABLE = Symbol('unreadable')
+
+/** A property read that may throw (a getter, a revoked Proxy): `fallback` then. */
+function read(get: () => unknown, fallback: unknown = undefined): unknown {
   try {
     return get()
   } catch {
-    return undefined
+    return fallback
   }
 }
 
@@ -255,6 +265,9 @@ function uncloneablePath(value: unknown, root: string): string | undefined {
     if (typeof v !== 'object' || v === null || depth > 64 || seen.has(v)) return undefined
     seen.add(v)
     if (typeof Node !== 'undefined' && v instanceof Node) return `${path} (a DOM node)`
+    if (typeof WebAssembly !== 'undefined' && v instanceof WebAssembly.Module) {
+      return `${path} (a WebAssembly.Module: it can be posted to a worker, not stored)`
+    }
     if (v instanceof WeakMap || v instanceof WeakSet || v instanceof Promise) {
       return `${path} (a ${v.constructor.name})`
     }
@@ -299,6 +312,11 @@ export function isDataCloneError(error: unknown): boolean {
     ((error as { name?: unknown }).name === 'DataCloneError' ||
       (error as { code?: unknown }).code === 25) /* DATA_CLONE_ERR */
   )
+}
+
+/** Whether `error` says the store can no longer be used here (its schema is newer than this code's). */
+export function isStoreGone(error: unknown): boolean {
+  return error instanceof OffthreadError && error.code === 'ERR_STORE_VERSION'
 }
 
 /** Whether `error` says the storage quota is used up. */

@@ -34,10 +34,14 @@ export class Flow<R = unknown> implements FlowHandle<R> {
   #terminal: JobHandle<R>
   #all: readonly JobHandle[]
 
-  constructor(id: string, terminal: JobHandle<R>, steps: readonly JobHandle[], all: readonly JobHandle[]) {
+  /**
+   * @param steps - the ids of the flow's steps, in order
+   * @param all - the handles of its jobs that exist (retention may have deleted finished ones)
+   */
+  constructor(id: string, terminal: JobHandle<R>, steps: readonly string[], all: readonly JobHandle[]) {
     this.id = id
     this.#terminal = terminal
-    this.jobs = steps.map((h) => h.id)
+    this.jobs = steps
     this.#all = all
   }
 

@@ -122,7 +122,7 @@ export function expand(step: unknown, prefix: string, after: string | undefined,
 export async function addFlow(
   root: { chain: readonly unknown[] } | { group: readonly unknown[] },
   options: { id?: string },
-  inserter: Pick<Inserter, 'persist'>,
+  inserter: Pick<Inserter, 'persist' | 'find'>,
 ): Promise<FlowHandle> {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object { id? }', options)
   const id = options.id === undefined ? newId() : options.id
@@ -136,8 +136,16 @@ export async function addFlow(
       ? { name: job.name, data: job.data, options: resolved }
       : { name: job.name, data: job.data, options: resolved, inputFrom: job.inputFrom }
   })
+  const steps = jobs.filter((job) => !job.join).map((job) => job.id)
+  if (options.id !== undefined) {
+    // Given again (a reload, a second call): the flow as stored, whatever retention deleted of its
+    // finished steps. Inserting it again would run those steps a second time.
+    const found = await inserter.find(jobs.map((job) => job.id))
+    const existing = found.filter((handle): handle is JobHandle => handle !== undefined)
+    const end = found[jobs.findIndex((job) => job.id === terminal)]
+    if (end) return new Flow(id, end, steps, existing)
+  }
   const handles = await inserter.persist(prepared, true, now)
   const byId = new Map(handles.map((h) => [h.id, h]))
-  const steps = jobs.filter((job) => !job.join).map((job) => byId.get(job.id) as JobHandle)
   return new Flow(id, byId.get(terminal) as JobHandle, steps, handles)
 }

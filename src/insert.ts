@@ -121,6 +121,13 @@ export class Inserter {
     return host.handleFor(next, data)
   }
 
+  /** The handles of the jobs with these ids, undefined for those that do not exist. */
+  async find(ids: readonly string[]): Promise<Array<JobHandle | undefined>> {
+    await this.#host.ready()
+    const jobs = await this.#host.store.get(ids)
+    return Promise.all(jobs.map((job) => (job ? this.#host.existing(job) : undefined)))
+  }
+
   /** Stores prepared jobs (checked names, known dependencies) and hands them to the runner. */
   async persist(prepared: Prepared[], atomic: boolean, now: number, extra: WriteOp[] = []): Promise<JobHandle[]> {
     const host = this.#host

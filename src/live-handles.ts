@@ -4,6 +4,7 @@
  * listeners, wherever the change was made.
  */
 import type { JobChange } from './dispatcher.js'
+import { JobCancelledError } from './errors.js'
 import { Handle, toSnapshot, type HandleHost, type JobHandle } from './handle.js'
 import type { QueueContext } from './queue-context.js'
 import type { JobRecord } from './store/store.js'
@@ -65,6 +66,18 @@ export class LiveHandles {
     return this.handleFor(record, data, result)
   }
 
+  /** Jobs were deleted: their handles are no longer the live ones (`getJob` reads the store again). */
+  removed(ids: readonly string[]): void {
+    for (const id of ids) {
+      const handle = this.get(id)
+      this.#handles.delete(id)
+      if (!handle) continue
+      // Deleted before it finished (its database deleted): nothing will ever settle it.
+      if (!handle.isDone()) handle.abandon(new JobCancelledError(`Job ${id} (${handle.name}) was deleted before it finished`))
+      this.#pinned.delete(handle)
+    }
+  }
+
   /** The queue closed: every held handle stops waiting with `error`. */
   abandon(error: Error): void {
     for (const ref of this.#handles.values()) ref.deref()?.abandon(error)
@@ -75,7 +88,9 @@ export class LiveHandles {
     const { events, retention } = this.#host
     const { job } = change
     if (local) {
+      // Neither data nor result: other tabs read them from the store if they need them.
       const { data: _data, ...shared } = change
+      if (shared.event === 'completed') shared.result = undefined
       this.#host.post({ type: 'change', change: shared })
     }
     const handle = this.get(job.id)

@@ -33,6 +33,10 @@ export interface QueueContext {
   post(message: ChannelMessage): void
   /** The worker module's tasks, when this tab can know them. */
   manifest(): Promise<Record<string, { priority?: number }> | undefined>
+  /** Jobs were deleted: their live handles go. */
+  removed(ids: readonly string[]): void
+  /** Whether anyone in this tab looks at job `id`'s `event` (a live handle, or a queue listener). */
+  wants(id: string, event: keyof QueueEvents): boolean
   /** Shows a committed change to handles and listeners; a local one is told to the other tabs too. */
   publish(change: JobChange, local: boolean): void
   /** The live handle of `job`, made or brought up to date. */

@@ -9,7 +9,7 @@ import { Committer } from './committer.js'
 import { Dispatcher } from './dispatcher.js'
 import type { FlowHandle } from './flow-handle.js'
 import { addFlow, type ChainOutput, type FlowStep, type GroupOutput } from './flow.js'
-import { QueueClosedError } from './errors.js'
+import { QueueClosedError, isStoreGone } from './errors.js'
 import { Emitter } from './events.js'
 import { toSnapshot, type JobHandle } from './handle.js'
 import { Inserter } from './insert.js'
@@ -104,7 +104,13 @@ export class Queue<T extends TaskMap = TaskMap> {
     this.#options = resolveQueueOptions(options)
     this.#store = this.#options.store ?? (typeof indexedDB !== 'undefined' ? idbStore() : memoryStore())
     this.#committer = new Committer(this.#store)
-    this.#retention = new Retention(this.#store, this.#committer, this.#options.retention, (e) => this.#error(e))
+    this.#retention = new Retention(
+      this.#store,
+      this.#committer,
+      this.#options.retention,
+      (e) => this.#error(e),
+      (ids) => this.#removed(ids, true),
+    )
     this.#started = this.#options.autostart
     if (this.#options.worker) this.#leadership = new Leadership(this.#options.name)
     const context: QueueContext = {
@@ -120,6 +126,8 @@ export class Queue<T extends TaskMap = TaskMap> {
       post: (message) => this.#tabs.post(message),
       manifest: () => this.#tabs.manifest(),
       publish: (change, local) => this.#handles.publish(change, local),
+      removed: (ids) => this.#removed(ids, false),
+      wants: (id, event) => this.#handles.get(id) !== undefined || this.#events.has(event),
       handleFor: (job, data, result) => this.#handles.handleFor(job, data, result),
       existing: (job) => this.#handles.existing(job),
       persist: (prepared, atomic, now, extra) => this.#inserter.persist(prepared, atomic, now, extra),
@@ -182,6 +190,7 @@ export class Queue<T extends TaskMap = TaskMap> {
         store: this.#store,
         committer: this.#committer,
         publish: (change) => this.#handles.publish(change, true),
+        removed: (ids) => this.#removed(ids, false),
         error: (error) => this.#error(error),
         idle: () => this.#events.emit('idle'),
       },
@@ -301,7 +310,9 @@ export class Queue<T extends TaskMap = TaskMap> {
     if (typeof id !== 'string') throw invalidOption('id', 'a job id (string)', id)
     await this.#ready()
     const live = this.#handles.get(id)
-    if (live) return live as unknown as JobHandle<R>
+    // A finished job may have been deleted (by another tab's clean or retention): make sure.
+    if (live && (!live.isDone() || (await this.#store.get([id]))[0])) return live as unknown as JobHandle<R>
+    if (live) this.#handles.removed([id])
     const full = await this.#store.getFull(id)
     if (!full) return undefined
     const { data, result, ...job } = full
@@ -314,6 +325,33 @@ export class Queue<T extends TaskMap = TaskMap> {
     await this.#ready()
     const jobs = await this.#store.list(query)
     return jobs.map(({ data, result, ...job }: StoredJob) => toSnapshot(job, data, result))
+  }
+
+  /**
+   * Deletes one job with its data, result, logs and errors; a job not yet
+   * finished is cancelled first (a running one through the tab that runs it).
+   *
+   * @returns false when no job has that id
+   */
+  async remove(id: string): Promise<boolean> {
+    if (typeof id !== 'string') throw invalidOption('id', 'a job id (string)', id)
+    await this.#ready()
+    const [job] = await this.#store.get([id])
+    if (!job) return false
+    if (job.status !== 'completed' && job.status !== 'failed' && job.status !== 'cancelled') {
+      await this.#tabs.cancel(id, 'The job was removed')
+    }
+    await this.#committer.write([{ op: 'delete', ids: [id] }])
+    this.#removed([id], true)
+    return true
+  }
+
+  /** Jobs were deleted: their handles go, `removed` fires here, and (if deleted here) in the other tabs. */
+  #removed(ids: readonly string[], local: boolean): void {
+    if (ids.length === 0) return
+    this.#handles.removed(ids)
+    if (local) this.#tabs.post({ type: 'removed', ids: [...ids] })
+    if (this.#events.has('removed')) this.#events.emit('removed', ids)
   }
 
   /** How many jobs there are in each status. */
@@ -351,37 +389,34 @@ export class Queue<T extends TaskMap = TaskMap> {
     }, () => undefined)
   }
 
-  /** Resolves when nothing is waiting, delayed-and-due or running. */
+  /** Resolves when nothing is waiting, delayed-and-due or running; rejects `QueueClosedError` if the queue closes first. */
   async idle(): Promise<void> {
     await this.#ready()
-    const dispatcher = this.#dispatcher
-    if (dispatcher) {
-      if (dispatcher.isIdle()) return
-      await new Promise<void>((resolve, reject) => {
-        const offIdle = this.#events.on('idle', () => {
-          if (!dispatcher.isIdle()) return
-          offIdle()
-          resolve()
-        })
-        this.#whenClosed(() => {
-          offIdle()
-          reject(this.#closed)
-        })
-      })
-      return
-    }
-    // A tab that does not run jobs sees the store.
     for (;;) {
-      const counts = await this.#store.counts()
-      if (counts.waiting + counts.running === 0) return
-      await new Promise<void>((resolve) => {
-        const offs = (['completed', 'failed', 'cancelled'] as const).map((e) => this.#events.on(e, () => done()))
-        const done = (): void => {
-          for (const off of offs) off()
-          resolve()
-        }
-      })
+      if (this.#closed) throw this.#closed
+      const dispatcher = this.#dispatcher
+      if (dispatcher) {
+        if (dispatcher.isIdle()) return
+      } else {
+        // A tab that does not run jobs sees the store.
+        const counts = await this.#store.counts()
+        if (counts.waiting + counts.running === 0) return
+      }
+      await this.#next(dispatcher ? ['idle', 'role'] : ['completed', 'failed', 'cancelled', 'role'])
     }
+  }
+
+  /** Resolves on the next of `events`; rejects when the queue closes first. Leaves no listener behind. */
+  #next(events: ReadonlyArray<'idle' | 'role' | 'completed' | 'failed' | 'cancelled'>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const done = (settle: () => void): void => {
+        for (const off of offs) off()
+        offClose()
+        settle()
+      }
+      const offs = events.map((event) => this.#events.on(event, () => done(resolve)))
+      const offClose = this.#whenClosed(() => done(() => reject(this.#closed)))
+    })
   }
 
   /**
@@ -406,12 +441,17 @@ export class Queue<T extends TaskMap = TaskMap> {
    * @param options.timeout - ms running jobs get to finish; default 5000
    */
   close(options: { timeout?: number } = {}): Promise<void> {
-    const timeout = options.timeout ?? DEFAULTS.closeTimeout
+    if (typeof options !== 'object' || options === null) return Promise.reject(invalidOption('options', 'an object { timeout? }', options))
+    const timeout = options.timeout === undefined ? DEFAULTS.closeTimeout : options.timeout
     if (typeof timeout !== 'number' || !(timeout >= 0)) {
       return Promise.reject(invalidOption('timeout', 'a number of ms ≥ 0', timeout, RangeError))
     }
+    return this.#shutdown(timeout, new QueueClosedError(`The queue "${this.name}" is closed`))
+  }
+
+  /** Closes the queue; every pending wait of it rejects with `closed`. */
+  #shutdown(timeout: number, closed: QueueClosedError): Promise<void> {
     this.#closing ??= (async () => {
-      const closed = new QueueClosedError(`The queue "${this.name}" is closed`)
       this.#closed = closed
       await this.#opened.catch(() => undefined)
       await this.#becoming?.catch(() => undefined)
@@ -423,14 +463,24 @@ export class Queue<T extends TaskMap = TaskMap> {
       this.#tabs.close()
       await this.#store.close()
       this.#handles.abandon(closed)
-      for (const listener of this.#closeListeners.splice(0)) listener()
+      this.#shut = true
+      const listeners = [...this.#closeListeners]
+      this.#closeListeners.clear()
+      for (const listener of listeners) listener()
     })()
     return this.#closing
   }
 
-  #closeListeners: Array<() => void> = []
-  #whenClosed(listener: () => void): void {
-    this.#closeListeners.push(listener)
+  #closeListeners = new Set<() => void>()
+  #shut = false
+  /** Calls `listener` once the queue has closed (at once if it has); returns the unsubscribe function. */
+  #whenClosed(listener: () => void): () => void {
+    if (this.#shut) {
+      listener()
+      return () => undefined
+    }
+    this.#closeListeners.add(listener)
+    return () => this.#closeListeners.delete(listener)
   }
 
   /** Listens to a queue event; returns the unsubscribe function. */
@@ -446,5 +496,10 @@ export class Queue<T extends TaskMap = TaskMap> {
   #error(error: Error): void {
     if (this.#events.has('error')) this.#events.emit('error', error)
     else console.error(`[offthread] queue "${this.name}":`, error)
+    if (isStoreGone(error) && !this.#closed) {
+      // Another tab upgraded the database to a newer schema: nothing more can be stored here.
+      // Close, so that every waiting handle hears why, and the newer tab can run the queue.
+      void this.#shutdown(0, new QueueClosedError(`The queue "${this.name}" closed: ${error.message}`, { cause: error }))
+    }
   }
 }

@@ -34,12 +34,23 @@ export class Retention {
   #committer: Committer
   #rules: ResolvedRetention
   #onError: (error: Error) => void
+  #onDeleted: (ids: readonly string[]) => void
   #timer: ReturnType<typeof setTimeout> | undefined
   #lastSweep = 0
   #sweeping: Promise<void> | undefined
   #stopped = false
 
-  constructor(store: Store, committer: Committer, rules: ResolvedRetention, onError: (error: Error) => void) {
+  /**
+   * @param onDeleted - jobs were deleted (their live handles must go)
+   */
+  constructor(
+    store: Store,
+    committer: Committer,
+    rules: ResolvedRetention,
+    onError: (error: Error) => void,
+    onDeleted: (ids: readonly string[]) => void = () => undefined,
+  ) {
+    this.#onDeleted = onDeleted
     this.#store = store
     this.#committer = committer
     this.#rules = rules
@@ -92,6 +103,7 @@ export class Retention {
       const ids = await this.#store.expired(status, limits, BATCH)
       if (ids.length === 0) break
       await this.#committer.write([{ op: 'delete', ids }])
+      this.#onDeleted(ids)
       deleted += ids.length
       if (ids.length < BATCH) break
       await yieldToPage()

@@ -184,19 +184,29 @@ export class Scheduler {
       const now = Date.now()
       for (const [i, schedule] of this.#schedules.entries()) {
         if (this.#stopped || schedule.paused || schedule.nextRunAt > now) continue
+        let nextRunAt: number
         try {
-          const nextRunAt = nextRunAfter(schedule, now)
+          nextRunAt = nextRunAfter(schedule, now)
+        } catch (error) {
+          // A pattern the cron library no longer reads: it never fires again (and says why once).
+          this.#host.error(toError(error))
+          nextRunAt = Number.POSITIVE_INFINITY
+        }
+        const next: ScheduleRecord = { ...schedule, nextRunAt }
+        try {
           const interval = schedule.every ?? nextRunAfter(schedule, schedule.nextRunAt) - schedule.nextRunAt
           // Later than a whole interval (and a second): no tab ran the queue then.
           const missed = now - schedule.nextRunAt > Math.max(1000, interval)
           let run = !(missed && schedule.onMissed === 'skip')
           if (run && !schedule.overlap && schedule.lastJobId !== undefined) run = await this.#host.isDone(schedule.lastJobId)
-          const next: ScheduleRecord = { ...schedule, nextRunAt }
           await this.#host.fire(schedule, next, run)
-          this.#schedules[i] = next
         } catch (error) {
+          // This run failed (a task the worker lacks, a full disk): it is reported once, and the
+          // schedule moves on to its next time; it never fires in a loop.
           this.#host.error(toError(error))
+          await this.#host.fire(schedule, next, false).catch(() => undefined)
         }
+        this.#schedules[i] = next
       }
       this.#arm()
     })()

@@ -13,6 +13,8 @@ import type { WorkerManifest } from './pool/protocol.js'
 import type { QueueContext } from './queue-context.js'
 import { cancelled } from './transition.js'
 import { isFinal } from './types.js'
+import { toError } from './timers.js'
+import type { JobRecord } from './store/store.js'
 
 /** How long `add` waits at most for the first worker to load, to check task names. */
 const MANIFEST_WAIT = 1000
@@ -23,7 +25,7 @@ const RUNNER_REPLY_TIMEOUT = 5000
 /** What the cross-tab plumbing needs from its queue. */
 export type TabsHost = Pick<
   QueueContext,
-  'options' | 'store' | 'committer' | 'events' | 'dispatcher' | 'closed' | 'ready' | 'publish' | 'reloadSchedules'
+  'options' | 'store' | 'committer' | 'events' | 'dispatcher' | 'closed' | 'ready' | 'error' | 'publish' | 'reloadSchedules' | 'wants' | 'removed'
 >
 
 /** One queue's link to its other tabs. */
@@ -33,12 +35,20 @@ export class Tabs {
   /** The worker module's tasks as the runner tab reported them (for a follower's checks). */
   #remoteManifest: WorkerManifest | undefined
   #requests = new Map<string, (ok: boolean) => void>()
+  #inbox: Promise<void> = Promise.resolve()
 
   constructor(host: TabsHost) {
     this.#host = host
     this.#channel = new Channel(
       host.options.name,
-      (message) => this.#onChannel(message),
+      (messages) => {
+        // In order, one batch after the other: each is checked against the store first.
+        this.#inbox = this.#inbox
+          .then(() => this.#onChannel(messages))
+          .catch((error: unknown) => {
+            if (!host.closed()) host.error(toError(error))
+          })
+      },
       () => {
         // A new tab: tell it the tasks, so it can check names at `add`.
         const manifest = host.dispatcher()?.pool.manifest
@@ -47,9 +57,13 @@ export class Tabs {
     )
   }
 
-  /** Sends to every other tab of this queue. */
+  /**
+   * Sends to every other tab of this queue. What a follower says is for the
+   * runner (new jobs, requeued ones, requests): it must arrive, even when this
+   * tab has not heard from any other yet. The runner's own news is best-effort.
+   */
   post(message: ChannelMessage): void {
-    this.#channel.post(message)
+    this.#channel.post(message, this.#host.dispatcher() === undefined)
   }
 
   /** The worker module's tasks, when this tab can know them (its own pool, or the runner's word). */
@@ -108,44 +122,113 @@ export class Tabs {
     })
   }
 
-  /** What other tabs of this queue say. */
-  #onChannel(message: ChannelMessage): void {
+  /**
+   * What other tabs of this queue say. A message is a claim: a change is shown
+   * only as far as the store confirms it (a final state only once stored, a
+   * result only as stored), and the runner runs only jobs it read from the store.
+   */
+  async #onChannel(messages: ChannelMessage[]): Promise<void> {
     const host = this.#host
     if (host.closed()) return
+    const ids = new Set<string>()
+    for (const message of messages) {
+      if (message?.type === 'change' && typeof message.change?.job?.id === 'string') ids.add(message.change.job.id)
+      if (message?.type === 'added' && Array.isArray(message.jobs)) {
+        for (const job of message.jobs) if (typeof job?.id === 'string') ids.add(job.id)
+      }
+    }
+    const stored = new Map<string, JobRecord>()
+    if (ids.size > 0) {
+      await host.ready()
+      const list = [...ids]
+      for (const [i, job] of (await host.store.get(list)).entries()) if (job) stored.set(list[i] as string, job)
+    }
+    for (const message of messages) {
+      if (host.closed()) return
+      await this.#onMessage(message, stored)
+    }
+  }
+
+  async #onMessage(message: ChannelMessage, stored: Map<string, JobRecord>): Promise<void> {
+    const host = this.#host
     const dispatcher = host.dispatcher()
-    switch (message.type) {
+    switch (message?.type) {
       case 'change': {
-        const change = message.change as JobChange
+        const change = confirmed(message.change as JobChange, stored.get(message.change?.job?.id))
+        if (!change) return
+        if (change.event === 'completed') {
+          // The result as stored, never as told; read only where someone looks at it.
+          change.result = host.wants(change.job.id, 'completed') ? (await host.store.getFull(change.job.id))?.result : undefined
+        }
         host.publish(change, false)
+        const job = stored.get(change.job.id) as JobRecord
         if (dispatcher) {
-          if (change.event === 'requeued') dispatcher.enqueue(change.job)
-          else if (change.event === 'cancelled') dispatcher.forget(change.job)
+          if (change.event === 'requeued' && (job.status === 'waiting' || job.status === 'delayed' || job.status === 'blocked')) {
+            dispatcher.enqueue(job)
+          } else if (change.event === 'cancelled') dispatcher.forget(job)
         }
         break
       }
       case 'added':
-        for (const job of message.jobs) {
-          if (dispatcher) dispatcher.enqueue(job)
+        for (const claimed of Array.isArray(message.jobs) ? message.jobs : []) {
+          const job = stored.get(claimed?.id)
+          if (!job) continue
+          if (dispatcher && (job.status === 'waiting' || job.status === 'delayed' || job.status === 'blocked')) dispatcher.enqueue(job)
           if (host.events.has('added')) host.events.emit('added', toSnapshot(job, undefined), undefined)
         }
         break
       case 'cancel':
-        if (dispatcher) {
-          void this.cancel(message.id, message.reason).then(
+        if (dispatcher && typeof message.id === 'string') {
+          void this.cancel(message.id, typeof message.reason === 'string' ? message.reason : undefined).then(
             (ok) => this.#channel.post({ type: 'cancel-reply', request: message.request, ok }),
             () => this.#channel.post({ type: 'cancel-reply', request: message.request, ok: false }),
           )
         }
         break
       case 'cancel-reply':
-        this.#requests.get(message.request)?.(message.ok)
+        this.#requests.get(message.request)?.(message.ok === true)
         break
       case 'manifest':
-        this.#remoteManifest = message.manifest
+        if (typeof message.manifest?.tasks === 'object' && message.manifest.tasks !== null) this.#remoteManifest = message.manifest
         break
       case 'schedules':
         host.reloadSchedules()
         break
+      case 'removed': {
+        if (!Array.isArray(message.ids)) return
+        const ids = message.ids.filter((id): id is string => typeof id === 'string')
+        // Only what the store no longer has.
+        const jobs = await host.store.get(ids)
+        host.removed(ids.filter((_, i) => !jobs[i]))
+        break
+      }
     }
+  }
+}
+
+/**
+ * A change another tab reports, as far as the store confirms it: nothing for
+ * a job the store does not have, or a newer revision than it holds; a final
+ * state only if it is the stored one (with the stored record).
+ */
+function confirmed(change: JobChange, stored: JobRecord | undefined): JobChange | undefined {
+  if (!stored || typeof change?.job?.rev !== 'number' || stored.rev < change.job.rev) return undefined
+  switch (change.event) {
+    case 'completed':
+    case 'failed':
+    case 'cancelled':
+      if (stored.status !== change.event) return undefined
+      return { ...change, job: stored }
+    case 'started':
+    case 'progress':
+    case 'log':
+    case 'retrying':
+    case 'requeued':
+      // A past revision is history (handles ignore it); the current one must match the store.
+      if (stored.rev > change.job.rev) return change
+      if (stored.status !== change.job.status) return undefined
+      return { ...change, job: change.event === 'progress' ? { ...stored, progress: change.job.progress } : stored }
+    default:
+      return undefined
   }
 }

@@ -244,6 +244,8 @@ export type QueueEvents = {
   completed: (job: JobSnapshot, result: unknown) => void
   failed: (job: JobSnapshot, error: SerializedError) => void
   cancelled: (job: JobSnapshot, reason: string | undefined) => void
+  /** Jobs deleted (by `remove`, `clean` or retention), in any tab. */
+  removed: (ids: readonly string[]) => void
   /** Nothing waiting, due or running in this runner. */
   idle: () => void
   role: (role: QueueRole) => void

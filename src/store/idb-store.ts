@@ -4,6 +4,7 @@
  * rewrites only a small record. Every `write` is one transaction.
  */
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb'
+import { OffthreadError } from '../errors.js'
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../types.js'
 import type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, WriteOp, WriteResult } from './store.js'
 
@@ -196,9 +197,10 @@ class IdbStore implements Store {
     }).catch((error: unknown) => {
       this.#db = undefined
       if ((error as { name?: string }).name === 'VersionError') {
-        throw new Error(
+        throw new OffthreadError(
           `idbStore: the database "${this.#name}" was upgraded by a newer version of offthread in another tab; reload this page`,
           { cause: error },
+          'ERR_STORE_VERSION',
         )
       }
       throw error

@@ -4,6 +4,8 @@ import { makeQueue } from './fixtures/queue.js'
 describe('per-task limits (Chromium)', () => {
   it('a task with concurrency 1 never overlaps itself, while other tasks use every worker', async () => {
     const queue = makeQueue({ concurrency: 3 })
+    // Three workers up first: how fast a pool grows is not what this test is about.
+    await Promise.all((await queue.addBulk(Array.from({ length: 3 }, () => ({ name: 'sleep' as const, data: 60 })))).map((h) => h.result()))
     const exclusive = await queue.addBulk(Array.from({ length: 6 }, () => ({ name: 'exclusive' as const, data: 40 })))
     const others = await queue.addBulk(Array.from({ length: 6 }, () => ({ name: 'sleep' as const, data: 40 })))
     const spans = (await Promise.all(exclusive.map((h) => h.result()))).map(([start, end]) => ({ start, end }))
