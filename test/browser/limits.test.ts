@@ -18,6 +18,19 @@ describe('per-task limits (Chromium)', () => {
     expect(starts[1]).toBeLessThan(finishes[0] ?? 0)
   })
 
+  it('after a restart, 1,200 waiting jobs of a concurrency-1 task do not hide another task’s job behind them', async () => {
+    // Stored by a tab that runs nothing; then a runner starts on them, as after a reload.
+    const adder = makeQueue({ worker: undefined })
+    await adder.addBulk(Array.from({ length: 1200 }, () => ({ name: 'exclusive' as const, data: 5 })))
+    const other = await adder.add('double', 21)
+    await adder.close()
+    const runner = makeQueue({ name: adder.name, concurrency: 2 })
+    const handle = await runner.getJob<number>(other.id)
+    await expect(handle?.result()).resolves.toBe(42)
+    // It ran beside the first few exclusive jobs, not after the 1,000 of the first window.
+    expect((await runner.counts()).completed).toBeLessThan(100)
+  })
+
   it('a task with a rate limit starts at most max jobs per window', async () => {
     const queue = makeQueue({ concurrency: 3 })
     const t0 = Date.now()

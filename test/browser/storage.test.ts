@@ -44,8 +44,42 @@ describe('IndexedDB storage (Chromium)', () => {
     expect((await queue.counts()).waiting).toBe(1)
   })
 
-  it('durability can be set to strict', async () => {
-    const queue = makeQueue({ store: idbStore({ durability: 'strict' }) })
-    await expect(queue.add('double', 2).then((j) => j.result())).resolves.toBe(4)
+  /** Runs `fn` while recording the `durability` every readwrite transaction of the page asks for. */
+  async function durabilities(fn: () => Promise<void>): Promise<Array<string | undefined>> {
+    const seen: Array<string | undefined> = []
+    const original = IDBDatabase.prototype.transaction
+    IDBDatabase.prototype.transaction = function (this: IDBDatabase, names, mode, options) {
+      if (mode === 'readwrite') seen.push(options?.durability)
+      return original.call(this, names, mode, options)
+    } as typeof original
+    try {
+      await fn()
+    } finally {
+      IDBDatabase.prototype.transaction = original
+    }
+    return seen
+  }
+
+  it("durability: 'strict' reaches IndexedDB: every write of the queue asks for a strict commit", async () => {
+    const seen = await durabilities(async () => {
+      const queue = makeQueue({ store: idbStore({ durability: 'strict' }) })
+      await expect(queue.add('double', 2).then((j) => j.result())).resolves.toBe(4)
+    })
+    // The insert, `running`, and the outcome at least: each one flushed to disk before it resolves.
+    expect(seen.length).toBeGreaterThanOrEqual(3)
+    expect(new Set(seen)).toEqual(new Set(['strict']))
+  })
+
+  it("durability: 'relaxed' and the default reach IndexedDB as asked", async () => {
+    const relaxed = await durabilities(async () => {
+      const queue = makeQueue({ store: idbStore({ durability: 'relaxed' }) })
+      await queue.add('double', 2).then((j) => j.result())
+    })
+    expect(new Set(relaxed)).toEqual(new Set(['relaxed']))
+    const plain = await durabilities(async () => {
+      const queue = makeQueue({ store: idbStore() })
+      await queue.add('double', 2).then((j) => j.result())
+    })
+    expect(new Set(plain)).toEqual(new Set(['default']))
   })
 })
