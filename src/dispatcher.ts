@@ -70,6 +70,13 @@ const BATCH_MAX_AVERAGE_MS = 2
 const BATCH_BUDGET_MS = 8
 const MAX_BATCH = 64
 /**
+ * Batches of short jobs a worker holds (running, sent, or committing): a batch
+ * is sent only once its `running` state is committed, so the worker works
+ * through the ones before it meanwhile. As many as cover the commit time, within these.
+ */
+const MIN_BATCHES_AHEAD = 2
+const MAX_BATCHES_AHEAD = 8
+/**
  * Jobs sent whose `running` state is not committed yet, at most. When storage
  * is the bottleneck, more would only pile up behind it, and all their
  * outcomes would then wake at once when it commits: a long task.
@@ -95,6 +102,8 @@ export class Dispatcher {
   #progressDirty = new Set<string>()
   #progressTimer: ReturnType<typeof setTimeout> | undefined
   #uncommitted = 0
+  /** How long a `running` commit takes, on average (ms). */
+  #commitMs = 0
   #active = false
   #closing = false
   #wasIdle = true
@@ -278,12 +287,21 @@ export class Dispatcher {
       }
       const batch = this.#nextBatch()
       this.#begin(batch, worker)
-      // Short jobs: queue a second batch behind the first, so the worker never waits for this thread.
-      if (batch.length > 1 && this.#uncommitted < MAX_UNCOMMITTED && this.#index.peek() && this.#batchable(this.#index.peek() as JobRecord)) {
-        this.#begin(this.#nextBatch(), worker)
-      }
+      // Short jobs: queue more batches behind the first, so the worker never waits for this
+      // thread, nor for the commit of its next batch's `running` state.
+      if (batch.length > 1) this.#prefetch(worker)
     }
     this.#checkIdle()
+  }
+
+  /** Queues batches of short jobs behind the ones `worker` has: enough to cover a commit. */
+  #prefetch(worker: PoolWorker): void {
+    const ahead = Math.min(MAX_BATCHES_AHEAD, MIN_BATCHES_AHEAD + Math.ceil(this.#commitMs / BATCH_BUDGET_MS))
+    while ((this.#batches.get(worker) ?? 0) < ahead && this.#uncommitted < MAX_UNCOMMITTED) {
+      const next = this.#index.peek()
+      if (!next || !this.#batchable(next)) return
+      this.#begin(this.#nextBatch(), worker)
+    }
   }
 
   /** The next job, with as many short jobs behind it as make one message's worth. */
@@ -339,8 +357,10 @@ export class Dispatcher {
       entries.map(({ started }) => ({ op: 'put' as const, job: started, expect: ['waiting', 'delayed'] as const })),
     )
     this.#uncommitted += batch.length
+    const asked = performance.now()
     void write
       .finally(() => {
+        this.#commitMs = this.#commitMs * 0.8 + (performance.now() - asked) * 0.2
         this.#uncommitted -= batch.length
         this.#pump()
       })
@@ -375,7 +395,6 @@ export class Dispatcher {
           const running = this.#running.get(entry.job.id)
           if (!running || running.job !== entry.started) continue
           if (results[i]?.ok) {
-            this.#host.publish({ event: 'started', job: entry.started, data: running.data })
             go.push(entry)
           } else {
             // Another tab changed it first (cancelled, moved, or the database is gone): this run does not happen.
@@ -385,8 +404,16 @@ export class Dispatcher {
             if (result && !result.ok && result.reason === 'conflict' && !result.job) this.#host.removed([entry.job.id])
           }
         }
-        if (go.length > 0) this.#send(worker, go)
-        else this.#releaseIfIdle(worker)
+        if (go.length === 0) {
+          this.#releaseIfIdle(worker)
+          return
+        }
+        // The worker first; then the news.
+        this.#send(worker, go)
+        for (const { started } of go) {
+          const running = this.#running.get(started.id)
+          if (running && running.job === started) this.#host.publish({ event: 'started', job: started, data: running.data })
+        }
       },
       (error: unknown) => {
         // Not stored: the jobs are still `waiting`. They go back to the index and run later.
@@ -524,9 +551,8 @@ export class Dispatcher {
       if (worker.jobs.size === 0) {
         this.#batches.delete(worker)
         this.#pool.release(worker)
-      } else if (this.#active && !this.#closing && (this.#batches.get(worker) ?? 0) < 2 && this.#uncommitted < MAX_UNCOMMITTED) {
-        const next = this.#index.peek()
-        if (next && this.#batchable(next)) this.#begin(this.#nextBatch(), worker)
+      } else if (this.#active && !this.#closing) {
+        this.#prefetch(worker)
       }
       return
     }
