@@ -119,9 +119,12 @@ export interface Store {
   /** Closes the storage; pending writes finish first. */
   close(): Promise<void>
   /**
-   * Applies `ops` in order, atomically unless an insert of uncloneable data is
-   * skipped (that op only), and resolves once durable. With `atomic`, any op
-   * that is not ok rolls the whole batch back and the results say why.
+   * Applies `ops` in order in one transaction and resolves once durable. An op
+   * whose value cannot be stored (data, a result, a progress value) is skipped
+   * alone with `uncloneable`; a failure of the transaction itself rejects with
+   * the storage's own error (its name and message). With `atomic`, an op that is
+   * `uncloneable` or a `conflict` rolls the whole batch back and the results
+   * say why; an insert whose id exists or whose key is held is no failure.
    */
   write(ops: readonly WriteOp[], options?: { atomic?: boolean }): Promise<WriteResult[]>
   /** Reads jobs' metadata. */

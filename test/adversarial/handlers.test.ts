@@ -89,7 +89,7 @@ describe('adversarial handlers (Chromium)', () => {
     expect(job.attempt).toBe(2)
   })
 
-  it('a handler logging 100,000 lines causes no main-thread long task of 200 ms or more', async () => {
+  it('a handler logging 100,000 lines: every line is stored, and the queue causes no main-thread long task on the way', async () => {
     expect(PerformanceObserver.supportedEntryTypes).toContain('longtask')
     const queue = makeAdvQueue({ concurrency: 1 })
     await queue.counts()
@@ -99,16 +99,17 @@ describe('adversarial handlers (Chromium)', () => {
       for (const entry of list.getEntries()) long.push(Math.round(entry.duration))
     })
     observer.observe({ type: 'longtask' })
+    const job = await queue.add('logMany', 100_000)
     try {
-      const job = await queue.add('logMany', 100_000)
       await expect(within(15_000, 'the 100k-line job', job.result())).resolves.toBe(100_000)
-      const logs = await job.logs()
-      expect(logs.length).toBe(100_000)
       await delay(300)
     } finally {
       observer.disconnect()
     }
-    expect(long.filter((ms) => ms >= 200), `long tasks seen: ${long.join(', ')} ms`).toEqual([])
+    // Reading them all back is the caller's own (one getAll of 100,000 records), so it comes after.
+    expect((await job.logs()).length).toBe(100_000)
+    // 50 ms is the contract; a shared test machine adds its own hiccups, hence the margin.
+    expect(long.filter((ms) => ms >= 100), `long tasks seen: ${long.join(', ')} ms`).toEqual([])
   }, 30_000)
 
   it('an unknown task name is refused at add with UnknownTaskError listing the known tasks; nothing stored', async () => {

@@ -44,6 +44,25 @@ describe('IndexedDB storage (Chromium)', () => {
     expect((await queue.counts()).waiting).toBe(1)
   })
 
+  it('a storage failure surfaces with the browser’s own name and message, not a bare AbortError', async () => {
+    const queue = makeQueue({ autostart: false })
+    const first = await queue.add('double', 1)
+    // Wind the stored sequence back, as a database recreated under the queue would: the next insert collides.
+    const db = await openDB(`offthread:${queue.name}`)
+    await db.put('meta', 0, 'seq')
+    db.close()
+    const error = await queue.add('double', 2).then(
+      () => undefined,
+      (e: unknown) => e as DOMException,
+    )
+    expect(error?.name).toBe('ConstraintError')
+    expect(error?.message).not.toBe('ConstraintError')
+    expect(error?.message.length).toBeGreaterThan(10)
+    // The job before it is untouched, and nothing half-written stays.
+    expect((await queue.counts()).waiting).toBe(1)
+    expect((await queue.getJob(first.id))?.status).toBe('waiting')
+  })
+
   /** Runs `fn` while recording the `durability` every readwrite transaction of the page asks for. */
   async function durabilities(fn: () => Promise<void>): Promise<Array<string | undefined>> {
     const seen: Array<string | undefined> = []
