@@ -4,13 +4,13 @@
  *
  * @packageDocumentation
  */
-export { createQueue, Queue } from './queue.js'
-export type { BulkJob, ListOptions, QueueEvents, QueueRole } from './queue.js'
-export type { JobHandle, JobHandleEvents, WaitOptions } from './handle.js'
-export type { FlowHandle } from './flow-handle.js'
-export type { Schedule, ScheduleOptions } from './scheduler.js'
-export type { ChainOutput, FlowJob, FlowStep, GroupOutput, StepOutput } from './flow.js'
-export type { QueueOptions, RetentionOptions, RetentionRule } from './options.js'
+export { createQueue, Queue } from './queue/queue.js'
+export type { BulkJob, ListOptions, QueueEvents, QueueRole } from './queue/queue.js'
+export type { JobHandle, JobHandleEvents, WaitOptions } from './queue/handle.js'
+export type { FlowHandle } from './queue/flow-handle.js'
+export type { Schedule, ScheduleOptions } from './runner/scheduler.js'
+export type { ChainOutput, FlowJob, FlowStep, GroupOutput, StepOutput } from './queue/flow.js'
+export type { QueueOptions, RetentionOptions, RetentionRule } from './queue/options.js'
 export type { WorkerLike } from './pool/pool.js'
 export { memoryStore } from './store/memory-store.js'
 export { idbStore } from './store/idb-store.js'
@@ -27,9 +27,9 @@ export {
   QueueClosedError,
   WorkerError,
   RetryError,
-} from './errors.js'
-export type { OffthreadErrorCode } from './errors.js'
-export type { BackoffFunction, ErrorMatcher, RetryOptions } from './retry.js'
+} from './shared/errors.js'
+export type { OffthreadErrorCode } from './shared/errors.js'
+export type { BackoffFunction, ErrorMatcher, RetryOptions } from './shared/retry.js'
 export type {
   ErrorRecord,
   JobContext,
@@ -44,4 +44,4 @@ export type {
   TaskInput,
   TaskMap,
   TaskOutput,
-} from './types.js'
+} from './shared/types.js'

@@ -5,12 +5,12 @@
  *
  * @packageDocumentation
  */
-import { JobCancelledError, JobTimeoutError, RetryError, WorkerError, deserializeError, serializeError } from './errors.js'
-import { invalidOption, resolveTaskOptions } from './options.js'
-import type { JobContext, LogEntry, Progress, TaskDefinition, TaskHandler, TaskInput, TaskOutput } from './types.js'
+import { JobCancelledError, JobTimeoutError, RetryError, WorkerError, deserializeError, serializeError } from './shared/errors.js'
+import { invalidOption, resolveTaskOptions } from './shared/options.js'
+import type { JobContext, LogEntry, Progress, TaskDefinition, TaskHandler, TaskInput, TaskOutput } from './shared/types.js'
 import { createContext, transfers, type ReportSink } from './worker/context.js'
 import { composeMiddleware, validateMiddleware, type Middleware } from './worker/middleware.js'
-import { clearLongTimeout, setLongTimeout } from './timers.js'
+import { clearLongTimeout, setLongTimeout } from './shared/timers.js'
 
 /** The state type (`ctx.state`) a task entry's handler expects. */
 export type TaskState<E> = E extends TaskDefinition<any, any, infer S>
@@ -329,4 +329,4 @@ function snapshot<T>(value: T, keep: (copy: T) => void): void {
 }
 
 export type { Middleware, MiddlewareContext, MiddlewareNext } from './worker/middleware.js'
-export type { JobContext, LogEntry, Progress, TaskDefinition, TaskHandler } from './types.js'
+export type { JobContext, LogEntry, Progress, TaskDefinition, TaskHandler } from './shared/types.js'

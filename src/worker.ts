@@ -11,7 +11,7 @@ import {
   type DefineTasksOptions,
   type RuntimeEndpoint,
 } from './worker/runtime.js'
-import type { TaskMap } from './types.js'
+import type { TaskMap } from './shared/types.js'
 
 /**
  * Registers a worker module's task handlers with the pool (through Comlink)
@@ -49,7 +49,7 @@ export function defineTasks<const T extends TaskMap<S>, S = undefined>(handlers:
   return handlers
 }
 
-export { RetryError } from './errors.js'
+export { RetryError } from './shared/errors.js'
 export type { DefineTasksOptions } from './worker/runtime.js'
 export type { Middleware, MiddlewareContext, MiddlewareNext } from './worker/middleware.js'
 export type {
@@ -61,5 +61,5 @@ export type {
   TaskHandler,
   TaskMap,
   TaskOptions,
-} from './types.js'
-export type { RetryOptions, BackoffFunction, ErrorMatcher } from './retry.js'
+} from './shared/types.js'
+export type { RetryOptions, BackoffFunction, ErrorMatcher } from './shared/retry.js'

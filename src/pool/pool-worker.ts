@@ -4,9 +4,9 @@
  * runtime).
  */
 import { transfer as comlinkTransfer, wrap, type Remote } from 'comlink'
-import { WorkerError, serializeError } from '../errors.js'
-import type { SerializedError } from '../types.js'
-import { isWorkerMessage, type RunRequest, type WorkerApi, type WorkerManifest, type WorkerMessage } from './protocol.js'
+import { WorkerError, serializeError } from '../shared/errors.js'
+import type { SerializedError } from '../shared/types.js'
+import { isWorkerMessage, type RunRequest, type WorkerApi, type WorkerManifest, type WorkerMessage } from '../shared/protocol.js'
 
 /** What the `worker` factory may return: a Web Worker, or anything shaped like one. */
 export interface WorkerLike {

@@ -2,11 +2,11 @@
  * The worker pool: spawns up to `size` workers, hands out idle ones, replaces
  * dead or terminated ones, and backs off when the worker script cannot start.
  */
-import { WorkerError } from '../errors.js'
-import { clearLongTimeout, setLongTimeout } from '../timers.js'
-import type { SerializedError } from '../types.js'
+import { WorkerError } from '../shared/errors.js'
+import { clearLongTimeout, setLongTimeout } from '../shared/timers.js'
+import type { SerializedError } from '../shared/types.js'
 import { PoolWorker, type WorkerLike } from './pool-worker.js'
-import { MESSAGE_TAG, type WorkerManifest, type WorkerMessage } from './protocol.js'
+import { MESSAGE_TAG, type WorkerManifest, type WorkerMessage } from '../shared/protocol.js'
 
 export type { WorkerLike } from './pool-worker.js'
 export { PoolWorker } from './pool-worker.js'

@@ -4,8 +4,8 @@
  * rewrites only a small record. Every `write` is one transaction.
  */
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb'
-import { OffthreadError } from '../errors.js'
-import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../types.js'
+import { OffthreadError } from '../shared/errors.js'
+import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../shared/types.js'
 import type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, WriteOp, WriteResult } from './store.js'
 
 /** The schema version; bump it with a migration step in `upgrade`. */

@@ -5,7 +5,7 @@
  * way; job records (plain data the queue builds and never mutates in place)
  * are copied shallowly.
  */
-import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../types.js'
+import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../shared/types.js'
 import type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, WriteOp, WriteResult } from './store.js'
 
 /** A copy of a record deep enough that a caller's change cannot reach the store (the queue replaces nested values, never edits them). */

@@ -3,8 +3,8 @@
  * The queue never touches IndexedDB directly; `idbStore()` and `memoryStore()`
  * implement this, and so can a user's own store.
  */
-import type { StoredJobOptions } from '../options.js'
-import type { ErrorRecord, JobStatus, LogEntry, Progress, SerializedError } from '../types.js'
+import type { StoredJobOptions } from '../shared/options.js'
+import type { ErrorRecord, JobStatus, ListOptions, LogEntry, Progress, SerializedError } from '../shared/types.js'
 
 /** A job's metadata as stored: small, rewritten on every state change. Data and result live apart. */
 export interface JobRecord {
@@ -97,13 +97,8 @@ export type WriteResult =
   /** An atomic batch was rolled back because another op in it was not ok. */
   | { ok: false; reason: 'aborted' }
 
-/** Filters of {@link Store.list}. */
-export interface ListQuery {
-  status?: JobStatus | readonly JobStatus[]
-  name?: string
-  limit?: number
-  offset?: number
-}
+/** Filters of {@link Store.list}: `queue.list`'s options. */
+export type ListQuery = ListOptions
 
 /**
  * Where a queue keeps its jobs. One store instance serves one queue name.

@@ -4,9 +4,9 @@
  * writes to a {@link ReportSink}, so `offthread/testing` builds the same `ctx`
  * over a recorder instead.
  */
-import { RetryError } from '../errors.js'
-import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../pool/protocol.js'
-import type { JobContext, JobLogger, LogEntry, Progress } from '../types.js'
+import { RetryError } from '../shared/errors.js'
+import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
+import type { JobContext, JobLogger, LogEntry, Progress } from '../shared/types.js'
 
 /** Minimum ms between two messages of the same kind for one job; the last value always follows. */
 const REPORT_INTERVAL = 16

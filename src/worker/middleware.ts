@@ -3,8 +3,8 @@
  * first listed runs outermost. Each can change the input on its way in, the
  * result on its way out, see errors, or answer without calling the handler.
  */
-import { invalidOption } from '../options.js'
-import type { JobContext, TaskHandler } from '../types.js'
+import { invalidOption } from '../shared/options.js'
+import type { JobContext, TaskHandler } from '../shared/types.js'
 
 /**
  * What a middleware gets as its first argument: the job's context, plus the

@@ -3,11 +3,11 @@
  * attempt at a time per request, and posts each outcome back as plain data.
  */
 import { expose, type Endpoint } from 'comlink'
-import { JobDataError, RetryError, UnknownTaskError, deserializeError, findUncloneablePath, isDataCloneError, serializeError } from '../errors.js'
-import { resolveTaskOptions } from '../options.js'
-import { MESSAGE_TAG, type Outcome, type RunRequest, type TaskMeta, type WorkerApi, type WorkerManifest, type WorkerMessage } from '../pool/protocol.js'
-import { WORKER_FUNCTION, type RetryHints, type RetryOptions } from '../retry.js'
-import type { SerializedError, TaskDefinition, TaskHandler, TaskMap } from '../types.js'
+import { JobDataError, RetryError, UnknownTaskError, deserializeError, findUncloneablePath, isDataCloneError, serializeError } from '../shared/errors.js'
+import { resolveTaskOptions } from '../shared/options.js'
+import { MESSAGE_TAG, type Outcome, type RunRequest, type TaskMeta, type WorkerApi, type WorkerManifest, type WorkerMessage } from '../shared/protocol.js'
+import { WORKER_FUNCTION, type RetryHints, type RetryOptions } from '../shared/retry.js'
+import type { SerializedError, TaskDefinition, TaskHandler, TaskMap } from '../shared/types.js'
 import { JobReporter, createContext, transfers, type PostTarget } from './context.js'
 import { composeMiddleware, validateMiddleware, type Middleware } from './middleware.js'
 

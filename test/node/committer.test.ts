@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Committer } from '../../src/committer.js'
+import { Committer } from '../../src/store/committer.js'
 import { memoryStore } from '../../src/store/memory-store.js'
 import type { JobRecord, Store, WriteOp } from '../../src/store/store.js'
 

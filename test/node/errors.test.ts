@@ -15,7 +15,7 @@ import {
   isDataCloneError,
   isQuotaError,
   serializeError,
-} from '../../src/errors.js'
+} from '../../src/shared/errors.js'
 
 function cloneFailure(value: unknown): unknown {
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Heap } from '../../src/heap.js'
+import { Heap } from '../../src/runner/heap.js'
 
 interface Item {
   priority: number

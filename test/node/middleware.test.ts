@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { defineTasks, type Middleware } from '../../src/worker.js'
 import { composeMiddleware, validateMiddleware } from '../../src/worker/middleware.js'
 import { createContext, type ReportSink } from '../../src/worker/context.js'
-import type { JobContext, LogEntry } from '../../src/types.js'
+import type { JobContext, LogEntry } from '../../src/shared/types.js'
 
 function makeCtx<S>(state: S): { ctx: JobContext<S>; logs: LogEntry[] } {
   const logs: LogEntry[] = []

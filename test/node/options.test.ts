@@ -1,13 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  DEFAULTS,
-  mergeRetry,
-  resolveJobOptions,
-  resolveQueueOptions,
-  resolveRetry,
-  resolveTaskOptions,
-} from '../../src/options.js'
-import { RETRY_DEFAULTS, WORKER_FUNCTION } from '../../src/retry.js'
+import { mergeRetry, resolveJobOptions, resolveRetry, resolveTaskOptions } from '../../src/shared/options.js'
+import { DEFAULTS, resolveQueueOptions } from '../../src/queue/options.js'
+import { RETRY_DEFAULTS, WORKER_FUNCTION } from '../../src/shared/retry.js'
 import { memoryStore } from '../../src/store/memory-store.js'
 
 const NOW = 1_700_000_000_000

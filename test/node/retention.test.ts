@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { Committer } from '../../src/committer.js'
-import { Retention } from '../../src/retention.js'
-import { DEFAULTS } from '../../src/options.js'
+import { Committer } from '../../src/store/committer.js'
+import { Retention } from '../../src/runner/retention.js'
+import { DEFAULTS } from '../../src/queue/options.js'
 import { memoryStore } from '../../src/store/memory-store.js'
 import type { JobRecord, Store, WriteOp } from '../../src/store/store.js'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { WORKER_FUNCTION, backoffDelay, decideRetry, type RetryOptions } from '../../src/retry.js'
+import { WORKER_FUNCTION, backoffDelay, decideRetry, type RetryOptions } from '../../src/shared/retry.js'
 
 const boom = new Error('boom')
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { idbStore } from '../../src/store/idb-store.js'
 import { memoryStore } from '../../src/store/memory-store.js'
 import type { JobRecord, Store, WriteOp } from '../../src/store/store.js'
-import type { ErrorRecord, JobStatus, LogEntry } from '../../src/types.js'
+import type { ErrorRecord, JobStatus, LogEntry } from '../../src/shared/types.js'
 
 let counter = 0
 const open: Store[] = []

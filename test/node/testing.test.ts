@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { JobCancelledError, JobTimeoutError, RetryError, WorkerError } from '../../src/errors.js'
+import { JobCancelledError, JobTimeoutError, RetryError, WorkerError } from '../../src/shared/errors.js'
 import { runTask } from '../../src/testing.js'
 import { defineTasks, type JobContext, type Middleware } from '../../src/worker.js'
 

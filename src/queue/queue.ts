@@ -5,29 +5,32 @@
  * {@link QueueContext} with: insert.ts (adding jobs), schedules.ts, tabs.ts
  * (other tabs, cancelling), live-handles.ts (handles and job events).
  */
-import { Committer } from './committer.js'
-import { Dispatcher } from './dispatcher.js'
+import { Committer } from '../store/committer.js'
+import { Dispatcher } from '../runner/dispatcher.js'
 import type { FlowHandle } from './flow-handle.js'
 import { addFlow, type ChainOutput, type FlowStep, type GroupOutput } from './flow.js'
-import { QueueClosedError, isStoreGone } from './errors.js'
-import { Emitter } from './events.js'
+import { QueueClosedError, isStoreGone } from '../shared/errors.js'
+import { Emitter } from '../shared/events.js'
 import { toSnapshot, type JobHandle } from './handle.js'
 import { Inserter } from './insert.js'
 import { LiveHandles } from './live-handles.js'
-import { DEFAULTS, invalidOption, resolveQueueOptions, type QueueOptions, type ResolvedQueueOptions } from './options.js'
-import { Leadership } from './leader.js'
+import { invalidOption } from '../shared/options.js'
+import { DEFAULTS, resolveQueueOptions, type QueueOptions, type ResolvedQueueOptions } from './options.js'
+import { Leadership } from '../tabs/leadership.js'
 import { validateList } from './list-options.js'
-import type { QueueContext } from './queue-context.js'
-import { Retention, resolveClean } from './retention.js'
-import type { Schedule, ScheduleOptions } from './scheduler.js'
+import type { QueueContext } from './context.js'
+import { Retention, resolveClean } from '../runner/retention.js'
+import type { Schedule, ScheduleOptions } from '../runner/scheduler.js'
 import { Schedules } from './schedules.js'
-import { idbStore } from './store/idb-store.js'
-import { memoryStore } from './store/memory-store.js'
-import type { Store, StoredJob } from './store/store.js'
-import { Tabs } from './tabs.js'
+import { idbStore } from '../store/idb-store.js'
+import { memoryStore } from '../store/memory-store.js'
+import type { Store, StoredJob } from '../store/store.js'
+import { Tabs } from './remote.js'
 import type {
+  BulkJob,
   JobOptions,
   JobSnapshot,
+  ListOptions,
   JobStatus,
   QueueEvents,
   QueueRole,
@@ -35,22 +38,11 @@ import type {
   TaskMap,
   TaskName,
   TaskOutput,
-} from './types.js'
+} from '../shared/types.js'
 
-export type { QueueEvents, QueueRole } from './types.js'
+export type { BulkJob, ListOptions, QueueEvents, QueueRole } from '../shared/types.js'
 
-/** One job of `addBulk`: its `data` is checked against its own task's input. */
-export type BulkJob<T extends TaskMap> = {
-  [K in TaskName<T>]: { name: K; data: TaskInput<T[K]>; options?: JobOptions }
-}[TaskName<T>]
 
-/** Filters of `list`. */
-export interface ListOptions {
-  status?: JobStatus | readonly JobStatus[]
-  name?: string
-  limit?: number
-  offset?: number
-}
 
 type BulkHandles<T extends TaskMap, J extends readonly BulkJob<T>[]> = {
   [I in keyof J]: J[I] extends { name: infer K } ? JobHandle<TaskOutput<T[K & keyof T]>> : JobHandle

@@ -4,9 +4,9 @@
  * key. A due job whose limit is full is parked, and goes back to the index in
  * its order when its group has room again.
  */
-import type { WorkerManifest } from './pool/protocol.js'
-import type { JobRecord } from './store/store.js'
-import { clearLongTimeout, setLongTimeout, type LongTimer } from './timers.js'
+import type { WorkerManifest } from '../shared/protocol.js'
+import type { JobRecord } from '../store/store.js'
+import { clearLongTimeout, setLongTimeout, type LongTimer } from '../shared/timers.js'
 
 interface Group {
   group: string

@@ -3,10 +3,10 @@
  * queue's events (no polling); `result()` and `wait()` settle on the event
  * that ends the job.
  */
-import { JobCancelledError, JobFailedError, deserializeError } from './errors.js'
-import type { JobRecord, StoredJob } from './store/store.js'
-import { clearLongTimeout, setLongTimeout, type LongTimer } from './timers.js'
-import type { ErrorRecord, JobSnapshot, JobStatus, LogEntry, Progress, SerializedError } from './types.js'
+import { JobCancelledError, JobFailedError, deserializeError } from '../shared/errors.js'
+import type { JobRecord, StoredJob } from '../store/store.js'
+import { clearLongTimeout, setLongTimeout, type LongTimer } from '../shared/timers.js'
+import type { ErrorRecord, JobSnapshot, JobStatus, LogEntry, Progress, SerializedError } from '../shared/types.js'
 
 /** Listeners of a handle's events. */
 export interface JobHandleEvents<R = unknown> {

@@ -3,8 +3,8 @@
  * transaction is in flight) go to the store as one transaction. The number of
  * IndexedDB transactions, not their size, is what costs.
  */
-import type { Store, WriteOp, WriteResult } from './store/store.js'
-import { yieldToPage } from './timers.js'
+import type { Store, WriteOp, WriteResult } from './store.js'
+import { yieldToPage } from '../shared/timers.js'
 
 /** Ops whose callers are woken between two looks at the clock. */
 const RESOLVE_CHUNK = 64

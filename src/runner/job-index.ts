@@ -6,8 +6,8 @@
  * of them in memory.
  */
 import { Heap } from './heap.js'
-import { clearLongTimeout, setLongTimeout, type LongTimer } from './timers.js'
-import type { JobRecord, Store } from './store/store.js'
+import { clearLongTimeout, setLongTimeout, type LongTimer } from '../shared/timers.js'
+import type { JobRecord, Store } from '../store/store.js'
 
 /** Jobs of each kind held in memory at most (more may wait in the store). */
 export const WINDOW = 1000

@@ -4,25 +4,16 @@
  * the other tabs. Debounced adds move the waiting job instead; a retry puts a
  * failed or cancelled one back.
  */
-import { newId } from './ids.js'
-import { JOIN_TASK } from './flow.js'
-import { JobDataError, OffthreadError, UnknownTaskError, findUncloneablePath, isQuotaError } from './errors.js'
+import { newId } from '../shared/ids.js'
+import { JobDataError, OffthreadError, UnknownTaskError, findUncloneablePath, isQuotaError } from '../shared/errors.js'
 import { toSnapshot, type JobHandle } from './handle.js'
-import { invalidOption, resolveJobOptions, type ResolvedJobOptions } from './options.js'
-import type { BulkJob } from './queue.js'
-import type { QueueContext } from './queue-context.js'
-import type { JobRecord, WriteOp, WriteResult } from './store/store.js'
-import type { JobOptions, TaskMap } from './types.js'
-import { yieldToPage } from './timers.js'
+import { invalidOption, resolveJobOptions, type ResolvedJobOptions } from '../shared/options.js'
+import type { Prepared, QueueContext } from './context.js'
+import type { JobRecord, WriteOp, WriteResult } from '../store/store.js'
+import { JOIN_TASK, type BulkJob, type JobOptions, type TaskMap } from '../shared/types.js'
+import { yieldToPage } from '../shared/timers.js'
 
-/** A job checked and ready to store. */
-export interface Prepared {
-  name: string
-  data: unknown
-  options: ResolvedJobOptions
-  /** A chain step: its input is this job's result. */
-  inputFrom?: string
-}
+export type { Prepared } from './context.js'
 
 /** Jobs of one addBulk handled between two yields to the page. */
 const CHUNK = 1000

@@ -7,8 +7,8 @@
  * `WorkerMessage` posted on the same port, so it arrives in the order it was
  * sent: a job's last progress before its outcome.
  */
-import type { RetryHints, RetryOptions } from '../retry.js'
-import type { LogEntry, Progress, SerializedError } from '../types.js'
+import type { RetryHints, RetryOptions } from './retry.js'
+import type { LogEntry, Progress, SerializedError } from './types.js'
 
 /** The tag that tells offthread's own messages from Comlink's. */
 export const MESSAGE_TAG = '__offthread'

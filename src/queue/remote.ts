@@ -4,17 +4,17 @@
  * tab runs it; only the runner can abort a worker, so a follower asks it.
  */
 import { nanoid } from 'nanoid'
-import { Channel, type ChannelMessage } from './channel.js'
-import type { JobChange } from './dispatcher.js'
-import { WorkerError } from './errors.js'
+import { Channel, type ChannelMessage } from '../tabs/channel.js'
+import type { JobChange } from '../runner/transition.js'
+import { WorkerError } from '../shared/errors.js'
 import { toSnapshot } from './handle.js'
-import { runnerExists } from './leader.js'
-import type { WorkerManifest } from './pool/protocol.js'
-import type { QueueContext } from './queue-context.js'
-import { cancelled } from './transition.js'
-import { isFinal } from './types.js'
-import { toError } from './timers.js'
-import type { JobRecord } from './store/store.js'
+import { runnerExists } from '../tabs/leadership.js'
+import type { WorkerManifest } from '../shared/protocol.js'
+import type { QueueContext } from './context.js'
+import { cancelled } from '../runner/transition.js'
+import { isFinal } from '../shared/types.js'
+import { toError } from '../shared/timers.js'
+import type { JobRecord } from '../store/store.js'
 
 /** How long `add` waits at most for the first worker to load, to check task names. */
 const MANIFEST_WAIT = 1000

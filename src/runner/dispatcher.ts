@@ -9,25 +9,31 @@
  * while their `running` state is being committed, not after, so a worker never
  * idles through a commit; their outcomes are published only after it landed.
  */
-import type { Committer } from './committer.js'
+import type { Committer } from '../store/committer.js'
 import { Dependencies } from './dependencies.js'
-import { JobCancelledError, JobDataError, JobTimeoutError, QueueClosedError, WorkerError, findUncloneablePath, serializeError } from './errors.js'
+import { JobCancelledError, JobDataError, JobTimeoutError, QueueClosedError, WorkerError, findUncloneablePath, serializeError } from '../shared/errors.js'
 import { JobIndex } from './job-index.js'
 import { Limits } from './limits.js'
-import { mergeRetry, type ResolvedQueueOptions } from './options.js'
-import { Pool, type PoolWorker } from './pool/pool.js'
-import { MESSAGE_TAG, type Outcome, type RunRequest, type WorkerMessage } from './pool/protocol.js'
-import type { JobRecord, Store, WriteOp } from './store/store.js'
+import { mergeRetry, type ResolvedJobDefaults } from '../shared/options.js'
+import { Pool, type PoolWorker } from '../pool/pool.js'
+import { MESSAGE_TAG, type Outcome, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
+import type { JobRecord, Store, WriteOp } from '../store/store.js'
 import { afterAttempt, cancelled, interrupted, type JobChange, type Stop } from './transition.js'
-import { clearLongTimeout, setLongTimeout, toError, type LongTimer } from './timers.js'
-import { isFinal, type SerializedError } from './types.js'
+import { clearLongTimeout, setLongTimeout, toError, type LongTimer } from '../shared/timers.js'
+import { isFinal, type SerializedError } from '../shared/types.js'
 
-export type { JobChange } from './transition.js'
-export { MAX_INTERRUPTIONS } from './transition.js'
+
+/** The queue's options the runner reads. */
+export interface RunnerOptions {
+  readonly concurrency: number
+  readonly defaults: ResolvedJobDefaults
+  readonly stallTimeout: number | undefined
+  readonly abortGrace: number
+}
 
 /** What the dispatcher needs from the queue around it. */
 export interface DispatcherHost {
-  readonly options: ResolvedQueueOptions
+  readonly options: RunnerOptions
   readonly store: Store
   readonly committer: Committer
   publish(change: JobChange): void
@@ -150,7 +156,7 @@ export class Dispatcher {
   /**
    * Takes over the store: jobs found `running` were interrupted (their runner
    * is gone) and go back to `waiting`, recorded, or `failed` after
-   * {@link MAX_INTERRUPTIONS}; then the first window of due jobs is loaded.
+   * `MAX_INTERRUPTIONS` (transition.ts); then the first window of due jobs is loaded.
    */
   async load(): Promise<void> {
     const found: JobRecord[] = []

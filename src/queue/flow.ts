@@ -9,13 +9,11 @@
  */
 import { Flow, type FlowHandle } from './flow-handle.js'
 import type { JobHandle } from './handle.js'
-import { newId } from './ids.js'
+import { newId } from '../shared/ids.js'
 import type { Inserter, Prepared } from './insert.js'
-import { invalidOption, resolveJobOptions } from './options.js'
-import type { JobOptions, TaskInput, TaskMap, TaskName, TaskOutput } from './types.js'
+import { invalidOption, resolveJobOptions } from '../shared/options.js'
+import { JOIN_TASK, type JobOptions, type TaskInput, type TaskMap, type TaskName, type TaskOutput } from '../shared/types.js'
 
-/** The task name of join jobs: completed by the runner with their dependencies' results, in order. */
-export const JOIN_TASK = 'offthread:join'
 
 /** One job of a flow. In a chain, a step without `data` gets the previous step's result. */
 export type FlowJob<T extends TaskMap> = {

@@ -13,9 +13,9 @@
  * the channel. Receivers check it against the store (see tabs.ts).
  */
 import { nanoid } from 'nanoid'
-import type { JobChange } from './dispatcher.js'
-import type { WorkerManifest } from './pool/protocol.js'
-import type { JobRecord } from './store/store.js'
+import type { JobChange } from '../runner/transition.js'
+import type { WorkerManifest } from '../shared/protocol.js'
+import type { JobRecord } from '../store/store.js'
 
 /** What tabs of one queue tell each other. */
 export type ChannelMessage =

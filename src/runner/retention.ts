@@ -3,11 +3,11 @@
  * past their age or count, in small batches that yield to the page between
  * them.
  */
-import type { Committer } from './committer.js'
-import { invalidOption, type ResolvedRetention } from './options.js'
-import type { Store } from './store/store.js'
-import { FINAL_STATUSES, type JobStatus } from './types.js'
-import { yieldToPage } from './timers.js'
+import type { Committer } from '../store/committer.js'
+import { invalidOption, type ResolvedRetention } from '../shared/options.js'
+import type { Store } from '../store/store.js'
+import { FINAL_STATUSES, type JobStatus } from '../shared/types.js'
+import { yieldToPage } from '../shared/timers.js'
 
 const BATCH = 200
 const SWEEP_DELAY = 1000

@@ -4,12 +4,11 @@
  * due (a join job completes with their results); one failed or cancelled: it
  * ends the same way, with that as its cause, and so do its own dependents.
  */
-import type { Committer } from './committer.js'
-import { JobCancelledError, JobFailedError, deserializeError, serializeError } from './errors.js'
-import { JOIN_TASK } from './flow.js'
-import type { JobRecord, Store, WriteOp } from './store/store.js'
+import type { Committer } from '../store/committer.js'
+import { JobCancelledError, JobFailedError, deserializeError, serializeError } from '../shared/errors.js'
+import type { JobRecord, Store, WriteOp } from '../store/store.js'
 import type { JobChange } from './transition.js'
-import { isFinal } from './types.js'
+import { JOIN_TASK, isFinal } from '../shared/types.js'
 
 /** What the dependency tracker needs from the dispatcher. */
 export interface DependenciesHost {

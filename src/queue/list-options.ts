@@ -1,9 +1,8 @@
 /**
  * Checks the filters of `queue.list` once, before the store sees them.
  */
-import { invalidOption } from './options.js'
-import type { ListOptions } from './queue.js'
-import { JOB_STATUSES, type JobStatus } from './types.js'
+import { invalidOption } from '../shared/options.js'
+import { JOB_STATUSES, type JobStatus, type ListOptions } from '../shared/types.js'
 
 /** Validates `list(options)`; returns only the known filters. */
 export function validateList(options: ListOptions): ListOptions {

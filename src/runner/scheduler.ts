@@ -5,10 +5,10 @@
  * whose previous job is still unfinished is skipped unless `overlap: true`.
  */
 import { Cron } from 'croner'
-import { invalidOption, resolveJobOptions } from './options.js'
-import type { ScheduleRecord, Store } from './store/store.js'
-import { clearLongTimeout, setLongTimeout, toError, type LongTimer } from './timers.js'
-import type { JobOptions } from './types.js'
+import { invalidOption, resolveJobOptions } from '../shared/options.js'
+import type { ScheduleRecord, Store } from '../store/store.js'
+import { clearLongTimeout, setLongTimeout, toError, type LongTimer } from '../shared/timers.js'
+import type { JobOptions } from '../shared/types.js'
 
 /** Options of `queue.schedule(name, options)`. */
 export interface ScheduleOptions<D = unknown> {

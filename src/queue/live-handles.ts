@@ -3,12 +3,12 @@
  * listeners), and every committed change shown to it and to the queue's
  * listeners, wherever the change was made.
  */
-import type { JobChange } from './dispatcher.js'
-import { JobCancelledError } from './errors.js'
+import type { JobChange } from '../runner/transition.js'
+import { JobCancelledError } from '../shared/errors.js'
 import { Handle, toSnapshot, type HandleHost, type JobHandle } from './handle.js'
-import type { QueueContext } from './queue-context.js'
-import type { JobRecord } from './store/store.js'
-import type { JobSnapshot } from './types.js'
+import type { QueueContext } from './context.js'
+import type { JobRecord } from '../store/store.js'
+import type { JobSnapshot } from '../shared/types.js'
 
 /** What live handles need from their queue. */
 export type LiveHandlesHost = Pick<QueueContext, 'store' | 'retention' | 'events' | 'closed' | 'ready' | 'post' | 'cancel'>

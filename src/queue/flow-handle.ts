@@ -4,7 +4,7 @@
  * group's join (the members' results in order).
  */
 import type { JobHandle, WaitOptions } from './handle.js'
-import type { JobSnapshot, JobStatus } from './types.js'
+import type { JobSnapshot, JobStatus } from '../shared/types.js'
 
 /** A handle on a chain or group, from `queue.chain` or `queue.group`. */
 export interface FlowHandle<R = unknown> {

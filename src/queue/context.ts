@@ -3,16 +3,26 @@
  * schedules, cross-tab plumbing, live handles). Each engine takes a `Pick` of
  * it, so its file says what it reaches for; none of it is public.
  */
-import type { Committer } from './committer.js'
-import type { ChannelMessage } from './channel.js'
-import type { Dispatcher, JobChange } from './dispatcher.js'
-import type { Emitter } from './events.js'
+import type { ResolvedJobOptions } from '../shared/options.js'
+import type { Committer } from '../store/committer.js'
+import type { ChannelMessage } from '../tabs/channel.js'
+import type { Dispatcher } from '../runner/dispatcher.js'
+import type { JobChange } from '../runner/transition.js'
+import type { Emitter } from '../shared/events.js'
 import type { Handle, JobHandle } from './handle.js'
-import type { Prepared } from './insert.js'
 import type { ResolvedQueueOptions } from './options.js'
-import type { QueueEvents } from './types.js'
-import type { Retention } from './retention.js'
-import type { JobRecord, Store, WriteOp } from './store/store.js'
+import type { QueueEvents } from '../shared/types.js'
+import type { Retention } from '../runner/retention.js'
+import type { JobRecord, Store, WriteOp } from '../store/store.js'
+
+/** A job checked and ready to store. */
+export interface Prepared {
+  name: string
+  data: unknown
+  options: ResolvedJobOptions
+  /** A chain step: its input is this job's result. */
+  inputFrom?: string
+}
 
 /** The Queue's state and services, as its engines see them. */
 export interface QueueContext {

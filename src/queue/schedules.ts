@@ -3,14 +3,14 @@
  * store them from any tab; the runner tab's {@link Scheduler} (scheduler.ts)
  * fires them, and a change is told to it wherever it runs.
  */
-import { UnknownTaskError } from './errors.js'
+import { UnknownTaskError } from '../shared/errors.js'
 import type { JobHandle } from './handle.js'
-import { newId } from './ids.js'
-import { resolveJobOptions } from './options.js'
-import type { QueueContext } from './queue-context.js'
-import { Scheduler, nextRunAfter, resolveSchedule, toSchedule, type Schedule, type ScheduleOptions } from './scheduler.js'
-import type { ScheduleRecord } from './store/store.js'
-import { isFinal } from './types.js'
+import { newId } from '../shared/ids.js'
+import { resolveJobOptions } from '../shared/options.js'
+import type { QueueContext } from './context.js'
+import { Scheduler, nextRunAfter, resolveSchedule, toSchedule, type Schedule, type ScheduleOptions } from '../runner/scheduler.js'
+import type { ScheduleRecord } from '../store/store.js'
+import { isFinal } from '../shared/types.js'
 
 /** What `queue.schedules` offers. */
 export interface ScheduleManager {

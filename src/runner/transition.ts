@@ -3,11 +3,11 @@
  * how its attempt ended, the job's next state, the event that announces it,
  * and the records to write with it.
  */
-import { InterruptedError, JobCancelledError, deserializeError, serializeError } from './errors.js'
-import type { Outcome } from './pool/protocol.js'
-import { decideRetry, type RetryOptions } from './retry.js'
-import type { JobRecord, WriteOp } from './store/store.js'
-import type { ErrorRecord, LogEntry, Progress, SerializedError } from './types.js'
+import { InterruptedError, JobCancelledError, deserializeError, serializeError } from '../shared/errors.js'
+import type { Outcome } from '../shared/protocol.js'
+import { decideRetry, type RetryOptions } from '../shared/retry.js'
+import type { JobRecord, WriteOp } from '../store/store.js'
+import type { ErrorRecord, LogEntry, Progress, SerializedError } from '../shared/types.js'
 
 /** A committed change of one job, for handles and queue events; `data` when the runner holds it. */
 export type JobChange = { data?: unknown } & (

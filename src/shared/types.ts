@@ -252,3 +252,19 @@ export type QueueEvents = {
   /** The queue's own trouble: storage quota, a worker that cannot start. */
   error: (error: Error) => void
 }
+
+/** The task name of join jobs: completed by the runner with their dependencies' results, in order. */
+export const JOIN_TASK = 'offthread:join'
+
+/** One job of `addBulk`: its `data` is checked against its own task's input. */
+export type BulkJob<T extends TaskMap> = {
+  [K in TaskName<T>]: { name: K; data: TaskInput<T[K]>; options?: JobOptions }
+}[TaskName<T>]
+
+/** Filters of `list` (the store's `ListQuery` is the same). */
+export interface ListOptions {
+  status?: JobStatus | readonly JobStatus[]
+  name?: string
+  limit?: number
+  offset?: number
+}
