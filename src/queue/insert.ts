@@ -9,6 +9,7 @@ import { JobDataError, OffthreadError, UnknownTaskError, findUncloneablePath, is
 import { toSnapshot, type JobHandle } from './handle.js'
 import { invalidOption, resolveJobOptions, type ResolvedJobOptions } from '../shared/options.js'
 import type { Prepared, QueueContext } from './context.js'
+import { initialStatus, moved, requeued } from '../runner/transition.js'
 import type { JobRecord, WriteOp, WriteResult } from '../store/store.js'
 import { JOIN_TASK, type BulkJob, type JobOptions, type TaskMap } from '../shared/types.js'
 import { yieldToPage } from '../shared/timers.js'
@@ -72,13 +73,13 @@ export class Inserter {
       await host.ready()
       const holder = await host.store.debounced(key)
       if (holder && holder.name === name) {
-        const moved: JobRecord = { ...holder, runAt: Date.now() + delay, rev: holder.rev + 1 }
-        const [result] = await host.committer.write([{ op: 'put', job: moved, expect: ['delayed'], data }])
+        const next = moved(holder, Date.now() + delay)
+        const [result] = await host.committer.write([{ op: 'put', job: next, expect: ['delayed'], data }])
         if (result && !result.ok && result.reason === 'uncloneable') throw dataError(`the job of task "${name}"`, data, result.error)
         if (result?.ok) {
-          host.publish({ event: 'requeued', job: moved, data }, true)
-          host.dispatcher()?.enqueue(moved, { data, transfer: resolved.transfer })
-          return host.handleFor(moved, data)
+          host.publish({ event: 'requeued', job: next, data }, true)
+          host.dispatcher()?.enqueue(next, { data, transfer: resolved.transfer })
+          return host.handleFor(next, data)
         }
       }
       const [handle] = await this.persist([{ name, data, options: resolved }], false, Date.now())
@@ -100,10 +101,7 @@ export class Inserter {
     if (job.status !== 'failed' && job.status !== 'cancelled') {
       throw new TypeError(`Cannot retry job "${id}": it is ${job.status}; only failed or cancelled jobs can be retried`)
     }
-    const next: JobRecord = { ...job, status: 'waiting', attempt: 1, interruptions: 0, runAt: Date.now(), rev: job.rev + 1 }
-    delete next.finishedAt
-    delete next.startedAt
-    delete next.progress
+    const next = requeued(job, Date.now())
     const [result] = await host.committer.write([{ op: 'put', job: next, expect: ['failed', 'cancelled'] }])
     if (!result?.ok) throw new TypeError(`Cannot retry job "${id}": it changed meanwhile`)
     const [data] = await host.store.getData([id])
@@ -223,7 +221,7 @@ export class Inserter {
       id: options.id ?? newId(),
       name,
       queue: this.#host.options.name,
-      status: blocked ? 'blocked' : runAt > now ? 'delayed' : 'waiting',
+      status: initialStatus(blocked, runAt, now),
       rev: 1,
       priority: options.priority ?? taskPriority ?? defaults.priority ?? 0,
       attempt: 1,

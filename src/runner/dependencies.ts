@@ -5,10 +5,9 @@
  * ends the same way, with that as its cause, and so do its own dependents.
  */
 import type { Committer } from '../store/committer.js'
-import { JobCancelledError, JobFailedError, deserializeError, serializeError } from '../shared/errors.js'
 import type { JobRecord, Store, WriteOp } from '../store/store.js'
-import type { JobChange } from './transition.js'
-import { JOIN_TASK, isFinal } from '../shared/types.js'
+import { unblocked, type JobChange } from './transition.js'
+import { isFinal } from '../shared/types.js'
 
 /** What the dependency tracker needs from the dispatcher. */
 export interface DependenciesHost {
@@ -68,45 +67,21 @@ export class Dependencies {
       const [job] = await this.#host.store.get([id])
       if (!job || job.status !== 'blocked' || this.#host.closing()) return
       const deps = await this.#host.store.get(job.dependencies)
-      const now = Date.now()
-      const rev = job.rev + 1
-      const missing = job.dependencies.find((_, i) => !deps[i])
-      const failed = deps.find((d) => d?.status === 'failed')
-      const cancelled = deps.find((d) => d?.status === 'cancelled')
-      let next: JobRecord
-      let change: JobChange
-      const ops: WriteOp[] = []
-      if (missing !== undefined || failed) {
-        const message = missing !== undefined ? `Dependency ${missing} no longer exists` : `Dependency ${failed?.id} (${failed?.name}) failed`
-        const error = serializeError(new JobFailedError(message, { cause: failed?.error && deserializeError(failed.error) }, failed?.id))
-        next = { ...job, status: 'failed', finishedAt: now, error, rev }
-        change = { event: 'failed', job: next, error }
-      } else if (cancelled) {
-        const error = serializeError(
-          new JobCancelledError(`Dependency ${cancelled.id} (${cancelled.name}) was cancelled`, {
-            cause: cancelled.error && deserializeError(cancelled.error),
-          }),
-        )
-        next = { ...job, status: 'cancelled', finishedAt: now, error, rev }
-        change = { event: 'cancelled', job: next, reason: error.message }
-      } else if (deps.every((d) => d?.status === 'completed')) {
-        if (job.name === JOIN_TASK) {
-          const full = await Promise.all(job.dependencies.map((dep) => this.#host.store.getFull(dep)))
-          const result = full.map((f) => f?.result)
-          next = { ...job, status: 'completed', startedAt: now, finishedAt: now, rev }
-          change = { event: 'completed', job: next, result }
-          ops.push({ op: 'put', job: next, expect: ['blocked'], result })
-        } else {
-          next = { ...job, status: job.runAt > now ? 'delayed' : 'waiting', rev }
-          change = { event: 'requeued', job: next }
-        }
-      } else {
+      const moved = unblocked(job, deps, Date.now())
+      if (!moved) {
         // Still waiting on some: make sure each is watched (one may have come from another tab).
         this.watch(job)
         return
       }
-      if (ops.length === 0) ops.push({ op: 'put', job: next, expect: ['blocked'] })
-      const [result] = await this.#host.committer.write(ops)
+      const { next, change } = moved
+      let op: WriteOp = { op: 'put', job: next, expect: ['blocked'] }
+      if (change.event === 'completed') {
+        // A join job: its result is its members' results, in order.
+        const full = await Promise.all(job.dependencies.map((dep) => this.#host.store.getFull(dep)))
+        change.result = full.map((f) => f?.result)
+        op = { ...op, result: change.result }
+      }
+      const [result] = await this.#host.committer.write([op])
       if (!result?.ok) return
       this.#host.publish(change)
       if (isFinal(next.status)) this.ended(next)

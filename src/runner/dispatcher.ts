@@ -18,7 +18,7 @@ import { mergeRetry, type ResolvedJobDefaults } from '../shared/options.js'
 import { Pool, type PoolWorker } from '../pool/pool.js'
 import { MESSAGE_TAG, type Outcome, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
 import type { JobRecord, Store, WriteOp } from '../store/store.js'
-import { afterAttempt, cancelled, interrupted, type JobChange, type Stop } from './transition.js'
+import { afterAttempt, cancelled, interrupted, started, type JobChange, type Stop } from './transition.js'
 import { clearLongTimeout, setLongTimeout, toError, type LongTimer } from '../shared/timers.js'
 import { isFinal, type SerializedError } from '../shared/types.js'
 
@@ -356,8 +356,7 @@ export class Dispatcher {
     for (const job of batch) this.#limits.count(job, now)
     this.#batches.set(worker, (this.#batches.get(worker) ?? 0) + 1)
     const entries = batch.map((job) => {
-      const started: JobRecord = { ...job, status: 'running', startedAt: now, rev: job.rev + 1 }
-      return { job, started, payload: this.#payloads.get(job.id) }
+      return { job, started: started(job, now), payload: this.#payloads.get(job.id) }
     })
     const write = this.#host.committer.write(
       entries.map(({ started }) => ({ op: 'put' as const, job: started, expect: ['waiting', 'delayed'] as const })),

@@ -6,6 +6,7 @@
  * of them in memory.
  */
 import { Heap } from './heap.js'
+import { due } from './transition.js'
 import { clearLongTimeout, setLongTimeout, type LongTimer } from '../shared/timers.js'
 import type { JobRecord, Store } from '../store/store.js'
 
@@ -179,10 +180,10 @@ export class JobIndex {
     for (let top = this.#delayed.peek(); top && top.runAt <= now; top = this.#delayed.peek()) {
       this.#delayed.pop()
       if (this.#jobs.get(top.id) !== top) continue
-      const due: JobRecord = { ...top, status: 'waiting' }
-      this.#jobs.set(due.id, due)
-      this.#readyIds.add(due.id)
-      this.#ready.push(due)
+      const ready = due(top)
+      this.#jobs.set(ready.id, ready)
+      this.#readyIds.add(ready.id)
+      this.#ready.push(ready)
     }
     if (this.#delayedEdge && this.#delayed.size < WINDOW / 4) void this.refill()
     this.#arm()

@@ -1,13 +1,15 @@
 /**
- * The state machine of an attempt, as pure functions: given a running job and
- * how its attempt ended, the job's next state, the event that announces it,
- * and the records to write with it.
+ * The job state machine, the only place a job's status changes: the table of
+ * every allowed move ({@link NEXT}), and pure functions that build the next
+ * record (and the event that announces it, and the records to write with it)
+ * for each: a job added, started, ended, retried, interrupted, cancelled,
+ * unblocked, come due, moved by a debounce, or put back by `retry()`.
  */
-import { InterruptedError, JobCancelledError, deserializeError, serializeError } from '../shared/errors.js'
+import { InterruptedError, JobCancelledError, JobFailedError, deserializeError, serializeError } from '../shared/errors.js'
 import type { Outcome } from '../shared/protocol.js'
 import { decideRetry, type RetryOptions } from '../shared/retry.js'
 import type { JobRecord, WriteOp } from '../store/store.js'
-import type { ErrorRecord, LogEntry, Progress, SerializedError } from '../shared/types.js'
+import { JOIN_TASK, type ErrorRecord, type JobStatus, type LogEntry, type Progress, type SerializedError } from '../shared/types.js'
 
 /** A committed change of one job, for handles and queue events; `data` when the runner holds it. */
 export type JobChange = { data?: unknown } & (
@@ -34,6 +36,151 @@ export interface Stop {
 /** How many interruptions of one attempt fail the job (a job that crashes the tab must not loop). */
 export const MAX_INTERRUPTIONS = 3
 
+/** What can happen to a job. */
+export type Move =
+  /** A runner takes it. */
+  | 'start'
+  /** Its handler returned. */
+  | 'complete'
+  /** Its attempt failed for good (attempts used up, `noRetryOn`, a timeout or crash on the last attempt). */
+  | 'fail'
+  /** Its attempt failed; the next runs at once. */
+  | 'retry'
+  /** Its attempt failed; the next runs after a backoff. */
+  | 'retry-later'
+  /** Its runner went away mid-attempt (reload, closed tab, crash, queue closed): it runs again, recorded. */
+  | 'interrupt'
+  /** Its attempt was interrupted {@link MAX_INTERRUPTIONS} times. */
+  | 'give-up'
+  /** Its worker died running another job of its batch: it runs again, unharmed. */
+  | 'resume'
+  /** `cancel()`, a cancelled dependency, or `remove()`. */
+  | 'cancel'
+  /** A delayed job's time came (in the runner's memory: `start` is the next move written). */
+  | 'due'
+  /** A debounced add moved it later, with new data. */
+  | 'move'
+  /** Its dependencies completed. */
+  | 'unblock'
+  /** Its dependencies completed, and its own `runAt` is later. */
+  | 'unblock-later'
+  /** One of its dependencies failed (or no longer exists). */
+  | 'dependency-failed'
+  /** A join job: every member completed; its result is theirs. */
+  | 'join'
+  /** `queue.retry(id)`: attempts start again. */
+  | 'requeue'
+
+/** Every move, for tests and tables. */
+export const MOVES: readonly Move[] = [
+  'start', 'complete', 'fail', 'retry', 'retry-later', 'interrupt', 'give-up', 'resume',
+  'cancel', 'due', 'move', 'unblock', 'unblock-later', 'dependency-failed', 'join', 'requeue',
+]
+
+/** Every allowed move: from a status, by a move, to a status. What is not here cannot happen. */
+export const NEXT: Readonly<Record<JobStatus, Readonly<Partial<Record<Move, JobStatus>>>>> = {
+  waiting: { start: 'running', cancel: 'cancelled' },
+  delayed: { start: 'running', due: 'waiting', move: 'delayed', cancel: 'cancelled' },
+  blocked: {
+    unblock: 'waiting',
+    'unblock-later': 'delayed',
+    'dependency-failed': 'failed',
+    cancel: 'cancelled',
+    join: 'completed',
+  },
+  running: {
+    complete: 'completed',
+    fail: 'failed',
+    retry: 'waiting',
+    'retry-later': 'delayed',
+    interrupt: 'waiting',
+    'give-up': 'failed',
+    resume: 'waiting',
+    cancel: 'cancelled',
+  },
+  completed: {},
+  failed: { requeue: 'waiting' },
+  cancelled: { requeue: 'waiting' },
+}
+
+/**
+ * The job after `move`, with `fields` changed and its revision advanced.
+ *
+ * @throws TypeError when the move is not allowed from the job's status (a bug, never user input)
+ */
+export function step(job: JobRecord, move: Move, fields: Partial<JobRecord> = {}): JobRecord {
+  const status = NEXT[job.status][move]
+  if (status === undefined) throw new TypeError(`offthread: a ${job.status} job cannot ${move} (job ${job.id})`)
+  return { ...job, ...fields, status, rev: job.rev + 1 }
+}
+
+/** The status a new job starts in. */
+export function initialStatus(blocked: boolean, runAt: number, now: number): JobStatus {
+  return blocked ? 'blocked' : runAt > now ? 'delayed' : 'waiting'
+}
+
+/** A waiting (or due) job a runner takes. */
+export function started(job: JobRecord, now: number): JobRecord {
+  return step(job, 'start', { startedAt: now })
+}
+
+/** A delayed job whose time came, in the runner's memory (same revision: nothing is written). */
+export function due(job: JobRecord): JobRecord {
+  return { ...step(job, 'due'), rev: job.rev }
+}
+
+/** A delayed job a debounced add moved: it starts at `runAt`, with the new data. */
+export function moved(job: JobRecord, runAt: number): JobRecord {
+  return step(job, 'move', { runAt })
+}
+
+/** A failed or cancelled job put back by `queue.retry()`: attempts start again. */
+export function requeued(job: JobRecord, now: number): JobRecord {
+  const next = step(job, 'requeue', { attempt: 1, interruptions: 0, runAt: now })
+  delete next.finishedAt
+  delete next.startedAt
+  delete next.progress
+  return next
+}
+
+/**
+ * A blocked job, given its dependencies as stored (undefined: deleted):
+ * undefined while some are unfinished; else its next record and event. A join
+ * job's `completed` event carries no result yet: the caller reads the
+ * members' results and sets it.
+ */
+export function unblocked(
+  job: JobRecord,
+  deps: ReadonlyArray<JobRecord | undefined>,
+  now: number,
+): { next: JobRecord; change: JobChange } | undefined {
+  const missing = job.dependencies.find((_, i) => !deps[i])
+  const failed = deps.find((d) => d?.status === 'failed')
+  const cancelledDep = deps.find((d) => d?.status === 'cancelled')
+  if (missing !== undefined || failed) {
+    const message = missing !== undefined ? `Dependency ${missing} no longer exists` : `Dependency ${failed?.id} (${failed?.name}) failed`
+    const error = serializeError(new JobFailedError(message, { cause: failed?.error && deserializeError(failed.error) }, failed?.id))
+    const next = step(job, 'dependency-failed', { finishedAt: now, error })
+    return { next, change: { event: 'failed', job: next, error } }
+  }
+  if (cancelledDep) {
+    const error = serializeError(
+      new JobCancelledError(`Dependency ${cancelledDep.id} (${cancelledDep.name}) was cancelled`, {
+        cause: cancelledDep.error && deserializeError(cancelledDep.error),
+      }),
+    )
+    const next = step(job, 'cancel', { finishedAt: now, error })
+    return { next, change: { event: 'cancelled', job: next, reason: error.message } }
+  }
+  if (!deps.every((d) => d?.status === 'completed')) return undefined
+  if (job.name === JOIN_TASK) {
+    const next = step(job, 'join', { startedAt: now, finishedAt: now })
+    return { next, change: { event: 'completed', job: next, result: undefined } }
+  }
+  const next = step(job, job.runAt > now ? 'unblock-later' : 'unblock')
+  return { next, change: { event: 'requeued', job: next } }
+}
+
 /** One failed (or interrupted) attempt, as `errors()` lists it. */
 export function errorRecord(attempt: number, error: SerializedError, at: number): ErrorRecord {
   const record: ErrorRecord = { attempt, name: error.name, message: error.message, failedAt: at }
@@ -43,13 +190,7 @@ export function errorRecord(attempt: number, error: SerializedError, at: number)
 
 /** A job that had not started, cancelled. */
 export function cancelled(job: JobRecord, reason: string | undefined, now: number): JobRecord {
-  return {
-    ...job,
-    status: 'cancelled',
-    finishedAt: now,
-    error: serializeError(new JobCancelledError(reason ?? 'The job was cancelled')),
-    rev: job.rev + 1,
-  }
+  return step(job, 'cancel', { finishedAt: now, error: serializeError(new JobCancelledError(reason ?? 'The job was cancelled')) })
 }
 
 /** A job found `running` when a runner starts: its runner is gone. */
@@ -58,10 +199,10 @@ export function interrupted(old: JobRecord, now: number): { job: JobRecord; ops:
   const error = serializeError(
     new InterruptedError(`Attempt ${old.attempt} was interrupted (reload, closed tab or crash): ${interruptions} of ${MAX_INTERRUPTIONS}`),
   )
-  const job: JobRecord =
+  const job =
     interruptions >= MAX_INTERRUPTIONS
-      ? { ...old, status: 'failed', error, finishedAt: now, interruptions, rev: old.rev + 1 }
-      : { ...old, status: 'waiting', interruptions, rev: old.rev + 1 }
+      ? step(old, 'give-up', { error, finishedAt: now, interruptions })
+      : step(old, 'interrupt', { interruptions })
   if (job.status === 'waiting') delete job.startedAt
   return { job, ops: [{ op: 'put', job, expect: ['running'] }, { op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) }] }
 }
@@ -80,13 +221,12 @@ export function afterAttempt(
   now: number,
 ): { next: JobRecord; change: JobChange; ops: WriteOp[] } {
   const ops: WriteOp[] = []
-  const rev = job.rev + 1
   if (stop?.kind === 'cancel') {
-    const next: JobRecord = { ...job, status: 'cancelled', finishedAt: now, error: serializeError(stop.error), rev }
+    const next = step(job, 'cancel', { finishedAt: now, error: serializeError(stop.error) })
     return { next, change: { event: 'cancelled', job: next, reason: stop.reason }, ops }
   }
   if (outcome === undefined || (stop?.kind === 'close' && outcome.type !== 'completed')) {
-    const next: JobRecord = { ...job, status: 'waiting', rev }
+    const next = step(job, outcome === undefined ? 'resume' : 'interrupt')
     delete next.startedAt
     if (outcome !== undefined) {
       const error = serializeError(new InterruptedError(`Attempt ${job.attempt} was interrupted: the queue closed`))
@@ -95,7 +235,7 @@ export function afterAttempt(
     return { next, change: { event: 'requeued', job: next }, ops }
   }
   if (outcome.type === 'completed' && (!stop || stop.kind === 'close')) {
-    const next: JobRecord = { ...job, status: 'completed', finishedAt: now, rev }
+    const next = step(job, 'complete', { finishedAt: now })
     return { next, change: { event: 'completed', job: next, result: outcome.result }, ops }
   }
   // A failure: the handler's, a timeout or stall (whatever the handler then did), or a crash.
@@ -110,18 +250,15 @@ export function afterAttempt(
           hints: failed?.hints,
         })
   if (decision.retry) {
-    const next: JobRecord = {
-      ...job,
-      status: decision.delay > 0 ? 'delayed' : 'waiting',
+    const next = step(job, decision.delay > 0 ? 'retry-later' : 'retry', {
       attempt: job.attempt + 1,
       runAt: now + decision.delay,
       error,
       interruptions: 0,
-      rev,
-    }
+    })
     delete next.startedAt
     return { next, change: { event: 'retrying', job: next, delay: decision.delay, error }, ops }
   }
-  const next: JobRecord = { ...job, status: 'failed', finishedAt: now, error, rev }
+  const next = step(job, 'fail', { finishedAt: now, error })
   return { next, change: { event: 'failed', job: next, error }, ops }
 }

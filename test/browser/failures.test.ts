@@ -212,9 +212,10 @@ describe('failures, retries, timeouts and cancellation (Chromium)', () => {
   })
 
   it('stallTimeout fails a job that sends no progress or heartbeat; heartbeats keep one alive', async () => {
-    const queue = makeQueue({ stallTimeout: 100, abortGrace: 50 })
-    const alive = await queue.add('heartbeat', 300)
-    const silent = await queue.add('silent', 400)
+    // Margins for a loaded machine: heartbeats every 20 ms against a 300 ms watchdog.
+    const queue = makeQueue({ stallTimeout: 300, abortGrace: 50 })
+    const alive = await queue.add('heartbeat', 700)
+    const silent = await queue.add('silent', 1000)
     await expect(alive.result()).resolves.toBe('alive')
     await expect(silent.result()).rejects.toMatchObject({ cause: { message: expect.stringContaining('stalled') } })
   })

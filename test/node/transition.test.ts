@@ -1,0 +1,208 @@
+/**
+ * The job state machine (src/runner/transition.ts), every status × every move,
+ * and each builder the queue uses to change a job's status.
+ */
+import { describe, expect, it } from 'vitest'
+import {
+  MAX_INTERRUPTIONS,
+  MOVES,
+  NEXT,
+  afterAttempt,
+  cancelled,
+  due,
+  initialStatus,
+  interrupted,
+  moved,
+  requeued,
+  started,
+  step,
+  unblocked,
+  type Move,
+} from '../../src/runner/transition.js'
+import { JOB_STATUSES, JOIN_TASK, type JobStatus } from '../../src/shared/types.js'
+import type { JobRecord } from '../../src/store/store.js'
+
+const job = (status: JobStatus, fields: Partial<JobRecord> = {}): JobRecord => ({
+  id: 'j',
+  name: 'task',
+  queue: 'q',
+  status,
+  seq: 1,
+  rev: 5,
+  priority: 0,
+  attempt: 1,
+  createdAt: 1000,
+  runAt: 1000,
+  dependencies: [],
+  options: {},
+  interruptions: 0,
+  ...fields,
+})
+
+/** The table as the contract's state diagram draws it (API.md, "States"). */
+const EXPECTED: Record<JobStatus, Partial<Record<Move, JobStatus>>> = {
+  waiting: { start: 'running', cancel: 'cancelled' },
+  delayed: { start: 'running', due: 'waiting', move: 'delayed', cancel: 'cancelled' },
+  blocked: { unblock: 'waiting', 'unblock-later': 'delayed', 'dependency-failed': 'failed', cancel: 'cancelled', join: 'completed' },
+  running: {
+    complete: 'completed',
+    fail: 'failed',
+    retry: 'waiting',
+    'retry-later': 'delayed',
+    interrupt: 'waiting',
+    'give-up': 'failed',
+    resume: 'waiting',
+    cancel: 'cancelled',
+  },
+  completed: {},
+  failed: { requeue: 'waiting' },
+  cancelled: { requeue: 'waiting' },
+}
+
+describe('the job state machine', () => {
+  for (const status of JOB_STATUSES) {
+    for (const move of MOVES) {
+      const to = EXPECTED[status][move]
+      it(`${status} × ${move} → ${to ?? 'not allowed'}`, () => {
+        expect(NEXT[status][move]).toBe(to)
+        const before = job(status)
+        if (to === undefined) {
+          expect(() => step(before, move)).toThrow(TypeError)
+          expect(() => step(before, move)).toThrow(`a ${status} job cannot ${move}`)
+        } else {
+          const after = step(before, move, { priority: 7 })
+          expect(after.status).toBe(to)
+          expect(after.rev).toBe(before.rev + 1)
+          expect(after.priority).toBe(7)
+          expect(before.status).toBe(status) // pure: the input is untouched
+        }
+      })
+    }
+  }
+
+  it('final states have no way out but retry() of failed and cancelled jobs', () => {
+    expect(Object.keys(NEXT.completed)).toEqual([])
+    expect(Object.keys(NEXT.failed)).toEqual(['requeue'])
+    expect(Object.keys(NEXT.cancelled)).toEqual(['requeue'])
+  })
+
+  it('a new job starts blocked, delayed or waiting', () => {
+    expect(initialStatus(true, 0, 10)).toBe('blocked')
+    expect(initialStatus(false, 11, 10)).toBe('delayed')
+    expect(initialStatus(false, 10, 10)).toBe('waiting')
+  })
+
+  it('started, due, moved, requeued', () => {
+    expect(started(job('waiting'), 42)).toMatchObject({ status: 'running', startedAt: 42, rev: 6 })
+    expect(() => started(job('running'), 42)).toThrow(TypeError)
+    expect(due(job('delayed'))).toMatchObject({ status: 'waiting', rev: 5 })
+    expect(moved(job('delayed'), 99)).toMatchObject({ status: 'delayed', runAt: 99, rev: 6 })
+    const back = requeued(job('failed', { attempt: 3, interruptions: 2, finishedAt: 9, startedAt: 8, progress: 50 }), 77)
+    expect(back).toMatchObject({ status: 'waiting', attempt: 1, interruptions: 0, runAt: 77, rev: 6 })
+    expect(back).not.toHaveProperty('finishedAt')
+    expect(back).not.toHaveProperty('startedAt')
+    expect(back).not.toHaveProperty('progress')
+    expect(() => requeued(job('completed'), 1)).toThrow(TypeError)
+  })
+
+  it('cancelled() ends a not-yet-final job with a JobCancelledError', () => {
+    for (const status of ['waiting', 'delayed', 'blocked', 'running'] as const) {
+      expect(cancelled(job(status), 'why', 5)).toMatchObject({ status: 'cancelled', finishedAt: 5, error: { name: 'JobCancelledError', message: 'why' } })
+    }
+    expect(() => cancelled(job('completed'), undefined, 5)).toThrow(TypeError)
+  })
+
+  it(`interrupted() sends a running job back, recorded, and fails it on the ${MAX_INTERRUPTIONS}rd interruption`, () => {
+    const once = interrupted(job('running', { startedAt: 3 }), 10)
+    expect(once.job).toMatchObject({ status: 'waiting', interruptions: 1 })
+    expect(once.job).not.toHaveProperty('startedAt')
+    expect(once.ops).toMatchObject([{ op: 'put', expect: ['running'] }, { op: 'error', record: { name: 'InterruptedError' } }])
+    const last = interrupted(job('running', { interruptions: MAX_INTERRUPTIONS - 1 }), 10)
+    expect(last.job).toMatchObject({ status: 'failed', interruptions: MAX_INTERRUPTIONS, finishedAt: 10, error: { name: 'InterruptedError' } })
+  })
+
+  describe('afterAttempt', () => {
+    const running = job('running', { startedAt: 1 })
+    const policy = { attempts: 3, backoff: 'fixed' as const, delay: 100, jitter: false }
+    const failure = { type: 'failed' as const, error: { name: 'Error', message: 'boom' } }
+
+    it('completed', () => {
+      const { next, change, ops } = afterAttempt(running, { type: 'completed', result: 1 }, undefined, policy, 9)
+      expect(next).toMatchObject({ status: 'completed', finishedAt: 9 })
+      expect(change).toMatchObject({ event: 'completed', result: 1 })
+      expect(ops).toEqual([])
+    })
+    it('failed with attempts left: delayed by the backoff, attempt + 1, one error record', () => {
+      const { next, change, ops } = afterAttempt(running, failure, undefined, policy, 9)
+      expect(next).toMatchObject({ status: 'delayed', attempt: 2, runAt: 109, interruptions: 0 })
+      expect(next).not.toHaveProperty('startedAt')
+      expect(change).toMatchObject({ event: 'retrying', delay: 100 })
+      expect(ops).toMatchObject([{ op: 'error', record: { attempt: 1, message: 'boom' } }])
+    })
+    it('failed with no delay: waiting at once', () => {
+      expect(afterAttempt(running, failure, undefined, { ...policy, delay: 0 }, 9).next.status).toBe('waiting')
+    })
+    it('failed on the last attempt: failed', () => {
+      const { next, change } = afterAttempt(job('running', { attempt: 3 }), failure, undefined, policy, 9)
+      expect(next).toMatchObject({ status: 'failed', finishedAt: 9, error: { message: 'boom' } })
+      expect(change.event).toBe('failed')
+    })
+    it('UnknownTaskError and JobDataError are never retried', () => {
+      for (const name of ['UnknownTaskError', 'JobDataError']) {
+        expect(afterAttempt(running, { type: 'failed', error: { name, message: 'x' } }, undefined, policy, 9).next.status).toBe('failed')
+      }
+    })
+    it('cancelled while running: cancelled whatever the handler did', () => {
+      const stop = { kind: 'cancel' as const, error: new Error('stop'), reason: 'user' }
+      for (const outcome of [{ type: 'completed' as const, result: 1 }, failure, undefined]) {
+        const { next, change } = afterAttempt(running, outcome, stop, policy, 9)
+        expect(next.status).toBe('cancelled')
+        expect(change).toMatchObject({ event: 'cancelled', reason: 'user' })
+      }
+    })
+    it('a timeout fails the attempt (and retries under the policy)', () => {
+      const stop = { kind: 'timeout' as const, error: Object.assign(new Error('late'), { name: 'JobTimeoutError' }) }
+      const { next, ops } = afterAttempt(running, { type: 'completed', result: 1 }, stop, policy, 9)
+      expect(next.status).toBe('delayed')
+      expect(ops).toMatchObject([{ op: 'error', record: { name: 'JobTimeoutError' } }])
+    })
+    it('closed mid-run: back to waiting, recorded as interrupted; a completed one still completes', () => {
+      const stop = { kind: 'close' as const, error: new Error('closed') }
+      const { next, ops } = afterAttempt(running, failure, stop, policy, 9)
+      expect(next).toMatchObject({ status: 'waiting', attempt: 1 })
+      expect(ops).toMatchObject([{ op: 'error', record: { name: 'InterruptedError' } }])
+      expect(afterAttempt(running, { type: 'completed', result: 2 }, stop, policy, 9).next.status).toBe('completed')
+    })
+    it('no outcome (its worker died running another job of its batch): back to waiting, unharmed', () => {
+      const { next, change, ops } = afterAttempt(running, undefined, undefined, policy, 9)
+      expect(next).toMatchObject({ status: 'waiting', attempt: 1 })
+      expect(change.event).toBe('requeued')
+      expect(ops).toEqual([])
+    })
+  })
+
+  describe('unblocked', () => {
+    const blocked = job('blocked', { dependencies: ['a', 'b'], runAt: 50 })
+    const dep = (id: string, status: JobStatus): JobRecord => job(status, { id, error: status === 'failed' || status === 'cancelled' ? { name: 'Error', message: `${id} ${status}` } : undefined })
+
+    it('still waiting while any dependency is unfinished', () => {
+      expect(unblocked(blocked, [dep('a', 'completed'), dep('b', 'running')], 10)).toBeUndefined()
+    })
+    it('all completed: waiting, or delayed when its own runAt is later', () => {
+      expect(unblocked(blocked, [dep('a', 'completed'), dep('b', 'completed')], 60)?.next.status).toBe('waiting')
+      expect(unblocked(blocked, [dep('a', 'completed'), dep('b', 'completed')], 10)?.next.status).toBe('delayed')
+    })
+    it('a failed or deleted dependency fails it, with the cause', () => {
+      const failed = unblocked(blocked, [dep('a', 'failed'), dep('b', 'running')], 10)
+      expect(failed?.next).toMatchObject({ status: 'failed', error: { name: 'JobFailedError', message: 'Dependency a (task) failed' } })
+      expect(unblocked(blocked, [dep('a', 'completed'), undefined], 10)?.next.error?.message).toBe('Dependency b no longer exists')
+    })
+    it('a cancelled dependency cancels it', () => {
+      expect(unblocked(blocked, [dep('a', 'cancelled'), dep('b', 'completed')], 10)?.change).toMatchObject({ event: 'cancelled' })
+    })
+    it('a join job completes (its result is set by the caller)', () => {
+      const join = job('blocked', { name: JOIN_TASK, dependencies: ['a'] })
+      expect(unblocked(join, [dep('a', 'completed')], 10)).toMatchObject({ next: { status: 'completed', startedAt: 10, finishedAt: 10 }, change: { event: 'completed' } })
+    })
+  })
+})
