@@ -1,35 +1,27 @@
 /**
- * The runner's engine: the hot loop that hands due jobs to free workers
- * (several short jobs to a message when the queue is deep), and the state
- * machine of a running attempt (completion, retry, timeout, cancel, stall,
- * crash, close).
+ * The runner's dispatch loop: takes over the store when this tab becomes the
+ * runner, and hands due jobs to free workers (several short jobs to a message
+ * when the queue is deep, a few batches ahead per worker). A batch is sent only
+ * once its `running` state is committed; the life of each attempt from there
+ * on is attempts.ts's.
  *
  * Every transition is committed before it is published: handles and queue
- * events only ever show durable state. A batch of jobs is sent to its worker
- * while their `running` state is being committed, not after, so a worker never
- * idles through a commit; their outcomes are published only after it landed.
+ * events only ever show durable state.
  */
 import type { Committer } from '../store/committer.js'
 import { Dependencies } from './dependencies.js'
-import { JobCancelledError, JobDataError, JobTimeoutError, QueueClosedError, WorkerError, findUncloneablePath, serializeError } from '../shared/errors.js'
+import { JobCancelledError, QueueClosedError, serializeError } from '../shared/errors.js'
 import { JobIndex } from './job-index.js'
 import { Limits } from './limits.js'
-import { mergeRetry, type ResolvedJobDefaults } from '../shared/options.js'
 import { Pool, type PoolWorker } from '../pool/pool.js'
-import { MESSAGE_TAG, type Outcome, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
+import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
 import type { JobRecord, Store, WriteOp } from '../store/store.js'
-import { afterAttempt, cancelled, interrupted, started, type JobChange, type Stop } from './transition.js'
-import { clearLongTimeout, setLongTimeout, toError, type LongTimer } from '../shared/timers.js'
+import { Attempts, STORAGE_RETRY_MS, type Batch, type Running } from './attempts.js'
+import type { RunnerOptions } from './options.js'
+import { cancelled, interrupted, started, type JobChange } from './transition.js'
+import { clearLongTimeout, setLongTimeout, toError } from '../shared/timers.js'
 import { isFinal, type SerializedError } from '../shared/types.js'
 
-
-/** The queue's options the runner reads. */
-export interface RunnerOptions {
-  readonly concurrency: number
-  readonly defaults: ResolvedJobDefaults
-  readonly stallTimeout: number | undefined
-  readonly abortGrace: number
-}
 
 /** What the dispatcher needs from the queue around it. */
 export interface DispatcherHost {
@@ -43,33 +35,6 @@ export interface DispatcherHost {
   idle(): void
 }
 
-/** Jobs sent to a worker in one message. */
-interface Batch {
-  remaining: number
-}
-
-interface Running {
-  job: JobRecord
-  batch: Batch
-  data: unknown
-  /** Whether `data` may serve a later attempt (not when it was transferred away). */
-  reusable: boolean
-  worker: PoolWorker | undefined
-  /** Whether it was sent to its worker (only once its `running` state is committed). */
-  sent: boolean
-  /** Resolves with whether the `running` state was committed (false: another tab changed the job first). */
-  committed: Promise<boolean>
-  stop: Stop | undefined
-  timers: LongTimer[]
-  lastSeen: number
-  settled: boolean
-  onSettle: Array<(job: JobRecord) => void>
-}
-
-const PROGRESS_WRITE_INTERVAL = 100
-/** A write the store refused is tried again after this long (and then longer). */
-const STORAGE_RETRY_MS = 1000
-const STORAGE_RETRY_MAX_MS = 30_000
 /** Jobs of a task that takes at most this long on average may share a message. */
 const BATCH_MAX_AVERAGE_MS = 2
 /** A batch holds about this much work. */
@@ -96,7 +61,7 @@ export class Dispatcher {
   #index: JobIndex
   /** Data of jobs added in this tab, kept until their first run (saves a read). */
   #payloads = new Map<string, { data: unknown; transfer: Transferable[] }>()
-  #running = new Map<string, Running>()
+  #attempts: Attempts
   /** Average handler time per task, from the workers' reports. */
   #durations = new Map<string, number>()
   #limits: Limits
@@ -105,8 +70,6 @@ export class Dispatcher {
   #suspects = new Set<string>()
   /** Batches sent to each worker and not yet done: a worker of short jobs gets its next batch before it runs dry. */
   #batches = new Map<PoolWorker, number>()
-  #progressDirty = new Set<string>()
-  #progressTimer: ReturnType<typeof setTimeout> | undefined
   #uncommitted = 0
   /** How long a `running` commit takes, on average (ms). */
   #commitMs = 0
@@ -116,7 +79,7 @@ export class Dispatcher {
 
   constructor(host: DispatcherHost, factory: ConstructorParameters<typeof Pool>[0]) {
     this.#host = host
-    this.#index = new JobIndex(host.store, (id) => this.#running.has(id) || this.#limits.isParked(id), () => this.#pump())
+    this.#index = new JobIndex(host.store, (id) => this.#attempts.has(id) || this.#limits.isParked(id), () => this.#pump())
     this.#limits = new Limits(
       () => this.#pool.manifest,
       (jobs) => {
@@ -134,6 +97,25 @@ export class Dispatcher {
       },
       closing: () => this.#closing,
       error: (error) => host.error(error),
+    })
+    this.#attempts = new Attempts({
+      options: host.options,
+      committer: host.committer,
+      manifest: () => this.#pool.manifest,
+      publish: (change) => host.publish(change),
+      removed: (ids) => host.removed(ids),
+      error: (error) => host.error(error),
+      closing: () => this.#closing,
+      ended: (running, next, change) => this.#ended(running, next, change),
+      terminate: (worker) => {
+        this.#batches.delete(worker)
+        this.#pool.terminate(worker)
+      },
+      release: (worker) => {
+        this.#batches.delete(worker)
+        this.#pool.release(worker)
+      },
+      suspect: (id) => this.#suspects.add(id),
     })
     this.#pool = new Pool(factory, host.options.concurrency, {
       available: () => this.#pump(),
@@ -191,7 +173,7 @@ export class Dispatcher {
 
   /** Takes a stored job into the index (and its data, when this tab added it). */
   enqueue(job: JobRecord, payload?: { data: unknown; transfer: Transferable[] }): void {
-    if (this.#closing || this.#running.has(job.id)) return
+    if (this.#closing || this.#attempts.has(job.id)) return
     if (job.status === 'blocked') {
       if (payload) this.#payloads.set(job.id, payload)
       this.#deps.add(job)
@@ -208,7 +190,7 @@ export class Dispatcher {
 
   /** A job ended elsewhere (cancelled in another tab, or by the queue): drop it, and move its dependents on. */
   forget(job: JobRecord): void {
-    if (this.#running.has(job.id)) return
+    if (this.#attempts.has(job.id)) return
     this.#limits.unpark(job.id)
     this.#index.remove(job.id)
     this.#payloads.delete(job.id)
@@ -218,7 +200,7 @@ export class Dispatcher {
 
   /** Nothing waiting, due or running. */
   isIdle(): boolean {
-    return this.#running.size === 0 && this.#limits.parked === 0 && this.#index.peek() === undefined && this.#index.empty
+    return this.#attempts.size === 0 && this.#limits.parked === 0 && this.#index.peek() === undefined && this.#index.empty
   }
 
   /**
@@ -229,11 +211,11 @@ export class Dispatcher {
    * @returns whether it was cancelled, or undefined if this runner does not hold it
    */
   async cancel(id: string, reason: string | undefined): Promise<boolean | undefined> {
-    const running = this.#running.get(id)
+    const running = this.#attempts.get(id)
     if (running) {
       if (running.settled) return false
       const stopped = new Promise<boolean>((resolve) => running.onSettle.push((job) => resolve(job.status === 'cancelled')))
-      this.#stop(running, 'cancel', new JobCancelledError(reason ?? 'The job was cancelled'), reason)
+      this.#attempts.stop(running, 'cancel', new JobCancelledError(reason ?? 'The job was cancelled'), reason)
       return stopped
     }
     const job = this.#index.get(id) ?? this.#limits.unpark(id)
@@ -257,16 +239,15 @@ export class Dispatcher {
   async close(timeout: number): Promise<void> {
     this.#closing = true
     this.#active = false
-    const pending = [...this.#running.values()].map(
+    const pending = [...this.#attempts.values()].map(
       (running) => new Promise<void>((resolve) => (running.settled ? resolve() : running.onSettle.push(() => resolve()))),
     )
     const timer = setLongTimeout(() => {
-      for (const running of this.#running.values()) this.#stop(running, 'close', new QueueClosedError())
+      for (const running of this.#attempts.values()) this.#attempts.stop(running, 'close', new QueueClosedError())
     }, timeout)
     await Promise.all(pending)
     clearLongTimeout(timer)
-    clearTimeout(this.#progressTimer)
-    this.#flushProgress()
+    this.#attempts.close()
     this.#pool.close()
     this.#limits.stop()
     this.#index.stop()
@@ -331,7 +312,7 @@ export class Dispatcher {
       average <= BATCH_MAX_AVERAGE_MS &&
       this.#index.readyCount >= 2 * this.#pool.size &&
       this.#host.options.stallTimeout === undefined &&
-      this.#timeoutOf(job) === undefined &&
+      this.#attempts.timeoutOf(job) === undefined &&
       !this.#suspects.has(job.id) &&
       !this.#limits.applies(job)
     )
@@ -391,20 +372,20 @@ export class Dispatcher {
         settled: false,
         onSettle: [],
       }
-      this.#running.set(job.id, running)
+      this.#attempts.add(running)
     }
     write.then(
       (results) => {
         const go: typeof entries = []
         for (const [i, entry] of entries.entries()) {
-          const running = this.#running.get(entry.job.id)
+          const running = this.#attempts.get(entry.job.id)
           if (!running || running.job !== entry.started) continue
           if (results[i]?.ok) {
             go.push(entry)
           } else {
             // Another tab changed it first (cancelled, moved, or the database is gone): this run does not happen.
             this.#unsend(running)
-            this.#finish(running, entry.job, undefined)
+            this.#attempts.finish(running, entry.job, undefined)
             const result = results[i]
             if (result && !result.ok && result.reason === 'conflict' && !result.job) this.#host.removed([entry.job.id])
           }
@@ -416,7 +397,7 @@ export class Dispatcher {
         // The worker first; then the news.
         this.#send(worker, go)
         for (const { started } of go) {
-          const running = this.#running.get(started.id)
+          const running = this.#attempts.get(started.id)
           if (running && running.job === started) this.#host.publish({ event: 'started', job: started, data: running.data })
         }
       },
@@ -424,10 +405,10 @@ export class Dispatcher {
         // Not stored: the jobs are still `waiting`. They go back to the index and run later.
         this.#host.error(toError(error))
         for (const { job, payload } of entries) {
-          const running = this.#running.get(job.id)
+          const running = this.#attempts.get(job.id)
           if (!running || running.settled) continue
           this.#unsend(running)
-          this.#finish(running, job, undefined)
+          this.#attempts.finish(running, job, undefined)
           this.#retryLater(job, payload)
         }
         this.#releaseIfIdle(worker)
@@ -470,14 +451,14 @@ export class Dispatcher {
       const requests: RunRequest[] = []
       const transfer: Transferable[] = []
       for (const { job, payload } of entries) {
-        const running = this.#running.get(job.id)
+        const running = this.#attempts.get(job.id)
         if (!running || running.settled) continue
         if (!payload || job.inputFrom !== undefined) running.data = data.get(job.id)
         if (running.stop) {
           // Cancelled (or timed out, or closing) before it was sent: it never runs.
           running.worker?.jobs.delete(job.id)
           running.worker = undefined
-          this.#settle(running, { type: 'failed', error: serializeError(running.stop.error), aborted: true })
+          this.#attempts.settle(running, { type: 'failed', error: serializeError(running.stop.error), aborted: true })
           continue
         }
         running.sent = true
@@ -485,7 +466,7 @@ export class Dispatcher {
         this.#limits.started(running.job, running.lastSeen, Date.now())
         requests.push({ id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, createdAt: job.createdAt, data: running.data })
         if (payload) transfer.push(...payload.transfer)
-        this.#arm(running)
+        this.#attempts.arm(running)
       }
       if (requests.length === 0) {
         this.#releaseIfIdle(worker)
@@ -507,36 +488,9 @@ export class Dispatcher {
       },
       (error: unknown) => {
         this.#host.error(toError(error))
-        this.#orphan(worker, entries.map((e) => e.job.id), undefined)
+        this.#attempts.orphan(worker, entries.map((e) => e.job.id), undefined)
       },
     )
-  }
-
-  /** Starts the time limit and stall watchdog of a job sent to its worker. */
-  #arm(running: Running): void {
-    running.lastSeen = Date.now()
-    const timeout = this.#timeoutOf(running.job)
-    if (timeout !== undefined) {
-      running.timers.push(
-        setLongTimeout(() => this.#stop(running, 'timeout', new JobTimeoutError(`The job timed out after ${timeout} ms`)), timeout),
-      )
-    }
-    const stall = this.#host.options.stallTimeout
-    if (stall === undefined) return
-    const check = (): void => {
-      if (running.settled || running.stop) return
-      const quiet = Date.now() - running.lastSeen
-      if (quiet >= stall) {
-        this.#stop(running, 'stall', new WorkerError(`The job stalled: no progress or heartbeat for ${stall} ms`))
-      } else {
-        running.timers.push(setLongTimeout(check, stall - quiet))
-      }
-    }
-    running.timers.push(setLongTimeout(check, stall))
-  }
-
-  #timeoutOf(job: JobRecord): number | undefined {
-    return job.options.timeout ?? this.#pool.manifest?.tasks[job.name]?.timeout ?? this.#host.options.defaults.timeout
   }
 
   // ── from the workers ───────────────────────────────────────────────────
@@ -546,12 +500,12 @@ export class Dispatcher {
     if (message[MESSAGE_TAG] === 'done') {
       for (const { jobId, outcome } of message.outcomes) {
         worker.jobs.delete(jobId)
-        const running = this.#running.get(jobId)
+        const running = this.#attempts.get(jobId)
         if (!running || running.worker !== worker) continue
         if (outcome.ms !== undefined) this.#learn(running.job.name, outcome.ms)
         if (--running.batch.remaining === 0) this.#batches.set(worker, (this.#batches.get(worker) ?? 1) - 1)
         running.worker = undefined
-        this.#settle(running, outcome)
+        this.#attempts.settle(running, outcome)
       }
       if (worker.jobs.size === 0) {
         this.#batches.delete(worker)
@@ -561,34 +515,7 @@ export class Dispatcher {
       }
       return
     }
-    const running = this.#running.get(message.jobId)
-    if (!running || running.worker !== worker || running.settled) return
-    running.lastSeen = Date.now()
-    switch (message[MESSAGE_TAG]) {
-      case 'progress': {
-        running.job = { ...running.job, progress: message.value }
-        this.#progressDirty.add(running.job.id)
-        this.#progressTimer ??= setTimeout(() => this.#flushProgress(), PROGRESS_WRITE_INTERVAL)
-        // Live, not a transition: shown at once, written within PROGRESS_WRITE_INTERVAL.
-        void running.committed.then((ok) => {
-          if (ok) this.#host.publish({ event: 'progress', job: running.job, progress: message.value })
-        })
-        break
-      }
-      case 'logs': {
-        const { entries } = message
-        const id = running.job.id
-        this.#host.committer.write([{ op: 'log', id, entries }]).then(
-          () => {
-            for (const entry of entries) this.#host.publish({ event: 'log', job: running.job, entry })
-          },
-          (error: unknown) => this.#host.error(toError(error)),
-        )
-        break
-      }
-      case 'heartbeat':
-        break
-    }
+    this.#attempts.report(worker, message)
   }
 
   #learn(task: string, ms: number): void {
@@ -598,169 +525,16 @@ export class Dispatcher {
 
   #onCrash(jobs: string[], error: SerializedError): void {
     for (const id of jobs) {
-      const worker = this.#running.get(id)?.worker
+      const worker = this.#attempts.get(id)?.worker
       if (worker) this.#batches.delete(worker)
     }
-    this.#orphan(undefined, jobs, jobs.length === 1 ? error : undefined)
+    this.#attempts.orphan(undefined, jobs, jobs.length === 1 ? error : undefined)
     this.#pump()
   }
 
-  /**
-   * Jobs whose worker is gone. With `blame`, the only job fails its attempt
-   * with it; a batch's jobs go back to `waiting` unblamed and run alone from
-   * now on, so that the one that kills workers is the only one to fail.
-   */
-  #orphan(worker: PoolWorker | undefined, jobs: string[], blame: SerializedError | undefined): void {
-    for (const id of jobs) {
-      worker?.jobs.delete(id)
-      const running = this.#running.get(id)
-      if (!running || running.settled) continue
-      running.worker = undefined
-      if (blame || running.stop) {
-        this.#settle(running, { type: 'failed', error: blame ?? serializeError(running.stop?.error), aborted: running.stop !== undefined })
-      } else {
-        this.#suspects.add(id)
-        this.#settle(running, undefined)
-      }
-    }
-    if (worker && worker.jobs.size === 0) {
-      this.#batches.delete(worker)
-      this.#pool.release(worker)
-    }
-  }
-
-  #flushProgress(): void {
-    this.#progressTimer = undefined
-    const ops: WriteOp[] = []
-    for (const id of this.#progressDirty) {
-      const running = this.#running.get(id)
-      if (running && !running.settled) ops.push({ op: 'put', job: running.job, expect: ['running'] })
-    }
-    this.#progressDirty.clear()
-    if (ops.length > 0) {
-      this.#host.committer.write(ops).catch((error: unknown) => this.#host.error(error as Error))
-    }
-  }
-
-  // ── ending an attempt ──────────────────────────────────────────────────
-
-  #stop(running: Running, kind: Stop['kind'], error: Error, reason?: string): void {
-    if (running.settled || running.stop) return
-    running.stop = reason === undefined ? { kind, error } : { kind, error, reason }
-    const worker = running.worker
-    // Not sent yet: it never will be (see #send), so there is nothing to abort.
-    if (!worker || !running.sent) return
-    worker.abort(running.job.id, error)
-    running.timers.push(
-      setLongTimeout(() => {
-        if (running.settled || running.worker !== worker) return
-        const others = [...worker.jobs].filter((id) => id !== running.job.id)
-        this.#batches.delete(worker)
-        this.#pool.terminate(worker)
-        running.worker = undefined
-        this.#settle(running, {
-          type: 'failed',
-          error: serializeError(
-            new WorkerError(
-              `The handler ignored its aborted signal for ${this.#host.options.abortGrace} ms; its worker was terminated`,
-              { cause: error },
-            ),
-          ),
-          aborted: true,
-        })
-        this.#orphan(undefined, others, undefined)
-      }, this.#host.options.abortGrace),
-    )
-  }
-
-  /**
-   * Ends the attempt: works out the next state, commits it, then publishes.
-   * Without an outcome, the job goes back to `waiting` unharmed (its worker
-   * died running another job of its batch).
-   */
-  #settle(running: Running, outcome: Outcome | undefined): void {
-    if (running.settled) return
-    running.settled = true
-    for (const timer of running.timers) clearLongTimeout(timer)
-    this.#progressDirty.delete(running.job.id)
-    void running.committed.then((committed) => {
-      const { job } = running
-      if (!committed) {
-        this.#finish(running, job, undefined)
-        return
-      }
-      const policy = mergeRetry(this.#host.options.defaults.retry, this.#pool.manifest?.tasks[job.name]?.retry, job.options.retry)
-      this.#commitOutcome(running, afterAttempt(job, outcome, running.stop, policy, Date.now()), 0)
-    })
-  }
-
-  /**
-   * Commits the end of an attempt, on condition that the job is still the
-   * `running` job this runner started (a database deleted meanwhile, or
-   * another runner, must not get it back). A result or progress value that
-   * cannot be stored fails the job with a `JobDataError`, not its neighbours;
-   * a store that refuses the write is asked again, later, so that no job
-   * stays `running` in a live runner.
-   */
-  #commitOutcome(running: Running, end: ReturnType<typeof afterAttempt>, tries: number, stage = 0): void {
-    const { next, change, ops } = end
-    const put: WriteOp =
-      change.event === 'completed'
-        ? { op: 'put', job: next, expect: ['running'], result: change.result }
-        : { op: 'put', job: next, expect: ['running'] }
-    change.data = running.data
-    this.#host.committer.write([put, ...ops]).then(
-      ([result]) => {
-        if (result?.ok) {
-          this.#finish(running, next, change)
-        } else if (result?.reason === 'uncloneable' && stage < 2) {
-          this.#commitOutcome(running, this.#unstorable(running, end, stage, result.error), tries, stage + 1)
-        } else {
-          // Changed meanwhile (the database deleted, another runner): this run does not count.
-          this.#finish(running, running.job, undefined)
-          if (result && !result.ok && result.reason === 'conflict' && !result.job) this.#host.removed([running.job.id])
-        }
-      },
-      (error: unknown) => {
-        this.#host.error(toError(error))
-        if (this.#closing) {
-          // Not durable: the job stays `running` in the store and resumes as interrupted on the next start.
-          this.#finish(running, running.job, undefined)
-          return
-        }
-        const wait = Math.min(STORAGE_RETRY_MAX_MS, STORAGE_RETRY_MS * 2 ** tries)
-        setTimeout(() => this.#commitOutcome(running, end, tries + 1, stage), wait)
-      },
-    )
-  }
-
-  /**
-   * The attempt's end again, after the store refused what it produced: first
-   * without its last progress value (postable, not storable), then as a
-   * failure with a `JobDataError` (a result that cannot be stored).
-   */
-  #unstorable(running: Running, end: ReturnType<typeof afterAttempt>, stage: number, cause: unknown): ReturnType<typeof afterAttempt> {
-    const job: JobRecord = { ...running.job }
-    delete job.progress
-    running.job = job
-    if (stage === 0 && end.next.progress !== undefined) {
-      const next = { ...end.next }
-      delete next.progress
-      return { next, change: { ...end.change, job: next } as JobChange, ops: end.ops }
-    }
-    const { change } = end
-    const path = change.event === 'completed' ? findUncloneablePath(change.result, 'result') : undefined
-    const error = new JobDataError(
-      `The ${change.event === 'completed' ? 'result' : 'outcome'} of job ${job.id} (${job.name}) cannot be stored${path ? ` (${path})` : ''}: ${toError(cause).message}`,
-      { cause },
-    )
-    return afterAttempt(job, { type: 'failed', error: serializeError(error) }, undefined, { attempts: 1 }, Date.now())
-  }
-
-  /** The attempt's new state is durable (or the run did not count): publish, re-index, wake waiters. */
-  #finish(running: Running, next: JobRecord, change: JobChange | undefined): void {
+  /** An attempt is over (its new state durable, or it did not count): re-index, move dependents on, dispatch. */
+  #ended(running: Running, next: JobRecord, change: JobChange | undefined): void {
     const { id } = running.job
-    if (this.#running.get(id) === running) this.#running.delete(id)
     this.#limits.uncount(running.job)
     if (change) {
       this.#host.publish(change)
@@ -776,7 +550,6 @@ export class Dispatcher {
     } else {
       this.#index.left(id)
     }
-    for (const listener of running.onSettle.splice(0)) listener(next)
     this.#pump()
   }
 

@@ -1,0 +1,13 @@
+/**
+ * The queue's options as the runner reads them (the queue's resolved options
+ * fit this shape).
+ */
+import type { ResolvedJobDefaults } from '../shared/options.js'
+
+/** The queue's options the runner reads. */
+export interface RunnerOptions {
+  readonly concurrency: number
+  readonly defaults: ResolvedJobDefaults
+  readonly stallTimeout: number | undefined
+  readonly abortGrace: number
+}
