@@ -5,10 +5,9 @@
  */
 import type { ResolvedJobOptions } from '../shared/options.js'
 import type { Committer } from '../store/committer.js'
-import type { ChannelMessage } from '../tabs/channel.js'
+import type { Channel } from '../tabs/channel.js'
 import type { Dispatcher } from '../runner/dispatcher.js'
-import type { JobChange } from '../runner/transition.js'
-import type { Emitter } from '../shared/events.js'
+import type { Changes } from './changes.js'
 import type { Handle, JobHandle } from './handle.js'
 import type { ResolvedQueueOptions } from './options.js'
 import type { QueueEvents } from '../shared/types.js'
@@ -30,7 +29,6 @@ export interface QueueContext {
   readonly store: Store
   readonly committer: Committer
   readonly retention: Retention
-  readonly events: Emitter<QueueEvents>
   /** The dispatcher, while this tab is the runner. */
   dispatcher(): Dispatcher | undefined
   /** Why the queue cannot be used (it closed), or undefined. */
@@ -39,16 +37,14 @@ export interface QueueContext {
   ready(): Promise<void>
   /** Reports the queue's own trouble (the `error` event). */
   error(error: Error): void
-  /** Tells the other tabs of this queue. */
-  post(message: ChannelMessage): void
+  /** The queue's BroadcastChannel (tabs/channel.ts). */
+  readonly channel: Channel
+  /** The one path every committed change takes (changes.ts). */
+  readonly changes: Changes
   /** The worker module's tasks, when this tab can know them. */
   manifest(): Promise<Record<string, { priority?: number }> | undefined>
-  /** Jobs were deleted: their live handles go. */
-  removed(ids: readonly string[]): void
   /** Whether anyone in this tab looks at job `id`'s `event` (a live handle, or a queue listener). */
   wants(id: string, event: keyof QueueEvents): boolean
-  /** Shows a committed change to handles and listeners; a local one is told to the other tabs too. */
-  publish(change: JobChange, local: boolean): void
   /** The live handle of `job`, made or brought up to date. */
   handleFor(job: JobRecord, data: unknown, result?: unknown): Handle
   /** The handle of a job that was there already (an `id` or `key` taken). */

@@ -23,7 +23,7 @@ const CHUNK = 1000
 /** What adding jobs needs from its queue. */
 export type InserterHost = Pick<
   QueueContext,
-  'options' | 'store' | 'committer' | 'events' | 'dispatcher' | 'ready' | 'error' | 'post' | 'manifest' | 'publish' | 'handleFor' | 'existing'
+  'options' | 'store' | 'committer' | 'dispatcher' | 'ready' | 'error' | 'manifest' | 'changes' | 'handleFor' | 'existing'
 >
 
 /** The error of data that cannot be stored: names the job, and where in its data the culprit sits. */
@@ -77,7 +77,7 @@ export class Inserter {
         const [result] = await host.committer.write([{ op: 'put', job: next, expect: ['delayed'], data }])
         if (result && !result.ok && result.reason === 'uncloneable') throw dataError(`the job of task "${name}"`, data, result.error)
         if (result?.ok) {
-          host.publish({ event: 'requeued', job: next, data }, true)
+          host.changes.publish({ event: 'requeued', job: next, data }, 'here')
           host.dispatcher()?.enqueue(next, { data, transfer: resolved.transfer })
           return host.handleFor(next, data)
         }
@@ -106,7 +106,7 @@ export class Inserter {
     if (!result?.ok) throw new TypeError(`Cannot retry job "${id}": it changed meanwhile`)
     const [data] = await host.store.getData([id])
     host.dispatcher()?.enqueue(next, { data, transfer: [] })
-    host.publish({ event: 'requeued', job: next, data }, true)
+    host.changes.publish({ event: 'requeued', job: next, data }, 'here')
     return host.handleFor(next, data)
   }
 
@@ -156,11 +156,11 @@ export class Inserter {
       throw dataError(which, data, cause, atomic ? '; no job was added' : '')
     }
     const handles: JobHandle[] = []
-    let added: JobRecord[] = []
+    let added: Array<{ job: JobRecord; data: unknown }> = []
     for (const [i, result] of results.entries()) {
       if (i % CHUNK === CHUNK - 1) {
-        // Thousands of jobs: tell the other tabs in parts, and let the page breathe between them.
-        host.post({ type: 'added', jobs: added })
+        // Thousands of jobs: tell of them in parts, and let the page breathe between them.
+        host.changes.added(added, 'here')
         added = []
         await yieldToPage()
       }
@@ -168,18 +168,16 @@ export class Inserter {
       const job = prepared[i] as (typeof prepared)[number]
       if (result.ok) {
         const stored: JobRecord = { ...record, seq: result.seq ?? 0 }
-        const handle = host.handleFor(stored, job.data)
-        added.push(stored)
+        handles.push(host.handleFor(stored, job.data))
         host.dispatcher()?.enqueue(stored, { data: job.data, transfer: job.options.transfer })
-        if (host.events.has('added')) host.events.emit('added', toSnapshot(stored, job.data), undefined)
-        handles.push(handle)
+        added.push({ job: stored, data: job.data })
       } else if (result.reason === 'exists' || result.reason === 'key') {
         handles.push(await host.existing(result.job))
       } else {
         throw new OffthreadError(`Could not add job ${record.id}: ${result.reason}`)
       }
     }
-    if (added.length > 0) host.post({ type: 'added', jobs: added })
+    host.changes.added(added, 'here')
     return handles
   }
 

@@ -1,17 +1,22 @@
 /**
  * One live handle per job id, held weakly (strongly while it has waiters or
- * listeners), and every committed change shown to it and to the queue's
- * listeners, wherever the change was made.
+ * listeners), kept current by the change path (changes.ts).
  */
 import type { JobChange } from '../runner/transition.js'
 import { JobCancelledError } from '../shared/errors.js'
 import { Handle, toSnapshot, type HandleHost, type JobHandle } from './handle.js'
-import type { QueueContext } from './context.js'
-import type { JobRecord } from '../store/store.js'
+import type { JobRecord, Store } from '../store/store.js'
 import type { JobSnapshot } from '../shared/types.js'
 
 /** What live handles need from their queue. */
-export type LiveHandlesHost = Pick<QueueContext, 'store' | 'retention' | 'events' | 'closed' | 'ready' | 'post' | 'cancel'>
+export interface LiveHandlesHost {
+  readonly store: Store
+  /** Why the queue cannot be used (it closed), or undefined. */
+  closed(): Error | undefined
+  /** Throws once the queue closed; else waits for it to be open. */
+  ready(): Promise<void>
+  cancel(id: string, reason: string | undefined): Promise<boolean>
+}
 
 /** The queue's live handles, by job id. */
 export class LiveHandles {
@@ -83,57 +88,24 @@ export class LiveHandles {
     for (const ref of this.#handles.values()) ref.deref()?.abandon(error)
   }
 
-  /** Shows a committed change to handles and listeners; a local one is told to the other tabs too. */
-  publish(change: JobChange, local: boolean): void {
-    const { events, retention } = this.#host
+  /** Shows a committed change to the job's live handle, if one is held; returns it. */
+  apply(change: JobChange): Handle | undefined {
+    const handle = this.get(change.job.id)
+    if (!handle) return undefined
     const { job } = change
-    if (local) {
-      // Neither data nor result: other tabs read them from the store if they need them.
-      const { data: _data, ...shared } = change
-      if (shared.event === 'completed') shared.result = undefined
-      this.#host.post({ type: 'change', change: shared })
-    }
-    const handle = this.get(job.id)
-    const hasData = 'data' in change && change.data !== undefined
-    const snapshot = (): JobSnapshot =>
-      toSnapshot(job, hasData ? change.data : handle?.toJSON().data, change.event === 'completed' ? change.result : undefined)
     switch (change.event) {
       case 'started':
-        handle?.update(job, { data: change.data, hasData })
-        if (events.has('started')) events.emit('started', snapshot(), job.attempt)
-        break
-      case 'progress':
-        handle?.update(job)
-        if (events.has('progress')) events.emit('progress', snapshot(), change.progress)
+        handle.update(job, { data: change.data, hasData: 'data' in change && change.data !== undefined })
         break
       case 'log':
-        handle?.logged(change.entry)
-        if (events.has('log')) events.emit('log', snapshot(), change.entry)
-        break
-      case 'retrying':
-        handle?.update(job)
-        if (events.has('retrying')) {
-          events.emit('retrying', snapshot(), { attempt: job.attempt, delay: change.delay, error: change.error })
-        }
+        handle.logged(change.entry)
         break
       case 'completed':
-        handle?.update(job, { result: change.result })
-        if (events.has('completed')) events.emit('completed', snapshot(), change.result)
-        retention.schedule()
+        handle.update(job, { result: change.result })
         break
-      case 'failed':
-        handle?.update(job)
-        if (events.has('failed')) events.emit('failed', snapshot(), change.error)
-        retention.schedule()
-        break
-      case 'cancelled':
-        handle?.update(job)
-        if (events.has('cancelled')) events.emit('cancelled', snapshot(), change.reason)
-        retention.schedule()
-        break
-      case 'requeued':
-        handle?.update(job)
-        break
+      default:
+        handle.update(job)
     }
+    return handle
   }
 }

@@ -26,6 +26,8 @@ import { idbStore } from '../store/idb-store.js'
 import { memoryStore } from '../store/memory-store.js'
 import type { Store, StoredJob } from '../store/store.js'
 import { Tabs } from './remote.js'
+import { Changes } from './changes.js'
+import { Channel } from '../tabs/channel.js'
 import type {
   BulkJob,
   JobOptions,
@@ -87,6 +89,8 @@ export class Queue<T extends TaskMap = TaskMap> {
   #started: boolean
   #leadership: Leadership | undefined
   // The engines behind the facade; they reach the queue through one context.
+  #channel: Channel
+  #changes: Changes
   #handles: LiveHandles
   #inserter: Inserter
   #schedules: Schedules
@@ -101,24 +105,25 @@ export class Queue<T extends TaskMap = TaskMap> {
       this.#committer,
       this.#options.retention,
       (e) => this.#error(e),
-      (ids) => this.#removed(ids, true),
+      (ids) => this.#changes.removed(ids, 'here'),
     )
     this.#started = this.#options.autostart
     if (this.#options.worker) this.#leadership = new Leadership(this.#options.name)
+    this.#channel = new Channel(this.#options.name)
     const context: QueueContext = {
       options: this.#options,
       store: this.#store,
       committer: this.#committer,
       retention: this.#retention,
-      events: this.#events,
+      channel: this.#channel,
+      get changes() {
+        return changes()
+      },
       dispatcher: () => this.#dispatcher,
       closed: () => this.#closed,
       ready: () => this.#ready(),
       error: (error) => this.#error(error),
-      post: (message) => this.#tabs.post(message),
       manifest: () => this.#tabs.manifest(),
-      publish: (change, local) => this.#handles.publish(change, local),
-      removed: (ids) => this.#removed(ids, false),
       wants: (id, event) => this.#handles.get(id) !== undefined || this.#events.has(event),
       handleFor: (job, data, result) => this.#handles.handleFor(job, data, result),
       existing: (job) => this.#handles.existing(job),
@@ -126,8 +131,10 @@ export class Queue<T extends TaskMap = TaskMap> {
       cancel: (id, reason) => this.#tabs.cancel(id, reason),
       reloadSchedules: () => this.#schedules.reload(),
     }
-    this.#tabs = new Tabs(context)
+    const changes = (): Changes => this.#changes
     this.#handles = new LiveHandles(context)
+    this.#changes = new Changes(this.#handles, this.#events, this.#channel)
+    this.#tabs = new Tabs(context, this.#channel)
     this.#inserter = new Inserter(context)
     this.#schedules = new Schedules(context)
     this.#opened = this.#open()
@@ -181,19 +188,22 @@ export class Queue<T extends TaskMap = TaskMap> {
         options: this.#options,
         store: this.#store,
         committer: this.#committer,
-        publish: (change) => this.#handles.publish(change, true),
-        removed: (ids) => this.#removed(ids, false),
+        publish: (change) => this.#changes.publish(change, 'here'),
+        removed: (ids) => this.#changes.removed(ids, 'elsewhere'),
         error: (error) => this.#error(error),
         idle: () => this.#events.emit('idle'),
       },
       factory,
     )
     this.#dispatcher = dispatcher
+    // The runner's own news is best-effort: followers read the store anyway.
+    this.#channel.mustDeliver = false
+    this.#changes.retention = this.#retention
     this.#events.emit('role', 'runner')
     await dispatcher.load()
     if (this.#started && !this.#closed) dispatcher.start()
     void dispatcher.pool.whenManifest().then((manifest) => {
-      if (manifest) this.#tabs.post({ type: 'manifest', manifest })
+      if (manifest) this.#channel.post({ type: 'manifest', manifest })
     })
     this.#retention.schedule()
     this.#schedules.start()
@@ -304,7 +314,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     const live = this.#handles.get(id)
     // A finished job may have been deleted (by another tab's clean or retention): make sure.
     if (live && (!live.isDone() || (await this.#store.get([id]))[0])) return live as unknown as JobHandle<R>
-    if (live) this.#handles.removed([id])
+    if (live) this.#changes.removed([id], 'elsewhere')
     const full = await this.#store.getFull(id)
     if (!full) return undefined
     const { data, result, ...job } = full
@@ -334,16 +344,8 @@ export class Queue<T extends TaskMap = TaskMap> {
       await this.#tabs.cancel(id, 'The job was removed')
     }
     await this.#committer.write([{ op: 'delete', ids: [id] }])
-    this.#removed([id], true)
+    this.#changes.removed([id], 'here')
     return true
-  }
-
-  /** Jobs were deleted: their handles go, `removed` fires here, and (if deleted here) in the other tabs. */
-  #removed(ids: readonly string[], local: boolean): void {
-    if (ids.length === 0) return
-    this.#handles.removed(ids)
-    if (local) this.#tabs.post({ type: 'removed', ids: [...ids] })
-    if (this.#events.has('removed')) this.#events.emit('removed', ids)
   }
 
   /** How many jobs there are in each status. */

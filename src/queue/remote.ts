@@ -25,7 +25,7 @@ const RUNNER_REPLY_TIMEOUT = 5000
 /** What the cross-tab plumbing needs from its queue. */
 export type TabsHost = Pick<
   QueueContext,
-  'options' | 'store' | 'committer' | 'events' | 'dispatcher' | 'closed' | 'ready' | 'error' | 'publish' | 'reloadSchedules' | 'wants' | 'removed'
+  'options' | 'store' | 'committer' | 'dispatcher' | 'closed' | 'ready' | 'error' | 'changes' | 'reloadSchedules' | 'wants'
 >
 
 /** One queue's link to its other tabs. */
@@ -37,10 +37,10 @@ export class Tabs {
   #requests = new Map<string, (ok: boolean) => void>()
   #inbox: Promise<void> = Promise.resolve()
 
-  constructor(host: TabsHost) {
+  constructor(host: TabsHost, channel: Channel) {
     this.#host = host
-    this.#channel = new Channel(
-      host.options.name,
+    this.#channel = channel
+    channel.listen(
       (messages) => {
         // In order, one batch after the other: each is checked against the store first.
         this.#inbox = this.#inbox
@@ -57,13 +57,9 @@ export class Tabs {
     )
   }
 
-  /**
-   * Sends to every other tab of this queue. What a follower says is for the
-   * runner (new jobs, requeued ones, requests): it must arrive, even when this
-   * tab has not heard from any other yet. The runner's own news is best-effort.
-   */
+  /** Sends to every other tab of this queue. */
   post(message: ChannelMessage): void {
-    this.#channel.post(message, this.#host.dispatcher() === undefined)
+    this.#channel.post(message)
   }
 
   /** The worker module's tasks, when this tab can know them (its own pool, or the runner's word). */
@@ -101,7 +97,7 @@ export class Tabs {
         ? this.cancel(id, reason)
         : false
     }
-    host.publish({ event: 'cancelled', job: next, reason }, true)
+    host.changes.publish({ event: 'cancelled', job: next, reason }, 'here')
     host.dispatcher()?.forget(next)
     return true
   }
@@ -160,7 +156,7 @@ export class Tabs {
           // The result as stored, never as told; read only where someone looks at it.
           change.result = host.wants(change.job.id, 'completed') ? (await host.store.getFull(change.job.id))?.result : undefined
         }
-        host.publish(change, false)
+        host.changes.publish(change, 'elsewhere')
         const job = stored.get(change.job.id) as JobRecord
         if (dispatcher) {
           if (change.event === 'requeued' && (job.status === 'waiting' || job.status === 'delayed' || job.status === 'blocked')) {
@@ -169,14 +165,17 @@ export class Tabs {
         }
         break
       }
-      case 'added':
+      case 'added': {
+        const jobs: Array<{ job: JobRecord }> = []
         for (const claimed of Array.isArray(message.jobs) ? message.jobs : []) {
           const job = stored.get(claimed?.id)
           if (!job) continue
           if (dispatcher && (job.status === 'waiting' || job.status === 'delayed' || job.status === 'blocked')) dispatcher.enqueue(job)
-          if (host.events.has('added')) host.events.emit('added', toSnapshot(job, undefined), undefined)
+          jobs.push({ job })
         }
+        host.changes.added(jobs, 'elsewhere')
         break
+      }
       case 'cancel':
         if (dispatcher && typeof message.id === 'string') {
           void this.cancel(message.id, typeof message.reason === 'string' ? message.reason : undefined).then(
@@ -199,7 +198,7 @@ export class Tabs {
         const ids = message.ids.filter((id): id is string => typeof id === 'string')
         // Only what the store no longer has.
         const jobs = await host.store.get(ids)
-        host.removed(ids.filter((_, i) => !jobs[i]))
+        host.changes.removed(ids.filter((_, i) => !jobs[i]), 'elsewhere')
         break
       }
     }

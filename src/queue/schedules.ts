@@ -22,7 +22,7 @@ export interface ScheduleManager {
 }
 
 /** What schedules need from their queue. */
-export type SchedulesHost = Pick<QueueContext, 'store' | 'committer' | 'ready' | 'error' | 'post' | 'manifest' | 'persist'>
+export type SchedulesHost = Pick<QueueContext, 'store' | 'committer' | 'ready' | 'error' | 'channel' | 'manifest' | 'persist'>
 
 /** Stores a queue's schedules, and fires them while this tab is the runner. */
 export class Schedules {
@@ -135,6 +135,6 @@ export class Schedules {
   /** Schedules changed: the runner (this tab, or another) reads them again. */
   #changed(): void {
     if (this.#scheduler) void this.#scheduler.load()
-    else this.#host.post({ type: 'schedules' })
+    else this.#host.channel.post({ type: 'schedules' })
   }
 }

@@ -57,23 +57,30 @@ export class Channel {
   /** Reliable messages waiting for a peer to be known. */
   #held: ChannelMessage[] = []
   #helloTimer: ReturnType<typeof setInterval> | undefined
-  #onMessage: (messages: ChannelMessage[]) => void
-  #onPeer: () => void
+  #onMessage: (messages: ChannelMessage[]) => void = () => undefined
+  #onPeer: () => void = () => undefined
+  /** Whether what this tab posts must arrive (a follower's news is for the runner); see {@link post}. */
+  mustDeliver = true
   #onPageHide = (): void => {
     this.#send({ kind: 'bye', from: this.id })
   }
 
-  /**
-   * @param onPeer - another tab of the queue appeared (say what it should know)
-   */
-  constructor(queue: string, onMessage: (messages: ChannelMessage[]) => void, onPeer: () => void) {
-    this.#onMessage = onMessage
-    this.#onPeer = onPeer
+  constructor(queue: string) {
     if (typeof BroadcastChannel === 'undefined') return
     this.#channel = new BroadcastChannel(`offthread:${queue}`)
     this.#channel.onmessage = (event: MessageEvent<Envelope>) => this.#receive(event.data)
     this.#send({ kind: 'hello', from: this.id })
     if (typeof addEventListener === 'function') addEventListener('pagehide', this.#onPageHide)
+  }
+
+  /**
+   * Where what arrives goes.
+   *
+   * @param onPeer - another tab of the queue appeared (say what it should know)
+   */
+  listen(onMessage: (messages: ChannelMessage[]) => void, onPeer: () => void): void {
+    this.#onMessage = onMessage
+    this.#onPeer = onPeer
   }
 
   /** Whether another tab of this queue is open. */
@@ -84,9 +91,9 @@ export class Channel {
   /**
    * Sends to every other tab of this queue, with the other messages of this turn.
    *
-   * @param reliable - keep it until another tab is known (else it is dropped while none is)
+   * @param reliable - keep it until another tab is known (else it is dropped while none is); default {@link mustDeliver}
    */
-  post(message: ChannelMessage, reliable = false): void {
+  post(message: ChannelMessage, reliable = this.mustDeliver): void {
     if (!this.#channel) return
     if (this.#peers.size === 0) {
       if (reliable) this.#hold(message)
