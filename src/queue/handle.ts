@@ -6,7 +6,7 @@
 import { JobCancelledError, JobFailedError, deserializeError } from '../shared/errors.js'
 import type { JobRecord, StoredJob } from '../store/store.js'
 import { clearLongTimeout, setLongTimeout, type LongTimer } from '../shared/timers.js'
-import type { ErrorRecord, JobSnapshot, JobStatus, LogEntry, Progress, SerializedError } from '../shared/types.js'
+import { isFinal, type ErrorRecord, type JobSnapshot, type JobStatus, type LogEntry, type Progress, type SerializedError } from '../shared/types.js'
 
 /** Listeners of a handle's events. */
 export interface JobHandleEvents<R = unknown> {
@@ -161,7 +161,7 @@ export class Handle<R = unknown> implements JobHandle<R> {
   }
 
   isDone(): boolean {
-    return isDone(this.#job.status)
+    return isFinal(this.#job.status)
   }
 
   toJSON(): JobSnapshot<R> {
@@ -292,9 +292,6 @@ export class Handle<R = unknown> implements JobHandle<R> {
   }
 }
 
-function isDone(status: JobStatus): boolean {
-  return status === 'completed' || status === 'failed' || status === 'cancelled'
-}
 
 function safely(fn: () => void): void {
   try {

@@ -5,7 +5,7 @@
  * failed or cancelled one back.
  */
 import { newId } from '../shared/ids.js'
-import { JobDataError, OffthreadError, UnknownTaskError, findUncloneablePath, isQuotaError } from '../shared/errors.js'
+import { JobDataError, OffthreadError, findUncloneablePath, unknownTask, isQuotaError } from '../shared/errors.js'
 import { toSnapshot, type JobHandle } from './handle.js'
 import { invalidOption, resolveJobOptions, type ResolvedJobOptions } from '../shared/options.js'
 import type { Prepared, QueueContext } from './context.js'
@@ -125,8 +125,7 @@ export class Inserter {
     if (manifest) {
       for (const job of prepared) {
         if (job.name !== JOIN_TASK && !(job.name in manifest)) {
-          const known = Object.keys(manifest)
-          throw new UnknownTaskError(`Unknown task "${job.name}"; the worker module defines: ${known.join(', ') || 'none'}`)
+          throw unknownTask(job.name, Object.keys(manifest))
         }
       }
     }

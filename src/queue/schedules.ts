@@ -3,7 +3,7 @@
  * store them from any tab; the runner tab's {@link Scheduler} (scheduler.ts)
  * fires them, and a change is told to it wherever it runs.
  */
-import { UnknownTaskError } from '../shared/errors.js'
+import { unknownTask } from '../shared/errors.js'
 import type { JobHandle } from './handle.js'
 import { newId } from '../shared/ids.js'
 import { resolveJobOptions } from '../shared/options.js'
@@ -64,7 +64,7 @@ export class Schedules {
     await host.ready()
     const manifest = await host.manifest()
     if (manifest && !(name in manifest)) {
-      throw new UnknownTaskError(`Unknown task "${name}"; the worker module defines: ${Object.keys(manifest).join(', ') || 'none'}`)
+      throw unknownTask(name, Object.keys(manifest))
     }
     const id = (options as { id?: unknown } | undefined)?.id
     const previous = typeof id === 'string' ? (await host.store.schedules()).find((s) => s.id === id) : undefined

@@ -8,6 +8,7 @@ import type { Committer } from '../store/committer.js'
 import type { JobRecord, Store, WriteOp } from '../store/store.js'
 import { unblocked, type JobChange } from './transition.js'
 import { isFinal } from '../shared/types.js'
+import { toError } from '../shared/timers.js'
 
 /** What the dependency tracker needs from the dispatcher. */
 export interface DependenciesHost {
@@ -88,7 +89,7 @@ export class Dependencies {
       else this.#host.due(next)
     } catch (error) {
       // Closing: the next runner looks at blocked jobs again.
-      if (!this.#host.closing()) this.#host.error(error instanceof Error ? error : new Error(String(error)))
+      if (!this.#host.closing()) this.#host.error(toError(error))
     }
   }
 }

@@ -17,6 +17,7 @@ import { Pool, type PoolWorker } from '../pool/pool.js'
 import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
 import type { JobRecord, Store, WriteOp } from '../store/store.js'
 import { Attempts, STORAGE_RETRY_MS, type Batch, type Running } from './attempts.js'
+import { Batching } from './batching.js'
 import type { RunnerOptions } from './options.js'
 import { cancelled, interrupted, started, type JobChange } from './transition.js'
 import { clearLongTimeout, setLongTimeout, toError } from '../shared/timers.js'
@@ -35,18 +36,6 @@ export interface DispatcherHost {
   idle(): void
 }
 
-/** Jobs of a task that takes at most this long on average may share a message. */
-const BATCH_MAX_AVERAGE_MS = 2
-/** A batch holds about this much work. */
-const BATCH_BUDGET_MS = 8
-const MAX_BATCH = 64
-/**
- * Batches of short jobs a worker holds (running, sent, or committing): a batch
- * is sent only once its `running` state is committed, so the worker works
- * through the ones before it meanwhile. As many as cover the commit time, within these.
- */
-const MIN_BATCHES_AHEAD = 2
-const MAX_BATCHES_AHEAD = 8
 /**
  * Jobs sent whose `running` state is not committed yet, at most. When storage
  * is the bottleneck, more would only pile up behind it, and all their
@@ -62,17 +51,12 @@ export class Dispatcher {
   /** Data of jobs added in this tab, kept until their first run (saves a read). */
   #payloads = new Map<string, { data: unknown; transfer: Transferable[] }>()
   #attempts: Attempts
-  /** Average handler time per task, from the workers' reports. */
-  #durations = new Map<string, number>()
+  #batching: Batching
   #limits: Limits
   #deps: Dependencies
-  /** Jobs that were in a batch whose worker died: they run alone, so a culprit is found. */
-  #suspects = new Set<string>()
   /** Batches sent to each worker and not yet done: a worker of short jobs gets its next batch before it runs dry. */
   #batches = new Map<PoolWorker, number>()
   #uncommitted = 0
-  /** How long a `running` commit takes, on average (ms). */
-  #commitMs = 0
   #active = false
   #closing = false
   #wasIdle = true
@@ -115,7 +99,14 @@ export class Dispatcher {
         this.#batches.delete(worker)
         this.#pool.release(worker)
       },
-      suspect: (id) => this.#suspects.add(id),
+      suspect: (id) => this.#batching.suspect(id),
+    })
+    this.#batching = new Batching({
+      readyCount: () => this.#index.readyCount,
+      poolSize: host.options.concurrency,
+      stallTimeout: host.options.stallTimeout,
+      timeoutOf: (job) => this.#attempts.timeoutOf(job),
+      limited: (job) => this.#limits.applies(job),
     })
     this.#pool = new Pool(factory, host.options.concurrency, {
       available: () => this.#pump(),
@@ -283,10 +274,10 @@ export class Dispatcher {
 
   /** Queues batches of short jobs behind the ones `worker` has: enough to cover a commit. */
   #prefetch(worker: PoolWorker): void {
-    const ahead = Math.min(MAX_BATCHES_AHEAD, MIN_BATCHES_AHEAD + Math.ceil(this.#commitMs / BATCH_BUDGET_MS))
+    const ahead = this.#batching.ahead()
     while ((this.#batches.get(worker) ?? 0) < ahead && this.#uncommitted < MAX_UNCOMMITTED) {
       const next = this.#index.peek()
-      if (!next || !this.#batchable(next)) return
+      if (!next || !this.#batching.batchable(next)) return
       this.#begin(this.#nextBatch(), worker)
     }
   }
@@ -295,33 +286,13 @@ export class Dispatcher {
   #nextBatch(): JobRecord[] {
     const first = this.#index.take() as JobRecord
     const batch = [first]
-    if (this.#batchable(first)) {
-      const size = this.#batchSize(first)
-      for (let next = this.#index.peek(); next && batch.length < size && this.#batchable(next); next = this.#index.peek()) {
+    if (this.#batching.batchable(first)) {
+      const size = this.#batching.size(first)
+      for (let next = this.#index.peek(); next && batch.length < size && this.#batching.batchable(next); next = this.#index.peek()) {
         batch.push(this.#index.take() as JobRecord)
       }
     }
     return batch
-  }
-
-  /** Short jobs without a time limit may share a message when the queue is deep. */
-  #batchable(job: JobRecord): boolean {
-    const average = this.#durations.get(job.name)
-    return (
-      average !== undefined &&
-      average <= BATCH_MAX_AVERAGE_MS &&
-      this.#index.readyCount >= 2 * this.#pool.size &&
-      this.#host.options.stallTimeout === undefined &&
-      this.#attempts.timeoutOf(job) === undefined &&
-      !this.#suspects.has(job.id) &&
-      !this.#limits.applies(job)
-    )
-  }
-
-  #batchSize(job: JobRecord): number {
-    const average = Math.max(0.01, this.#durations.get(job.name) ?? BATCH_BUDGET_MS)
-    const share = Math.ceil((this.#index.readyCount + 1) / this.#pool.size)
-    return Math.max(1, Math.min(MAX_BATCH, Math.floor(BATCH_BUDGET_MS / average), share))
   }
 
   /**
@@ -346,7 +317,7 @@ export class Dispatcher {
     const asked = performance.now()
     void write
       .finally(() => {
-        this.#commitMs = this.#commitMs * 0.8 + (performance.now() - asked) * 0.2
+        this.#batching.committed(performance.now() - asked)
         this.#uncommitted -= batch.length
         this.#pump()
       })
@@ -502,7 +473,7 @@ export class Dispatcher {
         worker.jobs.delete(jobId)
         const running = this.#attempts.get(jobId)
         if (!running || running.worker !== worker) continue
-        if (outcome.ms !== undefined) this.#learn(running.job.name, outcome.ms)
+        if (outcome.ms !== undefined) this.#batching.learn(running.job.name, outcome.ms)
         if (--running.batch.remaining === 0) this.#batches.set(worker, (this.#batches.get(worker) ?? 1) - 1)
         running.worker = undefined
         this.#attempts.settle(running, outcome)
@@ -516,11 +487,6 @@ export class Dispatcher {
       return
     }
     this.#attempts.report(worker, message)
-  }
-
-  #learn(task: string, ms: number): void {
-    const average = this.#durations.get(task)
-    this.#durations.set(task, average === undefined ? ms : average * 0.8 + ms * 0.2)
   }
 
   #onCrash(jobs: string[], error: SerializedError): void {
@@ -544,7 +510,7 @@ export class Dispatcher {
         this.#index.add(next)
       } else {
         this.#index.left(id)
-        this.#suspects.delete(id)
+        this.#batching.cleared(id)
         this.#deps.ended(next)
       }
     } else {

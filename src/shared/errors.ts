@@ -76,6 +76,11 @@ export class UnknownTaskError extends OffthreadError {
   }
 }
 
+/** The error for a task name the worker module does not define, listing the ones it does. */
+export function unknownTask(name: string, known: readonly string[]): UnknownTaskError {
+  return new UnknownTaskError(`Unknown task "${name}"; the worker module defines: ${known.join(', ') || 'none'}`)
+}
+
 /** An attempt was interrupted (reload, closed tab, crash) too many times. */
 export class InterruptedError extends OffthreadError {
   override readonly name = 'InterruptedError' as const

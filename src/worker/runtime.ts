@@ -3,7 +3,7 @@
  * attempt at a time per request, and posts each outcome back as plain data.
  */
 import { expose, type Endpoint } from 'comlink'
-import { JobDataError, RetryError, UnknownTaskError, deserializeError, findUncloneablePath, isDataCloneError, serializeError } from '../shared/errors.js'
+import { JobDataError, RetryError, unknownTask, deserializeError, findUncloneablePath, isDataCloneError, serializeError } from '../shared/errors.js'
 import { resolveTaskOptions } from '../shared/options.js'
 import { MESSAGE_TAG, type Outcome, type RunRequest, type TaskMeta, type WorkerApi, type WorkerManifest, type WorkerMessage } from '../shared/protocol.js'
 import { WORKER_FUNCTION, type RetryHints, type RetryOptions } from '../shared/retry.js'
@@ -107,8 +107,7 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
   async function execute(request: RunRequest, controller: AbortController, reporter: JobReporter): Promise<Outcome> {
     const task = tasks.get(request.name)
     if (!task) {
-      const known = [...tasks.keys()].join(', ')
-      const error = new UnknownTaskError(`Unknown task "${request.name}"; the worker module defines: ${known || 'none'}`)
+      const error = unknownTask(request.name, [...tasks.keys()])
       return { type: 'failed', error: serializeError(error) }
     }
     try {
