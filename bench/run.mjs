@@ -100,7 +100,10 @@ try {
   const refPage = refServer ? await openPage(refServer.httpServer.address().port) : undefined
   for (let round = 1; round <= rounds; round++) {
     for (const run of runs) {
-      for (const [label, target, into] of [['', page, samples], ['ref ', refPage, refSamples]]) {
+      for (const [label, target, into] of [
+        ['', page, samples],
+        ['ref ', refPage, refSamples],
+      ]) {
         if (!target || (label && !/^s\d/.test(run.id))) continue
         const t0 = Date.now()
         const value = await target.evaluate(({ fn, params }) => window.bench[fn](params), run)
@@ -121,7 +124,10 @@ function round2(value) {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, Math.round(v * 100) / 100]))
 }
 const stat = (id, key, from = samples) => {
-  const values = (from.get(id) ?? []).map((s) => s[key]).filter((v) => typeof v === 'number').sort((a, b) => a - b)
+  const values = (from.get(id) ?? [])
+    .map((s) => s[key])
+    .filter((v) => typeof v === 'number')
+    .sort((a, b) => a - b)
   if (values.length === 0) return undefined
   return { median: values[Math.floor((values.length - 1) / 2)], min: values[0], max: values[values.length - 1], n: values.length }
 }
@@ -141,12 +147,24 @@ row('baseline', `raw postMessage, ${workers} workers`, 'raw-postmessage', 'jobsP
 row('baseline', `workerpool, ${workers} workers`, 'workerpool', 'jobsPerSec', 'jobs/s')
 row('baseline', 'raw IndexedDB, one transaction', 'raw-idb', 'jobsPerSecOneTx', 'jobs/s')
 row('baseline', 'raw IndexedDB, a transaction per job', 'raw-idb', 'jobsPerSecTxEach', 'jobs/s')
-row('S1', `${sizes.s1} no-op jobs, memoryStore`, 's1-memory', 'jobsPerSec', 'jobs/s', (v) => ({ text: `≥ 1.5× workerpool (${ratio(wp)(v).toFixed(2)}×)`, pass: ratio(wp)(v) >= 1.5 }))
-row('S1', `${sizes.s1} no-op jobs, idbStore`, 's1-idb', 'jobsPerSec', 'jobs/s', (v) => ({ text: `≥ 0.7× workerpool (${ratio(wp)(v).toFixed(2)}×)`, pass: ratio(wp)(v) >= 0.7 }))
+row('S1', `${sizes.s1} no-op jobs, memoryStore`, 's1-memory', 'jobsPerSec', 'jobs/s', (v) => ({
+  text: `≥ 1.5× workerpool (${ratio(wp)(v).toFixed(2)}×)`,
+  pass: ratio(wp)(v) >= 1.5,
+}))
+row('S1', `${sizes.s1} no-op jobs, idbStore`, 's1-idb', 'jobsPerSec', 'jobs/s', (v) => ({
+  text: `≥ 0.7× workerpool (${ratio(wp)(v).toFixed(2)}×)`,
+  pass: ratio(wp)(v) >= 0.7,
+}))
 const ideal = workers * 1000
-row('S2', `${sizes.s2} jobs of 1 ms CPU, from stored to done`, 's2', 'jobsPerSec', 'jobs/s', (v) => ({ text: `≥ 0.9× ${ideal} (${(v / ideal).toFixed(2)}×)`, pass: v >= 0.9 * ideal }))
+row('S2', `${sizes.s2} jobs of 1 ms CPU, from stored to done`, 's2', 'jobsPerSec', 'jobs/s', (v) => ({
+  text: `≥ 0.9× ${ideal} (${(v / ideal).toFixed(2)}×)`,
+  pass: v >= 0.9 * ideal,
+}))
 row('S2', 'same, addBulk included', 's2', 'withAddJobsPerSec', 'jobs/s')
-row('S2', `${sizes.s2} jobs of 1 ms CPU, memoryStore`, 's2-memory', 'jobsPerSec', 'jobs/s', (v) => ({ text: `≥ 0.9× ${ideal} (${(v / ideal).toFixed(2)}×)`, pass: v >= 0.9 * ideal }))
+row('S2', `${sizes.s2} jobs of 1 ms CPU, memoryStore`, 's2-memory', 'jobsPerSec', 'jobs/s', (v) => ({
+  text: `≥ 0.9× ${ideal} (${(v / ideal).toFixed(2)}×)`,
+  pass: v >= 0.9 * ideal,
+}))
 row('baseline', `workerpool, ${sizes.s2} jobs of 1 ms CPU`, 'workerpool-cpu', 'jobsPerSec', 'jobs/s')
 row('S3', `add → result, ${sizes.s3} times, p50`, 's3', 'p50', 'ms', (v) => ({ text: '≤ 3 ms', pass: v <= 3 }))
 row('S3', `add → result, ${sizes.s3} times, p99`, 's3', 'p99', 'ms', (v) => ({ text: '≤ 10 ms', pass: v <= 10 }))
@@ -156,7 +174,10 @@ row('S5', `${sizes.s5} jobs stored: first job started`, 's5', 'firstStartMs', 'm
 row('S5', 'same, on an empty store', 's5', 'emptyFirstStartMs', 'ms')
 row('S5', `${sizes.s5} jobs stored: heap growth vs an empty store`, 's5', 'heapGrowthMB', 'MB', (v) => ({ text: '≤ 10 MB', pass: v <= 10 }))
 const rawPut = med('raw-idb', 'jobsPerSecOneTx')
-row('S6', `addBulk ${sizes.s6} jobs, durable`, 's6', 'jobsPerSec', 'jobs/s', (v) => ({ text: `≥ 0.5× raw one-tx (${ratio(rawPut)(v).toFixed(2)}×)`, pass: ratio(rawPut)(v) >= 0.5 }))
+row('S6', `addBulk ${sizes.s6} jobs, durable`, 's6', 'jobsPerSec', 'jobs/s', (v) => ({
+  text: `≥ 0.5× raw one-tx (${ratio(rawPut)(v).toFixed(2)}×)`,
+  pass: ratio(rawPut)(v) >= 0.5,
+}))
 row('S7', 'cancel, cooperative handler', 's7', 'cooperativeMs', 'ms', (v) => ({ text: '≤ 20 ms', pass: v <= 20 }))
 row('S7', 'cancel, handler ignoring its signal (abortGrace 1000)', 's7', 'ignoringMs', 'ms', (v) => ({ text: '≤ 1100 ms', pass: v <= 1100 }))
 
@@ -172,10 +193,21 @@ const machine = {
   rounds,
   mode: quick ? 'quick' : 'full',
 }
-console.log(`\noffthread bench (${machine.mode}): ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Chromium ${machine.chromium}, pool of ${workers}, median of ${rounds} round(s)\n`)
+console.log(
+  `\noffthread bench (${machine.mode}): ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Chromium ${machine.chromium}, pool of ${workers}, median of ${rounds} round(s)\n`,
+)
 const table = [
   ['scenario', 'what', 'median', 'min', 'max', 'unit', 'target', 'ok'],
-  ...rows.map((r) => [r.scenario, r.what, fmt(r.median), fmt(r.min), fmt(r.max), r.unit, r.target, r.pass === undefined ? '' : r.pass ? 'yes' : 'NO']),
+  ...rows.map((r) => [
+    r.scenario,
+    r.what,
+    fmt(r.median),
+    fmt(r.min),
+    fmt(r.max),
+    r.unit,
+    r.target,
+    r.pass === undefined ? '' : r.pass ? 'yes' : 'NO',
+  ]),
 ]
 const widths = table[0].map((_, i) => Math.max(...table.map((r) => String(r[i]).length)))
 for (const [i, r] of table.entries()) {
@@ -191,7 +223,9 @@ if (compareRef) {
       const now = stat(run.id, key)
       const then = stat(run.id, key, refSamples)
       if (!now || !then) continue
-      console.log(`  ${run.id.padEnd(10)} ${key.padEnd(14)} ${fmt(now.median).padStart(9)} / ${fmt(then.median).padStart(9)}  = ${(now.median / then.median).toFixed(2)}×`)
+      console.log(
+        `  ${run.id.padEnd(10)} ${key.padEnd(14)} ${fmt(now.median).padStart(9)} / ${fmt(then.median).padStart(9)}  = ${(now.median / then.median).toFixed(2)}×`,
+      )
     }
   }
 }

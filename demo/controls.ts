@@ -8,7 +8,9 @@ export function initControls(): void {
   const pool = $<HTMLSelectElement>('#concurrency')
   const choices = [...new Set([1, 2, 3, 4, 6, 8, defaultConcurrency, concurrency])].sort((a, b) => a - b)
   pool.replaceChildren(
-    ...choices.map((n) => new Option(`${n} worker${n === 1 ? '' : 's'}${n === defaultConcurrency ? ' (default)' : ''}`, String(n), false, n === concurrency)),
+    ...choices.map(
+      (n) => new Option(`${n} worker${n === 1 ? '' : 's'}${n === defaultConcurrency ? ' (default)' : ''}`, String(n), false, n === concurrency),
+    ),
   )
   pool.onchange = () => {
     // The pool size is fixed when the queue is created, so a new size means a new page.
@@ -82,19 +84,20 @@ function initCounts(): void {
   let timer: ReturnType<typeof setTimeout> | undefined
   const refresh = (): void => {
     if (timer) return
-    timer = setTimeout(async () => {
-      timer = undefined
-      const counts = await queue.counts()
-      const shown: JobStatus[] = ['waiting', 'delayed', 'running', 'completed', 'failed', 'cancelled']
-      el.replaceChildren(
-        ...shown.map((status) => {
-          const span = document.createElement('span')
-          span.dataset['status'] = status
-          span.textContent = `${counts[status] ?? 0} ${status}`
-          return span
-        }),
-      )
-    }, 300)
+    timer = setTimeout(() => void show(), 300)
+  }
+  const show = async (): Promise<void> => {
+    timer = undefined
+    const counts = await queue.counts()
+    const shown: JobStatus[] = ['waiting', 'delayed', 'running', 'completed', 'failed', 'cancelled']
+    el.replaceChildren(
+      ...shown.map((status) => {
+        const span = document.createElement('span')
+        span.dataset['status'] = status
+        span.textContent = `${counts[status] ?? 0} ${status}`
+        return span
+      }),
+    )
   }
   for (const event of ['added', 'started', 'completed', 'failed', 'cancelled', 'retrying', 'idle'] as const) queue.on(event, refresh)
   refresh()

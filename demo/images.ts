@@ -13,7 +13,7 @@ const picker = document.querySelector<HTMLInputElement>('#files')!
 export async function initImages(): Promise<void> {
   document.querySelector('#samples')!.addEventListener('click', () => void addImages(generateSamples()))
   picker.addEventListener('change', () => {
-    void addImages(Promise.resolve([...(picker.files ?? [])].map((file) => ({ blob: file as Blob, label: file.name }))))
+    void addImages(Promise.resolve([...(picker.files ?? [])].map((file) => ({ blob: file, label: file.name }))))
     picker.value = ''
   })
   drop.addEventListener('dragover', (event) => {
@@ -25,7 +25,7 @@ export async function initImages(): Promise<void> {
     event.preventDefault()
     drop.classList.remove('over')
     const files = [...(event.dataTransfer?.files ?? [])].filter((file) => file.type.startsWith('image/'))
-    void addImages(Promise.resolve(files.map((file) => ({ blob: file as Blob, label: file.name }))))
+    void addImages(Promise.resolve(files.map((file) => ({ blob: file, label: file.name }))))
   })
   // Results survive a reload: show the latest ones again.
   const recent = await queue.list({ name: 'image', limit: 12 })
@@ -44,7 +44,7 @@ async function addImages(pending: Promise<Array<{ blob: Blob; label: string }>>)
       data: { image: blob, label, filter: choice === 'mixed' ? FILTERS[i % FILTERS.length]! : (choice as Filter), width: THUMB_WIDTH },
     })),
   )
-  for (const handle of handles) card(handle as JobHandle<Blob>)
+  for (const handle of handles) card(handle)
 }
 
 function card(handle: JobHandle<Blob>): void {

@@ -54,12 +54,12 @@ async function startRender(): Promise<void> {
       options: { id: ids[i]!, priority: 1 },
     })),
   )
-  attach(state, handles as JobHandle<TileOutput>[])
+  attach(state, handles)
 }
 
 async function cancelRender(): Promise<void> {
   if (!current) return
-  await Promise.all(current.handles.map((h) => (h.isDone() ? false : h.cancel('a new render started'))))
+  await Promise.all(current.handles.filter((h) => !h.isDone()).map((h) => h.cancel('a new render started')))
 }
 
 function attach(state: RenderState, handles: JobHandle<TileOutput>[]): void {

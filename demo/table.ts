@@ -152,7 +152,9 @@ export async function initTable(): Promise<void> {
   })
   queue.on('retrying', (job, retry) => {
     if (job.id === selected) {
-      logList.append(logItem({ level: 'warn', message: `${retry.error.message}; attempt ${retry.attempt} in ${retry.delay} ms`, timestamp: Date.now() }))
+      logList.append(
+        logItem({ level: 'warn', message: `${retry.error.message}; attempt ${retry.attempt} in ${retry.delay} ms`, timestamp: Date.now() }),
+      )
     }
   })
   // Running jobs' durations tick without any event.

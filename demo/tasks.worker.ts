@@ -29,7 +29,7 @@ async function tile(input: TileInput, ctx: JobContext): Promise<TileOutput> {
     }
   }
   ctx.log.info('tile done', { ms: Math.round(performance.now() - started) })
-  const buffer = pixels.buffer as ArrayBuffer
+  const buffer = pixels.buffer
   return ctx.transfer({ index: input.index, x: input.x, y: input.y, size: input.size, pixels: buffer }, [buffer])
 }
 
@@ -87,7 +87,16 @@ function boxBlur(frame: ImageData, radius: number, passes: number): void {
   }
 }
 
-function blurLine(src: Uint8ClampedArray, dst: Uint8ClampedArray, len: number, lines: number, step: number, lineStep: number, radius: number, n: number): void {
+function blurLine(
+  src: Uint8ClampedArray,
+  dst: Uint8ClampedArray,
+  len: number,
+  lines: number,
+  step: number,
+  lineStep: number,
+  radius: number,
+  n: number,
+): void {
   for (let line = 0; line < lines; line++) {
     const base = line * lineStep
     for (let c = 0; c < 4; c++) {

@@ -50,7 +50,10 @@ for (const file of files) {
     const to = layerOf(target)
     if (from === 'entry' || from === to) continue
     if (to === 'entry') problems.push(`${file} imports the entry ${target}: entries are for users, not layers`)
-    else if (!ALLOWED[from]?.includes(to)) problems.push(`${file} (${from}/) imports ${target} (${to}/): ${from}/ may import ${ALLOWED[from]?.length ? `${ALLOWED[from]?.join(', ')} only` : 'nothing from another layer'}`)
+    else if (!ALLOWED[from]?.includes(to))
+      problems.push(
+        `${file} (${from}/) imports ${target} (${to}/): ${from}/ may import ${ALLOWED[from]?.length ? `${ALLOWED[from]?.join(', ')} only` : 'nothing from another layer'}`,
+      )
   }
   graph.set(file, targets)
 }

@@ -100,7 +100,7 @@ function inheritedExecArgv(): string[] {
 export function nodeWorker(url: URL | string, options: NodeWorkerOptions = {}): NodeWorker {
   const { unref, execArgv = inheritedExecArgv(), ...rest } = options
   const data: BootstrapData = { url: toModuleUrl(url) }
-  const thread = new Worker(BOOTSTRAP, { ...rest, execArgv, workerData: data } as ConstructorParameters<typeof Worker>[1])
+  const thread = new Worker(BOOTSTRAP, { ...rest, execArgv, workerData: data })
   if (unref) thread.unref()
 
   const listeners = new Map<string, Set<(event: NodeWorkerEvent) => void>>()

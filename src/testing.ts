@@ -13,11 +13,7 @@ import { composeMiddleware, validateMiddleware, type Middleware } from './worker
 import { clearLongTimeout, setLongTimeout } from './shared/timers.js'
 
 /** The state type (`ctx.state`) a task entry's handler expects. */
-export type TaskState<E> = E extends TaskDefinition<any, any, infer S>
-  ? S
-  : E extends (input: any, ctx: JobContext<infer S>) => any
-    ? S
-    : unknown
+export type TaskState<E> = E extends TaskDefinition<any, any, infer S> ? S : E extends (input: any, ctx: JobContext<infer S>) => any ? S : unknown
 
 /**
  * Options of {@link runTask}: what `ctx` says about the job, its state, the
@@ -305,7 +301,7 @@ function resolveRun<S>(task: unknown, options: RunTaskOptions<S>): ResolvedRun<S
 
 function text(option: string, value: unknown): string | undefined {
   if (value !== undefined && typeof value !== 'string') throw invalidOption(option, 'a string', value)
-  return value as string | undefined
+  return value
 }
 
 function duration(option: string, value: unknown, zeroAllowed: boolean): number | undefined {

@@ -73,24 +73,27 @@ function openRaw(): Promise<IDBDatabase> {
       request.result.createObjectStore('data')
     }
     request.onsuccess = () => resolve(request.result)
-    request.onerror = () => reject(request.error)
+    request.onerror = () => reject(request.error ?? new Error('indexedDB.open failed'))
   })
 }
 
 const done = (tx: IDBTransaction): Promise<void> =>
   new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve()
-    tx.onerror = () => reject(tx.error)
+    tx.onerror = () => reject(tx.error ?? new Error('the transaction failed'))
   })
 
 const scenarios = {
   /** Baseline: ping-pong to N raw module workers, one message in flight per worker. */
   async rawPostMessage({ jobs, ms = 0 }: { jobs: number; ms?: number }) {
     const workers = Array.from({ length: N }, rawWorker)
-    const ready = workers.map((w) => new Promise<void>((resolve) => {
-      w.onmessage = () => resolve()
-      w.postMessage({ id: -1, ms: 0 })
-    }))
+    const ready = workers.map(
+      (w) =>
+        new Promise<void>((resolve) => {
+          w.onmessage = () => resolve()
+          w.postMessage({ id: -1, ms: 0 })
+        }),
+    )
     await Promise.all(ready)
     let next = 0
     const t0 = performance.now()
@@ -210,7 +213,13 @@ const scenarios = {
     const measure = async (queueName: string) => {
       const before = heap()
       const t0 = performance.now()
-      const queue = createQueue<Tasks>({ name: queueName, worker: offthreadWorker, concurrency: N, store: idbStore(), retention: { completed: false } })
+      const queue = createQueue<Tasks>({
+        name: queueName,
+        worker: offthreadWorker,
+        concurrency: N,
+        store: idbStore(),
+        retention: { completed: false },
+      })
       const first = new Promise<number>((resolve) => {
         const off = queue.on('started', () => {
           off()
@@ -220,7 +229,7 @@ const scenarios = {
       // The empty store gets one job, so both runs measure "to the first job started".
       if (queueName !== name) await queue.add('noop', null)
       const startedAfter = await first
-      await queue.pause()
+      queue.pause()
       await new Promise((resolve) => setTimeout(resolve, 300))
       const growth = heap() - before
       await queue.close()

@@ -5,8 +5,7 @@ export const tasks = defineTasks({
   noop,
   cpu: (ms: number) => burn(ms),
   /** Cooperative: ends as soon as its signal aborts. */
-  wait: (_: null, ctx) =>
-    new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+  wait: (_: null, ctx) => new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
   /** Ignores its signal for good. */
   spin: () => {
     for (;;) {

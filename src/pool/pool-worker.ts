@@ -49,9 +49,7 @@ export class PoolWorker {
     event.preventDefault?.()
     this.#die(
       new WorkerError(
-        message
-          ? `The worker failed: ${message}`
-          : 'The worker failed to load or crashed (no message; see the browser console for the script error)',
+        message ? `The worker failed: ${message}` : 'The worker failed to load or crashed (no message; see the browser console for the script error)',
       ),
     )
   }
@@ -73,7 +71,7 @@ export class PoolWorker {
     this.#worker.addEventListener('error', this.#onError)
     this.#worker.addEventListener('messageerror', this.#onMessageError)
     this.#worker.addEventListener('close', this.#onClose)
-    this.#remote = wrap<WorkerApi>(this.#worker as unknown as Parameters<typeof wrap>[0])
+    this.#remote = wrap<WorkerApi>(this.#worker)
   }
 
   get dead(): boolean {
@@ -83,10 +81,7 @@ export class PoolWorker {
   /** Resolves with the module's tasks once it has loaded; rejects if it dies first. */
   start(): Promise<WorkerManifest> {
     return new Promise<WorkerManifest>((resolve, reject) => {
-      const timer = setTimeout(
-        () => this.#die(new WorkerError(`The worker did not load within ${START_TIMEOUT} ms`)),
-        START_TIMEOUT,
-      )
+      const timer = setTimeout(() => this.#die(new WorkerError(`The worker did not load within ${START_TIMEOUT} ms`)), START_TIMEOUT)
       this.#startFailed = (error) => {
         clearTimeout(timer)
         reject(error)

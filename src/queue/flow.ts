@@ -14,7 +14,6 @@ import type { Inserter, Prepared } from './insert.js'
 import { invalidOption, resolveJobOptions } from '../shared/options.js'
 import { JOIN_TASK, type JobOptions, type TaskInput, type TaskMap, type TaskName, type TaskOutput } from '../shared/types.js'
 
-
 /** One job of a flow. In a chain, a step without `data` gets the previous step's result. */
 export type FlowJob<T extends TaskMap> = {
   [K in TaskName<T>]: { name: K; data?: TaskInput<T[K]>; options?: Omit<JobOptions, 'dependsOn' | 'id'> }
@@ -62,7 +61,9 @@ export interface ExpandedJob {
  */
 export function expand(step: unknown, prefix: string, after: string | undefined, where: string): { jobs: ExpandedJob[]; terminal: string } {
   if (typeof step !== 'object' || step === null) {
-    throw new TypeError(`Invalid flow step at ${where}: expected { name, data?, options? }, { chain: [...] } or { group: [...] }, received ${String(step)}`)
+    throw new TypeError(
+      `Invalid flow step at ${where}: expected { name, data?, options? }, { chain: [...] } or { group: [...] }, received ${String(step)}`,
+    )
   }
   const s = step as { name?: unknown; data?: unknown; options?: unknown; chain?: unknown; group?: unknown }
   if ('chain' in s || 'group' in s) {

@@ -109,11 +109,7 @@ export function outcomeError(snapshot: JobSnapshot): Error {
     return error instanceof JobCancelledError ? error : new JobCancelledError('The job was cancelled', { cause: error })
   }
   const cause = snapshot.error ? deserializeError(snapshot.error) : undefined
-  return new JobFailedError(
-    `Job ${snapshot.id} (${snapshot.name}) failed${cause ? `: ${cause.name}: ${cause.message}` : ''}`,
-    { cause },
-    snapshot.id,
-  )
+  return new JobFailedError(`Job ${snapshot.id} (${snapshot.name}) failed${cause ? `: ${cause.name}: ${cause.message}` : ''}`, { cause }, snapshot.id)
 }
 
 /** The one handle object of a job id in this tab. */
@@ -123,7 +119,11 @@ export class Handle<R = unknown> implements JobHandle<R> {
   #data: unknown
   #result: unknown
   #waiters = new Set<Waiter>()
-  #listeners = { status: new Set<JobHandleEvents<R>['status']>(), progress: new Set<JobHandleEvents<R>['progress']>(), log: new Set<JobHandleEvents<R>['log']>() }
+  #listeners = {
+    status: new Set<JobHandleEvents<R>['status']>(),
+    progress: new Set<JobHandleEvents<R>['progress']>(),
+    log: new Set<JobHandleEvents<R>['log']>(),
+  }
 
   constructor(host: HandleHost, job: JobRecord, data: unknown, result?: unknown) {
     this.#host = host
@@ -292,7 +292,6 @@ export class Handle<R = unknown> implements JobHandle<R> {
   }
 }
 
-
 function safely(fn: () => void): void {
   try {
     fn()
@@ -300,4 +299,3 @@ function safely(fn: () => void): void {
     if (typeof reportError === 'function') reportError(error)
   }
 }
-

@@ -6,8 +6,8 @@
  */
 import { newId } from '../shared/ids.js'
 import { JobDataError, OffthreadError, findUncloneablePath, unknownTask, isQuotaError } from '../shared/errors.js'
-import { toSnapshot, type JobHandle } from './handle.js'
-import { invalidOption, resolveJobOptions, type ResolvedJobOptions } from '../shared/options.js'
+import type { JobHandle } from './handle.js'
+import { invalidOption, resolveJobOptions } from '../shared/options.js'
 import type { Prepared, QueueContext } from './context.js'
 import { initialStatus, moved, requeued } from '../runner/transition.js'
 import type { JobRecord, WriteOp, WriteResult } from '../store/store.js'
@@ -18,7 +18,6 @@ export type { Prepared } from './context.js'
 
 /** Jobs of one addBulk handled between two yields to the page. */
 const CHUNK = 1000
-
 
 /** What adding jobs needs from its queue. */
 export type InserterHost = Pick<
@@ -69,26 +68,30 @@ export class Inserter {
     const resolved = resolveJobOptions(options, now)
     const { key, delay } = resolved.debounce as { key: string; delay: number }
     const previous = this.#debounceChains.get(key) ?? Promise.resolve()
-    const next = previous.catch(() => undefined).then(async () => {
-      await host.ready()
-      const holder = await host.store.debounced(key)
-      if (holder && holder.name === name) {
-        const next = moved(holder, Date.now() + delay)
-        const [result] = await host.committer.write([{ op: 'put', job: next, expect: ['delayed'], data }])
-        if (result && !result.ok && result.reason === 'uncloneable') throw dataError(`the job of task "${name}"`, data, result.error)
-        if (result?.ok) {
-          host.changes.publish({ event: 'requeued', job: next, data }, 'here')
-          host.dispatcher()?.enqueue(next, { data, transfer: resolved.transfer })
-          return host.handleFor(next, data)
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        await host.ready()
+        const holder = await host.store.debounced(key)
+        if (holder && holder.name === name) {
+          const next = moved(holder, Date.now() + delay)
+          const [result] = await host.committer.write([{ op: 'put', job: next, expect: ['delayed'], data }])
+          if (result && !result.ok && result.reason === 'uncloneable') throw dataError(`the job of task "${name}"`, data, result.error)
+          if (result?.ok) {
+            host.changes.publish({ event: 'requeued', job: next, data }, 'here')
+            host.dispatcher()?.enqueue(next, { data, transfer: resolved.transfer })
+            return host.handleFor(next, data)
+          }
         }
-      }
-      const [handle] = await this.persist([{ name, data, options: resolved }], false, Date.now())
-      return handle as JobHandle
-    })
+        const [handle] = await this.persist([{ name, data, options: resolved }], false, Date.now())
+        return handle as JobHandle
+      })
     this.#debounceChains.set(key, next)
-    void next.finally(() => {
-      if (this.#debounceChains.get(key) === next) this.#debounceChains.delete(key)
-    }).catch(() => undefined)
+    void next
+      .finally(() => {
+        if (this.#debounceChains.get(key) === next) this.#debounceChains.delete(key)
+      })
+      .catch(() => undefined)
     return next
   }
 
@@ -114,7 +117,7 @@ export class Inserter {
   async find(ids: readonly string[]): Promise<Array<JobHandle | undefined>> {
     await this.#host.ready()
     const jobs = await this.#host.store.get(ids)
-    return Promise.all(jobs.map((job) => (job ? this.#host.existing(job) : undefined)))
+    return Promise.all(jobs.map((job) => (job ? this.#host.existing(job) : Promise.resolve(undefined))))
   }
 
   /** Stores prepared jobs (checked names, known dependencies) and hands them to the runner. */
@@ -130,9 +133,7 @@ export class Inserter {
       }
     }
     const blocked = await this.#checkDependencies(prepared, atomic)
-    const records = prepared.map((job, i) =>
-      this.#newRecord(job, now, manifest?.[job.name]?.priority, blocked[i] ?? false),
-    )
+    const records = prepared.map((job, i) => this.#newRecord(job, now, manifest?.[job.name]?.priority, blocked[i] ?? false))
     let results: WriteResult[]
     try {
       results = await host.committer.write(

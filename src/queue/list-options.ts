@@ -27,4 +27,3 @@ export function validateList(options: ListOptions): ListOptions {
   }
   return out
 }
-

@@ -4,9 +4,8 @@
  */
 import type { JobChange } from '../runner/transition.js'
 import { JobCancelledError } from '../shared/errors.js'
-import { Handle, toSnapshot, type HandleHost, type JobHandle } from './handle.js'
+import { Handle, type HandleHost, type JobHandle } from './handle.js'
 import type { JobRecord, Store } from '../store/store.js'
-import type { JobSnapshot } from '../shared/types.js'
 
 /** What live handles need from their queue. */
 export interface LiveHandlesHost {

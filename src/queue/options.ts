@@ -138,17 +138,7 @@ function resolveRetention(value: unknown): ResolvedRetention {
   return out
 }
 
-const QUEUE_KEYS = [
-  'name',
-  'worker',
-  'concurrency',
-  'store',
-  'defaults',
-  'retention',
-  'stallTimeout',
-  'abortGrace',
-  'autostart',
-] as const
+const QUEUE_KEYS = ['name', 'worker', 'concurrency', 'store', 'defaults', 'retention', 'stallTimeout', 'abortGrace', 'autostart'] as const
 
 /** Validates `createQueue` options and fills in the defaults. */
 export function resolveQueueOptions(value: unknown): ResolvedQueueOptions {
@@ -184,7 +174,7 @@ export function resolveQueueOptions(value: unknown): ResolvedQueueOptions {
     retention: resolveRetention(options.retention),
     stallTimeout: number('stallTimeout', options.stallTimeout, 'positive'),
     abortGrace: number('abortGrace', options.abortGrace, 'non-negative') ?? DEFAULTS.abortGrace,
-    autostart: (options.autostart as boolean | undefined) ?? DEFAULTS.autostart,
+    autostart: options.autostart ?? DEFAULTS.autostart,
   }
 }
 

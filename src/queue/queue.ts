@@ -44,8 +44,6 @@ import type {
 
 export type { BulkJob, ListOptions, QueueEvents, QueueRole } from '../shared/types.js'
 
-
-
 type BulkHandles<T extends TaskMap, J extends readonly BulkJob<T>[]> = {
   [I in keyof J]: J[I] extends { name: infer K } ? JobHandle<TaskOutput<T[K & keyof T]>> : JobHandle
 }
@@ -249,12 +247,8 @@ export class Queue<T extends TaskMap = TaskMap> {
    * @returns a live handle on the job (the existing job's, for an `id` or `key` already taken)
    * @throws `JobDataError` for data that cannot be cloned, `UnknownTaskError`, `TypeError`/`RangeError` for bad options
    */
-  async add<K extends TaskName<T>>(
-    name: K,
-    data: TaskInput<T[K]>,
-    options?: JobOptions,
-  ): Promise<JobHandle<TaskOutput<T[K]>>> {
-    const debounce = (options as JobOptions | undefined)?.debounce
+  async add<K extends TaskName<T>>(name: K, data: TaskInput<T[K]>, options?: JobOptions): Promise<JobHandle<TaskOutput<T[K]>>> {
+    const debounce = options?.debounce
     if (debounce !== undefined) return (await this.#inserter.debounced(name, data, options as JobOptions)) as JobHandle<TaskOutput<T[K]>>
     const [handle] = await this.#inserter.insert([{ name, data, options }], false)
     return handle as JobHandle<TaskOutput<T[K]>>
@@ -378,9 +372,12 @@ export class Queue<T extends TaskMap = TaskMap> {
   start(): void {
     if (this.#closed) throw this.#closed
     this.#started = true
-    void this.#opened.then(() => {
-      if (this.#started && !this.#closed) this.#dispatcher?.start()
-    }, () => undefined)
+    void this.#opened.then(
+      () => {
+        if (this.#started && !this.#closed) this.#dispatcher?.start()
+      },
+      () => undefined,
+    )
   }
 
   /** Resolves when nothing is waiting, delayed-and-due or running; rejects `QueueClosedError` if the queue closes first. */
@@ -409,7 +406,7 @@ export class Queue<T extends TaskMap = TaskMap> {
         settle()
       }
       const offs = events.map((event) => this.#events.on(event, () => done(resolve)))
-      const offClose = this.#whenClosed(() => done(() => reject(this.#closed)))
+      const offClose = this.#whenClosed(() => done(() => reject(this.#closed ?? new QueueClosedError())))
     })
   }
 
@@ -419,7 +416,10 @@ export class Queue<T extends TaskMap = TaskMap> {
    * @param options.olderThan - only those that finished more than this many ms ago
    * @returns how many were deleted
    */
-  async clean(options: { status: 'completed' | 'failed' | 'cancelled' | ReadonlyArray<'completed' | 'failed' | 'cancelled'>; olderThan?: number }): Promise<number> {
+  async clean(options: {
+    status: 'completed' | 'failed' | 'cancelled' | ReadonlyArray<'completed' | 'failed' | 'cancelled'>
+    olderThan?: number
+  }): Promise<number> {
     const { statuses, olderThan } = resolveClean(options)
     await this.#ready()
     let count = 0

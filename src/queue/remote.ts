@@ -4,10 +4,9 @@
  * tab runs it; only the runner can abort a worker, so a follower asks it.
  */
 import { nanoid } from 'nanoid'
-import { Channel, type ChannelMessage } from '../tabs/channel.js'
+import type { Channel, ChannelMessage } from '../tabs/channel.js'
 import type { JobChange } from '../runner/transition.js'
 import { WorkerError } from '../shared/errors.js'
-import { toSnapshot } from './handle.js'
 import { runnerExists } from '../tabs/leadership.js'
 import type { WorkerManifest } from '../shared/protocol.js'
 import type { QueueContext } from './context.js'
@@ -93,9 +92,7 @@ export class Tabs {
     const [result] = await host.committer.write([{ op: 'put', job: next, expect: [job.status] }])
     if (!result?.ok) {
       // It moved on meanwhile (started, or finished): look again.
-      return result && !result.ok && result.reason === 'conflict' && result.job && !isFinal(result.job.status)
-        ? this.cancel(id, reason)
-        : false
+      return result && !result.ok && result.reason === 'conflict' && result.job && !isFinal(result.job.status) ? this.cancel(id, reason) : false
     }
     host.changes.publish({ event: 'cancelled', job: next, reason }, 'here')
     host.dispatcher()?.forget(next)
@@ -198,7 +195,10 @@ export class Tabs {
         const ids = message.ids.filter((id): id is string => typeof id === 'string')
         // Only what the store no longer has.
         const jobs = await host.store.get(ids)
-        host.changes.removed(ids.filter((_, i) => !jobs[i]), 'elsewhere')
+        host.changes.removed(
+          ids.filter((_, i) => !jobs[i]),
+          'elsewhere',
+        )
         break
       }
     }

@@ -109,9 +109,7 @@ export class Attempts {
     running.lastSeen = Date.now()
     const timeout = this.timeoutOf(running.job)
     if (timeout !== undefined) {
-      running.timers.push(
-        setLongTimeout(() => this.stop(running, 'timeout', new JobTimeoutError(`The job timed out after ${timeout} ms`)), timeout),
-      )
+      running.timers.push(setLongTimeout(() => this.stop(running, 'timeout', new JobTimeoutError(`The job timed out after ${timeout} ms`)), timeout))
     }
     const stall = this.#host.options.stallTimeout
     if (stall === undefined) return
@@ -215,10 +213,9 @@ export class Attempts {
         this.settle(running, {
           type: 'failed',
           error: serializeError(
-            new WorkerError(
-              `The handler ignored its aborted signal for ${this.#host.options.abortGrace} ms; its worker was terminated`,
-              { cause: error },
-            ),
+            new WorkerError(`The handler ignored its aborted signal for ${this.#host.options.abortGrace} ms; its worker was terminated`, {
+              cause: error,
+            }),
           ),
           aborted: true,
         })
@@ -300,7 +297,7 @@ export class Attempts {
     if (stage === 0 && end.next.progress !== undefined) {
       const next = { ...end.next }
       delete next.progress
-      return { next, change: { ...end.change, job: next } as JobChange, ops: end.ops }
+      return { next, change: { ...end.change, job: next }, ops: end.ops }
     }
     const { change } = end
     const path = change.event === 'completed' ? findUncloneablePath(change.result, 'result') : undefined

@@ -15,14 +15,13 @@ import { JobIndex } from './job-index.js'
 import { Limits } from './limits.js'
 import { Pool, type PoolWorker } from '../pool/pool.js'
 import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
-import type { JobRecord, Store, WriteOp } from '../store/store.js'
+import type { JobRecord, Store } from '../store/store.js'
 import { Attempts, STORAGE_RETRY_MS, type Batch, type Running } from './attempts.js'
 import { Batching } from './batching.js'
 import type { RunnerOptions } from './options.js'
 import { cancelled, interrupted, started, type JobChange } from './transition.js'
 import { clearLongTimeout, setLongTimeout, toError } from '../shared/timers.js'
 import { isFinal, type SerializedError } from '../shared/types.js'
-
 
 /** What the dispatcher needs from the queue around it. */
 export interface DispatcherHost {
@@ -63,7 +62,11 @@ export class Dispatcher {
 
   constructor(host: DispatcherHost, factory: ConstructorParameters<typeof Pool>[0]) {
     this.#host = host
-    this.#index = new JobIndex(host.store, (id) => this.#attempts.has(id) || this.#limits.isParked(id), () => this.#pump())
+    this.#index = new JobIndex(
+      host.store,
+      (id) => this.#attempts.has(id) || this.#limits.isParked(id),
+      () => this.#pump(),
+    )
     this.#limits = new Limits(
       () => this.#pool.manifest,
       (jobs) => {
@@ -459,7 +462,11 @@ export class Dispatcher {
       },
       (error: unknown) => {
         this.#host.error(toError(error))
-        this.#attempts.orphan(worker, entries.map((e) => e.job.id), undefined)
+        this.#attempts.orphan(
+          worker,
+          entries.map((e) => e.job.id),
+          undefined,
+        )
       },
     )
   }

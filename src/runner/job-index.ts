@@ -15,8 +15,7 @@ export const WINDOW = 1000
 /** Pages a refill reads at most, looking past jobs held already. */
 const MAX_PAGES = 16
 
-const readyBefore = (a: JobRecord, b: JobRecord): boolean =>
-  a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq
+const readyBefore = (a: JobRecord, b: JobRecord): boolean => (a.priority !== b.priority ? a.priority > b.priority : a.seq < b.seq)
 
 /** Due and delayed jobs, windowed over the store. */
 export class JobIndex {
@@ -195,11 +194,14 @@ export class JobIndex {
     if (this.#timer !== undefined && next.runAt >= this.#timerAt) return
     clearLongTimeout(this.#timer)
     this.#timerAt = next.runAt
-    this.#timer = setLongTimeout(() => {
-      this.#timer = undefined
-      this.#timerAt = Infinity
-      this.#promote()
-      this.#onDue()
-    }, Math.max(0, next.runAt - Date.now()))
+    this.#timer = setLongTimeout(
+      () => {
+        this.#timer = undefined
+        this.#timerAt = Infinity
+        this.#promote()
+        this.#onDue()
+      },
+      Math.max(0, next.runAt - Date.now()),
+    )
   }
 }

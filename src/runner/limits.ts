@@ -62,10 +62,13 @@ export class Limits {
         const wait = (starts[0] as number) + rate.per - now
         this.#timers.set(
           group,
-          setLongTimeout(() => {
-            this.#timers.delete(group)
-            this.#release(group)
-          }, Math.max(0, wait)),
+          setLongTimeout(
+            () => {
+              this.#timers.delete(group)
+              this.#release(group)
+            },
+            Math.max(0, wait),
+          ),
         )
       }
       return group

@@ -13,7 +13,6 @@ const BATCH = 200
 const SWEEP_DELAY = 1000
 const SWEEP_INTERVAL = 10_000
 
-
 /** Validates `queue.clean(options)`: the final statuses to clean, and their minimum age. */
 export function resolveClean(options: { status: unknown; olderThan?: unknown }): { statuses: JobStatus[]; olderThan: number } {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object { status, olderThan? }', options)

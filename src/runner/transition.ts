@@ -73,8 +73,22 @@ export type Move =
 
 /** Every move, for tests and tables. */
 export const MOVES: readonly Move[] = [
-  'start', 'complete', 'fail', 'retry', 'retry-later', 'interrupt', 'give-up', 'resume',
-  'cancel', 'due', 'move', 'unblock', 'unblock-later', 'dependency-failed', 'join', 'requeue',
+  'start',
+  'complete',
+  'fail',
+  'retry',
+  'retry-later',
+  'interrupt',
+  'give-up',
+  'resume',
+  'cancel',
+  'due',
+  'move',
+  'unblock',
+  'unblock-later',
+  'dependency-failed',
+  'join',
+  'requeue',
 ]
 
 /** Every allowed move: from a status, by a move, to a status. What is not here cannot happen. */
@@ -200,11 +214,15 @@ export function interrupted(old: JobRecord, now: number): { job: JobRecord; ops:
     new InterruptedError(`Attempt ${old.attempt} was interrupted (reload, closed tab or crash): ${interruptions} of ${MAX_INTERRUPTIONS}`),
   )
   const job =
-    interruptions >= MAX_INTERRUPTIONS
-      ? step(old, 'give-up', { error, finishedAt: now, interruptions })
-      : step(old, 'interrupt', { interruptions })
+    interruptions >= MAX_INTERRUPTIONS ? step(old, 'give-up', { error, finishedAt: now, interruptions }) : step(old, 'interrupt', { interruptions })
   if (job.status === 'waiting') delete job.startedAt
-  return { job, ops: [{ op: 'put', job, expect: ['running'] }, { op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) }] }
+  return {
+    job,
+    ops: [
+      { op: 'put', job, expect: ['running'] },
+      { op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) },
+    ],
+  }
 }
 
 /**

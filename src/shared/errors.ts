@@ -314,8 +314,7 @@ export function isDataCloneError(error: unknown): boolean {
   return (
     typeof error === 'object' &&
     error !== null &&
-    ((error as { name?: unknown }).name === 'DataCloneError' ||
-      (error as { code?: unknown }).code === 25) /* DATA_CLONE_ERR */
+    ((error as { name?: unknown }).name === 'DataCloneError' || (error as { code?: unknown }).code === 25) /* DATA_CLONE_ERR */
   )
 }
 

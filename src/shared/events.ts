@@ -49,7 +49,8 @@ export class Emitter<M extends ListenerMap> {
 /** Reports an error without throwing it into the caller: `reportError` where it exists. */
 export function report(error: unknown): void {
   if (typeof reportError === 'function') reportError(error)
-  else queueMicrotask(() => {
-    throw error
-  })
+  else
+    queueMicrotask(() => {
+      throw error
+    })
 }

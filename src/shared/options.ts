@@ -51,12 +51,7 @@ export interface ResolvedJobOptions {
 }
 
 /** Builds the error for an invalid option: names it, and shows what was expected and received. */
-export function invalidOption(
-  option: string,
-  expected: string,
-  received: unknown,
-  Kind: typeof TypeError | typeof RangeError = TypeError,
-): Error {
+export function invalidOption(option: string, expected: string, received: unknown, Kind: typeof TypeError | typeof RangeError = TypeError): Error {
   return new Kind(`Invalid option "${option}": expected ${expected}, received ${describe(received)}`)
 }
 
@@ -77,8 +72,7 @@ function describe(value: unknown): string {
   return String(value)
 }
 
-export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
+export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 export function checkKeys(where: string, value: Record<string, unknown>, allowed: readonly string[]): void {
   for (const key of Object.keys(value)) {
@@ -88,11 +82,7 @@ export function checkKeys(where: string, value: Record<string, unknown>, allowed
   }
 }
 
-export function number(
-  option: string,
-  value: unknown,
-  rule: 'positive' | 'non-negative' | 'finite' | 'count',
-): number | undefined {
+export function number(option: string, value: unknown, rule: 'positive' | 'non-negative' | 'finite' | 'count'): number | undefined {
   if (value === undefined) return undefined
   const expected = {
     positive: 'a positive finite number',
@@ -155,7 +145,7 @@ export function resolveRetry(option: string, value: unknown, allowFunctions: boo
     } else if (matcher === WORKER_FUNCTION) {
       out[key] = matcher as unknown as RetryOptions[typeof key]
     } else if (Array.isArray(matcher) && matcher.every((m) => typeof m === 'string')) {
-      out[key] = [...(matcher as string[])]
+      out[key] = [...matcher]
     } else {
       throw invalidOption(`${option}.${key}`, 'an array of error names or a function', matcher)
     }
@@ -245,7 +235,7 @@ export function resolveJobOptions(value: unknown, now: number): ResolvedJobOptio
     if (!Array.isArray(value.transfer)) throw invalidOption('transfer', 'an array of transferables', value.transfer)
     transfer = value.transfer as Transferable[]
   }
-  return { id, key, priority, runAt, stored, dependsOn, transfer, debounce } as ResolvedJobOptions
+  return { id, key, priority, runAt, stored, dependsOn, transfer, debounce }
 }
 
 /** A task's own options after validation. */

@@ -10,15 +10,7 @@ import type { RetryOptions } from './retry.js'
 export type JobStatus = 'waiting' | 'delayed' | 'blocked' | 'running' | 'completed' | 'failed' | 'cancelled'
 
 /** Every status, in lifecycle order. */
-export const JOB_STATUSES: readonly JobStatus[] = Object.freeze([
-  'waiting',
-  'delayed',
-  'blocked',
-  'running',
-  'completed',
-  'failed',
-  'cancelled',
-])
+export const JOB_STATUSES: readonly JobStatus[] = Object.freeze(['waiting', 'delayed', 'blocked', 'running', 'completed', 'failed', 'cancelled'])
 
 /** The statuses from which a job never moves on by itself. */
 export const FINAL_STATUSES: readonly JobStatus[] = Object.freeze(['completed', 'failed', 'cancelled'])
@@ -214,18 +206,11 @@ export interface TaskDefinition<I = any, O = any, S = any> extends TaskOptions {
 export type TaskMap<S = any> = Record<string, TaskHandler<any, any, S> | TaskDefinition<any, any, S>>
 
 /** The input type of a task entry. */
-export type TaskInput<E> = E extends TaskDefinition<infer I, any, any>
-  ? I
-  : E extends (input: infer I, ctx: any) => any
-    ? I
-    : unknown
+export type TaskInput<E> = E extends TaskDefinition<infer I, any, any> ? I : E extends (input: infer I, ctx: any) => any ? I : unknown
 
 /** The result type of a task entry (its handler's awaited return type). */
-export type TaskOutput<E> = E extends TaskDefinition<any, infer O, any>
-  ? Awaited<O>
-  : E extends (input: any, ctx: any) => infer O
-    ? Awaited<O>
-    : unknown
+export type TaskOutput<E> =
+  E extends TaskDefinition<any, infer O, any> ? Awaited<O> : E extends (input: any, ctx: any) => infer O ? Awaited<O> : unknown
 
 /** The names of the tasks in a task map. */
 export type TaskName<T> = keyof T & string

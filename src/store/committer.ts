@@ -11,7 +11,6 @@ const RESOLVE_CHUNK = 64
 /** Time the woken callers may take before the page gets a turn. */
 const SLICE_MS = 12
 
-
 interface Pending {
   ops: WriteOp[]
   atomic: boolean
@@ -35,9 +34,7 @@ export class Committer {
    * later change to the caller's object cannot slip into this write.
    */
   write(ops: WriteOp[], options: { atomic?: boolean } = {}): Promise<WriteResult[]> {
-    const copied = ops.map((op) =>
-      op.op === 'put' ? { ...op, job: { ...op.job } } : op.op === 'insert' ? { ...op, job: { ...op.job } } : op,
-    )
+    const copied = ops.map((op) => (op.op === 'put' ? { ...op, job: { ...op.job } } : op.op === 'insert' ? { ...op, job: { ...op.job } } : op))
     return new Promise((resolve, reject) => {
       this.#pending.push({ ops: copied, atomic: options.atomic ?? false, resolve, reject })
       if (!this.#flushing) {

@@ -103,9 +103,7 @@ function completion(tx: IDBTransaction): { done: Promise<void>; error: () => DOM
       first ??= (event.target as IDBRequest | null)?.error ?? null
     })
     tx.addEventListener('complete', () => resolve())
-    tx.addEventListener('abort', () =>
-      reject(first ?? tx.error ?? new DOMException('The IndexedDB transaction was aborted', 'AbortError')),
-    )
+    tx.addEventListener('abort', () => reject(first ?? tx.error ?? new DOMException('The IndexedDB transaction was aborted', 'AbortError')))
   })
   // Read by the caller or not, a failed commit is never an unhandled rejection.
   done.catch(ignore)
@@ -124,8 +122,7 @@ function putLog(logs: IDBObjectStore, entry: LogEntry, key: [string, number]): v
 
 /** The range of every key `[id, n]` of one job in `logs` and `errors`. */
 const jobRange = (id: string): IDBKeyRange => IDBKeyRange.bound([id], [id, []])
-const statusRange = (status: JobStatus): IDBKeyRange =>
-  IDBKeyRange.bound([status, -Infinity], [status, Infinity])
+const statusRange = (status: JobStatus): IDBKeyRange => IDBKeyRange.bound([status, -Infinity], [status, Infinity])
 
 function toRow(job: JobRecord): JobRow {
   const row: JobRow = { ...job }
@@ -281,7 +278,16 @@ class IdbStore implements Store {
           results.push({ ok: true })
           continue
         }
-        results.push(this.#apply(tx, op, state, keyHolders, () => ++seq, () => ++logSeq))
+        results.push(
+          this.#apply(
+            tx,
+            op,
+            state,
+            keyHolders,
+            () => ++seq,
+            () => ++logSeq,
+          ),
+        )
         if (++work >= CHUNK) {
           work = 0
           await meta.get('seq')

@@ -226,9 +226,7 @@ class MemoryStore implements Store {
     const status = kind === 'ready' ? 'waiting' : 'delayed'
     const past = (job: JobRecord): boolean =>
       !after ||
-      (kind === 'ready'
-        ? job.priority < after.priority || (job.priority === after.priority && job.seq > after.seq)
-        : job.runAt >= after.runAt)
+      (kind === 'ready' ? job.priority < after.priority || (job.priority === after.priority && job.seq > after.seq) : job.runAt >= after.runAt)
     return [...this.#jobs.values()]
       .filter((job) => job.status === status && past(job))
       .sort((a, b) => (kind === 'ready' ? b.priority - a.priority || a.seq - b.seq : a.runAt - b.runAt || a.seq - b.seq))
@@ -263,9 +261,7 @@ class MemoryStore implements Store {
   }
 
   async expired(status: JobStatus, rule: { finishedBefore?: number; keep?: number }, limit: number): Promise<string[]> {
-    const finished = [...this.#jobs.values()]
-      .filter((job) => job.status === status)
-      .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0))
+    const finished = [...this.#jobs.values()].filter((job) => job.status === status).sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0))
     const overCount = rule.keep === undefined ? 0 : Math.max(0, finished.length - rule.keep)
     const out: string[] = []
     for (const [i, job] of finished.entries()) {

@@ -5,7 +5,15 @@
 import { expose, type Endpoint } from 'comlink'
 import { JobDataError, RetryError, unknownTask, deserializeError, findUncloneablePath, isDataCloneError, serializeError } from '../shared/errors.js'
 import { resolveTaskOptions } from '../shared/options.js'
-import { MESSAGE_TAG, type Outcome, type RunRequest, type TaskMeta, type WorkerApi, type WorkerManifest, type WorkerMessage } from '../shared/protocol.js'
+import {
+  MESSAGE_TAG,
+  type Outcome,
+  type RunRequest,
+  type TaskMeta,
+  type WorkerApi,
+  type WorkerManifest,
+  type WorkerMessage,
+} from '../shared/protocol.js'
 import { WORKER_FUNCTION, type RetryHints, type RetryOptions } from '../shared/retry.js'
 import type { SerializedError, TaskDefinition, TaskHandler, TaskMap } from '../shared/types.js'
 import { JobReporter, createContext, transfers, type PostTarget } from './context.js'
@@ -77,7 +85,7 @@ export function compileTasks(handlers: TaskMap): { tasks: Map<string, ResolvedTa
       for (const key of ['backoff', 'retryOn', 'noRetryOn'] as const) {
         if (typeof retry[key] === 'function') retry[key] = WORKER_FUNCTION
       }
-      meta.retry = retry as RetryOptions
+      meta.retry = retry
     }
     tasks.set(name, { handler: def.handler, retry: options.retry })
     manifest.tasks[name] = meta

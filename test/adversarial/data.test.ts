@@ -30,7 +30,7 @@ describe('adversarial job data (Chromium)', () => {
     it(`${label} as data: add rejects JobDataError naming the task, stores nothing`, async () => {
       const queue = makeQueue({ autostart: false })
       const before = await queue.counts()
-      const error = await rejection(queue.add('echo', make() as never))
+      const error = await rejection(queue.add('echo', make()))
       expect(error.name).toBe('JobDataError')
       expect(error).toBeInstanceOf(JobDataError)
       expect(error.message).toContain('"echo"')
@@ -42,11 +42,11 @@ describe('adversarial job data (Chromium)', () => {
     it(`${label} as data: 20 valid adds in the same turn all succeed and complete`, async () => {
       const queue = makeQueue()
       const good = Array.from({ length: 20 }, (_, i) => queue.add('echo', { i }))
-      const bad = queue.add('echo', make() as never)
+      const bad = queue.add('echo', make())
       const more = Array.from({ length: 5 }, (_, i) => queue.add('double', i))
       const settled = await within(5000, 'the adds of the same turn', Promise.allSettled([...good, bad, ...more]))
       const goods = [...settled.slice(0, 20), ...settled.slice(21)]
-      const reasons = goods.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason))
+      const reasons = goods.filter((s) => s.status === 'rejected').map((s) => String(s.reason))
       expect(reasons, 'valid adds of the same turn must not be rejected').toEqual([])
       const handles = goods.map((s) => (s as PromiseFulfilledResult<JobHandle>).value)
       const results = await within(5000, 'the results of the valid jobs', Promise.all(handles.map((h) => h.result())))
@@ -70,7 +70,7 @@ describe('adversarial job data (Chromium)', () => {
     const holders: Array<JobHandle> = []
     const holderFailures: string[] = []
     /** Handled at once (checked at the end), so a rejection mid-test is not reported as unhandled. */
-    const handled = <T,>(promise: Promise<T>): Promise<T> => (promise.catch(() => undefined), promise)
+    const handled = <T>(promise: Promise<T>): Promise<T> => (promise.catch(() => undefined), promise)
     // A few rounds: whether a bad write shares a transaction with good ones (group commit) depends on timing.
     for (let round = 0; round < 4; round++) {
       // A first debounced add holds the key, so the bad one takes the "update the waiting job" path.
@@ -79,26 +79,25 @@ describe('adversarial job data (Chromium)', () => {
       else holders.push(holder as JobHandle)
       goods.push(handled(queue.add('echo', round)))
       expected.push(round)
-      bads.push([`update of a waiting debounced job (round ${round})`, queue.add('echo', { fn: () => 1 } as never, { debounce: { key: `d${round}`, delay: 150 } })])
+      bads.push([
+        `update of a waiting debounced job (round ${round})`,
+        queue.add('echo', { fn: () => 1 }, { debounce: { key: `d${round}`, delay: 150 } }),
+      ])
       // Good debounced adds of the same turn take the same path, so they reach the store with it.
       for (let k = 0; k < 5; k++) {
         goods.push(handled(queue.add('echo', `debounced ${round}.${k}`, { debounce: { key: `e${round}.${k}`, delay: 20 } })))
         expected.push(`debounced ${round}.${k}`)
       }
-      bads.push([`new debounced job (round ${round})`, queue.add('echo', { fn: () => 2 } as never, { debounce: { key: `f${round}`, delay: 50 } })])
-      for (const [, bad] of bads) handled(bad)
+      bads.push([`new debounced job (round ${round})`, handled(queue.add('echo', { fn: () => 2 }, { debounce: { key: `f${round}`, delay: 50 } }))])
+      for (const [, bad] of bads) void handled(bad)
       await new Promise((resolve) => setTimeout(resolve, 0))
     }
     const settled = await within(5000, 'the good adds', Promise.allSettled(goods))
     expect(
-      [...holderFailures, ...settled.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason))],
+      [...holderFailures, ...settled.filter((s) => s.status === 'rejected').map((s) => String(s.reason))],
       'valid adds around a bad debounced add must not be rejected',
     ).toEqual([])
-    const results = await within(
-      5000,
-      'results',
-      Promise.all(settled.map((s) => (s as PromiseFulfilledResult<JobHandle>).value.result())),
-    )
+    const results = await within(5000, 'results', Promise.all(settled.map((s) => (s as PromiseFulfilledResult<JobHandle>).value.result())))
     expect(results).toEqual(expected)
     // The holders kept their own (cloneable) data: the bad updates did not half-write them.
     await expect(within(3000, 'the debounced holders', Promise.all(holders.map((h) => h.result())))).resolves.toEqual(

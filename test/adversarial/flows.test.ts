@@ -68,7 +68,10 @@ describe('adversarial flows, bulk adds, idle and clean (Chromium)', () => {
 
   it('group(jobs, { id }) called twice while it runs returns the same flow, runs each member once', async () => {
     const queue = makeAdvQueue()
-    const jobs = [{ name: 'record', data: 'a' }, { name: 'record', data: 'b' }] as const
+    const jobs = [
+      { name: 'record', data: 'a' },
+      { name: 'record', data: 'b' },
+    ] as const
     const first = await queue.group(jobs, { id: 'g' })
     const again = await within(3000, 'the second group', queue.group(jobs, { id: 'g' }))
     expect(again.jobs).toEqual(first.jobs)
@@ -79,7 +82,10 @@ describe('adversarial flows, bulk adds, idle and clean (Chromium)', () => {
 
   it('chain again after its first step completed and was cleaned: resolves, does not run the first step again', async () => {
     const queue = makeAdvQueue()
-    const steps = [{ name: 'record', data: 'first' }, { name: 'sleep', data: 400 }] as const
+    const steps = [
+      { name: 'record', data: 'first' },
+      { name: 'sleep', data: 400 },
+    ] as const
     const flow = await queue.chain(steps, { id: 'f' })
     const firstStep = flow.jobs[0] as string
     await expect.poll(async () => (await queue.getJob(firstStep))?.status, { timeout: 3000 }).toBe('completed')
@@ -88,7 +94,10 @@ describe('adversarial flows, bulk adds, idle and clean (Chromium)', () => {
     expect(again.jobs).toEqual(flow.jobs)
     await expect(within(3000, 'the flow', again.result())).resolves.toBe(400)
     await delay(100)
-    expect(executed.filter((id) => id === firstStep), 'runs of the first step').toHaveLength(1)
+    expect(
+      executed.filter((id) => id === firstStep),
+      'runs of the first step',
+    ).toHaveLength(1)
   })
 
   it('a follower’s idle() pending on a waiting job settles (QueueClosedError) when the queue closes', async () => {

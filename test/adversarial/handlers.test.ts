@@ -37,7 +37,14 @@ describe('adversarial handlers (Chromium)', () => {
     queue.on('error', () => undefined)
     const bad = await queue.add('returnNestedWasm', null)
     const after = await queue.add('echo', 'after')
-    const error = await within(2000, 'the wasm job', bad.result().then(() => undefined, (e: unknown) => e))
+    const error = await within(
+      2000,
+      'the wasm job',
+      bad.result().then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    )
     expect(error).toBeInstanceOf(JobFailedError)
     expect((error as JobFailedError).cause).toBeInstanceOf(JobDataError)
     expect(((error as JobFailedError).cause as Error).message).toMatch(/result\.module/)
@@ -109,14 +116,20 @@ describe('adversarial handlers (Chromium)', () => {
     // Reading them all back is the caller's own (one getAll of 100,000 records), so it comes after.
     expect((await job.logs()).length).toBe(100_000)
     // 50 ms is the contract; a shared test machine adds its own hiccups, hence the margin.
-    expect(long.filter((ms) => ms >= 100), `long tasks seen: ${long.join(', ')} ms`).toEqual([])
+    expect(
+      long.filter((ms) => ms >= 100),
+      `long tasks seen: ${long.join(', ')} ms`,
+    ).toEqual([])
   }, 30_000)
 
   it('an unknown task name is refused at add with UnknownTaskError listing the known tasks; nothing stored', async () => {
     const queue = makeQueue()
     await (await queue.add('echo', 1)).result()
     const before = await queue.counts()
-    const error = await queue.add('no-such-task' as never, null as never).then(() => undefined, (e: unknown) => e as Error)
+    const error = await queue.add('no-such-task' as never, null as never).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
     expect(error?.name).toBe('UnknownTaskError')
     expect(error?.message).toContain('no-such-task')
     expect(error?.message).toContain('echo')

@@ -111,7 +111,7 @@ describe('forged BroadcastChannel messages (Chromium)', () => {
       createdAt: now,
       runAt: now,
       dependencies: [],
-      options: {} as JobRecord['options'],
+      options: {},
       interruptions: 0,
     }
     forge(queue.name, { kind: 'batch', from: 'evil', messages: [{ type: 'added', jobs: [ghost] }] })
@@ -137,7 +137,23 @@ describe('forged BroadcastChannel messages (Chromium)', () => {
       messages: [
         {
           type: 'added',
-          jobs: [{ id: 'phantom', name: 'echo', queue: queue.name, status: 'waiting', seq: 1, rev: 1, priority: 0, attempt: 1, createdAt: now, runAt: now, dependencies: [], options: {}, interruptions: 0 }],
+          jobs: [
+            {
+              id: 'phantom',
+              name: 'echo',
+              queue: queue.name,
+              status: 'waiting',
+              seq: 1,
+              rev: 1,
+              priority: 0,
+              attempt: 1,
+              createdAt: now,
+              runAt: now,
+              dependencies: [],
+              options: {},
+              interruptions: 0,
+            },
+          ],
         },
       ],
     })

@@ -45,9 +45,10 @@ describe('adversarial schedules (Chromium)', () => {
   it('the runner refuses a schedule for a task its worker module lacks (UnknownTaskError), storing nothing', async () => {
     const queue = makeQueue()
     await (await queue.add('echo', 1)).result()
-    const error = await queue
-      .schedule('no-such-task' as never, { id: 's', every: EVERY_MS, data: null as never })
-      .then(() => undefined, (e: unknown) => e)
+    const error = await queue.schedule('no-such-task' as never, { id: 's', every: EVERY_MS, data: null as never }).then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(UnknownTaskError)
     expect(await queue.schedules.list()).toEqual([])
   })
@@ -56,9 +57,10 @@ describe('adversarial schedules (Chromium)', () => {
     const queue = makeQueue()
     const errors: Error[] = []
     queue.on('error', (e) => errors.push(e))
-    const error = await queue
-      .schedule('echo', { id: 'bad', every: EVERY_MS, data: { fn: () => 1 } as never })
-      .then(() => undefined, (e: unknown) => e as Error)
+    const error = await queue.schedule('echo', { id: 'bad', every: EVERY_MS, data: { fn: () => 1 } }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
     expect(error).toBeDefined()
     expect(error?.message).toContain('data')
     expect(await queue.schedules.list()).toEqual([])
@@ -73,7 +75,10 @@ describe('adversarial schedules (Chromium)', () => {
     const runner = track(createQueue({ name: `${name}`, worker: tasksWorker, concurrency: 1, store: idbStore() }))
     runner.on('error', () => undefined)
     await runner.counts()
-    const error = await runner.schedules.trigger('t').then(() => undefined, (e: unknown) => e as Error)
+    const error = await runner.schedules.trigger('t').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    )
     // Either refused at once, or a job that ends failed with UnknownTaskError: never a loop, never a hang.
     if (error) expect(error.name).toBe('UnknownTaskError')
     expect((await runner.schedules.list()).map((s) => s.id)).toEqual(['t'])

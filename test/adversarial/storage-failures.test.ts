@@ -47,10 +47,7 @@ describe('storage that fails (Chromium)', () => {
   })
 
   it('a refused outcome write: the job is not left running; the outcome lands once the store takes it', async () => {
-    const { store, refused } = failingStore(
-      (op) => (op.op === 'put' && op.job.status === 'completed' ? `done:${op.job.id}` : undefined),
-      2,
-    )
+    const { store, refused } = failingStore((op) => (op.op === 'put' && op.job.status === 'completed' ? `done:${op.job.id}` : undefined), 2)
     const errors: string[] = []
     const queue = track(createQueue({ name: uniqueName('failout'), worker: adversarialWorker, concurrency: 2, store }))
     queue.on('error', (error) => errors.push(error.name))

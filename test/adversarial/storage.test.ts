@@ -5,7 +5,6 @@
  */
 import { deleteDB } from 'idb'
 import { describe, expect, it } from 'vitest'
-import type { JobHandle } from '../../src/index.js'
 import { makeQueue } from '../browser/fixtures/queue.js'
 import { delay, within } from './fixtures/queue.js'
 
@@ -21,14 +20,14 @@ describe('adversarial storage (Chromium)', () => {
     expect(big, 'the page could allocate 200 MB').toBeDefined()
     const errors: Error[] = []
     queue.on('error', (e) => errors.push(e))
-    const bigAdd = queue.add('echo', { big } as never)
+    const bigAdd = queue.add('echo', { big })
     const small = Array.from({ length: 10 }, (_, i) => queue.add('echo', i))
     const settled = await within(15_000, 'adds next to a 200 MB add', Promise.allSettled([bigAdd, ...small]))
-    const first = settled[0] as PromiseSettledResult<JobHandle>
+    const first = settled[0]
     const firstText = first.status === 'rejected' ? `refused with ${String(first.reason)}` : 'stored'
     const smallRejected = settled.slice(1).filter((s) => s.status === 'rejected')
     expect(
-      smallRejected.map((s) => String((s as PromiseRejectedResult).reason)),
+      smallRejected.map((s) => String(s.reason)),
       `small adds next to the 200 MB one (which was ${firstText}) must succeed`,
     ).toEqual([])
     if (first.status === 'rejected') {

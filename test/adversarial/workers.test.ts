@@ -7,11 +7,9 @@ import { createQueue, idbStore } from '../../src/index.js'
 import { track, uniqueName, within } from './fixtures/queue.js'
 
 const workers = {
-  'a module that throws while loading': () =>
-    new Worker(new URL('../browser/fixtures/broken.worker.ts', import.meta.url), { type: 'module' }),
+  'a module that throws while loading': () => new Worker(new URL('../browser/fixtures/broken.worker.ts', import.meta.url), { type: 'module' }),
   'a URL that answers 404': () => new Worker('/no-such-offthread-worker.js', { type: 'module' }),
-  'a top-level await that never settles': () =>
-    new Worker(new URL('./fixtures/hang.worker.ts', import.meta.url), { type: 'module' }),
+  'a top-level await that never settles': () => new Worker(new URL('./fixtures/hang.worker.ts', import.meta.url), { type: 'module' }),
 }
 
 describe('a worker that will not load (Chromium)', () => {

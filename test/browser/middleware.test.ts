@@ -3,12 +3,10 @@ import { JobFailedError, type Queue } from '../../src/index.js'
 import { makeQueue } from './fixtures/queue.js'
 import type { MiddlewareTasks } from './fixtures/middleware.worker.js'
 
-const middlewareWorker = (): Worker =>
-  new Worker(new URL('./fixtures/middleware.worker.ts', import.meta.url), { type: 'module' })
+const middlewareWorker = (): Worker => new Worker(new URL('./fixtures/middleware.worker.ts', import.meta.url), { type: 'module' })
 
 // The queue helper is typed for the shared fixture; this one runs another module.
-const makeMiddlewareQueue = (): Queue<MiddlewareTasks> =>
-  makeQueue({ worker: middlewareWorker }) as unknown as Queue<MiddlewareTasks>
+const makeMiddlewareQueue = (): Queue<MiddlewareTasks> => makeQueue({ worker: middlewareWorker }) as unknown as Queue<MiddlewareTasks>
 
 describe('middleware in a module worker', () => {
   it('replaces the input (with the setup state) and the result', async () => {

@@ -82,7 +82,12 @@ export function conformanceCases({ lib, makeQueue, assert }) {
     const logs = await job.logs()
     assert.deepEqual(
       logs.map((entry) => [entry.level, entry.message]),
-      [['info', 'step 1'], ['info', 'step 2'], ['info', 'step 3'], ['warn', 'almost done']],
+      [
+        ['info', 'step 1'],
+        ['info', 'step 2'],
+        ['info', 'step 3'],
+        ['warn', 'almost done'],
+      ],
       'logs',
     )
     assert.deepEqual(logs[0].meta, { i: 1 }, 'meta')
@@ -96,9 +101,23 @@ export function conformanceCases({ lib, makeQueue, assert }) {
     const job = await queue.add('flaky', 2, { retry: { attempts: 3, backoff: 'fixed', delay: 20, jitter: false } })
     assert.equal(await job.result(), 'ok on attempt 3')
     assert.equal(job.attempt, 3, 'attempt')
-    assert.deepEqual(retrying, [[2, 20], [3, 20]], 'retrying events')
+    assert.deepEqual(
+      retrying,
+      [
+        [2, 20],
+        [3, 20],
+      ],
+      'retrying events',
+    )
     const errors = await job.errors()
-    assert.deepEqual(errors.map((e) => [e.attempt, e.message]), [[1, 'flaky failure 1'], [2, 'flaky failure 2']], 'errors')
+    assert.deepEqual(
+      errors.map((e) => [e.attempt, e.message]),
+      [
+        [1, 'flaky failure 1'],
+        [2, 'flaky failure 2'],
+      ],
+      'errors',
+    )
   })
 
   test('retries: exponential backoff waits delay × 2^(attempt−1); attempts used up fail the job', {}, async (queue) => {
@@ -152,17 +171,21 @@ export function conformanceCases({ lib, makeQueue, assert }) {
     assert.equal(job.status, 'cancelled')
   })
 
-  test('cancel() of a handler that ignores its signal terminates its worker after abortGrace; the next job runs', { concurrency: 1, abortGrace: 100 }, async (queue) => {
-    const job = await queue.add('spin', 8000)
-    await waitFor(() => job.status === 'running', 'the job to run')
-    const t0 = Date.now()
-    assert.equal(await job.cancel(), true, 'cancel()')
-    const { error } = await settle(job.result())
-    assert.instanceOf(error, JobCancelledError)
-    const next = await queue.add('double', 6)
-    assert.equal(await next.result(), 12, 'next job')
-    assert.ok(Date.now() - t0 < 4000, `worker replaced well before the spin ended (${Date.now() - t0} ms)`)
-  })
+  test(
+    'cancel() of a handler that ignores its signal terminates its worker after abortGrace; the next job runs',
+    { concurrency: 1, abortGrace: 100 },
+    async (queue) => {
+      const job = await queue.add('spin', 8000)
+      await waitFor(() => job.status === 'running', 'the job to run')
+      const t0 = Date.now()
+      assert.equal(await job.cancel(), true, 'cancel()')
+      const { error } = await settle(job.result())
+      assert.instanceOf(error, JobCancelledError)
+      const next = await queue.add('double', 6)
+      assert.equal(await next.result(), 12, 'next job')
+      assert.ok(Date.now() - t0 < 4000, `worker replaced well before the spin ended (${Date.now() - t0} ms)`)
+    },
+  )
 
   test('errors are rebuilt on the main thread with name, message, own fields and cause', {}, async (queue) => {
     const job = await queue.add('fail', 'it broke')

@@ -118,7 +118,9 @@ describe('demo (built, served from a sub path, in Chromium)', () => {
 
     await page.click('#bulk')
     await expect.poll(() => page.locator('#jobs tr').count(), { timeout: 5_000 }).toBe(200)
-    await expect.poll(() => page.$eval('#counts [data-status="completed"]', (el) => parseInt(el.textContent ?? '0')), { timeout: 20_000 }).toBeGreaterThan(1000)
+    await expect
+      .poll(() => page.$eval('#counts [data-status="completed"]', (el) => parseInt(el.textContent ?? '0')), { timeout: 20_000 })
+      .toBeGreaterThan(1000)
   })
 
   it('retries a job that fails twice, then succeeds on attempt 3 (the pool recovered from the terminated worker)', async () => {
@@ -127,9 +129,9 @@ describe('demo (built, served from a sub path, in Chromium)', () => {
     await expect.poll(() => row.getAttribute('data-status'), { timeout: 8_000, interval: 50 }).toBe('completed')
     expect(await row.locator('.attempt').textContent()).toBe('3')
     // It was selected when added: its logs show each attempt.
-    await expect.poll(() => page.locator('#logs li').allTextContents(), { timeout: 3_000 }).toEqual(
-      expect.arrayContaining([expect.stringContaining('attempt 1'), expect.stringContaining('third time lucky')]),
-    )
+    await expect
+      .poll(() => page.locator('#logs li').allTextContents(), { timeout: 3_000 })
+      .toEqual(expect.arrayContaining([expect.stringContaining('attempt 1'), expect.stringContaining('third time lucky')]))
     await page.waitForTimeout(300)
     mkdirSync(repo('test/artifacts'), { recursive: true })
     await page.screenshot({ path: repo('test/artifacts/demo.png'), fullPage: true })

@@ -72,9 +72,7 @@ describe('durability in Chromium (Playwright)', () => {
       await page.waitForFunction(() => (window as unknown as { harness?: Harness }).harness !== undefined)
       await page.evaluate(() => harness.ready)
     }
-    await expect
-      .poll(() => page.evaluate(() => harness.counts().then((c) => c.completed)), { timeout: 60_000, interval: 100 })
-      .toBe(100)
+    await expect.poll(() => page.evaluate(() => harness.counts().then((c) => c.completed)), { timeout: 60_000, interval: 100 }).toBe(100)
     const counts = await page.evaluate(() => harness.counts())
     expect(counts).toMatchObject({ completed: 100, waiting: 0, running: 0, failed: 0, delayed: 0 })
     const results = await page.evaluate((jobIds) => harness.results(jobIds), ids)

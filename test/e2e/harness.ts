@@ -6,7 +6,6 @@ import { chromium, type Browser } from 'playwright'
 import { preview, type PreviewServer } from 'vite'
 import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../scripts/chromium-path.mjs'
 
-
 /** Launches headless system Chromium (or fails saying how to get one). */
 export async function launchChromium(): Promise<Browser> {
   const found = await findChromium()

@@ -152,9 +152,7 @@ describe('what a user trusts offthread with, in Chromium (Playwright)', () => {
     expect(await a.evaluate(() => typeof navigator.locks)).toBe('undefined')
     expect(await b.evaluate(() => typeof navigator.locks)).toBe('undefined')
     const ids = await a.evaluate(() => harness.addWork(20, 50))
-    await expect
-      .poll(() => a.evaluate(() => harness.counts().then((c) => c.completed)), { timeout: 20_000, interval: 100 })
-      .toBe(20)
+    await expect.poll(() => a.evaluate(() => harness.counts().then((c) => c.completed)), { timeout: 20_000, interval: 100 }).toBe(20)
     expect(await a.evaluate((jobIds) => harness.results(jobIds), ids)).toEqual(ids.map(() => 50))
     // Let any second run still on its way reach the log.
     await sleep(500)
@@ -212,9 +210,7 @@ describe('what a user trusts offthread with, in Chromium (Playwright)', () => {
       expect(await page.evaluate(() => harness.role())).toBe('runner')
       if (id === undefined) [id] = await page.evaluate(() => harness.addWork(1, 10_000))
       // Wait until this tab runs it (again): its progress reaches the log of runs.
-      await expect
-        .poll(() => page.evaluate(() => harness.runs().then((r) => r.runs.length)), { timeout: 10_000, interval: 50 })
-        .toBe(crash)
+      await expect.poll(() => page.evaluate(() => harness.runs().then((r) => r.runs.length)), { timeout: 10_000, interval: 50 }).toBe(crash)
       expect(await page.evaluate((jobId) => harness.jobStatus(jobId), id!)).toBe('running')
       const cdp = await context.newCDPSession(page)
       const crashed = new Promise<void>((resolve) => page.once('crash', () => resolve()))
@@ -339,9 +335,11 @@ describe('what a user trusts offthread with, in Chromium (Playwright)', () => {
       'add after the delete settles',
     )
     expect(fresh.error, 'add after the delete').toBeUndefined()
-    const results = await within(page.evaluate((ids) => harness.results(ids), fresh.ids), 5000, 'the new jobs complete').catch(
-      async (error: Error) => `${error.message}; queue errors: ${(await queueErrors()).slice(0, 3).join(' | ')}`,
-    )
+    const results = await within(
+      page.evaluate((ids) => harness.results(ids), fresh.ids),
+      5000,
+      'the new jobs complete',
+    ).catch(async (error: Error) => `${error.message}; queue errors: ${(await queueErrors()).slice(0, 3).join(' | ')}`)
     expect(results).toEqual([20, 20, 20])
     // The old jobs end (their 1 s is up) without coming back into the new database.
     await sleep(1500)
@@ -352,9 +350,23 @@ describe('what a user trusts offthread with, in Chromium (Playwright)', () => {
     // A reload opens the new database: adding still works.
     await page.reload()
     await page.waitForFunction(() => (window as unknown as { harness?: Harness }).harness !== undefined)
-    await within(page.evaluate(() => harness.ready), 5000, 'the queue is ready after a reload')
-    const afterReload = await within(page.evaluate(() => harness.addWork(1, 20)), 5000, 'add after the reload')
-    expect(await within(page.evaluate((ids) => harness.results(ids), afterReload), 5000, 'the job added after the reload completes')).toEqual([20])
+    await within(
+      page.evaluate(() => harness.ready),
+      5000,
+      'the queue is ready after a reload',
+    )
+    const afterReload = await within(
+      page.evaluate(() => harness.addWork(1, 20)),
+      5000,
+      'add after the reload',
+    )
+    expect(
+      await within(
+        page.evaluate((ids) => harness.results(ids), afterReload),
+        5000,
+        'the job added after the reload completes',
+      ),
+    ).toEqual([20])
     const final = await page.evaluate(() => harness.counts())
     expect(final).toMatchObject({ completed: 4, running: 0, waiting: 0 })
     expect(Object.values(final).reduce((a, b) => a + b, 0)).toBe(4)

@@ -136,10 +136,7 @@ describe('Committer', () => {
     const committer = new Committer(store)
     await committer.write([insert('dup')])
     const bad: WriteOp = { op: 'insert', job: record('c'), data: () => 'a function' }
-    const [plain, atomic] = await Promise.all([
-      committer.write([insert('a')]),
-      committer.write([insert('b'), bad], { atomic: true }),
-    ])
+    const [plain, atomic] = await Promise.all([committer.write([insert('a')]), committer.write([insert('b'), bad], { atomic: true })])
     expect(plain).toEqual([{ ok: true, seq: 2 }])
     expect(atomic?.[0]).toEqual({ ok: false, reason: 'aborted' })
     expect(atomic?.[1]).toMatchObject({ ok: false, reason: 'uncloneable' })

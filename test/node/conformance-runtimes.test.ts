@@ -13,10 +13,15 @@ const CASES = conformanceCases({ lib: {}, makeQueue: () => undefined, assert: {}
 
 function run(bin: string, args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    execFile(bin.startsWith('/') ? bin : join(repoRoot, 'node_modules/.bin', bin), args, { cwd: repoRoot, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? ((error as { code?: number }).code ?? null) : 0
-      resolve({ code: typeof code === 'number' ? code : null, output: `${stdout}${stderr}` })
-    })
+    execFile(
+      bin.startsWith('/') ? bin : join(repoRoot, 'node_modules/.bin', bin),
+      args,
+      { cwd: repoRoot, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? ((error as { code?: number }).code ?? null) : 0
+        resolve({ code: typeof code === 'number' ? code : null, output: `${stdout}${stderr}` })
+      },
+    )
   })
 }
 
@@ -26,12 +31,16 @@ describe('conformance on other runtimes', () => {
   it.each([
     ['deno', ['run', '--allow-read', '--allow-env', 'test/conformance/run-deno.js']],
     ['bun', ['test/conformance/run-bun.js']],
-  ] as const)('%s runs every case', async (bin, args) => {
-    const { code, output } = await run(bin, [...args])
-    const last = output.trim().split('\n').at(-1)
-    expect(last, output).toBe(`${CASES} passed, 0 failed`)
-    expect(code, output).toBe(0)
-  }, 70_000)
+  ] as const)(
+    '%s runs every case',
+    async (bin, args) => {
+      const { code, output } = await run(bin, [...args])
+      const last = output.trim().split('\n').at(-1)
+      expect(last, output).toBe(`${CASES} passed, 0 failed`)
+      expect(code, output).toBe(0)
+    },
+    70_000,
+  )
 })
 
 describe("the README's runtime examples, run as written", () => {
@@ -39,10 +48,13 @@ describe("the README's runtime examples, run as written", () => {
     ['node', ['test/runtimes/node.js']],
     ['deno', ['run', '--allow-read', '--allow-env', 'test/runtimes/deno-bun.js']],
     ['bun', ['test/runtimes/deno-bun.js']],
-  ] as const)('%s prints the result', async (bin, args) => {
-    const { code, output } = await run(bin === 'node' ? process.execPath : bin, [...args])
-    expect(output).toContain('result 42')
-    expect(code, output).toBe(0)
-  }, 70_000)
+  ] as const)(
+    '%s prints the result',
+    async (bin, args) => {
+      const { code, output } = await run(bin === 'node' ? process.execPath : bin, [...args])
+      expect(output).toContain('result 42')
+      expect(code, output).toBe(0)
+    },
+    70_000,
+  )
 })
-

@@ -5,7 +5,18 @@
  * Node worker threads through `nodeWorker`.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ErrorRecord, JobRecord, JobStatus, ListQuery, LogEntry, ScheduleRecord, Store, StoredJob, WriteOp, WriteResult } from '../../src/index.js'
+import type {
+  ErrorRecord,
+  JobRecord,
+  JobStatus,
+  ListQuery,
+  LogEntry,
+  ScheduleRecord,
+  Store,
+  StoredJob,
+  WriteOp,
+  WriteResult,
+} from '../../src/index.js'
 import { conformanceCases } from '../conformance/suite.js'
 import { expectAssert } from '../conformance/expect-assert.js'
 import { ensureDist } from './helpers/ensure-dist.js'
@@ -198,7 +209,10 @@ class JsonKvStore implements Store {
   }
 
   async scan(statuses: readonly JobStatus[], visit: (job: JobRecord) => void): Promise<void> {
-    for (const job of this.#jobs().filter((j) => statuses.includes(j.status)).sort((a, b) => a.seq - b.seq)) visit(job)
+    for (const job of this.#jobs()
+      .filter((j) => statuses.includes(j.status))
+      .sort((a, b) => a.seq - b.seq))
+      visit(job)
   }
 
   async logs(id: string): Promise<LogEntry[]> {
@@ -282,7 +296,12 @@ describe('a custom Store (JSON strings in a Map) under a queue on Node worker th
     const first = await queue.add('echo', 'one', { key: 'k' })
     expect(await queue.add('echo', 'two', { key: 'k' })).toBe(first)
     await expect(queue.add('echo', { big: 10n })).rejects.toBeInstanceOf(lib.JobDataError)
-    await expect(queue.addBulk([{ name: 'echo', data: 'ok' }, { name: 'echo', data: { big: 1n } }])).rejects.toBeInstanceOf(lib.JobDataError)
+    await expect(
+      queue.addBulk([
+        { name: 'echo', data: 'ok' },
+        { name: 'echo', data: { big: 1n } },
+      ]),
+    ).rejects.toBeInstanceOf(lib.JobDataError)
     expect((await queue.counts()).waiting).toBe(1)
   })
 

@@ -201,9 +201,14 @@ describe('findUncloneablePath', () => {
   })
 
   it('finds a function inside a Map value or key, and in a Set', () => {
-    expect(findUncloneablePath({ m: new Map<string, unknown>([['ok', 1], ['cb', { run: fn }]]) })).toBe(
-      'data.m.get(cb).run (a function)',
-    )
+    expect(
+      findUncloneablePath({
+        m: new Map<string, unknown>([
+          ['ok', 1],
+          ['cb', { run: fn }],
+        ]),
+      }),
+    ).toBe('data.m.get(cb).run (a function)')
     expect(findUncloneablePath(new Map([[fn, 1]]))).toBe('data.<key 0> (a function)')
     expect(findUncloneablePath({ s: new Set([1, fn]) })).toBe('data.s.<item 1> (a function)')
   })

@@ -93,11 +93,7 @@ describe('composeMiddleware', () => {
   })
 
   it('lets a middleware turn an error into a result', async () => {
-    const { out } = run(
-      [(_ctx, next) => next().catch(() => 'fallback')],
-      () => Promise.reject(new Error('boom')),
-      null,
-    )
+    const { out } = run([(_ctx, next) => next().catch(() => 'fallback')], () => Promise.reject(new Error('boom')), null)
     expect(await out).toBe('fallback')
   })
 

@@ -64,7 +64,7 @@ describe('nodeWorker', () => {
     const queue = makeQueue({ worker: () => nodeWorker(new URL('./fixtures/broken.worker.js', import.meta.url)) })
     const errors: Error[] = []
     queue.on('error', (e) => errors.push(e))
-    const job = await queue.add('double' as never, 1 as never)
+    const job = await queue.add('double' as never, 1)
     await waitFor(() => errors.length > 0)
     expect(errors[0]?.name).toBe('WorkerError')
     expect(String(errors[0]?.message) + String((errors[0]?.cause as Error | undefined)?.message)).toContain('broken at top level')
@@ -75,7 +75,7 @@ describe('nodeWorker', () => {
     const queue = makeQueue({ worker: () => nodeWorker(new URL('./fixtures/no-such.worker.js', import.meta.url)) })
     const errors: Error[] = []
     queue.on('error', (e) => errors.push(e))
-    await queue.add('double' as never, 1 as never)
+    await queue.add('double' as never, 1)
     await waitFor(() => errors.length > 0)
     expect(errors[0]?.name).toBe('WorkerError')
   })

@@ -17,13 +17,7 @@ function thrown(fn: () => unknown): Error {
 }
 
 /** Asserts an option error: its class, and a message naming the option, the expected and the received value. */
-function expectOptionError(
-  fn: () => unknown,
-  Kind: typeof TypeError | typeof RangeError,
-  option: string,
-  expected: string,
-  received: string,
-): void {
+function expectOptionError(fn: () => unknown, Kind: typeof TypeError | typeof RangeError, option: string, expected: string, received: string): void {
   const error = thrown(fn)
   expect(error).toBeInstanceOf(Kind)
   // RangeError is not a TypeError and vice versa: the kind is exact
@@ -123,49 +117,19 @@ describe('resolveQueueOptions', () => {
   })
 
   it('rejects a worker that is not a function, a store without write, a non-boolean autostart', () => {
-    expectOptionError(
-      () => resolveQueueOptions({ worker: 'w.js' }),
-      TypeError,
-      'worker',
-      'a function that returns a Worker',
-      '"w.js"',
-    )
-    expectOptionError(
-      () => resolveQueueOptions({ store: {} }),
-      TypeError,
-      'store',
-      'a Store such as idbStore() or memoryStore()',
-      '{}',
-    )
+    expectOptionError(() => resolveQueueOptions({ worker: 'w.js' }), TypeError, 'worker', 'a function that returns a Worker', '"w.js"')
+    expectOptionError(() => resolveQueueOptions({ store: {} }), TypeError, 'store', 'a Store such as idbStore() or memoryStore()', '{}')
     expectOptionError(() => resolveQueueOptions({ autostart: 'yes' }), TypeError, 'autostart', 'a boolean', '"yes"')
   })
 
   it('rejects a negative abortGrace and a zero or infinite stallTimeout', () => {
     expectOptionError(() => resolveQueueOptions({ abortGrace: -1 }), RangeError, 'abortGrace', 'a finite number ≥ 0', '-1')
-    expectOptionError(
-      () => resolveQueueOptions({ stallTimeout: 0 }),
-      RangeError,
-      'stallTimeout',
-      'a positive finite number',
-      '0',
-    )
-    expectOptionError(
-      () => resolveQueueOptions({ stallTimeout: Infinity }),
-      RangeError,
-      'stallTimeout',
-      'a positive finite number',
-      'Infinity',
-    )
+    expectOptionError(() => resolveQueueOptions({ stallTimeout: 0 }), RangeError, 'stallTimeout', 'a positive finite number', '0')
+    expectOptionError(() => resolveQueueOptions({ stallTimeout: Infinity }), RangeError, 'stallTimeout', 'a positive finite number', 'Infinity')
   })
 
   it('validates the job defaults, naming the option under "defaults."', () => {
-    expectOptionError(
-      () => resolveQueueOptions({ defaults: { timeout: -1 } }),
-      RangeError,
-      'defaults.timeout',
-      'a positive finite number',
-      '-1',
-    )
+    expectOptionError(() => resolveQueueOptions({ defaults: { timeout: -1 } }), RangeError, 'defaults.timeout', 'a positive finite number', '-1')
     expectOptionError(
       () => resolveQueueOptions({ defaults: { retry: { attempts: 0 } } }),
       RangeError,
@@ -218,16 +182,8 @@ describe('resolveQueueOptions', () => {
         'false or { age?, count? }',
         'true',
       )
-      expectOptionError(
-        () => resolveQueueOptions({ retention: 7 }),
-        TypeError,
-        'retention',
-        'an object like { completed: { age, count } }',
-        '7',
-      )
-      expect(thrown(() => resolveQueueOptions({ retention: { running: false } })).message).toMatch(
-        /^Unknown option "retention\.running"/,
-      )
+      expectOptionError(() => resolveQueueOptions({ retention: 7 }), TypeError, 'retention', 'an object like { completed: { age, count } }', '7')
+      expect(thrown(() => resolveQueueOptions({ retention: { running: false } })).message).toMatch(/^Unknown option "retention\.running"/)
       expect(thrown(() => resolveQueueOptions({ retention: { completed: { ttl: 1 } } })).message).toMatch(
         /^Unknown option "retention\.completed\.ttl"/,
       )
@@ -335,13 +291,7 @@ describe('resolveJobOptions', () => {
   })
 
   it('rejects a dependsOn that is not an array of ids or handles', () => {
-    expectOptionError(
-      () => resolveJobOptions({ dependsOn: 'a' }, NOW),
-      TypeError,
-      'dependsOn',
-      'an array of job ids or handles',
-      '"a"',
-    )
+    expectOptionError(() => resolveJobOptions({ dependsOn: 'a' }, NOW), TypeError, 'dependsOn', 'an array of job ids or handles', '"a"')
     expectOptionError(() => resolveJobOptions({ dependsOn: [42] }, NOW), TypeError, 'dependsOn[]', 'a job id or a handle', '42')
     expectOptionError(() => resolveJobOptions({ dependsOn: [null] }, NOW), TypeError, 'dependsOn[]', 'a job id or a handle', 'null')
   })

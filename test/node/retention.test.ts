@@ -57,7 +57,12 @@ describe('retention', () => {
     await store.write(
       [0, 1].map((i) => ({ op: 'insert' as const, job: { ...finished(100 + i, 'failed', i === 0 ? now - 10_000 : now) }, data: null })),
     )
-    const retention = new Retention(store, new Committer(store), { completed: { count: 3 }, failed: { age: 5000 }, cancelled: false }, () => undefined)
+    const retention = new Retention(
+      store,
+      new Committer(store),
+      { completed: { count: 3 }, failed: { age: 5000 }, cancelled: false },
+      () => undefined,
+    )
     expect(await retention.sweep()).toBe(7 + 1)
     const left = await store.list({})
     expect(left.filter((j) => j.status === 'completed').map((j) => j.id)).toEqual(['job-9', 'job-8', 'job-7'])

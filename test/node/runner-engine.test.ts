@@ -8,7 +8,7 @@ import { Batching } from '../../src/runner/batching.js'
 import { JobIndex, WINDOW } from '../../src/runner/job-index.js'
 import { Limits } from '../../src/runner/limits.js'
 import type { WorkerManifest } from '../../src/shared/protocol.js'
-import { JOIN_TASK, type JobStatus } from '../../src/shared/types.js'
+import { JOIN_TASK } from '../../src/shared/types.js'
 import { memoryStore } from '../../src/store/memory-store.js'
 import type { JobRecord, WriteOp } from '../../src/store/store.js'
 
@@ -17,7 +17,7 @@ const job = (id: string, fields: Partial<JobRecord> = {}): JobRecord => ({
   id,
   name: 'task',
   queue: 'q',
-  status: 'waiting' as JobStatus,
+  status: 'waiting',
   seq: ++seq,
   rev: 1,
   priority: 0,
@@ -34,7 +34,11 @@ afterEach(() => vi.useRealTimers())
 
 describe('JobIndex', () => {
   it('hands out jobs by priority, then insertion order', () => {
-    const index = new JobIndex(memoryStore(), () => false, () => undefined)
+    const index = new JobIndex(
+      memoryStore(),
+      () => false,
+      () => undefined,
+    )
     index.add(job('low', { priority: 0 }))
     index.add(job('high', { priority: 5 }))
     index.add(job('low2', { priority: 0 }))
@@ -53,7 +57,11 @@ describe('JobIndex', () => {
   })
 
   it('a job removed is never handed out', () => {
-    const index = new JobIndex(memoryStore(), () => false, () => undefined)
+    const index = new JobIndex(
+      memoryStore(),
+      () => false,
+      () => undefined,
+    )
     index.add(job('a'))
     index.add(job('b'))
     index.remove('a')
@@ -69,14 +77,20 @@ describe('JobIndex', () => {
     ops.push({ op: 'insert', job: job('other', { name: 'other' }), data: null })
     await store.write(ops)
     const held = new Set(Array.from({ length: WINDOW + 200 }, (_, i) => `held-${i}`))
-    const index = new JobIndex(store, (id) => held.has(id), () => undefined)
+    const index = new JobIndex(
+      store,
+      (id) => held.has(id),
+      () => undefined,
+    )
     await index.refill()
     expect(index.take()?.id).toBe('other')
   })
 })
 
 describe('Limits', () => {
-  const manifest = (tasks: WorkerManifest['tasks']): (() => WorkerManifest) => () => ({ tasks })
+  const manifest =
+    (tasks: WorkerManifest['tasks']): (() => WorkerManifest) =>
+    () => ({ tasks })
 
   it('a task with concurrency 1 is full while one runs, and releases its parked jobs when it ends', () => {
     const onRoom = vi.fn()
@@ -161,7 +175,12 @@ describe('Batching', () => {
 
 describe('flow expansion', () => {
   it('a chain becomes jobs that wait for the step before and take its result; a group ends in a join job', () => {
-    const { jobs, terminal } = expand({ chain: [{ name: 'a', data: 1 }, { group: [{ name: 'b' }, { name: 'c', data: 2 }] }, { name: 'd' }] }, 'f', undefined, 'steps')
+    const { jobs, terminal } = expand(
+      { chain: [{ name: 'a', data: 1 }, { group: [{ name: 'b' }, { name: 'c', data: 2 }] }, { name: 'd' }] },
+      'f',
+      undefined,
+      'steps',
+    )
     expect(jobs.map((j) => [j.id, j.name, j.dependsOn, j.inputFrom])).toEqual([
       ['f.0', 'a', [], undefined],
       ['f.1.0', 'b', ['f.0'], 'f.0'],

@@ -128,22 +128,17 @@ describe.each([
       expect(results[1]).toMatchObject({ ok: false, reason: 'key', job: { id: 'a' } })
     })
 
-    it.each(['completed', 'failed', 'cancelled'] as const)(
-      'a key is free again once its holder is put in final status %s',
-      async (status) => {
-        const store = await fresh()
-        await seed(store, [job('a', { key: 'k' })])
-        await update(store, 'a', { status: 'running' })
-        // still held while running
-        expect(await store.write([insert(job('b', { key: 'k' }))])).toMatchObject([{ ok: false, reason: 'key' }])
-        await update(store, 'a', { status, finishedAt: 5000 })
-        expect(await store.write([insert(job('b', { key: 'k' }))])).toMatchObject([{ ok: true }])
-        // and b holds it now
-        expect(await store.write([insert(job('c', { key: 'k' }))])).toMatchObject([
-          { ok: false, reason: 'key', job: { id: 'b' } },
-        ])
-      },
-    )
+    it.each(['completed', 'failed', 'cancelled'] as const)('a key is free again once its holder is put in final status %s', async (status) => {
+      const store = await fresh()
+      await seed(store, [job('a', { key: 'k' })])
+      await update(store, 'a', { status: 'running' })
+      // still held while running
+      expect(await store.write([insert(job('b', { key: 'k' }))])).toMatchObject([{ ok: false, reason: 'key' }])
+      await update(store, 'a', { status, finishedAt: 5000 })
+      expect(await store.write([insert(job('b', { key: 'k' }))])).toMatchObject([{ ok: true }])
+      // and b holds it now
+      expect(await store.write([insert(job('c', { key: 'k' }))])).toMatchObject([{ ok: false, reason: 'key', job: { id: 'b' } }])
+    })
 
     it('a key is free once its holder is finished earlier in the same batch', async () => {
       const store = await fresh()
@@ -229,7 +224,10 @@ describe.each([
     it('uncloneable data in an atomic batch rolls the batch back', async () => {
       const store = await fresh()
       const results = await store.write([insert(job('a')), insert(job('b'), { fn: () => 1 })], { atomic: true })
-      expect(results).toMatchObject([{ ok: false, reason: 'aborted' }, { ok: false, reason: 'uncloneable' }])
+      expect(results).toMatchObject([
+        { ok: false, reason: 'aborted' },
+        { ok: false, reason: 'uncloneable' },
+      ])
       expect(await store.get(['a', 'b'])).toEqual([undefined, undefined])
     })
 
@@ -290,9 +288,7 @@ describe.each([
     it('with expect, gives "conflict" with the stored job when its status differs, and writes nothing', async () => {
       const store = await fresh()
       const [a] = await seed(store, [job('a')])
-      const results = await store.write([
-        { op: 'put', job: { ...(a as JobRecord), status: 'completed', rev: 2 }, expect: ['running'] },
-      ])
+      const results = await store.write([{ op: 'put', job: { ...(a as JobRecord), status: 'completed', rev: 2 }, expect: ['running'] }])
       expect(results).toEqual([{ ok: false, reason: 'conflict', job: a }])
       expect(await store.get(['a'])).toEqual([a])
     })
@@ -300,9 +296,7 @@ describe.each([
     it('with expect, succeeds when the stored status is one of those expected', async () => {
       const store = await fresh()
       const [a] = await seed(store, [job('a')])
-      const results = await store.write([
-        { op: 'put', job: { ...(a as JobRecord), status: 'running', rev: 2 }, expect: ['delayed', 'waiting'] },
-      ])
+      const results = await store.write([{ op: 'put', job: { ...(a as JobRecord), status: 'running', rev: 2 }, expect: ['delayed', 'waiting'] }])
       expect(results).toEqual([{ ok: true }])
       expect((await store.get(['a']))[0]?.status).toBe('running')
     })
@@ -310,9 +304,7 @@ describe.each([
     it('with expect, gives "conflict" with no job when the job is missing', async () => {
       const store = await fresh()
       const ghost = { ...job('ghost'), seq: 99 }
-      expect(await store.write([{ op: 'put', job: ghost, expect: ['waiting'] }])).toEqual([
-        { ok: false, reason: 'conflict', job: undefined },
-      ])
+      expect(await store.write([{ op: 'put', job: ghost, expect: ['waiting'] }])).toEqual([{ ok: false, reason: 'conflict', job: undefined }])
       expect(await store.get(['ghost'])).toEqual([undefined])
     })
 
@@ -459,9 +451,7 @@ describe.each([
     it('a log line whose meta cannot be stored keeps its message, and the lines next to it', async () => {
       const store = await fresh()
       await seed(store, [job('a')])
-      await store.write([
-        { op: 'log', id: 'a', entries: [log('one'), { ...log('two'), meta: { fn: () => 1 } }, log('three')] },
-      ])
+      await store.write([{ op: 'log', id: 'a', entries: [log('one'), { ...log('two'), meta: { fn: () => 1 } }, log('three')] }])
       const logs = await store.logs('a')
       expect(logs.map((l) => l.message)).toEqual(['one', 'two', 'three'])
       expect(String((logs[1]?.meta as { unserializable?: string }).unserializable)).toContain('could not be stored')

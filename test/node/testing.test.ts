@@ -288,7 +288,7 @@ describe('runTask', () => {
     await expect(runTask((x: null) => x, null, { abortAfter: '5' as never })).rejects.toThrow(/"abortAfter"/)
     await expect(runTask((x: null) => x, null, { middleware: [null as never] })).rejects.toThrow(/"middleware\[0\]"/)
     await expect(runTask((x: null) => x, null, { timout: 5 } as never)).rejects.toThrow(/Unknown option "timout"/)
-    await expect(runTask((x: null) => x, null, { state: 1, setup: () => 1 } as never)).rejects.toThrow(/either "state" or "setup"/)
+    await expect(runTask((x: null) => x, null, { state: 1, setup: () => 1 })).rejects.toThrow(/either "state" or "setup"/)
     await expect(runTask({ handler: (x: null) => x, timeout: 0 }, null)).rejects.toThrow(RangeError)
   })
 })

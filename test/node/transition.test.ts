@@ -107,7 +107,11 @@ describe('the job state machine', () => {
 
   it('cancelled() ends a not-yet-final job with a JobCancelledError', () => {
     for (const status of ['waiting', 'delayed', 'blocked', 'running'] as const) {
-      expect(cancelled(job(status), 'why', 5)).toMatchObject({ status: 'cancelled', finishedAt: 5, error: { name: 'JobCancelledError', message: 'why' } })
+      expect(cancelled(job(status), 'why', 5)).toMatchObject({
+        status: 'cancelled',
+        finishedAt: 5,
+        error: { name: 'JobCancelledError', message: 'why' },
+      })
     }
     expect(() => cancelled(job('completed'), undefined, 5)).toThrow(TypeError)
   })
@@ -116,7 +120,10 @@ describe('the job state machine', () => {
     const once = interrupted(job('running', { startedAt: 3 }), 10)
     expect(once.job).toMatchObject({ status: 'waiting', interruptions: 1 })
     expect(once.job).not.toHaveProperty('startedAt')
-    expect(once.ops).toMatchObject([{ op: 'put', expect: ['running'] }, { op: 'error', record: { name: 'InterruptedError' } }])
+    expect(once.ops).toMatchObject([
+      { op: 'put', expect: ['running'] },
+      { op: 'error', record: { name: 'InterruptedError' } },
+    ])
     const last = interrupted(job('running', { interruptions: MAX_INTERRUPTIONS - 1 }), 10)
     expect(last.job).toMatchObject({ status: 'failed', interruptions: MAX_INTERRUPTIONS, finishedAt: 10, error: { name: 'InterruptedError' } })
   })
@@ -183,7 +190,8 @@ describe('the job state machine', () => {
 
   describe('unblocked', () => {
     const blocked = job('blocked', { dependencies: ['a', 'b'], runAt: 50 })
-    const dep = (id: string, status: JobStatus): JobRecord => job(status, { id, error: status === 'failed' || status === 'cancelled' ? { name: 'Error', message: `${id} ${status}` } : undefined })
+    const dep = (id: string, status: JobStatus): JobRecord =>
+      job(status, { id, error: status === 'failed' || status === 'cancelled' ? { name: 'Error', message: `${id} ${status}` } : undefined })
 
     it('still waiting while any dependency is unfinished', () => {
       expect(unblocked(blocked, [dep('a', 'completed'), dep('b', 'running')], 10)).toBeUndefined()
@@ -202,7 +210,10 @@ describe('the job state machine', () => {
     })
     it('a join job completes (its result is set by the caller)', () => {
       const join = job('blocked', { name: JOIN_TASK, dependencies: ['a'] })
-      expect(unblocked(join, [dep('a', 'completed')], 10)).toMatchObject({ next: { status: 'completed', startedAt: 10, finishedAt: 10 }, change: { event: 'completed' } })
+      expect(unblocked(join, [dep('a', 'completed')], 10)).toMatchObject({
+        next: { status: 'completed', startedAt: 10, finishedAt: 10 },
+        change: { event: 'completed' },
+      })
     })
   })
 })

@@ -3,12 +3,12 @@ import { describe, expectTypeOf, it } from 'vitest'
 import { createQueue, memoryStore, type FlowHandle, type Queue } from '../../src/index.js'
 import { defineTasks } from '../../src/worker.js'
 
-const tasks = defineTasks({
+const _tasks = defineTasks({
   double: (n: number) => n * 2,
   upper: (s: string) => s.toUpperCase(),
   size: (input: { s: string }) => ({ length: input.s.length }),
 })
-type Tasks = typeof tasks
+type Tasks = typeof _tasks
 
 function makeQueue(): Queue<Tasks> {
   return createQueue<Tasks>({ store: memoryStore(), autostart: false })
@@ -17,14 +17,21 @@ function makeQueue(): Queue<Tasks> {
 describe('chain and group result types', () => {
   it('a chain resolves to its last step output', async () => {
     const queue = makeQueue()
-    const flow = await queue.chain([{ name: 'double', data: 1 }, { name: 'upper', data: 'x' }, { name: 'size', data: { s: 'abc' } }])
+    const flow = await queue.chain([
+      { name: 'double', data: 1 },
+      { name: 'upper', data: 'x' },
+      { name: 'size', data: { s: 'abc' } },
+    ])
     expectTypeOf(flow).toEqualTypeOf<FlowHandle<{ length: number }>>()
     expectTypeOf(flow.result()).resolves.toEqualTypeOf<{ length: number }>()
   })
 
   it('a group resolves to the tuple of its members outputs', async () => {
     const queue = makeQueue()
-    const flow = await queue.group([{ name: 'double', data: 1 }, { name: 'upper', data: 'x' }])
+    const flow = await queue.group([
+      { name: 'double', data: 1 },
+      { name: 'upper', data: 'x' },
+    ])
     expectTypeOf(flow.result()).resolves.toEqualTypeOf<[number, string]>()
   })
 
@@ -32,7 +39,17 @@ describe('chain and group result types', () => {
     const queue = makeQueue()
     const flow = await queue.chain([
       { name: 'double', data: 1 },
-      { group: [{ name: 'double' }, { chain: [{ name: 'upper', data: 'a' }, { name: 'size', data: { s: 'b' } }] }] },
+      {
+        group: [
+          { name: 'double' },
+          {
+            chain: [
+              { name: 'upper', data: 'a' },
+              { name: 'size', data: { s: 'b' } },
+            ],
+          },
+        ],
+      },
     ])
     expectTypeOf(flow.result()).resolves.toEqualTypeOf<[number, { length: number }]>()
   })

@@ -1,13 +1,7 @@
 // Type tests: checked by tsc, never executed.
 import { describe, expectTypeOf, it } from 'vitest'
 import { runTask, type TaskRecord } from '../../src/testing.js'
-import {
-  defineTasks,
-  type JobContext,
-  type Middleware,
-  type MiddlewareContext,
-  type MiddlewareNext,
-} from '../../src/worker.js'
+import { defineTasks, type JobContext, type Middleware, type MiddlewareContext, type MiddlewareNext } from '../../src/worker.js'
 
 interface State {
   multiplier: number
@@ -47,9 +41,9 @@ describe('runTask', () => {
     expectTypeOf(runTask(tasks.double, 2, { state: { multiplier: 2 } })).toEqualTypeOf<Promise<TaskRecord<number>>>()
     expectTypeOf(runTask(tasks.upper, 'a')).toEqualTypeOf<Promise<TaskRecord<string>>>()
     expectTypeOf(runTask(tasks.length, { s: 'abc' })).toEqualTypeOf<Promise<TaskRecord<number>>>()
-    expectTypeOf(runTask((_: null) => ({ ok: true as const }), null)).resolves.toHaveProperty('result').toEqualTypeOf<
-      { ok: true } | undefined
-    >()
+    expectTypeOf(runTask((_: null) => ({ ok: true as const }), null))
+      .resolves.toHaveProperty('result')
+      .toEqualTypeOf<{ ok: true } | undefined>()
   })
 
   it('types the record fields', () => {
@@ -92,7 +86,7 @@ describe('Middleware', () => {
   it('lets a state-agnostic middleware fit any module', () => {
     const logging: Middleware = async (ctx, next) => {
       expectTypeOf(ctx.state).toEqualTypeOf<unknown>()
-      return await next()
+      return next()
     }
     const withState = defineTasks(
       { read: (_: null, ctx) => ctx.state.multiplier },

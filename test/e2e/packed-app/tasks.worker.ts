@@ -6,7 +6,11 @@ export const tasks = defineTasks({
     let count = 0
     for (let n = 2; n <= limit; n++) {
       let prime = true
-      for (let d = 2; d * d <= n; d++) if (n % d === 0) { prime = false; break }
+      for (let d = 2; d * d <= n; d++)
+        if (n % d === 0) {
+          prime = false
+          break
+        }
       if (prime) count++
       if (n % 10_000 === 0) ctx.progress(Math.round((n / limit) * 100))
     }
