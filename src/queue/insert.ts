@@ -7,23 +7,40 @@
 import { newId } from '../shared/ids.js'
 import { JobDataError, OffthreadError, findUncloneablePath, unknownTask, isQuotaError } from '../shared/errors.js'
 import type { JobHandle } from './handle.js'
-import { invalidOption, resolveJobOptions } from '../shared/options.js'
-import type { Prepared, QueueContext } from './context.js'
+import { invalidOption, resolveJobOptions, type ResolvedJobOptions } from '../shared/options.js'
+import type { Changes } from './changes.js'
+import type { LiveHandles } from './live-handles.js'
+import type { ResolvedQueueOptions } from './options.js'
+import type { QueueState } from './state.js'
 import { initialStatus, moved, requeued } from '../runner/transition.js'
-import type { JobRecord, WriteOp, WriteResult } from '../store/store.js'
+import type { Committer } from '../store/committer.js'
+import type { JobRecord, Store, WriteOp, WriteResult } from '../store/store.js'
 import { JOIN_TASK, type BulkJob, type JobOptions, type TaskMap } from '../shared/types.js'
 import { yieldToPage } from '../shared/timers.js'
 
-export type { Prepared } from './context.js'
+/** A job checked and ready to store. */
+export interface Prepared {
+  name: string
+  data: unknown
+  options: ResolvedJobOptions
+  /** A chain step: its input is this job's result. */
+  inputFrom?: string
+}
 
 /** Jobs of one addBulk handled between two yields to the page. */
 const CHUNK = 1000
 
 /** What adding jobs needs from its queue. */
-export type InserterHost = Pick<
-  QueueContext,
-  'options' | 'store' | 'committer' | 'dispatcher' | 'ready' | 'error' | 'manifest' | 'changes' | 'handleFor' | 'existing'
->
+export interface InserterHost {
+  readonly options: ResolvedQueueOptions
+  readonly store: Store
+  readonly committer: Committer
+  readonly state: QueueState
+  readonly changes: Changes
+  readonly handles: LiveHandles
+  /** The worker module's tasks, when this tab can know them. */
+  readonly remote: { manifest(): Promise<Record<string, { priority?: number }> | undefined> }
+}
 
 /** The error of data that cannot be stored: names the job, and where in its data the culprit sits. */
 function dataError(which: string, data: unknown, cause: unknown, more = ''): JobDataError {
@@ -71,7 +88,7 @@ export class Inserter {
     const next = previous
       .catch(() => undefined)
       .then(async () => {
-        await host.ready()
+        await host.state.ready()
         const holder = await host.store.debounced(key)
         if (holder && holder.name === name) {
           const next = moved(holder, Date.now() + delay)
@@ -79,8 +96,8 @@ export class Inserter {
           if (result && !result.ok && result.reason === 'uncloneable') throw dataError(`the job of task "${name}"`, data, result.error)
           if (result?.ok) {
             host.changes.publish({ event: 'requeued', job: next, data }, 'here')
-            host.dispatcher()?.enqueue(next, { data, transfer: resolved.transfer })
-            return host.handleFor(next, data)
+            host.state.runner?.enqueue(next, { data, transfer: resolved.transfer })
+            return host.handles.handleFor(next, data)
           }
         }
         const [handle] = await this.persist([{ name, data, options: resolved }], false, Date.now())
@@ -98,7 +115,7 @@ export class Inserter {
   /** Puts a `failed` or `cancelled` job back in the queue (see `Queue.retry`); its attempts start again. */
   async requeue(id: string): Promise<JobHandle> {
     const host = this.#host
-    await host.ready()
+    await host.state.ready()
     const [job] = await host.store.get([id])
     if (!job) throw new TypeError(`Cannot retry job "${id}": no job has that id`)
     if (job.status !== 'failed' && job.status !== 'cancelled') {
@@ -108,23 +125,23 @@ export class Inserter {
     const [result] = await host.committer.write([{ op: 'put', job: next, expect: ['failed', 'cancelled'] }])
     if (!result?.ok) throw new TypeError(`Cannot retry job "${id}": it changed meanwhile`)
     const [data] = await host.store.getData([id])
-    host.dispatcher()?.enqueue(next, { data, transfer: [] })
+    host.state.runner?.enqueue(next, { data, transfer: [] })
     host.changes.publish({ event: 'requeued', job: next, data }, 'here')
-    return host.handleFor(next, data)
+    return host.handles.handleFor(next, data)
   }
 
   /** The handles of the jobs with these ids, undefined for those that do not exist. */
   async find(ids: readonly string[]): Promise<Array<JobHandle | undefined>> {
-    await this.#host.ready()
+    await this.#host.state.ready()
     const jobs = await this.#host.store.get(ids)
-    return Promise.all(jobs.map((job) => (job ? this.#host.existing(job) : Promise.resolve(undefined))))
+    return Promise.all(jobs.map((job) => (job ? this.#host.handles.existing(job) : Promise.resolve(undefined))))
   }
 
   /** Stores prepared jobs (checked names, known dependencies) and hands them to the runner. */
   async persist(prepared: Prepared[], atomic: boolean, now: number, extra: WriteOp[] = []): Promise<JobHandle[]> {
     const host = this.#host
-    await host.ready()
-    const manifest = await host.manifest()
+    await host.state.ready()
+    const manifest = await host.remote.manifest()
     if (manifest) {
       for (const job of prepared) {
         if (job.name !== JOIN_TASK && !(job.name in manifest)) {
@@ -144,7 +161,7 @@ export class Inserter {
         { atomic },
       )
     } catch (error) {
-      if (isQuotaError(error)) host.error(error as Error)
+      if (isQuotaError(error)) host.state.report(error as Error)
       throw error
     }
     results = results.slice(0, records.length)
@@ -168,11 +185,11 @@ export class Inserter {
       const job = prepared[i] as (typeof prepared)[number]
       if (result.ok) {
         const stored: JobRecord = { ...record, seq: result.seq ?? 0 }
-        handles.push(host.handleFor(stored, job.data))
-        host.dispatcher()?.enqueue(stored, { data: job.data, transfer: job.options.transfer })
+        handles.push(host.handles.handleFor(stored, job.data))
+        host.state.runner?.enqueue(stored, { data: job.data, transfer: job.options.transfer })
         added.push({ job: stored, data: job.data })
       } else if (result.reason === 'exists' || result.reason === 'key') {
-        handles.push(await host.existing(result.job))
+        handles.push(await host.handles.existing(result.job))
       } else {
         throw new OffthreadError(`Could not add job ${record.id}: ${result.reason}`)
       }

@@ -6,15 +6,14 @@ import type { JobChange } from '../runner/transition.js'
 import { JobCancelledError } from '../shared/errors.js'
 import { Handle, type HandleHost, type JobHandle } from './handle.js'
 import type { JobRecord, Store } from '../store/store.js'
+import type { QueueState } from './state.js'
 
 /** What live handles need from their queue. */
 export interface LiveHandlesHost {
   readonly store: Store
-  /** Why the queue cannot be used (it closed), or undefined. */
-  closed(): Error | undefined
-  /** Throws once the queue closed; else waits for it to be open. */
-  ready(): Promise<void>
-  cancel(id: string, reason: string | undefined): Promise<boolean>
+  readonly state: QueueState
+  /** Cancels a job whichever tab runs it. */
+  readonly remote: { cancel(id: string, reason: string | undefined): Promise<boolean> }
 }
 
 /** The queue's live handles, by job id. */
@@ -32,13 +31,13 @@ export class LiveHandles {
     this.#host = host
     const { store } = host
     this.#handleHost = {
-      cancel: (id, reason) => host.cancel(id, reason),
-      logs: async (id) => (await host.ready(), store.logs(id)),
-      errors: async (id) => (await host.ready(), store.errors(id)),
-      read: async (id) => (await host.ready(), store.getFull(id)),
-      dependents: async (id) => (await host.ready(), (await store.dependents(id)).map((job) => job.id)),
+      cancel: (id, reason) => host.remote.cancel(id, reason),
+      logs: async (id) => (await host.state.ready(), store.logs(id)),
+      errors: async (id) => (await host.state.ready(), store.errors(id)),
+      read: async (id) => (await host.state.ready(), store.getFull(id)),
+      dependents: async (id) => (await host.state.ready(), (await store.dependents(id)).map((job) => job.id)),
       pin: (handle, pinned) => (pinned ? this.#pinned.add(handle) : this.#pinned.delete(handle)),
-      closedError: () => host.closed(),
+      closedError: () => host.state.closed,
     }
   }
 

@@ -1,15 +1,15 @@
 /**
- * The Queue users hold: a thin facade that validates, persists through the
- * store, hands jobs to the dispatcher (when this tab runs them), and keeps one
- * live handle per job id. The work is done by engines it shares one
- * {@link QueueContext} with: insert.ts (adding jobs), schedules.ts, tabs.ts
- * (other tabs, cancelling), live-handles.ts (handles and job events).
+ * The Queue users hold: a thin facade over engines that each get the services
+ * they need as objects: the queue's state (state.ts), adding jobs (insert.ts),
+ * schedules (schedules.ts), other tabs (remote.ts), live handles
+ * (live-handles.ts) and the one change path (changes.ts); and, while this tab
+ * holds the runner lock, the runner (runner/dispatcher.ts).
  */
 import { Committer } from '../store/committer.js'
 import { Dispatcher } from '../runner/dispatcher.js'
 import type { FlowHandle } from './flow-handle.js'
 import { addFlow, type ChainOutput, type FlowStep, type GroupOutput } from './flow.js'
-import { QueueClosedError, isStoreGone } from '../shared/errors.js'
+import { QueueClosedError } from '../shared/errors.js'
 import { Emitter } from '../shared/events.js'
 import { toSnapshot, type JobHandle } from './handle.js'
 import { Inserter } from './insert.js'
@@ -18,7 +18,7 @@ import { invalidOption } from '../shared/options.js'
 import { DEFAULTS, resolveQueueOptions, type QueueOptions, type ResolvedQueueOptions } from './options.js'
 import { Leadership } from '../tabs/leadership.js'
 import { validateList } from './list-options.js'
-import type { QueueContext } from './context.js'
+import { QueueState } from './state.js'
 import { Retention, resolveClean } from '../runner/retention.js'
 import type { Schedule, ScheduleOptions } from '../runner/scheduler.js'
 import { Schedules } from './schedules.js'
@@ -78,11 +78,9 @@ export class Queue<T extends TaskMap = TaskMap> {
   #options: ResolvedQueueOptions
   #store: Store
   #committer: Committer
-  #dispatcher: Dispatcher | undefined
   #retention: Retention
   #events = new Emitter<QueueEvents>()
-  #opened: Promise<void>
-  #closed: QueueClosedError | undefined
+  #state: QueueState
   #closing: Promise<void> | undefined
   #started: boolean
   #leadership: Leadership | undefined
@@ -98,46 +96,57 @@ export class Queue<T extends TaskMap = TaskMap> {
     this.#options = resolveQueueOptions(options)
     this.#store = this.#options.store ?? (typeof indexedDB !== 'undefined' ? idbStore() : memoryStore())
     this.#committer = new Committer(this.#store)
+    this.#state = new QueueState(this.#options.name, this.#events, (closed) => void this.#shutdown(0, closed))
     this.#retention = new Retention(
       this.#store,
       this.#committer,
       this.#options.retention,
-      (e) => this.#error(e),
+      (e) => this.#state.report(e),
       (ids) => this.#changes.removed(ids, 'here'),
     )
     this.#started = this.#options.autostart
     if (this.#options.worker) this.#leadership = new Leadership(this.#options.name)
     this.#channel = new Channel(this.#options.name)
-    const context: QueueContext = {
+    // The engines, each given the services it needs as objects (see each one's host interface).
+    const services = {
       options: this.#options,
       store: this.#store,
       committer: this.#committer,
-      retention: this.#retention,
       channel: this.#channel,
-      get changes() {
-        return changes()
+      events: this.#events,
+      state: this.#state,
+      get changes(): Changes {
+        return engines.changes
       },
-      dispatcher: () => this.#dispatcher,
-      closed: () => this.#closed,
-      ready: () => this.#ready(),
-      error: (error) => this.#error(error),
-      manifest: () => this.#tabs.manifest(),
-      wants: (id, event) => this.#handles.get(id) !== undefined || this.#events.has(event),
-      handleFor: (job, data, result) => this.#handles.handleFor(job, data, result),
-      existing: (job) => this.#handles.existing(job),
-      persist: (prepared, atomic, now, extra) => this.#inserter.persist(prepared, atomic, now, extra),
-      cancel: (id, reason) => this.#tabs.cancel(id, reason),
-      reloadSchedules: () => this.#schedules.reload(),
+      get handles(): LiveHandles {
+        return engines.handles
+      },
+      get remote(): Tabs {
+        return engines.remote
+      },
+      get inserter(): Inserter {
+        return engines.inserter
+      },
+      get schedules(): Schedules {
+        return engines.schedules
+      },
     }
-    const changes = (): Changes => this.#changes
-    this.#handles = new LiveHandles(context)
-    this.#changes = new Changes(this.#handles, this.#events, this.#channel)
-    this.#tabs = new Tabs(context, this.#channel)
-    this.#inserter = new Inserter(context)
-    this.#schedules = new Schedules(context)
-    this.#opened = this.#open()
+    const handles = new LiveHandles(services)
+    const engines = {
+      handles,
+      changes: new Changes(handles, this.#events, this.#channel),
+      remote: new Tabs(services, this.#channel),
+      inserter: new Inserter(services),
+      schedules: new Schedules(services),
+    }
+    this.#handles = engines.handles
+    this.#changes = engines.changes
+    this.#tabs = engines.remote
+    this.#inserter = engines.inserter
+    this.#schedules = engines.schedules
+    this.#state.opened = this.#open()
     // Errors of opening surface on every call and as an `error` event; none go unhandled.
-    this.#opened.catch((error: unknown) => this.#error(error as Error))
+    this.#state.opened.catch((error: unknown) => this.#state.report(error as Error))
   }
 
   /** The queue's name. */
@@ -147,12 +156,12 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   /** Whether this tab runs the queue's jobs now (it holds the queue's runner lock). */
   get role(): QueueRole {
-    return this.#dispatcher ? 'runner' : 'follower'
+    return this.#state.runner ? 'runner' : 'follower'
   }
 
   /** Whether the queue is taking new jobs to run (not paused, not closed). */
   get isRunning(): boolean {
-    return this.#dispatcher?.active ?? false
+    return this.#state.runner?.active ?? false
   }
 
   async #open(): Promise<void> {
@@ -161,7 +170,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     if (leadership) {
       // Free lock: run now, before the queue reports ready. Else wait in line and take over later.
       const now = await leadership.acquire(() => {
-        this.#becomeRunner().catch((error: unknown) => this.#error(error as Error))
+        this.#becomeRunner().catch((error: unknown) => this.#state.report(error as Error))
       })
       if (now) await this.#becomeRunner()
     }
@@ -173,33 +182,32 @@ export class Queue<T extends TaskMap = TaskMap> {
   #becomeRunner(): Promise<void> {
     // Trouble while closing is no trouble: the next runner loads again.
     this.#becoming ??= this.#run().catch((error: unknown) => {
-      if (!this.#closed) throw error
+      if (!this.#state.closed) throw error
     })
     return this.#becoming
   }
 
   async #run(): Promise<void> {
     const factory = this.#options.worker
-    if (this.#closed || !factory || this.#dispatcher) return
+    if (this.#state.closed || !factory || this.#state.runner) return
     const dispatcher = new Dispatcher(
       {
         options: this.#options,
         store: this.#store,
         committer: this.#committer,
-        publish: (change) => this.#changes.publish(change, 'here'),
-        removed: (ids) => this.#changes.removed(ids, 'elsewhere'),
-        error: (error) => this.#error(error),
+        changes: this.#changes,
+        error: (error) => this.#state.report(error),
         idle: () => this.#events.emit('idle'),
       },
       factory,
     )
-    this.#dispatcher = dispatcher
+    this.#state.runner = dispatcher
     // The runner's own news is best-effort: followers read the store anyway.
     this.#channel.mustDeliver = false
     this.#changes.retention = this.#retention
     this.#events.emit('role', 'runner')
     await dispatcher.load()
-    if (this.#started && !this.#closed) dispatcher.start()
+    if (this.#started && !this.#state.closed) dispatcher.start()
     void dispatcher.pool.whenManifest().then((manifest) => {
       if (manifest) this.#channel.post({ type: 'manifest', manifest })
     })
@@ -231,11 +239,6 @@ export class Queue<T extends TaskMap = TaskMap> {
     trigger(id: string): Promise<JobHandle>
   } {
     return this.#schedules.manager()
-  }
-
-  async #ready(): Promise<void> {
-    if (this.#closed) throw this.#closed
-    await this.#opened
   }
 
   /**
@@ -304,7 +307,7 @@ export class Queue<T extends TaskMap = TaskMap> {
    */
   async getJob<R = unknown>(id: string): Promise<JobHandle<R> | undefined> {
     if (typeof id !== 'string') throw invalidOption('id', 'a job id (string)', id)
-    await this.#ready()
+    await this.#state.ready()
     const live = this.#handles.get(id)
     // A finished job may have been deleted (by another tab's clean or retention): make sure.
     if (live && (!live.isDone() || (await this.#store.get([id]))[0])) return live as unknown as JobHandle<R>
@@ -318,7 +321,7 @@ export class Queue<T extends TaskMap = TaskMap> {
   /** Jobs, newest first. */
   async list(options: ListOptions = {}): Promise<JobSnapshot[]> {
     const query = validateList(options)
-    await this.#ready()
+    await this.#state.ready()
     const jobs = await this.#store.list(query)
     return jobs.map(({ data, result, ...job }: StoredJob) => toSnapshot(job, data, result))
   }
@@ -331,7 +334,7 @@ export class Queue<T extends TaskMap = TaskMap> {
    */
   async remove(id: string): Promise<boolean> {
     if (typeof id !== 'string') throw invalidOption('id', 'a job id (string)', id)
-    await this.#ready()
+    await this.#state.ready()
     const [job] = await this.#store.get([id])
     if (!job) return false
     if (job.status !== 'completed' && job.status !== 'failed' && job.status !== 'cancelled') {
@@ -344,7 +347,7 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   /** How many jobs there are in each status. */
   async counts(): Promise<Record<JobStatus, number>> {
-    await this.#ready()
+    await this.#state.ready()
     return this.#store.counts()
   }
 
@@ -360,7 +363,7 @@ export class Queue<T extends TaskMap = TaskMap> {
   /** Stops taking new jobs; running ones finish. */
   pause(): void {
     this.#started = false
-    this.#dispatcher?.pause()
+    this.#state.runner?.pause()
   }
 
   /** Takes new jobs again after `pause()`. */
@@ -370,11 +373,11 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   /** Starts dispatching (after `autostart: false`, or `pause()`). */
   start(): void {
-    if (this.#closed) throw this.#closed
+    if (this.#state.closed) throw this.#state.closed
     this.#started = true
-    void this.#opened.then(
+    void this.#state.opened.then(
       () => {
-        if (this.#started && !this.#closed) this.#dispatcher?.start()
+        if (this.#started && !this.#state.closed) this.#state.runner?.start()
       },
       () => undefined,
     )
@@ -382,10 +385,10 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   /** Resolves when nothing is waiting, delayed-and-due or running; rejects `QueueClosedError` if the queue closes first. */
   async idle(): Promise<void> {
-    await this.#ready()
+    await this.#state.ready()
     for (;;) {
-      if (this.#closed) throw this.#closed
-      const dispatcher = this.#dispatcher
+      if (this.#state.closed) throw this.#state.closed
+      const dispatcher = this.#state.runner
       if (dispatcher) {
         if (dispatcher.isIdle()) return
       } else {
@@ -406,7 +409,7 @@ export class Queue<T extends TaskMap = TaskMap> {
         settle()
       }
       const offs = events.map((event) => this.#events.on(event, () => done(resolve)))
-      const offClose = this.#whenClosed(() => done(() => reject(this.#closed ?? new QueueClosedError())))
+      const offClose = this.#whenClosed(() => done(() => reject(this.#state.closed ?? new QueueClosedError())))
     })
   }
 
@@ -421,7 +424,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     olderThan?: number
   }): Promise<number> {
     const { statuses, olderThan } = resolveClean(options)
-    await this.#ready()
+    await this.#state.ready()
     let count = 0
     for (const status of statuses) count += await this.#retention.clean(status, olderThan)
     return count
@@ -446,11 +449,11 @@ export class Queue<T extends TaskMap = TaskMap> {
   /** Closes the queue; every pending wait of it rejects with `closed`. */
   #shutdown(timeout: number, closed: QueueClosedError): Promise<void> {
     this.#closing ??= (async () => {
-      this.#closed = closed
-      await this.#opened.catch(() => undefined)
+      this.#state.closed = closed
+      await this.#state.opened.catch(() => undefined)
       await this.#becoming?.catch(() => undefined)
       this.#schedules.stop()
-      await this.#dispatcher?.close(timeout)
+      await this.#state.runner?.close(timeout)
       await this.#retention.stop()
       await this.#committer.settled()
       this.#leadership?.release()
@@ -485,15 +488,5 @@ export class Queue<T extends TaskMap = TaskMap> {
   /** Removes a listener added with `on`. */
   off<K extends keyof QueueEvents>(event: K, listener: QueueEvents[K]): void {
     this.#events.off(event, listener)
-  }
-
-  #error(error: Error): void {
-    if (this.#events.has('error')) this.#events.emit('error', error)
-    else console.error(`[offthread] queue "${this.name}":`, error)
-    if (isStoreGone(error) && !this.#closed) {
-      // Another tab upgraded the database to a newer schema: nothing more can be stored here.
-      // Close, so that every waiting handle hears why, and the newer tab can run the queue.
-      void this.#shutdown(0, new QueueClosedError(`The queue "${this.name}" closed: ${error.message}`, { cause: error }))
-    }
   }
 }

@@ -9,7 +9,14 @@ import type { JobChange } from '../runner/transition.js'
 import { WorkerError } from '../shared/errors.js'
 import { runnerExists } from '../tabs/leadership.js'
 import type { WorkerManifest } from '../shared/protocol.js'
-import type { QueueContext } from './context.js'
+import type { Emitter } from '../shared/events.js'
+import type { QueueEvents } from '../shared/types.js'
+import type { Committer } from '../store/committer.js'
+import type { Store } from '../store/store.js'
+import type { Changes } from './changes.js'
+import type { LiveHandles } from './live-handles.js'
+import type { ResolvedQueueOptions } from './options.js'
+import type { QueueState } from './state.js'
 import { cancelled } from '../runner/transition.js'
 import { isFinal } from '../shared/types.js'
 import { toError } from '../shared/timers.js'
@@ -22,10 +29,17 @@ const MANIFEST_WAIT = 1000
 const RUNNER_REPLY_TIMEOUT = 5000
 
 /** What the cross-tab plumbing needs from its queue. */
-export type TabsHost = Pick<
-  QueueContext,
-  'options' | 'store' | 'committer' | 'dispatcher' | 'closed' | 'ready' | 'error' | 'changes' | 'reloadSchedules' | 'wants'
->
+export interface TabsHost {
+  readonly options: ResolvedQueueOptions
+  readonly store: Store
+  readonly committer: Committer
+  readonly state: QueueState
+  readonly changes: Changes
+  readonly handles: LiveHandles
+  readonly events: Emitter<QueueEvents>
+  /** The runner-side scheduler reads the schedules again (when this tab is the runner). */
+  readonly schedules: { reload(): void }
+}
 
 /** One queue's link to its other tabs. */
 export class Tabs {
@@ -45,12 +59,12 @@ export class Tabs {
         this.#inbox = this.#inbox
           .then(() => this.#onChannel(messages))
           .catch((error: unknown) => {
-            if (!host.closed()) host.error(toError(error))
+            if (!host.state.closed) host.state.report(toError(error))
           })
       },
       () => {
         // A new tab: tell it the tasks, so it can check names at `add`.
-        const manifest = host.dispatcher()?.pool.manifest
+        const manifest = host.state.runner?.pool.manifest
         if (manifest) this.#channel.post({ type: 'manifest', manifest })
       },
     )
@@ -63,7 +77,7 @@ export class Tabs {
 
   /** The worker module's tasks, when this tab can know them (its own pool, or the runner's word). */
   async manifest(): Promise<Record<string, { priority?: number }> | undefined> {
-    const pool = this.#host.dispatcher()?.pool
+    const pool = this.#host.state.runner?.pool
     if (!pool) return this.#remoteManifest?.tasks
     // A worker module that is slow to load, broken or stuck must not hold `add` up:
     // without its word the job is stored, and a task it lacks fails when it runs.
@@ -79,13 +93,13 @@ export class Tabs {
   /** Cancels job `id`: in this tab's dispatcher, through the runner tab, or in the store. */
   async cancel(id: string, reason: string | undefined): Promise<boolean> {
     const host = this.#host
-    await host.ready()
-    const mine = await host.dispatcher()?.cancel(id, reason)
+    await host.state.ready()
+    const mine = await host.state.runner?.cancel(id, reason)
     if (mine !== undefined) return mine
     const [job] = await host.store.get([id])
     if (!job || isFinal(job.status)) return false
     // Another tab runs it: only the runner can abort its worker. With no runner left, it is stale: write.
-    if (job.status === 'running' && !host.dispatcher() && (await runnerExists(host.options.name))) {
+    if (job.status === 'running' && !host.state.runner && (await runnerExists(host.options.name))) {
       return this.#askRunner(id, reason)
     }
     const next = cancelled(job, reason, Date.now())
@@ -95,7 +109,7 @@ export class Tabs {
       return result && !result.ok && result.reason === 'conflict' && result.job && !isFinal(result.job.status) ? this.cancel(id, reason) : false
     }
     host.changes.publish({ event: 'cancelled', job: next, reason }, 'here')
-    host.dispatcher()?.forget(next)
+    host.state.runner?.forget(next)
     return true
   }
 
@@ -122,7 +136,7 @@ export class Tabs {
    */
   async #onChannel(messages: ChannelMessage[]): Promise<void> {
     const host = this.#host
-    if (host.closed()) return
+    if (host.state.closed) return
     const ids = new Set<string>()
     for (const message of messages) {
       if (message?.type === 'change' && typeof message.change?.job?.id === 'string') ids.add(message.change.job.id)
@@ -132,26 +146,29 @@ export class Tabs {
     }
     const stored = new Map<string, JobRecord>()
     if (ids.size > 0) {
-      await host.ready()
+      await host.state.ready()
       const list = [...ids]
       for (const [i, job] of (await host.store.get(list)).entries()) if (job) stored.set(list[i] as string, job)
     }
     for (const message of messages) {
-      if (host.closed()) return
+      if (host.state.closed) return
       await this.#onMessage(message, stored)
     }
   }
 
   async #onMessage(message: ChannelMessage, stored: Map<string, JobRecord>): Promise<void> {
     const host = this.#host
-    const dispatcher = host.dispatcher()
+    const dispatcher = host.state.runner
     switch (message?.type) {
       case 'change': {
         const change = confirmed(message.change as JobChange, stored.get(message.change?.job?.id))
         if (!change) return
         if (change.event === 'completed') {
           // The result as stored, never as told; read only where someone looks at it.
-          change.result = host.wants(change.job.id, 'completed') ? (await host.store.getFull(change.job.id))?.result : undefined
+          change.result =
+            host.handles.get(change.job.id) !== undefined || host.events.has('completed')
+              ? (await host.store.getFull(change.job.id))?.result
+              : undefined
         }
         host.changes.publish(change, 'elsewhere')
         const job = stored.get(change.job.id) as JobRecord
@@ -188,7 +205,7 @@ export class Tabs {
         if (typeof message.manifest?.tasks === 'object' && message.manifest.tasks !== null) this.#remoteManifest = message.manifest
         break
       case 'schedules':
-        host.reloadSchedules()
+        host.schedules.reload()
         break
       case 'removed': {
         if (!Array.isArray(message.ids)) return

@@ -7,7 +7,11 @@ import { unknownTask } from '../shared/errors.js'
 import type { JobHandle } from './handle.js'
 import { newId } from '../shared/ids.js'
 import { resolveJobOptions } from '../shared/options.js'
-import type { QueueContext } from './context.js'
+import type { Committer } from '../store/committer.js'
+import type { Store } from '../store/store.js'
+import type { Channel } from '../tabs/channel.js'
+import type { Inserter } from './insert.js'
+import type { QueueState } from './state.js'
 import { Scheduler, nextRunAfter, resolveSchedule, toSchedule, type Schedule, type ScheduleOptions } from '../runner/scheduler.js'
 import type { ScheduleRecord } from '../store/store.js'
 import { isFinal } from '../shared/types.js'
@@ -22,7 +26,16 @@ export interface ScheduleManager {
 }
 
 /** What schedules need from their queue. */
-export type SchedulesHost = Pick<QueueContext, 'store' | 'committer' | 'ready' | 'error' | 'channel' | 'manifest' | 'persist'>
+export interface SchedulesHost {
+  readonly store: Store
+  readonly committer: Committer
+  readonly state: QueueState
+  readonly channel: Channel
+  /** The worker module's tasks, when this tab can know them. */
+  readonly remote: { manifest(): Promise<Record<string, { priority?: number }> | undefined> }
+  /** Stores prepared jobs and hands them to the runner. */
+  readonly inserter: Pick<Inserter, 'persist'>
+}
 
 /** Stores a queue's schedules, and fires them while this tab is the runner. */
 export class Schedules {
@@ -43,10 +56,10 @@ export class Schedules {
         const [job] = await store.get([id])
         return !job || isFinal(job.status)
       },
-      error: (error) => this.#host.error(error),
+      error: (error) => this.#host.state.report(error),
     })
     // Not awaited: firing a schedule adds a job, which waits for the queue to be open.
-    this.#scheduler.load().catch((error: unknown) => this.#host.error(error as Error))
+    this.#scheduler.load().catch((error: unknown) => this.#host.state.report(error as Error))
   }
 
   stop(): void {
@@ -61,8 +74,8 @@ export class Schedules {
   /** Validates and stores a schedule (see `Queue.schedule`). */
   async schedule(name: string, options: ScheduleOptions): Promise<Schedule> {
     const host = this.#host
-    await host.ready()
-    const manifest = await host.manifest()
+    await host.state.ready()
+    const manifest = await host.remote.manifest()
     if (manifest && !(name in manifest)) {
       throw unknownTask(name, Object.keys(manifest))
     }
@@ -78,7 +91,7 @@ export class Schedules {
   manager(): ScheduleManager {
     const host = this.#host
     const find = async (id: string): Promise<ScheduleRecord> => {
-      await host.ready()
+      await host.state.ready()
       const found = (await host.store.schedules()).find((s) => s.id === id)
       if (!found) throw new TypeError(`No schedule has the id "${id}"`)
       return found
@@ -89,7 +102,7 @@ export class Schedules {
       return toSchedule(record)
     }
     return {
-      list: async () => (await host.ready(), (await host.store.schedules()).map(toSchedule)),
+      list: async () => (await host.state.ready(), (await host.store.schedules()).map(toSchedule)),
       pause: async (id) => update({ ...(await find(id)), paused: true }),
       resume: async (id) => {
         const found = await find(id)
@@ -97,7 +110,7 @@ export class Schedules {
         return update({ ...found, paused: false, nextRunAt: nextRunAfter(found, Date.now()) })
       },
       remove: async (id) => {
-        await host.ready()
+        await host.state.ready()
         const exists = (await host.store.schedules()).some((s) => s.id === id)
         if (!exists) return false
         await host.committer.write([{ op: 'unschedule', id }])
@@ -110,7 +123,9 @@ export class Schedules {
         const jobId = newId()
         const options = resolveJobOptions({ ...found.options, id: jobId }, now)
         const fired: ScheduleRecord = { ...found, lastRunAt: now, lastJobId: jobId }
-        const [handle] = await host.persist([{ name: found.name, data: found.data, options }], true, now, [{ op: 'schedule', schedule: fired }])
+        const [handle] = await host.inserter.persist([{ name: found.name, data: found.data, options }], true, now, [
+          { op: 'schedule', schedule: fired },
+        ])
         this.#changed()
         return handle as JobHandle
       },
@@ -127,7 +142,7 @@ export class Schedules {
     const id = newId()
     const fired: ScheduleRecord = { ...next, lastRunAt: now, lastJobId: id }
     const options = resolveJobOptions({ ...schedule.options, id }, now)
-    await this.#host.persist([{ name: schedule.name, data: schedule.data, options }], true, now, [{ op: 'schedule', schedule: fired }])
+    await this.#host.inserter.persist([{ name: schedule.name, data: schedule.data, options }], true, now, [{ op: 'schedule', schedule: fired }])
     next.lastRunAt = now
     next.lastJobId = id
   }

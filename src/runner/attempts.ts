@@ -14,7 +14,7 @@ import type { PoolWorker } from '../pool/pool.js'
 import type { Committer } from '../store/committer.js'
 import type { JobRecord, WriteOp } from '../store/store.js'
 import type { RunnerOptions } from './options.js'
-import { afterAttempt, type JobChange, type Stop } from './transition.js'
+import { afterAttempt, type ChangeSink, type JobChange, type Stop } from './transition.js'
 
 /** Jobs sent to a worker in one message. */
 export interface Batch {
@@ -46,9 +46,8 @@ export interface AttemptsHost {
   readonly committer: Committer
   /** The worker module's tasks (their timeouts and retry policies). */
   manifest(): WorkerManifest | undefined
-  publish(change: JobChange): void
-  /** Jobs gone from the store (their database was deleted). */
-  removed(ids: readonly string[]): void
+  /** Where committed changes go (the queue's change path). */
+  readonly changes: ChangeSink
   error(error: Error): void
   closing(): boolean
   /** The attempt is over (its new state durable, or it did not count). */
@@ -143,7 +142,7 @@ export class Attempts {
         this.#progressTimer ??= setTimeout(() => this.#flushProgress(), PROGRESS_WRITE_INTERVAL)
         // Live, not a transition: shown at once, written within PROGRESS_WRITE_INTERVAL.
         void running.committed.then((ok) => {
-          if (ok) this.#host.publish({ event: 'progress', job: running.job, progress: message.value })
+          if (ok) this.#host.changes.publish({ event: 'progress', job: running.job, progress: message.value }, 'here')
         })
         break
       }
@@ -152,7 +151,7 @@ export class Attempts {
         const id = running.job.id
         this.#host.committer.write([{ op: 'log', id, entries }]).then(
           () => {
-            for (const entry of entries) this.#host.publish({ event: 'log', job: running.job, entry })
+            for (const entry of entries) this.#host.changes.publish({ event: 'log', job: running.job, entry }, 'here')
           },
           (error: unknown) => this.#host.error(toError(error)),
         )
@@ -269,7 +268,7 @@ export class Attempts {
         } else {
           // Changed meanwhile (the database deleted, another runner): this run does not count.
           this.finish(running, running.job, undefined)
-          if (result && !result.ok && result.reason === 'conflict' && !result.job) this.#host.removed([running.job.id])
+          if (result && !result.ok && result.reason === 'conflict' && !result.job) this.#host.changes.removed([running.job.id], 'elsewhere')
         }
       },
       (error: unknown) => {

@@ -6,7 +6,7 @@
  */
 import type { Committer } from '../store/committer.js'
 import type { JobRecord, Store, WriteOp } from '../store/store.js'
-import { unblocked, type JobChange } from './transition.js'
+import { unblocked, type ChangeSink } from './transition.js'
 import { isFinal } from '../shared/types.js'
 import { toError } from '../shared/timers.js'
 
@@ -14,7 +14,8 @@ import { toError } from '../shared/timers.js'
 export interface DependenciesHost {
   readonly store: Store
   readonly committer: Committer
-  publish(change: JobChange): void
+  /** Where committed changes go (the queue's change path). */
+  readonly changes: ChangeSink
   /** A blocked job became due. */
   due(job: JobRecord): void
   closing(): boolean
@@ -84,7 +85,7 @@ export class Dependencies {
       }
       const [result] = await this.#host.committer.write([op])
       if (!result?.ok) return
-      this.#host.publish(change)
+      this.#host.changes.publish(change, 'here')
       if (isFinal(next.status)) this.ended(next)
       else this.#host.due(next)
     } catch (error) {

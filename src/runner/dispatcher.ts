@@ -19,7 +19,7 @@ import type { JobRecord, Store } from '../store/store.js'
 import { Attempts, STORAGE_RETRY_MS, type Batch, type Running } from './attempts.js'
 import { Batching } from './batching.js'
 import type { RunnerOptions } from './options.js'
-import { cancelled, interrupted, started, type JobChange } from './transition.js'
+import { cancelled, interrupted, started, type ChangeSink, type JobChange } from './transition.js'
 import { clearLongTimeout, setLongTimeout, toError } from '../shared/timers.js'
 import { isFinal, type SerializedError } from '../shared/types.js'
 
@@ -28,9 +28,8 @@ export interface DispatcherHost {
   readonly options: RunnerOptions
   readonly store: Store
   readonly committer: Committer
-  publish(change: JobChange): void
-  /** Jobs this runner held are gone from the store (its database was deleted). */
-  removed(ids: readonly string[]): void
+  /** Where committed changes go (the queue's change path). */
+  readonly changes: ChangeSink
   error(error: Error): void
   idle(): void
 }
@@ -77,7 +76,7 @@ export class Dispatcher {
     this.#deps = new Dependencies({
       store: host.store,
       committer: host.committer,
-      publish: (change) => host.publish(change),
+      changes: host.changes,
       due: (job) => {
         this.#index.add(job)
         this.#pump()
@@ -89,8 +88,7 @@ export class Dispatcher {
       options: host.options,
       committer: host.committer,
       manifest: () => this.#pool.manifest,
-      publish: (change) => host.publish(change),
-      removed: (ids) => host.removed(ids),
+      changes: host.changes,
       error: (error) => host.error(error),
       closing: () => this.#closing,
       ended: (running, next, change) => this.#ended(running, next, change),
@@ -144,8 +142,8 @@ export class Dispatcher {
       for (const [i, { job }] of changes.entries()) {
         // Cancelled (or taken) meanwhile by another tab: leave it.
         if (!results[i * 2]?.ok) continue
-        if (job.status === 'failed') this.#host.publish({ event: 'failed', job, error: job.error as SerializedError })
-        else this.#host.publish({ event: 'requeued', job })
+        if (job.status === 'failed') this.#host.changes.publish({ event: 'failed', job, error: job.error as SerializedError }, 'here')
+        else this.#host.changes.publish({ event: 'requeued', job }, 'here')
       }
     }
     await this.#index.refill()
@@ -219,7 +217,7 @@ export class Dispatcher {
     const next = cancelled(job, reason, Date.now())
     const [result] = await this.#host.committer.write([{ op: 'put', job: next, expect: ['waiting', 'delayed', 'blocked'] }])
     if (!result?.ok) return false
-    this.#host.publish({ event: 'cancelled', job: next, reason })
+    this.#host.changes.publish({ event: 'cancelled', job: next, reason }, 'here')
     this.#deps.ended(next)
     this.#checkIdle()
     return true
@@ -361,7 +359,7 @@ export class Dispatcher {
             this.#unsend(running)
             this.#attempts.finish(running, entry.job, undefined)
             const result = results[i]
-            if (result && !result.ok && result.reason === 'conflict' && !result.job) this.#host.removed([entry.job.id])
+            if (result && !result.ok && result.reason === 'conflict' && !result.job) this.#host.changes.removed([entry.job.id], 'elsewhere')
           }
         }
         if (go.length === 0) {
@@ -372,7 +370,7 @@ export class Dispatcher {
         this.#send(worker, go)
         for (const { started } of go) {
           const running = this.#attempts.get(started.id)
-          if (running && running.job === started) this.#host.publish({ event: 'started', job: started, data: running.data })
+          if (running && running.job === started) this.#host.changes.publish({ event: 'started', job: started, data: running.data }, 'here')
         }
       },
       (error: unknown) => {
@@ -510,7 +508,7 @@ export class Dispatcher {
     const { id } = running.job
     this.#limits.uncount(running.job)
     if (change) {
-      this.#host.publish(change)
+      this.#host.changes.publish(change, 'here')
       if (!isFinal(next.status) && !this.#closing) {
         // Its data is needed again: keep what we have rather than read it back (unless it was transferred away).
         if (running.reusable) this.#payloads.set(id, { data: running.data, transfer: [] })

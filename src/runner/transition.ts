@@ -23,6 +23,17 @@ export type JobChange = { data?: unknown } & (
   | { event: 'requeued'; job: JobRecord }
 )
 
+/**
+ * Where the runner's committed changes go: the queue's change path
+ * (queue/changes.ts), handed to the runner as an object.
+ */
+export interface ChangeSink {
+  /** A change made (and committed) here. */
+  publish(change: JobChange, origin: 'here'): void
+  /** Jobs found gone from the store (their database was deleted): their handles must hear. */
+  removed(ids: readonly string[], origin: 'elsewhere'): void
+}
+
 /** Why a running attempt is being stopped. */
 export type StopKind = 'cancel' | 'timeout' | 'stall' | 'close'
 
