@@ -33,6 +33,8 @@ export class JobIndex {
   #readyEdge: JobRecord | undefined
   #delayedEdge: JobRecord | undefined
   #refilling: Promise<void> | undefined
+  /** The last refill found no job it did not hold already. */
+  #starved = false
   #timer: LongTimer | undefined
   #timerAt = Infinity
   #stopped = false
@@ -65,6 +67,8 @@ export class JobIndex {
   /** Takes a stored `waiting` or `delayed` job in, unless it lies beyond a full window. */
   add(job: JobRecord): void {
     if (this.#stopped) return
+    // Something moved (a new job, a parked one back): a refill may find more again.
+    this.#starved = false
     if (job.status === 'waiting') {
       if (this.#readyEdge && !readyBefore(job, this.#readyEdge)) return
       this.#jobs.set(job.id, job)
@@ -107,7 +111,7 @@ export class JobIndex {
     this.#ready.pop()
     this.#readyIds.delete(job.id)
     this.#jobs.delete(job.id)
-    if (this.#readyEdge && this.#readyIds.size < WINDOW / 4) void this.refill()
+    if (this.#readyEdge && !this.#starved && this.#readyIds.size < WINDOW / 4) void this.refill()
     return job
   }
 
@@ -119,10 +123,13 @@ export class JobIndex {
         if (this.#stopped) return
         this.#readyEdge = undefined
         this.#delayedEdge = undefined
-        for (const job of ready.jobs) if (this.#fresh(job)) this.add(job)
+        const fresh = ready.jobs.filter((job) => this.#fresh(job))
+        for (const job of fresh) this.add(job)
         for (const job of delayed.jobs) if (this.#fresh(job)) this.add(job)
         this.#readyEdge = ready.edge
         this.#delayedEdge = delayed.edge
+        // Pages of jobs held already (parked by a limit) and nothing new: read again only once something moves.
+        this.#starved = fresh.length === 0
       } finally {
         this.#refilling = undefined
         this.#leftDuringRefill.clear()

@@ -89,7 +89,8 @@ export class Limits {
    * `running` state committed): its start counts from then in rate windows.
    */
   started(job: JobRecord, reservedAt: number, now: number): void {
-    if (now === reservedAt) return
+    // The hot path: nothing to do unless some rate window is counting.
+    if (now === reservedAt || this.#starts.size === 0) return
     for (const { group, rate } of this.#groupsOf(job)) {
       const starts = rate && this.#starts.get(group)
       if (!starts) continue
