@@ -124,25 +124,32 @@ export class Schedules {
         const options = resolveJobOptions({ ...found.options, id: jobId }, now)
         const fired: ScheduleRecord = { ...found, lastRunAt: now, lastJobId: jobId }
         const [handle] = await host.inserter.persist([{ name: found.name, data: found.data, options }], true, now, [
-          { op: 'schedule', schedule: fired },
+          { op: 'schedule', schedule: fired, fired: true },
         ])
         this.#changed()
-        return handle as JobHandle
+        if (!handle) throw new TypeError(`No schedule has the id "${id}"`)
+        return handle
       },
     }
   }
 
-  /** A schedule is due: add its job (unless skipped) and store its next run, in one transaction. */
+  /**
+   * A schedule is due: add its job (unless skipped) and store its next run, in
+   * one transaction, on condition that the schedule still exists.
+   */
   async #fire(schedule: ScheduleRecord, next: ScheduleRecord, run: boolean): Promise<void> {
     if (!run) {
-      await this.#host.committer.write([{ op: 'schedule', schedule: next }])
+      // Only its run is written, onto the stored schedule: a pause or remove made meanwhile stands.
+      await this.#host.committer.write([{ op: 'schedule', schedule: next, fired: true }])
       return
     }
     const now = Date.now()
     const id = newId()
     const fired: ScheduleRecord = { ...next, lastRunAt: now, lastJobId: id }
     const options = resolveJobOptions({ ...schedule.options, id }, now)
-    await this.#host.inserter.persist([{ name: schedule.name, data: schedule.data, options }], true, now, [{ op: 'schedule', schedule: fired }])
+    await this.#host.inserter.persist([{ name: schedule.name, data: schedule.data, options }], true, now, [
+      { op: 'schedule', schedule: fired, fired: true },
+    ])
     next.lastRunAt = now
     next.lastJobId = id
   }

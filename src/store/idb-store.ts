@@ -6,7 +6,16 @@
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb'
 import { OffthreadError } from '../shared/errors.js'
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../shared/types.js'
-import type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, WriteOp, WriteResult } from './store.js'
+import {
+  firedOnto,
+  type JobRecord,
+  type ListQuery,
+  type ScheduleRecord,
+  type Store,
+  type StoredJob,
+  type WriteOp,
+  type WriteResult,
+} from './store.js'
 
 /** The schema version; bump it with a migration step in `upgrade`. */
 export const SCHEMA_VERSION = 1
@@ -234,7 +243,14 @@ class IdbStore implements Store {
       const request = jobs.get(id) as IDBRequest<JobRow | undefined>
       request.onsuccess = () => state.set(id, request.result)
     }
+    const schedules = new Map<string, ScheduleRecord | undefined>()
     for (const op of ops) {
+      if (op.op === 'schedule' && op.fired && !schedules.has(op.schedule.id)) {
+        const { id } = op.schedule
+        schedules.set(id, undefined)
+        const request = native(tx, 'schedules').get(id) as IDBRequest<ScheduleRecord | undefined>
+        request.onsuccess = () => schedules.set(id, request.result)
+      }
       if (op.op === 'put' && op.expect) read(op.job.id)
       if (op.op === 'insert') {
         if (!op.fresh) read(op.job.id)
@@ -284,6 +300,7 @@ class IdbStore implements Store {
             op,
             state,
             keyHolders,
+            schedules,
             () => ++seq,
             () => ++logSeq,
           ),
@@ -322,6 +339,7 @@ class IdbStore implements Store {
     op: Exclude<WriteOp, { op: 'log' }>,
     state: Map<string, JobRow | undefined>,
     keyHolders: Map<string, string | undefined>,
+    schedules: Map<string, ScheduleRecord | undefined>,
     nextSeq: () => number,
     nextLogSeq: () => number,
   ): WriteResult {
@@ -377,15 +395,24 @@ class IdbStore implements Store {
           return { ok: false, reason: 'uncloneable', error }
         }
         return { ok: true }
-      case 'schedule':
+      case 'schedule': {
+        let record = op.schedule
+        if (op.fired) {
+          const stored = schedules.get(record.id)
+          if (!stored || stored.paused) return { ok: false, reason: 'conflict', job: undefined }
+          record = firedOnto(stored, record)
+        }
         try {
-          native(tx, 'schedules').put(op.schedule)
+          native(tx, 'schedules').put(record)
         } catch (error) {
           return { ok: false, reason: 'uncloneable', error }
         }
+        schedules.set(record.id, record)
         return { ok: true }
+      }
       case 'unschedule':
         native(tx, 'schedules').delete(op.id)
+        schedules.set(op.id, undefined)
         return { ok: true }
       case 'delete':
         for (const id of op.ids) {

@@ -6,7 +6,16 @@
  * are copied shallowly.
  */
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../shared/types.js'
-import type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, WriteOp, WriteResult } from './store.js'
+import {
+  firedOnto,
+  type JobRecord,
+  type ListQuery,
+  type ScheduleRecord,
+  type Store,
+  type StoredJob,
+  type WriteOp,
+  type WriteResult,
+} from './store.js'
 
 /** A copy of a record deep enough that a caller's change cannot reach the store (the queue replaces nested values, never edits them). */
 function copy<J extends Omit<JobRecord, 'seq'>>(job: J): J {
@@ -144,7 +153,12 @@ class MemoryStore implements Store {
           break
         }
         case 'schedule': {
-          const schedule = structuredClone(op.schedule)
+          const stored = this.#schedules.get(op.schedule.id)
+          if (op.fired && (!stored || stored.paused)) {
+            results.push({ ok: false, reason: 'conflict', job: undefined })
+            break
+          }
+          const schedule = structuredClone(op.fired && stored ? firedOnto(stored, op.schedule) : op.schedule)
           writes.push(() => this.#schedules.set(schedule.id, schedule))
           results.push({ ok: true })
           break

@@ -78,8 +78,13 @@ export type WriteOp =
   | { op: 'error'; id: string; record: ErrorRecord }
   /** Deletes jobs with their data, result, logs and errors. */
   | { op: 'delete'; ids: readonly string[] }
-  /** Stores (or replaces) a schedule. */
-  | { op: 'schedule'; schedule: ScheduleRecord }
+  /**
+   * Stores (or replaces) a schedule. With `fired` (the runner ran it), only its
+   * run (`nextRunAt`, `lastRunAt`, `lastJobId`) is written onto the stored
+   * schedule, and only if one is stored and not paused; else a `conflict`: a
+   * pause or a remove made meanwhile is not undone (nor run past).
+   */
+  | { op: 'schedule'; schedule: ScheduleRecord; fired?: boolean }
   /** Deletes a schedule. */
   | { op: 'unschedule'; id: string }
 
@@ -158,4 +163,12 @@ export interface Store {
    * before `finishedBefore` or are beyond the `keep` newest.
    */
   expired(status: JobStatus, rule: { finishedBefore?: number; keep?: number }, limit: number): Promise<string[]>
+}
+
+/** A stored schedule with the run of `fired` (its next time, its last run and job) written onto it. */
+export function firedOnto(stored: ScheduleRecord, fired: ScheduleRecord): ScheduleRecord {
+  const record: ScheduleRecord = { ...stored, nextRunAt: fired.nextRunAt }
+  if (fired.lastRunAt !== undefined) record.lastRunAt = fired.lastRunAt
+  if (fired.lastJobId !== undefined) record.lastJobId = fired.lastJobId
+  return record
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { idbStore, type Store } from '../../src/index.js'
 import { delay, makeQueue } from './fixtures/queue.js'
 
 describe('schedules (Chromium)', () => {
@@ -86,4 +87,48 @@ describe('schedules (Chromium)', () => {
     expect(next.getMinutes()).toBe(0)
     expect(schedule.nextRunAt).toBeGreaterThan(Date.now())
   })
+})
+
+describe('schedules changed while the runner fires them (Chromium)', () => {
+  /** idbStore, except that the runner's fire (a write adding a job with a schedule) waits for `release()`. */
+  function heldFires(): { store: Store; held: Promise<void>; release: () => void } {
+    const inner = idbStore()
+    let release = (): void => undefined
+    let holding: (() => void) | undefined
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const held = new Promise<void>((resolve) => (holding = resolve))
+    const write: Store['write'] = async (ops, options) => {
+      if (holding && ops.some((op) => op.op === 'insert') && ops.some((op) => op.op === 'schedule')) {
+        holding()
+        holding = undefined
+        await gate
+      }
+      return inner.write(ops, options)
+    }
+    const store = new Proxy(inner, {
+      get: (target, key) => {
+        if (key === 'write') return write
+        const value = Reflect.get(target, key) as unknown
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+      },
+    })
+    return { store, held, release }
+  }
+
+  for (const change of ['pause', 'remove'] as const) {
+    it(`a ${change}() from another tab that lands while the runner fires is not undone by the fire`, async () => {
+      const { store, held, release } = heldFires()
+      const runner = makeQueue({ store })
+      await runner.schedule('echo', { id: 's', every: 100, data: 'tick' })
+      await held // the runner computed its fire and is about to write it
+      const other = makeQueue({ name: runner.name, worker: undefined })
+      if (change === 'pause') await other.schedules.pause('s')
+      else await expect(other.schedules.remove('s')).resolves.toBe(true)
+      release()
+      await delay(400)
+      const listed = await other.schedules.list()
+      if (change === 'pause') expect(listed).toMatchObject([{ id: 's', paused: true }])
+      else expect(listed).toEqual([])
+    })
+  }
 })

@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { idbStore } from '../../src/store/idb-store.js'
 import { memoryStore } from '../../src/store/memory-store.js'
-import type { JobRecord, Store, WriteOp } from '../../src/store/store.js'
+import type { ScheduleRecord, JobRecord, Store, WriteOp } from '../../src/store/store.js'
 import type { ErrorRecord, JobStatus, LogEntry } from '../../src/shared/types.js'
 
 let counter = 0
@@ -676,6 +676,51 @@ describe.each([
       expect(ready).toHaveLength(600)
       const expected = [2, 1, 0].flatMap((p) => jobs.filter((j) => j.priority === p).map((j) => j.id)).slice(0, 600)
       expect(ready.map((j) => j.id)).toEqual(expected)
+    })
+  })
+
+  describe('schedules', () => {
+    const schedule = (fields: Partial<ScheduleRecord> = {}): ScheduleRecord => ({
+      id: 's',
+      name: 'task',
+      every: 100,
+      data: null,
+      options: {},
+      onMissed: 'once',
+      overlap: false,
+      paused: false,
+      nextRunAt: 100,
+      createdAt: 0,
+      ...fields,
+    })
+
+    it('a fired schedule writes only its run onto the stored one: a pause made meanwhile stands, and stops the fire', async () => {
+      const store = await fresh()
+      await store.write([{ op: 'schedule', schedule: schedule() }])
+      // Fired from an older copy: only the run fields land.
+      expect(
+        await store.write([{ op: 'schedule', schedule: schedule({ nextRunAt: 200, lastRunAt: 150, lastJobId: 'j1', every: 999 }), fired: true }]),
+      ).toEqual([{ ok: true }])
+      expect(await store.schedules()).toMatchObject([{ id: 's', every: 100, nextRunAt: 200, lastRunAt: 150, lastJobId: 'j1' }])
+      await store.write([{ op: 'schedule', schedule: { ...((await store.schedules())[0] as ScheduleRecord), paused: true } }])
+      const [result] = await store.write([{ op: 'schedule', schedule: schedule({ nextRunAt: 300 }), fired: true }])
+      expect(result).toMatchObject({ ok: false, reason: 'conflict' })
+      expect(await store.schedules()).toMatchObject([{ paused: true, nextRunAt: 200 }])
+    })
+
+    it('a fired schedule that was removed is not written back; its job is rolled back with it', async () => {
+      const store = await fresh()
+      await store.write([{ op: 'schedule', schedule: schedule() }])
+      await store.write([{ op: 'unschedule', id: 's' }])
+      const results = await store.write([insert(job('run')), { op: 'schedule', schedule: schedule({ lastJobId: 'run' }), fired: true }], {
+        atomic: true,
+      })
+      expect(results).toMatchObject([
+        { ok: false, reason: 'aborted' },
+        { ok: false, reason: 'conflict' },
+      ])
+      expect(await store.schedules()).toEqual([])
+      expect(await store.get(['run'])).toEqual([undefined])
     })
   })
 
