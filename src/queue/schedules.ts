@@ -124,7 +124,7 @@ export class Schedules {
         const options = resolveJobOptions({ ...found.options, id: jobId }, now)
         const fired: ScheduleRecord = { ...found, lastRunAt: now, lastJobId: jobId }
         const [handle] = await host.inserter.persist([{ name: found.name, data: found.data, options }], true, now, [
-          { op: 'schedule', schedule: fired, fired: true },
+          { op: 'schedule', schedule: fired, fired: 'trigger' },
         ])
         this.#changed()
         if (!handle) throw new TypeError(`No schedule has the id "${id}"`)
@@ -140,7 +140,7 @@ export class Schedules {
   async #fire(schedule: ScheduleRecord, next: ScheduleRecord, run: boolean): Promise<void> {
     if (!run) {
       // Only its run is written, onto the stored schedule: a pause or remove made meanwhile stands.
-      await this.#host.committer.write([{ op: 'schedule', schedule: next, fired: true }])
+      await this.#host.committer.write([{ op: 'schedule', schedule: next, fired: 'due' }])
       return
     }
     const now = Date.now()
@@ -148,7 +148,7 @@ export class Schedules {
     const fired: ScheduleRecord = { ...next, lastRunAt: now, lastJobId: id }
     const options = resolveJobOptions({ ...schedule.options, id }, now)
     await this.#host.inserter.persist([{ name: schedule.name, data: schedule.data, options }], true, now, [
-      { op: 'schedule', schedule: fired, fired: true },
+      { op: 'schedule', schedule: fired, fired: 'due' },
     ])
     next.lastRunAt = now
     next.lastJobId = id

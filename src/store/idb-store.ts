@@ -399,7 +399,7 @@ class IdbStore implements Store {
         let record = op.schedule
         if (op.fired) {
           const stored = schedules.get(record.id)
-          if (!stored || stored.paused) return { ok: false, reason: 'conflict', job: undefined }
+          if (!stored || (op.fired === 'due' && stored.paused)) return { ok: false, reason: 'conflict', job: undefined }
           record = firedOnto(stored, record)
         }
         try {

@@ -154,7 +154,7 @@ class MemoryStore implements Store {
         }
         case 'schedule': {
           const stored = this.#schedules.get(op.schedule.id)
-          if (op.fired && (!stored || stored.paused)) {
+          if (op.fired && (!stored || (op.fired === 'due' && stored.paused))) {
             results.push({ ok: false, reason: 'conflict', job: undefined })
             break
           }

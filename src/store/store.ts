@@ -79,12 +79,13 @@ export type WriteOp =
   /** Deletes jobs with their data, result, logs and errors. */
   | { op: 'delete'; ids: readonly string[] }
   /**
-   * Stores (or replaces) a schedule. With `fired` (the runner ran it), only its
-   * run (`nextRunAt`, `lastRunAt`, `lastJobId`) is written onto the stored
-   * schedule, and only if one is stored and not paused; else a `conflict`: a
-   * pause or a remove made meanwhile is not undone (nor run past).
+   * Stores (or replaces) a schedule. With `fired` (it ran: `'due'` on its own
+   * time, `'trigger'` by `schedules.trigger`), only its run (`nextRunAt`,
+   * `lastRunAt`, `lastJobId`) is written onto the stored schedule, and only if
+   * one is stored (and, when `'due'`, not paused); else a `conflict`: a pause or
+   * a remove made meanwhile is not undone, nor run past.
    */
-  | { op: 'schedule'; schedule: ScheduleRecord; fired?: boolean }
+  | { op: 'schedule'; schedule: ScheduleRecord; fired?: 'due' | 'trigger' }
   /** Deletes a schedule. */
   | { op: 'unschedule'; id: string }
 

@@ -699,20 +699,23 @@ describe.each([
       await store.write([{ op: 'schedule', schedule: schedule() }])
       // Fired from an older copy: only the run fields land.
       expect(
-        await store.write([{ op: 'schedule', schedule: schedule({ nextRunAt: 200, lastRunAt: 150, lastJobId: 'j1', every: 999 }), fired: true }]),
+        await store.write([{ op: 'schedule', schedule: schedule({ nextRunAt: 200, lastRunAt: 150, lastJobId: 'j1', every: 999 }), fired: 'due' }]),
       ).toEqual([{ ok: true }])
       expect(await store.schedules()).toMatchObject([{ id: 's', every: 100, nextRunAt: 200, lastRunAt: 150, lastJobId: 'j1' }])
       await store.write([{ op: 'schedule', schedule: { ...((await store.schedules())[0] as ScheduleRecord), paused: true } }])
-      const [result] = await store.write([{ op: 'schedule', schedule: schedule({ nextRunAt: 300 }), fired: true }])
+      const [result] = await store.write([{ op: 'schedule', schedule: schedule({ nextRunAt: 300 }), fired: 'due' }])
       expect(result).toMatchObject({ ok: false, reason: 'conflict' })
       expect(await store.schedules()).toMatchObject([{ paused: true, nextRunAt: 200 }])
+      // A manual trigger runs a paused schedule.
+      expect(await store.write([{ op: 'schedule', schedule: schedule({ lastJobId: 'manual' }), fired: 'trigger' }])).toEqual([{ ok: true }])
+      expect(await store.schedules()).toMatchObject([{ paused: true, lastJobId: 'manual' }])
     })
 
     it('a fired schedule that was removed is not written back; its job is rolled back with it', async () => {
       const store = await fresh()
       await store.write([{ op: 'schedule', schedule: schedule() }])
       await store.write([{ op: 'unschedule', id: 's' }])
-      const results = await store.write([insert(job('run')), { op: 'schedule', schedule: schedule({ lastJobId: 'run' }), fired: true }], {
+      const results = await store.write([insert(job('run')), { op: 'schedule', schedule: schedule({ lastJobId: 'run' }), fired: 'due' }], {
         atomic: true,
       })
       expect(results).toMatchObject([
