@@ -10,6 +10,7 @@ import { JOIN_TASK } from '../../src/shared/types.js'
 import { Committer } from '../../src/store/committer.js'
 import { memoryStore } from '../../src/store/memory-store.js'
 import type { JobRecord, Store } from '../../src/store/store.js'
+import { jobRecord } from './helpers/records.js'
 import { Channel, type ChannelMessage } from '../../src/tabs/channel.js'
 
 const open: Channel[] = []
@@ -69,21 +70,10 @@ describe('Channel', () => {
 })
 
 describe('Dependencies', () => {
-  const record = (id: string, fields: Partial<JobRecord> = {}): Omit<JobRecord, 'seq'> => ({
-    id,
-    name: 'task',
-    queue: 'q',
-    status: 'waiting',
-    rev: 1,
-    priority: 0,
-    attempt: 1,
-    createdAt: 0,
-    runAt: 0,
-    dependencies: [],
-    options: {},
-    interruptions: 0,
-    ...fields,
-  })
+  const record = (id: string, fields: Partial<JobRecord> = {}): Omit<JobRecord, 'seq'> => {
+    const { seq: _seq, ...job } = jobRecord(id, fields)
+    return job
+  }
 
   async function setup(): Promise<{ store: Store; deps: Dependencies; changes: JobChange[]; due: JobRecord[] }> {
     const store = memoryStore()

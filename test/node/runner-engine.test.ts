@@ -11,24 +11,9 @@ import type { WorkerManifest } from '../../src/shared/protocol.js'
 import { JOIN_TASK } from '../../src/shared/types.js'
 import { memoryStore } from '../../src/store/memory-store.js'
 import type { JobRecord, WriteOp } from '../../src/store/store.js'
+import { jobRecord } from './helpers/records.js'
 
-let seq = 0
-const job = (id: string, fields: Partial<JobRecord> = {}): JobRecord => ({
-  id,
-  name: 'task',
-  queue: 'q',
-  status: 'waiting',
-  seq: ++seq,
-  rev: 1,
-  priority: 0,
-  attempt: 1,
-  createdAt: 0,
-  runAt: 0,
-  dependencies: [],
-  options: {},
-  interruptions: 0,
-  ...fields,
-})
+const job = jobRecord
 
 afterEach(() => vi.useRealTimers())
 
