@@ -119,11 +119,28 @@ function completion(tx: IDBTransaction): { done: Promise<void>; error: () => DOM
   return { done, error: () => first ?? tx.error }
 }
 
+/**
+ * Whether a request threw because of its transaction rather than its value. Firefox
+ * refuses every request of the first readwrite transaction after one its quota
+ * aborted, with `InvalidStateError`, though the database is fine
+ * (test/e2e/durability.test.ts, "a full disk" in Firefox).
+ */
+function refusedByTransaction(error: unknown): boolean {
+  return error instanceof DOMException && ['InvalidStateError', 'TransactionInactiveError', 'ReadOnlyError'].includes(error.name)
+}
+
+/** A put threw: the value cannot be stored (this op alone fails), or the transaction refused it (the batch fails). */
+function valueRefused(error: unknown): WriteResult {
+  if (refusedByTransaction(error)) throw error
+  return { ok: false, reason: 'uncloneable', error }
+}
+
 /** Stores a log line; a line whose `meta` cannot be stored keeps its message, with a note for its meta. */
 function putLog(logs: IDBObjectStore, entry: LogEntry, key: [string, number]): void {
   try {
     logs.put(entry, key)
   } catch (error) {
+    if (refusedByTransaction(error)) throw error
     const { meta: _meta, ...rest } = entry
     logs.put({ ...rest, meta: { unserializable: `the meta of this line could not be stored: ${(error as Error).message}` } }, key)
   }
@@ -229,6 +246,17 @@ class IdbStore implements Store {
   }
 
   async write(ops: readonly WriteOp[], options: { atomic?: boolean } = {}): Promise<WriteResult[]> {
+    try {
+      return await this.#write(ops, options)
+    } catch (error) {
+      // A transaction the engine refused (see refusedByTransaction) committed nothing: the
+      // batch runs once more in a new one. A second refusal is the caller's error.
+      if (!(error instanceof DOMException && error.name === 'InvalidStateError')) throw error
+      return this.#write(ops, options)
+    }
+  }
+
+  async #write(ops: readonly WriteOp[], options: { atomic?: boolean }): Promise<WriteResult[]> {
     const tx = await this.#tx('readwrite')
     const { done, error: failure } = completion(unwrap(tx))
     // idb's own completion promise exists too: keep its rejection from going unhandled.
@@ -355,7 +383,7 @@ class IdbStore implements Store {
           // Data first: if it cannot be cloned, put throws before anything of this job is queued.
           native(tx, 'data').put(op.data, op.job.id)
         } catch (error) {
-          return { ok: false, reason: 'uncloneable', error }
+          return valueRefused(error)
         }
         const row = toRow({ ...op.job, seq: nextSeq() })
         native(tx, 'jobs').put(row)
@@ -378,7 +406,7 @@ class IdbStore implements Store {
           if ('data' in op) native(tx, 'data').put(op.data, op.job.id)
           native(tx, 'jobs').put(row)
         } catch (error) {
-          return { ok: false, reason: 'uncloneable', error }
+          return valueRefused(error)
         }
         state.set(row.id, row)
         const { key } = op.job
@@ -392,7 +420,7 @@ class IdbStore implements Store {
         try {
           native(tx, 'errors').put(op.record, [op.id, nextLogSeq()])
         } catch (error) {
-          return { ok: false, reason: 'uncloneable', error }
+          return valueRefused(error)
         }
         return { ok: true }
       case 'schedule': {
@@ -405,7 +433,7 @@ class IdbStore implements Store {
         try {
           native(tx, 'schedules').put(record)
         } catch (error) {
-          return { ok: false, reason: 'uncloneable', error }
+          return valueRefused(error)
         }
         schedules.set(record.id, record)
         return { ok: true }
