@@ -1,8 +1,11 @@
 /// <reference types="@vitest/browser-playwright" />
 import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vitest/config'
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config'
 import { playwright } from '@vitest/browser-playwright'
-import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from './scripts/chromium-path.mjs'
+import { webdriverio } from '@vitest/browser-webdriverio'
+import { CHROMIUM_ARGS, FIREFOX_PREFS, findBrowser, HOW_TO_GET, type LocatedWebKit } from './scripts/browsers.mjs'
+import { tolerateUnknownEmulationCommands } from './scripts/firefox-bidi.mjs'
+import { startWebKit } from './scripts/webkit-driver.mjs'
 
 // One config for three things:
 //  - `vitest run`            -> projects "node", "browser", "types" (root = repo root)
@@ -11,12 +14,108 @@ import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from './scripts/chro
 const repoRoot = fileURLToPath(new URL('.', import.meta.url))
 
 const isVitest = process.env['VITEST'] !== undefined
-const chromium = isVitest ? await findChromium() : undefined
-if (isVitest && !chromium) {
-  console.warn(`[vite.config] ${HOW_TO_GET_CHROMIUM}`)
-}
 
-const chromiumArgs = [...CHROMIUM_ARGS]
+/** The browser tests (test/browser and the adversarial suite), the same files in each engine. */
+const BROWSER_TESTS = ['test/browser/**/*.test.ts', 'test/adversarial/**/*.test.ts']
+
+/**
+ * One Vitest project per engine. A missing browser is an error (`pretest` installs or
+ * explains): the project is defined anyway and fails when it starts, saying how to get it.
+ */
+async function browserProject(engine: 'chromium' | 'firefox' | 'webkit'): Promise<TestProjectInlineConfiguration> {
+  const found = isVitest ? await findBrowser(engine) : undefined
+  const missing = () => {
+    throw new Error(HOW_TO_GET[engine])
+  }
+  const common = {
+    // Precaution: pre-bundle the runtime deps so Vite never discovers them
+    // mid-run (a mid-run re-optimisation reloads the test iframe).
+    optimizeDeps: { include: ['comlink', 'idb', 'nanoid'] },
+  }
+  const test = { name: engine, root: repoRoot, include: BROWSER_TESTS, testTimeout: 20_000, hookTimeout: 20_000 }
+  if (engine === 'chromium') {
+    return {
+      ...common,
+      test: {
+        ...test,
+        browser: {
+          enabled: true,
+          headless: true,
+          screenshotFailures: false,
+          provider: playwright({ launchOptions: { executablePath: found?.path ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS] } }),
+          instances: [{ browser: 'chromium' }],
+        },
+      },
+    }
+  }
+  if (engine === 'firefox') {
+    if (isVitest && found) tolerateUnknownEmulationCommands()
+    return {
+      ...common,
+      test: {
+        ...test,
+        browser: {
+          enabled: true,
+          headless: true,
+          screenshotFailures: false,
+          // Playwright over WebDriver BiDi: the system Firefox as it is (no Playwright build, no geckodriver).
+          provider: playwright({
+            launchOptions: { channel: 'moz-firefox', executablePath: found?.path ?? '/usr/bin/firefox-esr', firefoxUserPrefs: { ...FIREFOX_PREFS } },
+          }),
+          instances: [{ browser: 'firefox' }],
+        },
+      },
+    }
+  }
+  // WebKit: WebKitGTK's MiniBrowser through WebKitWebDriver, on a private Xvfb display (it
+  // has no headless mode, hence `headless: false`). The driver lives as long as the
+  // provider: Vitest closes providers after it has run globalSetup's teardown.
+  const webkit = found as LocatedWebKit | undefined
+  const base = webdriverio({
+    hostname: '127.0.0.1',
+    // Vitest names the instance `safari`; WebKitWebDriver answers only to `MiniBrowser`.
+    transformRequest: (request: RequestInit) =>
+      typeof request.body === 'string' && request.body.includes('"browserName":"safari"')
+        ? { ...request, body: request.body.replaceAll('"browserName":"safari"', '"browserName":"MiniBrowser"') }
+        : request,
+  })
+  const provider: typeof base = {
+    ...base,
+    providerFactory(project) {
+      const instance = base.providerFactory(project) as ReturnType<typeof base.providerFactory> & {
+        openBrowser(): Promise<unknown>
+        close(): Promise<void>
+        options: Record<string, unknown>
+      }
+      let driver: Awaited<ReturnType<typeof startWebKit>> | undefined
+      const open = instance.openBrowser.bind(instance)
+      const close = instance.close.bind(instance)
+      instance.openBrowser = async () => {
+        if (!webkit) missing()
+        driver ??= await startWebKit(webkit!)
+        instance.options['port'] = driver.port
+        instance.options['capabilities'] = driver.capabilities
+        return open()
+      }
+      instance.close = async () => {
+        try {
+          await close()
+        } finally {
+          await driver?.stop()
+          driver = undefined
+        }
+      }
+      return instance
+    },
+  }
+  return {
+    ...common,
+    test: {
+      ...test,
+      browser: { enabled: true, headless: false, screenshotFailures: false, provider, instances: [{ browser: 'safari' }] },
+    },
+  }
+}
 
 export default defineConfig({
   // Relative asset URLs: the built demo works from any folder of a static host.
@@ -82,30 +181,9 @@ export default defineConfig({
           },
         },
       },
-      {
-        // Precaution: pre-bundle the runtime deps so Vite never discovers them
-        // mid-run (a mid-run re-optimisation reloads the test iframe).
-        optimizeDeps: { include: ['comlink', 'idb', 'nanoid'] },
-        test: {
-          name: 'browser',
-          root: repoRoot,
-          include: ['test/browser/**/*.test.ts', 'test/adversarial/**/*.test.ts'],
-          testTimeout: 20_000,
-          hookTimeout: 20_000,
-          browser: {
-            enabled: true,
-            headless: true,
-            screenshotFailures: false,
-            provider: playwright({
-              launchOptions: {
-                ...(chromium ? { executablePath: chromium.path } : {}),
-                args: chromiumArgs,
-              },
-            }),
-            instances: [{ browser: 'chromium' }],
-          },
-        },
-      },
+      await browserProject('chromium'),
+      await browserProject('firefox'),
+      await browserProject('webkit'),
     ],
   },
 })

@@ -10,7 +10,7 @@ import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright'
 import { build, preview } from 'vite'
-import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../scripts/chromium-path.mjs'
+import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../scripts/browsers.mjs'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')

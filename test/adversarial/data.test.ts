@@ -25,7 +25,7 @@ const BAD_DATA: Array<[string, () => unknown, RegExp | undefined]> = [
   ['a WebAssembly.Module (postable, not storable)', () => ({ x: wasmModule() }), undefined],
 ]
 
-describe('adversarial job data (Chromium)', () => {
+describe('adversarial job data', () => {
   for (const [label, make, path] of BAD_DATA) {
     it(`${label} as data: add rejects JobDataError naming the task, stores nothing`, async () => {
       const queue = makeQueue({ autostart: false })

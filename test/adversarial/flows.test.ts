@@ -19,7 +19,7 @@ beforeEach(() => {
 })
 afterEach(() => execChannel?.close())
 
-describe('adversarial flows, bulk adds, idle and clean (Chromium)', () => {
+describe('adversarial flows, bulk adds, idle and clean', () => {
   it('addBulk with an id that exists returns the existing handle instead of rejecting', async () => {
     const queue = makeQueue({ autostart: false })
     const [first] = await queue.addBulk([{ name: 'echo', data: 1, options: { id: 'x' } }])

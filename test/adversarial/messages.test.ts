@@ -43,7 +43,7 @@ async function storedRecord(queue: string, id: string): Promise<JobRecord> {
   }
 }
 
-describe('forged BroadcastChannel messages (Chromium)', () => {
+describe('forged BroadcastChannel messages', () => {
   it('a forged "completed" change for a waiting job does not resolve its result with the forged value', async () => {
     const name = uniqueName('forge')
     const queue = track(createQueue({ name, store: idbStore() })) // no worker: the job never runs here

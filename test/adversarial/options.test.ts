@@ -27,7 +27,7 @@ async function countTimers(fn: () => Promise<void>): Promise<number[]> {
   return delays
 }
 
-describe('adversarial options (Chromium)', () => {
+describe('adversarial options', () => {
   it('createQueue({ name: null }) throws a TypeError naming "name"', () => {
     let thrown: unknown
     try {

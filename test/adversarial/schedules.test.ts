@@ -14,7 +14,7 @@ const EVERY_MS = 50
 /** Slots of the schedule in the window, plus slack for a missed run and timer slips. */
 const MAX_SLOTS = Math.ceil(WINDOW_MS / EVERY_MS) + 3
 
-describe('adversarial schedules (Chromium)', () => {
+describe('adversarial schedules', () => {
   it('a schedule stored while the worker module was unknown, for a task it lacks, does not fire in a loop; nextRunAt advances', async () => {
     const name = uniqueName('sched')
     // A tab without a worker cannot check the name: the schedule is stored as given.

@@ -34,7 +34,7 @@ function failingStore(refuse: (op: WriteOp) => string | undefined, times: number
   return { store, refused }
 }
 
-describe('storage that fails (Chromium)', () => {
+describe('storage that fails', () => {
   it('a refused `running` write: the job stays waiting, runs later, and completes', async () => {
     const { store, refused } = failingStore((op) => (op.op === 'put' && op.job.status === 'running' ? `running:${op.job.id}` : undefined), 2)
     const queue = track(createQueue({ name: uniqueName('failrun'), worker: adversarialWorker, concurrency: 1, store }))

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest'
 import { makeQueue } from '../browser/fixtures/queue.js'
 import { delay, within } from './fixtures/queue.js'
 
-describe('adversarial storage (Chromium)', () => {
+describe('adversarial storage', () => {
   it('a job whose data is 200 MB: either stored, or refused with the browser’s real reason; other adds of the turn succeed', async () => {
     const queue = makeQueue({ autostart: false })
     let big: ArrayBuffer | undefined

@@ -12,7 +12,7 @@ const workers = {
   'a top-level await that never settles': () => new Worker(new URL('./fixtures/hang.worker.ts', import.meta.url), { type: 'module' }),
 }
 
-describe('a worker that will not load (Chromium)', () => {
+describe('a worker that will not load', () => {
   for (const [what, worker] of Object.entries(workers)) {
     it(`${what}: add() stores the job and resolves, before and after the first worker error`, async () => {
       const errors: Error[] = []

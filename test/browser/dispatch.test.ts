@@ -3,7 +3,7 @@ import { makeQueue } from './fixtures/queue.js'
 
 // Many short jobs: the dispatcher sends several to a worker in one message,
 // and holds only a window of the waiting jobs in memory.
-describe('dispatching many short jobs (Chromium)', () => {
+describe('dispatching many short jobs', () => {
   it('3,000 short jobs all complete, each with its own result', async () => {
     const queue = makeQueue({ retention: { completed: false } })
     const handles = await queue.addBulk(Array.from({ length: 3000 }, (_, i) => ({ name: 'double' as const, data: i })))

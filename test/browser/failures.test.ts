@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { JobCancelledError, JobFailedError, JobTimeoutError } from '../../src/index.js'
 import { delay, makeQueue } from './fixtures/queue.js'
 
-describe('failures, retries, timeouts and cancellation (Chromium)', () => {
+describe('failures, retries, timeouts and cancellation', () => {
   it('a failed job rejects JobFailedError whose cause is the worker error rebuilt with name, message, stack and cause', async () => {
     const queue = makeQueue()
     const job = await queue.add('fail', 'it broke')
@@ -229,7 +229,7 @@ describe('failures, retries, timeouts and cancellation (Chromium)', () => {
   })
 })
 
-describe('bad input stores nothing (Chromium)', () => {
+describe('bad input stores nothing', () => {
   it.each([
     ['a function', { f: () => 1 }, 'data.f (a function)'],
     ['a symbol', { nested: [1, Symbol('s')] }, 'data.nested[1] (a symbol)'],

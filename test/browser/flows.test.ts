@@ -2,7 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest'
 import { JobCancelledError, JobFailedError } from '../../src/index.js'
 import { delay, makeQueue } from './fixtures/queue.js'
 
-describe('dependencies (Chromium)', () => {
+describe('dependencies', () => {
   it('a job waits blocked until its dependencies complete, then runs', async () => {
     const queue = makeQueue()
     const first = await queue.add('sleep', 150)
@@ -71,7 +71,7 @@ describe('dependencies (Chromium)', () => {
   })
 })
 
-describe('workflows: chain and group (Chromium)', () => {
+describe('workflows: chain and group', () => {
   it('a chain passes each result to the next step', async () => {
     const queue = makeQueue()
     const flow = await queue.chain([{ name: 'double', data: 1 }, { name: 'double' }, { name: 'double' }])

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { JobSnapshot } from '../../src/index.js'
 import { delay, makeQueue } from './fixtures/queue.js'
 
-describe('queue basics (Chromium, IndexedDB, module workers)', () => {
+describe('queue basics (IndexedDB, module workers)', () => {
   it('add() stores a job, runs it in a worker and result() resolves with the output', async () => {
     const queue = makeQueue()
     const job = await queue.add('double', 21)

@@ -12,7 +12,7 @@ async function leaveRunning(queueName: string, id: string, interruptions: number
   await store.close()
 }
 
-describe('resume after a runner died (Chromium, IndexedDB)', () => {
+describe('resume after a runner died (IndexedDB)', () => {
   it('a job left running goes back to waiting, records the interruption, keeps its attempt, and runs', async () => {
     const first = makeQueue({ autostart: false })
     const job = await first.add('double', 8, { retry: { attempts: 2 } })

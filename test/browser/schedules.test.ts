@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { idbStore, type Store } from '../../src/index.js'
 import { delay, makeQueue } from './fixtures/queue.js'
 
-describe('schedules (Chromium)', () => {
+describe('schedules', () => {
   it('every: 200 fires about once per 200 ms in the runner tab', async () => {
     const queue = makeQueue()
     const fired: number[] = []
@@ -89,7 +89,7 @@ describe('schedules (Chromium)', () => {
   })
 })
 
-describe('schedules changed while the runner fires them (Chromium)', () => {
+describe('schedules changed while the runner fires them', () => {
   /** idbStore, except that the runner's fire (a write adding a job with a schedule) waits for `release()`. */
   function heldFires(): { store: Store; held: Promise<void>; release: () => void } {
     const inner = idbStore()

@@ -1,9 +1,38 @@
 import { wrap, releaseProxy } from 'comlink'
 import { deleteDB, openDB } from 'idb'
 import { describe, expect, it } from 'vitest'
+import { server } from 'vitest/browser'
 import type { EchoApi } from './fixtures/echo.worker.ts'
+import { watchMainThread } from './fixtures/main-thread.js'
 
-describe('browser smoke (Chromium)', () => {
+/** What each project's browser says it is: the engine really is the one the project is named after. */
+const USER_AGENT: Record<string, RegExp> = {
+  chromium: /Chrome\/\d+/,
+  firefox: /Gecko\/\d+ Firefox\/\d+/,
+  // WebKitGTK's MiniBrowser: Safari's engine, with Safari's user agent shape.
+  safari: /AppleWebKit\/\d+.*Safari\/\d+/,
+}
+
+describe('browser smoke', () => {
+  it('runs in the engine its project names', () => {
+    expect(Object.keys(USER_AGENT)).toContain(server.browser)
+    expect(navigator.userAgent).toMatch(USER_AGENT[server.browser]!)
+    if (server.browser !== 'chromium') expect(navigator.userAgent).not.toMatch(/Chrome\//)
+  })
+
+  it('the main-thread watch of the long-task tests sees a 150 ms block in this engine', async () => {
+    const watch = watchMainThread(100)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const until = performance.now() + 150
+    while (performance.now() < until) {
+      // hold the main thread
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const blocks = watch.stop()
+    expect(blocks.length, `${watch.how}: ${blocks.join(', ')}`).toBeGreaterThanOrEqual(1)
+    expect(Math.max(...blocks)).toBeGreaterThanOrEqual(140)
+  })
+
   it('uses real IndexedDB: put then get', async () => {
     expect(typeof indexedDB).toBe('object')
     const name = `smoke-browser-${Date.now()}`

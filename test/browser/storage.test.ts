@@ -4,7 +4,7 @@ import { idbStore } from '../../src/index.js'
 import { SCHEMA_VERSION } from '../../src/store/idb-store.js'
 import { makeQueue } from './fixtures/queue.js'
 
-describe('IndexedDB storage (Chromium)', () => {
+describe('IndexedDB storage', () => {
   it('stores the schema version in the database', async () => {
     const queue = makeQueue({ autostart: false })
     await queue.add('double', 1)

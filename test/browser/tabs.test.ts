@@ -3,7 +3,7 @@ import { delay, makeQueue } from './fixtures/queue.js'
 
 // Two queues of one name in one page stand for two tabs: they share the
 // origin's Web Locks, BroadcastChannel and IndexedDB as tabs do.
-describe('one runner per queue across tabs (Chromium, Web Locks + BroadcastChannel)', () => {
+describe('one runner per queue across tabs (Web Locks + BroadcastChannel)', () => {
   it('only the first queue with workers runs; the second is a follower until it takes over', async () => {
     const a = makeQueue()
     await a.counts()

@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildFixture, launchChromium, serveStatic } from './harness.js'
+import { buildFixture, E2E_ENGINES, launchBrowser, launchChromium, launchFirefox, serveStatic } from './harness.js'
 
 type Harness = {
   ready: Promise<boolean>
@@ -39,11 +39,9 @@ beforeAll(async () => {
   const server = await serveStatic(outDir)
   url = server.url
   stopServer = server.close
-  browser = await launchChromium()
 })
 
 afterAll(async () => {
-  await browser?.close()
   await stopServer?.()
 })
 
@@ -55,152 +53,192 @@ async function open(page: Page, query: string): Promise<void> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-describe('durability in Chromium (Playwright)', () => {
-  it('100 jobs of 50 ms survive three reloads mid-run: all complete, none lost, none run twice at once', async () => {
-    const context = await browser.newContext()
-    const page = await context.newPage()
-    const query = `queue=reloads-${++queueNo}&concurrency=2`
-    await open(page, query)
-    const ids = await page.evaluate(() => harness.addWork(100, 50))
-    expect(ids).toHaveLength(100)
-    for (let i = 0; i < 3; i++) {
-      await sleep(500)
-      const before = await page.evaluate(() => harness.counts())
-      // Each reload lands mid-run: jobs are still waiting.
-      expect((before.waiting ?? 0) + (before.delayed ?? 0)).toBeGreaterThan(0)
+for (const engine of E2E_ENGINES) {
+  describe(`durability in ${engine} (Playwright)`, () => {
+    beforeAll(async () => {
+      browser = await launchBrowser(engine)
+    })
+    afterAll(async () => {
+      await browser?.close()
+    })
+
+    it('100 jobs of 50 ms survive three reloads mid-run: all complete, none lost, none run twice at once', async () => {
+      const context = await browser.newContext()
+      const page = await context.newPage()
+      const query = `queue=reloads-${++queueNo}&concurrency=2`
+      await open(page, query)
+      const ids = await page.evaluate(() => harness.addWork(100, 50))
+      expect(ids).toHaveLength(100)
+      for (let i = 0; i < 3; i++) {
+        await sleep(500)
+        const before = await page.evaluate(() => harness.counts())
+        // Each reload lands mid-run: jobs are still waiting.
+        expect((before.waiting ?? 0) + (before.delayed ?? 0)).toBeGreaterThan(0)
+        await page.reload()
+        await page.waitForFunction(() => (window as unknown as { harness?: Harness }).harness !== undefined)
+        await page.evaluate(() => harness.ready)
+      }
+      await expect.poll(() => page.evaluate(() => harness.counts().then((c) => c.completed)), { timeout: 60_000, interval: 100 }).toBe(100)
+      const counts = await page.evaluate(() => harness.counts())
+      expect(counts).toMatchObject({ completed: 100, waiting: 0, running: 0, failed: 0, delayed: 0 })
+      const results = await page.evaluate((jobIds) => harness.results(jobIds), ids)
+      expect(results).toEqual(ids.map(() => 50))
+
+      const { runs, loads } = await page.evaluate(() => harness.runs())
+      expect(loads).toHaveLength(4)
+      // Every job's side effect is recorded at least once.
+      const finished = new Set(runs.filter((r) => r.end !== undefined).map((r) => r.jobId))
+      expect(ids.filter((id) => !finished.has(id))).toEqual([])
+      // No job ran in two places at once: each run of a job starts after the one before
+      // it ended, or (if a reload cut that one short) after the next page load.
+      const byJob = new Map<string, typeof runs>()
+      for (const run of runs) byJob.set(run.jobId, [...(byJob.get(run.jobId) ?? []), run])
+      let rerun = 0
+      for (const jobRuns of byJob.values()) {
+        jobRuns.sort((a, b) => a.start - b.start)
+        for (let i = 1; i < jobRuns.length; i++) {
+          const prev = jobRuns[i - 1]!
+          const next = jobRuns[i]!
+          const free = prev.end ?? loads.find((at) => at > prev.start) ?? Infinity
+          expect(next.start).toBeGreaterThanOrEqual(free)
+          rerun++
+        }
+      }
+      // Interrupted runs were re-run (at most the pool size per reload).
+      expect(rerun).toBeGreaterThan(0)
+      expect(rerun).toBeLessThanOrEqual(3 * 2)
+      await context.close()
+    })
+
+    it('two tabs: jobs added in B run in A; B sees progress and results; when A closes, B takes over within 1 s and finishes', async () => {
+      const context = await browser.newContext()
+      const a = await context.newPage()
+      const b = await context.newPage()
+      const query = `queue=tabs-${++queueNo}&concurrency=2`
+      await open(a, query)
+      await open(b, query)
+      expect(await a.evaluate(() => harness.role())).toBe('runner')
+      expect(await b.evaluate(() => harness.role())).toBe('follower')
+      const ids = await b.evaluate(() => harness.addWork(20, 100))
+      await b.waitForFunction((jobIds) => harness.statuses(jobIds).filter((s) => s === 'completed').length >= 4, ids)
+      const { runs: ranInA } = await a.evaluate(() => harness.runs())
+      expect(ranInA.length).toBeGreaterThan(0)
+      expect(await b.evaluate(() => harness.role())).toBe('follower')
+      const closedAt = Date.now()
+      await a.close()
+      await b.waitForFunction(() => harness.role() === 'runner', null, { timeout: 5000 })
+      const [change] = await b.evaluate(() => harness.roleChanges())
+      expect(change?.role).toBe('runner')
+      expect((change?.at ?? Infinity) - closedAt).toBeLessThan(1000)
+      const results = await b.evaluate((jobIds) => harness.results(jobIds), ids)
+      expect(results).toEqual(ids.map(() => 100))
+      const seen = await b.evaluate((jobIds) => harness.progressSeen(jobIds), ids)
+      expect(seen.every((n) => n > 0)).toBe(true)
+      expect(await b.evaluate(() => harness.counts())).toMatchObject({ completed: 20, running: 0, waiting: 0 })
+      await context.close()
+    })
+
+    it('a tab without a worker factory never runs jobs, and hands them to a tab that has one', async () => {
+      const context = await browser.newContext()
+      const adder = await context.newPage()
+      const name = `noworker-${++queueNo}`
+      await open(adder, `queue=${name}&noworker`)
+      const ids = await adder.evaluate(() => harness.addWork(3, 20))
+      await sleep(200)
+      expect(await adder.evaluate((jobIds) => harness.statuses(jobIds), ids)).toEqual(['waiting', 'waiting', 'waiting'])
+      expect(await adder.evaluate(() => harness.role())).toBe('follower')
+      const runner = await context.newPage()
+      await open(runner, `queue=${name}`)
+      expect(await adder.evaluate((jobIds) => harness.results(jobIds), ids)).toEqual([20, 20, 20])
+      await context.close()
+    })
+
+    it('crashed and hung workers: self.close() and while(true) do not stop later jobs', async () => {
+      const context = await browser.newContext()
+      const page = await context.newPage()
+      await open(page, `queue=crash-${++queueNo}&concurrency=1`)
+      const closed = await page.evaluate(() => harness.add('selfClose', null))
+      const [closedResult] = await page.evaluate((id) => harness.results([id]), closed)
+      expect(closedResult).toMatch(/^JobFailedError: .*self\.close/)
+      const hung = await page.evaluate(() => harness.add('hang', null))
+      await page.waitForFunction((id) => harness.statuses([id])[0] === 'running', hung)
+      const later = await page.evaluate(() => harness.addWork(2, 10))
+      // The hung job holds the only worker; cancelling it terminates that worker after abortGrace.
+      expect(await page.evaluate((id) => harness.cancel(id), hung)).toBe(true)
+      expect(await page.evaluate((ids) => harness.results(ids), later)).toEqual([10, 10])
+      expect(await page.evaluate((id) => harness.statuses([id]), hung)).toEqual(['cancelled'])
+      await context.close()
+    })
+
+    it('a chain of three steps interrupted by a reload in the middle resumes at its step and ends with the right result', async () => {
+      const context = await browser.newContext()
+      const page = await context.newPage()
+      await open(page, `queue=chain-${++queueNo}&concurrency=1`)
+      const { jobs } = await page.evaluate(() => harness.chain('three-steps'))
+      const [first, second, third] = jobs as [string, string, string]
+      // Reload while the second step runs.
+      await expect.poll(() => page.evaluate((id) => harness.jobStatus(id), second), { timeout: 5000, interval: 20 }).toBe('running')
       await page.reload()
       await page.waitForFunction(() => (window as unknown as { harness?: Harness }).harness !== undefined)
       await page.evaluate(() => harness.ready)
-    }
-    await expect.poll(() => page.evaluate(() => harness.counts().then((c) => c.completed)), { timeout: 60_000, interval: 100 }).toBe(100)
-    const counts = await page.evaluate(() => harness.counts())
-    expect(counts).toMatchObject({ completed: 100, waiting: 0, running: 0, failed: 0, delayed: 0 })
-    const results = await page.evaluate((jobIds) => harness.results(jobIds), ids)
-    expect(results).toEqual(ids.map(() => 50))
+      expect(await page.evaluate(() => harness.flowResult('three-steps'))).toBe(4)
+      const { runs } = await page.evaluate(() => harness.runs())
+      const count = (id: string): number => runs.filter((r) => r.jobId === id).length
+      // The first step ran once; the second was cut short and ran again; the third ran once.
+      expect(count(first)).toBe(1)
+      expect(count(second)).toBe(2)
+      expect(count(third)).toBe(1)
+      await context.close()
+    })
+  })
+}
 
-    const { runs, loads } = await page.evaluate(() => harness.runs())
-    expect(loads).toHaveLength(4)
-    // Every job's side effect is recorded at least once.
-    const finished = new Set(runs.filter((r) => r.end !== undefined).map((r) => r.jobId))
-    expect(ids.filter((id) => !finished.has(id))).toEqual([])
-    // No job ran in two places at once: each run of a job starts after the one before
-    // it ended, or (if a reload cut that one short) after the next page load.
-    const byJob = new Map<string, typeof runs>()
-    for (const run of runs) byJob.set(run.jobId, [...(byJob.get(run.jobId) ?? []), run])
-    let rerun = 0
-    for (const jobRuns of byJob.values()) {
-      jobRuns.sort((a, b) => a.start - b.start)
-      for (let i = 1; i < jobRuns.length; i++) {
-        const prev = jobRuns[i - 1]!
-        const next = jobRuns[i]!
-        const free = prev.end ?? loads.find((at) => at > prev.start) ?? Infinity
-        expect(next.start).toBeGreaterThanOrEqual(free)
-        rerun++
-      }
-    }
-    // Interrupted runs were re-run (at most the pool size per reload).
-    expect(rerun).toBeGreaterThan(0)
-    expect(rerun).toBeLessThanOrEqual(3 * 2)
-    await context.close()
+/** Fills a 2 MB quota: the add that does not fit is refused whole, reported, and the queue goes on. */
+async function fullDisk(page: Page): Promise<void> {
+  await open(page, `queue=quota-${++queueNo}&concurrency=1`)
+  const warmup = await page.evaluate(() => harness.addWork(1, 5))
+  expect(await page.evaluate((jobIds) => harness.results(jobIds), warmup)).toEqual([5])
+  const before = await page.evaluate(() => harness.counts())
+  expect(await page.evaluate(() => harness.addBig(8 * 1024 * 1024))).toBe('QuotaExceededError')
+  await page.waitForFunction(() => harness.errors().some((e) => e.includes('QuotaExceededError')))
+  expect(await page.evaluate(() => harness.counts())).toEqual(before)
+  // What fits still goes in: the queue goes on.
+  const ids = await page.evaluate(() => harness.addWork(1, 5))
+  expect(await page.evaluate((jobIds) => harness.results(jobIds), ids)).toEqual([5])
+}
+
+const FULL_DISK = 'a full disk: add rejects QuotaExceededError, a queue error event fires, and nothing is half-written'
+
+describe('durability: Chromium only (a 2 MB quota through CDP Storage.overrideQuotaForOrigin)', () => {
+  beforeAll(async () => {
+    browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await browser?.close()
   })
 
-  it('two tabs: jobs added in B run in A; B sees progress and results; when A closes, B takes over within 1 s and finishes', async () => {
-    const context = await browser.newContext()
-    const a = await context.newPage()
-    const b = await context.newPage()
-    const query = `queue=tabs-${++queueNo}&concurrency=2`
-    await open(a, query)
-    await open(b, query)
-    expect(await a.evaluate(() => harness.role())).toBe('runner')
-    expect(await b.evaluate(() => harness.role())).toBe('follower')
-    const ids = await b.evaluate(() => harness.addWork(20, 100))
-    await b.waitForFunction((jobIds) => harness.statuses(jobIds).filter((s) => s === 'completed').length >= 4, ids)
-    const { runs: ranInA } = await a.evaluate(() => harness.runs())
-    expect(ranInA.length).toBeGreaterThan(0)
-    expect(await b.evaluate(() => harness.role())).toBe('follower')
-    const closedAt = Date.now()
-    await a.close()
-    await b.waitForFunction(() => harness.role() === 'runner', null, { timeout: 5000 })
-    const [change] = await b.evaluate(() => harness.roleChanges())
-    expect(change?.role).toBe('runner')
-    expect((change?.at ?? Infinity) - closedAt).toBeLessThan(1000)
-    const results = await b.evaluate((jobIds) => harness.results(jobIds), ids)
-    expect(results).toEqual(ids.map(() => 100))
-    const seen = await b.evaluate((jobIds) => harness.progressSeen(jobIds), ids)
-    expect(seen.every((n) => n > 0)).toBe(true)
-    expect(await b.evaluate(() => harness.counts())).toMatchObject({ completed: 20, running: 0, waiting: 0 })
-    await context.close()
-  })
-
-  it('a tab without a worker factory never runs jobs, and hands them to a tab that has one', async () => {
-    const context = await browser.newContext()
-    const adder = await context.newPage()
-    const name = `noworker-${++queueNo}`
-    await open(adder, `queue=${name}&noworker`)
-    const ids = await adder.evaluate(() => harness.addWork(3, 20))
-    await sleep(200)
-    expect(await adder.evaluate((jobIds) => harness.statuses(jobIds), ids)).toEqual(['waiting', 'waiting', 'waiting'])
-    expect(await adder.evaluate(() => harness.role())).toBe('follower')
-    const runner = await context.newPage()
-    await open(runner, `queue=${name}`)
-    expect(await adder.evaluate((jobIds) => harness.results(jobIds), ids)).toEqual([20, 20, 20])
-    await context.close()
-  })
-
-  it('crashed and hung workers: self.close() and while(true) do not stop later jobs', async () => {
-    const context = await browser.newContext()
-    const page = await context.newPage()
-    await open(page, `queue=crash-${++queueNo}&concurrency=1`)
-    const closed = await page.evaluate(() => harness.add('selfClose', null))
-    const [closedResult] = await page.evaluate((id) => harness.results([id]), closed)
-    expect(closedResult).toMatch(/^JobFailedError: .*self\.close/)
-    const hung = await page.evaluate(() => harness.add('hang', null))
-    await page.waitForFunction((id) => harness.statuses([id])[0] === 'running', hung)
-    const later = await page.evaluate(() => harness.addWork(2, 10))
-    // The hung job holds the only worker; cancelling it terminates that worker after abortGrace.
-    expect(await page.evaluate((id) => harness.cancel(id), hung)).toBe(true)
-    expect(await page.evaluate((ids) => harness.results(ids), later)).toEqual([10, 10])
-    expect(await page.evaluate((id) => harness.statuses([id]), hung)).toEqual(['cancelled'])
-    await context.close()
-  })
-
-  it('a chain of three steps interrupted by a reload in the middle resumes at its step and ends with the right result', async () => {
-    const context = await browser.newContext()
-    const page = await context.newPage()
-    await open(page, `queue=chain-${++queueNo}&concurrency=1`)
-    const { jobs } = await page.evaluate(() => harness.chain('three-steps'))
-    const [first, second, third] = jobs as [string, string, string]
-    // Reload while the second step runs.
-    await expect.poll(() => page.evaluate((id) => harness.jobStatus(id), second), { timeout: 5000, interval: 20 }).toBe('running')
-    await page.reload()
-    await page.waitForFunction(() => (window as unknown as { harness?: Harness }).harness !== undefined)
-    await page.evaluate(() => harness.ready)
-    expect(await page.evaluate(() => harness.flowResult('three-steps'))).toBe(4)
-    const { runs } = await page.evaluate(() => harness.runs())
-    const count = (id: string): number => runs.filter((r) => r.jobId === id).length
-    // The first step ran once; the second was cut short and ran again; the third ran once.
-    expect(count(first)).toBe(1)
-    expect(count(second)).toBe(2)
-    expect(count(third)).toBe(1)
-    await context.close()
-  })
-
-  it('a full disk: add rejects QuotaExceededError, a queue error event fires, and nothing is half-written', async () => {
+  it(FULL_DISK, async () => {
     const context = await browser.newContext()
     const page = await context.newPage()
     // Chromium reads the quota when a database opens: set it first.
     const cdp = await context.newCDPSession(page)
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(url).origin, quotaSize: 2 * 1024 * 1024 })
-    await open(page, `queue=quota-${++queueNo}&concurrency=1`)
-    const warmup = await page.evaluate(() => harness.addWork(1, 5))
-    expect(await page.evaluate((jobIds) => harness.results(jobIds), warmup)).toEqual([5])
-    const before = await page.evaluate(() => harness.counts())
-    expect(await page.evaluate(() => harness.addBig(8 * 1024 * 1024))).toBe('QuotaExceededError')
-    await page.waitForFunction(() => harness.errors().some((e) => e.includes('QuotaExceededError')))
-    expect(await page.evaluate(() => harness.counts())).toEqual(before)
-    // What fits still goes in: the queue goes on.
-    const ids = await page.evaluate(() => harness.addWork(1, 5))
-    expect(await page.evaluate((jobIds) => harness.results(jobIds), ids)).toEqual([5])
+    await fullDisk(page)
+    await context.close()
+  })
+})
+
+describe('durability: Firefox only (a 2 MB quota through the dom.quotaManager.temporaryStorage.fixedLimit pref)', () => {
+  beforeAll(async () => {
+    browser = await launchFirefox({ 'dom.quotaManager.temporaryStorage.fixedLimit': 2048 })
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+
+  it(FULL_DISK, async () => {
+    const context = await browser.newContext()
+    await fullDisk(await context.newPage())
     await context.close()
   })
 })

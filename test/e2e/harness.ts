@@ -1,15 +1,38 @@
 /**
- * Shared pieces of the end-to-end tests: system Chromium through Playwright,
- * and a Vite server on 127.0.0.1 started and stopped by the test itself.
+ * Shared pieces of the end-to-end tests: the system's Chromium and Firefox through
+ * Playwright, and a Vite server on 127.0.0.1 started and stopped by the test itself.
  */
-import { chromium, type Browser } from 'playwright'
+import { chromium, firefox, type Browser } from 'playwright'
 import { preview, type PreviewServer } from 'vite'
-import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../../scripts/chromium-path.mjs'
+import { CHROMIUM_ARGS, FIREFOX_PREFS, findChromium, findFirefox, HOW_TO_GET } from '../../scripts/browsers.mjs'
+import { tolerateUnknownEmulationCommands } from '../../scripts/firefox-bidi.mjs'
+
+/**
+ * The engines the end-to-end tests run in. WebKit is not among them: Playwright cannot
+ * drive WebKitGTK's MiniBrowser (it refuses Playwright's `--inspector-pipe`), and
+ * Playwright's own WebKit build is a download, which these machines cannot make.
+ */
+export const E2E_ENGINES = ['chromium', 'firefox'] as const
+export type E2EEngine = (typeof E2E_ENGINES)[number]
+
+/** Launches the system's headless Chromium or Firefox (or fails saying how to get it). */
+export async function launchBrowser(engine: E2EEngine): Promise<Browser> {
+  return engine === 'chromium' ? launchChromium() : launchFirefox()
+}
+
+/** Launches the system's headless Firefox, with `prefs` on top of the tests' own (or fails saying how to get it). */
+export async function launchFirefox(prefs: Record<string, string | number | boolean> = {}): Promise<Browser> {
+  const found = findFirefox()
+  if (!found) throw new Error(HOW_TO_GET.firefox)
+  tolerateUnknownEmulationCommands()
+  // WebDriver BiDi: the system Firefox as it is (no Playwright build, no geckodriver).
+  return firefox.launch({ channel: 'moz-firefox', executablePath: found.path, headless: true, firefoxUserPrefs: { ...FIREFOX_PREFS, ...prefs } })
+}
 
 /** Launches headless system Chromium (or fails saying how to get one). */
 export async function launchChromium(): Promise<Browser> {
   const found = await findChromium()
-  if (!found) throw new Error(HOW_TO_GET_CHROMIUM)
+  if (!found) throw new Error(HOW_TO_GET.chromium)
   return chromium.launch({ executablePath: found.path, headless: true, args: [...CHROMIUM_ARGS] })
 }
 

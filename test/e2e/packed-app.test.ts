@@ -1,13 +1,13 @@
 /**
  * The package as users get it: `npm pack`, installed into a fresh Vite app
- * whose files are the README's quick start, built, served, and run in Chromium.
+ * whose files are the README's quick start, built, served, and run in Chromium and Firefox.
  */
 import { execFileSync } from 'node:child_process'
 import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { build } from 'vite'
-import { afterAll, describe, expect, it } from 'vitest'
-import { launchChromium, serveStatic } from './harness.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { E2E_ENGINES, launchBrowser, serveStatic } from './harness.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const work = fileURLToPath(new URL('../../test-results/packed-app/', import.meta.url))
@@ -18,7 +18,8 @@ afterAll(async () => {
 })
 
 describe('the packed package in a fresh Vite app', () => {
-  it('defines a worker module, adds a job, sees its progress and gets its result', async () => {
+  let url: string
+  beforeAll(async () => {
     rmSync(work, { recursive: true, force: true })
     mkdirSync(work, { recursive: true })
     execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'pipe' })
@@ -38,7 +39,12 @@ describe('the packed package in a fresh Vite app', () => {
     await build({ root: app, configFile: false, logLevel: 'warn', build: { outDir: `${app}dist`, target: 'es2022' }, worker: { format: 'es' } })
     const server = await serveStatic(`${app}dist`)
     cleanups.push(() => server.close())
-    const browser = await launchChromium()
+    url = server.url
+  }, 120_000)
+
+  it.each(E2E_ENGINES)('in %s: defines a worker module, adds a job, sees its progress and gets its result', async (engine) => {
+    const browser = await launchBrowser(engine)
+    cleanups.push(() => browser.close())
     cleanups.push(() => browser.close())
     const page = await browser.newPage()
     const progress: number[] = []
@@ -56,7 +62,7 @@ describe('the packed package in a fresh Vite app', () => {
     })
     const errors: string[] = []
     page.on('pageerror', (e) => errors.push(e.message))
-    await page.goto(server.url)
+    await page.goto(url)
     await page.waitForFunction(() => document.querySelector('#out')?.textContent?.startsWith('primes:'), null, { timeout: 30_000 })
     expect(await page.textContent('#out')).toBe('primes: 17984')
     expect(errors).toEqual([])
