@@ -73,7 +73,14 @@ export async function startWebKit(webkit) {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, DISPLAY: xvfb.display },
   })
+  // If this process ends without stop() (a crash, Ctrl-C), the display and the driver end with it.
+  const orphaned = () => {
+    driver.kill('SIGKILL')
+    xvfb.process.kill('SIGKILL')
+  }
+  process.once('exit', orphaned)
   const stop = async () => {
+    process.off('exit', orphaned)
     await stopProcess(driver)
     await stopProcess(xvfb.process)
   }
