@@ -20,17 +20,17 @@ describe('browser smoke', () => {
     if (server.browser !== 'chromium') expect(navigator.userAgent).not.toMatch(/Chrome\//)
   })
 
-  it('the main-thread watch of the long-task tests sees a 150 ms block in this engine', async () => {
-    const watch = watchMainThread(100)
+  it('the main-thread watch of the long-task tests sees a 300 ms block in this engine', async () => {
+    const watch = watchMainThread({ longTask: 100, timerGap: 250 })
     await new Promise((resolve) => setTimeout(resolve, 20))
-    const until = performance.now() + 150
+    const until = performance.now() + 300
     while (performance.now() < until) {
       // hold the main thread
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
     const blocks = watch.stop()
     expect(blocks.length, `${watch.how}: ${blocks.join(', ')}`).toBeGreaterThanOrEqual(1)
-    expect(Math.max(...blocks)).toBeGreaterThanOrEqual(140)
+    expect(Math.max(...blocks)).toBeGreaterThanOrEqual(290)
   })
 
   it('uses real IndexedDB: put then get', async () => {
