@@ -23,7 +23,7 @@ import { Retention, resolveClean } from '../runner/retention.js'
 import type { Schedule, ScheduleOptions } from '../runner/scheduler.js'
 import { Schedules } from './schedules.js'
 import { idbStore } from '../store/idb-store.js'
-import { memoryStore } from '../store/memory-store.js'
+import { deferredStore } from '../store/deferred-store.js'
 import type { Store, StoredJob } from '../store/store.js'
 import { Tabs } from './remote.js'
 import { Changes } from './changes.js'
@@ -94,7 +94,10 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   constructor(options?: QueueOptions) {
     this.#options = resolveQueueOptions(options)
-    this.#store = this.#options.store ?? (typeof indexedDB !== 'undefined' ? idbStore() : memoryStore())
+    // Where IndexedDB is missing (Deno, Bun, Node), memoryStore: imported then, so a page's bundle never carries it.
+    this.#store =
+      this.#options.store ??
+      (typeof indexedDB !== 'undefined' ? idbStore() : deferredStore(async () => (await import('../store/memory-store.js')).memoryStore()))
     this.#committer = new Committer(this.#store)
     this.#state = new QueueState(this.#options.name, this.#events, (closed) => void this.#shutdown(0, closed))
     this.#retention = new Retention(

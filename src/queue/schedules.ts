@@ -12,7 +12,16 @@ import type { Store } from '../store/store.js'
 import type { Channel } from '../tabs/channel.js'
 import type { Inserter } from './insert.js'
 import type { QueueState } from './state.js'
-import { Scheduler, nextRunAfter, resolveSchedule, toSchedule, type Schedule, type ScheduleOptions } from '../runner/scheduler.js'
+import {
+  Scheduler,
+  loadCron,
+  needsCron,
+  nextRunAfter,
+  resolveSchedule,
+  toSchedule,
+  type Schedule,
+  type ScheduleOptions,
+} from '../runner/scheduler.js'
 import type { ScheduleRecord } from '../store/store.js'
 import { isFinal } from '../shared/types.js'
 
@@ -81,6 +90,7 @@ export class Schedules {
     }
     const id = (options as { id?: unknown } | undefined)?.id
     const previous = typeof id === 'string' ? (await host.store.schedules()).find((s) => s.id === id) : undefined
+    if (needsCron(options)) await loadCron()
     const record = resolveSchedule(name, options, Date.now(), previous)
     await host.committer.write([{ op: 'schedule', schedule: record }])
     this.#changed()
@@ -106,6 +116,7 @@ export class Schedules {
       pause: async (id) => update({ ...(await find(id)), paused: true }),
       resume: async (id) => {
         const found = await find(id)
+        if (needsCron(found)) await loadCron()
         // Runs missed while paused are not "missed": start from now.
         return update({ ...found, paused: false, nextRunAt: nextRunAfter(found, Date.now()) })
       },

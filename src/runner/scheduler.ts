@@ -4,7 +4,7 @@
  * runs once when one does (`onMissed: 'once'`), or not (`'skip'`); a run
  * whose previous job is still unfinished is skipped unless `overlap: true`.
  */
-import { Cron } from 'croner'
+import type { Cron as CronClass } from 'croner'
 import { invalidOption, resolveJobOptions } from '../shared/options.js'
 import type { ScheduleRecord, Store } from '../store/store.js'
 import { clearLongTimeout, setLongTimeout, toError, type LongTimer } from '../shared/timers.js'
@@ -48,6 +48,27 @@ export interface Schedule {
   readonly overlap: boolean
 }
 
+let Cron: typeof CronClass | undefined
+
+/**
+ * Loads croner, the first time a cron schedule is created, resumed or read from the
+ * store: a page without one never downloads it. Call before {@link nextRunAfter} or
+ * {@link resolveSchedule} of a cron schedule.
+ */
+export async function loadCron(): Promise<void> {
+  Cron ??= (await import('croner')).Cron
+}
+
+/** Whether `value` (options or a record) has a cron pattern, so croner must be loaded first. */
+export function needsCron(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { cron?: unknown }).cron !== undefined
+}
+
+function cron(pattern: string): InstanceType<typeof CronClass> {
+  if (!Cron) throw new Error('offthread: croner is not loaded yet (a bug: loadCron() comes first)')
+  return new Cron(pattern, { paused: true })
+}
+
 /** The first run of `schedule` strictly after `after`. */
 export function nextRunAfter(schedule: Pick<ScheduleRecord, 'cron' | 'every' | 'nextRunAt'>, after: number): number {
   if (schedule.every !== undefined) {
@@ -57,7 +78,7 @@ export function nextRunAfter(schedule: Pick<ScheduleRecord, 'cron' | 'every' | '
     const steps = Math.floor((after - base) / schedule.every) + 1
     return base + steps * schedule.every
   }
-  const next = new Cron(schedule.cron as string, { paused: true }).nextRun(new Date(after))
+  const next = cron(schedule.cron as string).nextRun(new Date(after))
   return next ? next.getTime() : Number.POSITIVE_INFINITY
 }
 
@@ -78,7 +99,7 @@ export function resolveSchedule(name: unknown, value: unknown, now: number, prev
   if (options.cron !== undefined) {
     if (typeof options.cron !== 'string') throw invalidOption('cron', 'a cron pattern', options.cron)
     try {
-      new Cron(options.cron, { paused: true })
+      cron(options.cron)
     } catch (error) {
       throw new TypeError(`Invalid option "cron": ${(error as Error).message}, received ${JSON.stringify(options.cron)}`, { cause: error })
     }
@@ -162,7 +183,9 @@ export class Scheduler {
   async load(): Promise<void> {
     if (this.#stopped) return
     await this.#ticking
-    this.#schedules = await this.#host.store.schedules()
+    const schedules = await this.#host.store.schedules()
+    if (schedules.some(needsCron)) await loadCron()
+    this.#schedules = schedules
     await this.#tick()
   }
 

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// @ts-nocheck -- a plain Node script over Vite's build output
+// The size budget: builds bench/size (a page with createQueue + add + the runner, and a
+// worker with one task) with Vite in production mode against dist/ (the published
+// build: run `npm run build` first), and measures what the page loads at start, gzipped.
+// Chunks only reached by a dynamic import (croner, loaded when a cron schedule exists)
+// are listed apart and not counted. Exits 1 over the ceiling, or when croner or
+// memoryStore is in what the page loads at start.
+//   node scripts/size.mjs [--json]
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gzipSync } from 'node:zlib'
+import { build } from 'vite'
+
+/**
+ * gzip bytes. TARGET is issue 13's goal; CEILING is what CI enforces today: the sizes
+ * measured when it was set, plus a little, so the bundle cannot grow back unnoticed.
+ * Lower the ceiling as the bundle shrinks.
+ */
+export const TARGET = { page: 15_000, worker: 4_000 }
+export const CEILING = { page: 29_600, worker: 6_600 }
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url))
+const outDir = here('../test-results/size/')
+const dist = (file) => here(`../dist/${file}`)
+
+const result = await build({
+  configFile: false,
+  logLevel: 'warn',
+  root: here('../bench/size/'),
+  resolve: {
+    alias: [
+      { find: /^offthread\/worker$/, replacement: dist('worker.js') },
+      { find: /^offthread$/, replacement: dist('index.js') },
+    ],
+  },
+  build: { outDir, emptyOutDir: true, target: 'es2022', modulePreload: false, reportCompressedSize: false },
+  worker: { format: 'es' },
+})
+
+const outputs = (Array.isArray(result) ? result : [result]).flatMap((r) => r.output)
+const chunks = outputs.filter((o) => o.type === 'chunk')
+const gz = (code) => gzipSync(code, { level: 9 }).length
+const byName = new Map(chunks.map((c) => [c.fileName, c]))
+
+// The page: its entry chunk and what it imports statically, transitively.
+const entry = chunks.find((c) => c.isEntry)
+const loaded = new Set()
+const visit = (name) => {
+  if (loaded.has(name)) return
+  loaded.add(name)
+  for (const dep of byName.get(name)?.imports ?? []) visit(dep)
+}
+visit(entry.fileName)
+const page = [...loaded].reduce((sum, name) => sum + gz(byName.get(name).code), 0)
+const lazy = chunks
+  .filter((c) => !loaded.has(c.fileName))
+  .map((c) => ({ file: c.fileName, gzip: gz(c.code), modules: Object.keys(c.modules).map((m) => m.replace(/.*node_modules\//, '')) }))
+
+// The worker: Vite emits it as an asset of its own.
+const assets = readdirSync(join(outDir, 'assets'))
+const workerFile = assets.find((f) => f.startsWith('tasks.worker') && f.endsWith('.js'))
+const worker = workerFile ? gz(readFileSync(join(outDir, 'assets', workerFile))) : NaN
+const modules = [...loaded].flatMap((name) => Object.keys(byName.get(name).modules))
+const report = {
+  page,
+  worker,
+  target: TARGET,
+  ceiling: CEILING,
+  croner: modules.some((m) => m.includes('croner')),
+  memoryStore: modules.some((m) => m.includes('memory-store')),
+  lazy,
+  minified: [...loaded].reduce((sum, name) => sum + Buffer.byteLength(byName.get(name).code), 0),
+}
+if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2))
+else {
+  const kb = (n) => `${(n / 1000).toFixed(1)} kB`
+  console.log(`size: page ${kb(page)} gzip (${kb(report.minified)} minified; ceiling ${kb(CEILING.page)}, target ${kb(TARGET.page)})`)
+  console.log(`size: worker ${kb(worker)} gzip (ceiling ${kb(CEILING.worker)}, target ${kb(TARGET.worker)})`)
+  console.log(`size: at start, croner ${report.croner ? 'IS' : 'is not'} loaded, memoryStore ${report.memoryStore ? 'IS' : 'is not'} loaded`)
+  for (const chunk of lazy)
+    console.log(
+      `size: loaded on demand: ${chunk.file} ${kb(chunk.gzip)} (${chunk.modules.slice(0, 3).join(', ')}${chunk.modules.length > 3 ? ', …' : ''})`,
+    )
+}
+const over = []
+if (page > CEILING.page) over.push(`the page's bundle is ${page} B gzip, over its ceiling of ${CEILING.page} B`)
+if (!(worker <= CEILING.worker)) over.push(`the worker's bundle is ${worker} B gzip, over its ceiling of ${CEILING.worker} B`)
+if (report.croner) over.push('croner is in the page bundle at start: it must load only when a cron schedule exists')
+if (report.memoryStore) over.push('memoryStore is in the page bundle though the page does not import it')
+if (over.length) {
+  for (const line of over) console.error(`size: ${line}`)
+  process.exit(1)
+}

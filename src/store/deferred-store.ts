@@ -1,0 +1,38 @@
+/**
+ * A store made on first use: `load` runs (a dynamic import) when the queue first
+ * calls it, so a bundle that never needs that store does not carry its code. The
+ * queue's fallback where IndexedDB is missing (Deno, Bun, Node) is `memoryStore`
+ * this way: a browser page, which always has IndexedDB, never loads it.
+ */
+import type { Store } from './store.js'
+
+const METHODS = [
+  'open',
+  'close',
+  'write',
+  'get',
+  'getFull',
+  'getData',
+  'list',
+  'counts',
+  'pending',
+  'schedules',
+  'debounced',
+  'dependents',
+  'scan',
+  'logs',
+  'errors',
+  'expired',
+] as const satisfies ReadonlyArray<keyof Store>
+
+export function deferredStore(load: () => Promise<Store>): Store {
+  let store: Promise<Store> | undefined
+  const forward =
+    (method: (typeof METHODS)[number]) =>
+    async (...args: unknown[]): Promise<unknown> => {
+      store ??= load()
+      const target = await store
+      return (target[method] as (...a: unknown[]) => Promise<unknown>).apply(target, args)
+    }
+  return Object.fromEntries(METHODS.map((method) => [method, forward(method)])) as unknown as Store
+}
