@@ -48,13 +48,15 @@ async function addImages(pending: Promise<Array<{ blob: Blob; label: string }>>)
 }
 
 function card(handle: JobHandle<Blob>): void {
-  const data = handle.toJSON().data as Partial<ImageInput> | undefined
-  const caption = `${data?.filter ?? '?'} · ${data?.label ?? handle.id}`
   const figure = document.createElement('figure')
   figure.className = 'card'
   figure.dataset['status'] = handle.status
   figure.innerHTML = '<div class="frame"><div class="tile-bar"><span></span></div></div><figcaption></figcaption>'
-  figure.querySelector('figcaption')!.textContent = caption
+  const caption = figure.querySelector('figcaption')!
+  const label = (data: Partial<ImageInput> | undefined): void => void (caption.textContent = `${data?.filter ?? '?'} · ${data?.label ?? handle.id}`)
+  // The adding tab's handle has the input in hand; after a reload it is read when asked.
+  label(handle.toJSON().data as Partial<ImageInput> | undefined)
+  if (handle.toJSON().data === undefined) void handle.data().then((data) => label(data as Partial<ImageInput>))
   const bar = figure.querySelector<HTMLSpanElement>('span')!
   handle.on('progress', (p) => {
     if (typeof p === 'number') bar.style.width = `${p}%`
@@ -64,7 +66,7 @@ function card(handle: JobHandle<Blob>): void {
     (blob) => {
       const img = document.createElement('img')
       img.src = URL.createObjectURL(blob)
-      img.alt = caption
+      img.alt = caption.textContent ?? ''
       figure.querySelector('.frame')!.replaceChildren(img)
       figure.dataset['status'] = 'completed'
     },

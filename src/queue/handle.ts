@@ -53,8 +53,10 @@ export interface JobHandle<R = unknown> {
   errors(): Promise<ErrorRecord[]>
   /** Ids of jobs that depend on this one. */
   dependents(): Promise<string[]>
-  /** Re-reads the job from the store. */
+  /** Re-reads the job's state (not its data) from the store. */
   refresh(): Promise<JobSnapshot<R>>
+  /** The job's input, read from the store on demand (a handle from `add` has it in hand). */
+  data(): Promise<unknown>
   /** Listens to `status`, `progress` or `log`; returns the unsubscribe function. */
   on<K extends keyof JobHandleEvents<R>>(event: K, listener: JobHandleEvents<R>[K]): () => void
   /** The current snapshot. */
@@ -66,7 +68,10 @@ export interface HandleHost {
   cancel(id: string, reason: string | undefined): Promise<boolean>
   logs(id: string): Promise<LogEntry[]>
   errors(id: string): Promise<ErrorRecord[]>
+  /** The job's metadata and result, without its data. */
   read(id: string): Promise<StoredJob | undefined>
+  /** The job's data, read from the store. */
+  data(id: string): Promise<unknown>
   dependents(id: string): Promise<string[]>
   /** Holds the handle strongly while it has waiters or listeners. */
   pin(handle: object, pinned: boolean): void
@@ -86,14 +91,15 @@ export function toSnapshot<R>(job: JobRecord, data: unknown, result?: unknown): 
     name: job.name,
     queue: job.queue,
     status: job.status,
-    data,
     attempt: job.attempt,
     priority: job.priority,
     createdAt: job.createdAt,
     runAt: job.runAt,
     dependencies: [...job.dependencies],
   }
-  if (job.status === 'completed') snapshot.result = result as R
+  // The data only where it is in hand (read on demand otherwise: `handle.data()`, `list({ data: true })`).
+  if (data !== undefined) snapshot.data = data
+  if (job.status === 'completed' && result !== undefined) snapshot.result = result as R
   if (job.error !== undefined) snapshot.error = job.error
   if (job.progress !== undefined) snapshot.progress = job.progress
   if (job.key !== undefined) snapshot.key = job.key
@@ -263,10 +269,15 @@ export class Handle<R = unknown> implements JobHandle<R> {
   async refresh(): Promise<JobSnapshot<R>> {
     const stored = await this.#host.read(this.id)
     if (stored) {
-      const { data, result, ...job } = stored
-      this.update(job, { data, result, hasData: true })
+      const { data: _data, result, ...job } = stored
+      this.update(job, { result })
     }
     return this.toJSON()
+  }
+
+  /** The job's input: the one this handle holds (the adding tab's), else read from the store now. */
+  async data(): Promise<unknown> {
+    return this.#data !== undefined ? this.#data : this.#host.data(this.id)
   }
 
   on<K extends keyof JobHandleEvents<R>>(event: K, listener: JobHandleEvents<R>[K]): () => void {

@@ -2,9 +2,9 @@
  * Checks the filters of `queue.list` once, before the store sees them.
  */
 import { invalidOption } from '../shared/options.js'
-import { JOB_STATUSES, type JobStatus, type ListOptions } from '../shared/types.js'
+import { DEFAULT_LIST_LIMIT, JOB_STATUSES, type JobStatus, type ListOptions } from '../shared/types.js'
 
-/** Validates `list(options)`; returns only the known filters. */
+/** Validates `list(options)`; returns only the known filters, with the default limit. */
 export function validateList(options: ListOptions): ListOptions {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options)
   const out: ListOptions = {}
@@ -24,6 +24,11 @@ export function validateList(options: ListOptions): ListOptions {
     if (value === undefined) continue
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalidOption(key, 'an integer ≥ 0', value, RangeError)
     out[key] = value
+  }
+  out.limit ??= DEFAULT_LIST_LIMIT
+  if (options.data !== undefined) {
+    if (typeof options.data !== 'boolean') throw invalidOption('data', 'a boolean', options.data)
+    if (options.data) out.data = true
   }
   return out
 }

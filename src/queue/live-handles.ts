@@ -34,7 +34,8 @@ export class LiveHandles {
       cancel: (id, reason) => host.remote.cancel(id, reason),
       logs: async (id) => (await host.state.ready(), store.logs(id)),
       errors: async (id) => (await host.state.ready(), store.errors(id)),
-      read: async (id) => (await host.state.ready(), store.getFull(id)),
+      read: async (id) => (await host.state.ready(), store.getFull(id, { data: false })),
+      data: async (id) => (await host.state.ready(), (await store.getData([id]))[0]),
       dependents: async (id) => (await host.state.ready(), (await store.dependents(id)).map((job) => job.id)),
       pin: (handle, pinned) => (pinned ? this.#pinned.add(handle) : this.#pinned.delete(handle)),
       closedError: () => host.state.closed,
@@ -59,11 +60,11 @@ export class LiveHandles {
     return handle
   }
 
-  /** The handle of a stored job, read in full unless a live one is held. */
+  /** The handle of a stored job (its result read, not its data) unless a live one is held. */
   async existing(job: JobRecord): Promise<JobHandle> {
     const live = this.get(job.id)
     if (live) return live
-    const full = await this.#host.store.getFull(job.id)
+    const full = await this.#host.store.getFull(job.id, { data: false })
     if (!full) return this.handleFor(job, undefined)
     const { data, result, ...record } = full
     return this.handleFor(record, data, result)

@@ -315,13 +315,17 @@ export class Queue<T extends TaskMap = TaskMap> {
     // A finished job may have been deleted (by another tab's clean or retention): make sure.
     if (live && (!live.isDone() || (await this.#store.get([id]))[0])) return live as unknown as JobHandle<R>
     if (live) this.#changes.removed([id], 'elsewhere')
-    const full = await this.#store.getFull(id)
+    // Metadata and result only: a job's data (100 MB, maybe) is read when `handle.data()` asks.
+    const full = await this.#store.getFull(id, { data: false })
     if (!full) return undefined
-    const { data, result, ...job } = full
-    return this.#handles.handleFor(job, data, result) as unknown as JobHandle<R>
+    const { data: _data, result, ...job } = full
+    return this.#handles.handleFor(job, undefined, result) as unknown as JobHandle<R>
   }
 
-  /** Jobs, newest first. */
+  /**
+   * Jobs, newest first: at most `limit` (100 by default), without their `data` and
+   * `result` unless `data: true`.
+   */
   async list(options: ListOptions = {}): Promise<JobSnapshot[]> {
     const query = validateList(options)
     await this.#state.ready()

@@ -56,7 +56,8 @@ export interface JobSnapshot<R = unknown> {
   name: string
   queue: string
   status: JobStatus
-  data: unknown
+  /** The job's input: in snapshots of handles that have it (the adding tab's), and in `list({ data: true })`; else `handle.data()` reads it. */
+  data?: unknown
   result?: R
   error?: SerializedError
   progress?: Progress
@@ -250,6 +251,16 @@ export type BulkJob<T extends TaskMap> = {
 export interface ListOptions {
   status?: JobStatus | readonly JobStatus[]
   name?: string
+  /** At most this many jobs. @defaultValue 100 ({@link DEFAULT_LIST_LIMIT}) */
   limit?: number
   offset?: number
+  /**
+   * Read each job's `data` and `result` too. Without it a snapshot has neither, so
+   * listing a job of 100 MB costs what listing a job of 10 bytes does.
+   * @defaultValue false
+   */
+  data?: boolean
 }
+
+/** How many jobs `list()` returns when no `limit` is given. */
+export const DEFAULT_LIST_LIMIT = 100

@@ -18,7 +18,7 @@ import {
 } from './store.js'
 
 /** The schema version; bump it with a migration step in `upgrade`. */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /**
  * A stored job record: metadata, plus fields that exist only while they
@@ -45,6 +45,8 @@ interface OffthreadDB extends DBSchema {
       finished: [JobStatus, number]
       deps: string
       debounce: string
+      name: [string, number]
+      statusName: [JobStatus, string, number]
     }
   }
   data: { key: string; value: unknown }
@@ -194,7 +196,7 @@ class IdbStore implements Store {
   #connection(): Promise<IDBPDatabase<OffthreadDB>> {
     if (this.#closed) return Promise.reject(new Error('idbStore: the store is closed'))
     this.#db ??= openDB<OffthreadDB>(this.#name, SCHEMA_VERSION, {
-      upgrade(db, oldVersion) {
+      upgrade(db, oldVersion, _newVersion, transaction) {
         if (oldVersion < 1) {
           const jobs = db.createObjectStore('jobs', { keyPath: 'id' })
           jobs.createIndex('seq', 'seq', { unique: true })
@@ -211,7 +213,13 @@ class IdbStore implements Store {
           db.createObjectStore('meta')
           db.createObjectStore('schedules', { keyPath: 'id' })
         }
-        // Later versions migrate here: `if (oldVersion < 2) { ... }`.
+        if (oldVersion < 2) {
+          // list() by name, and by status and name, newest first, without reading a job.
+          const jobs = transaction.objectStore('jobs')
+          jobs.createIndex('name', ['name', 'seq'])
+          jobs.createIndex('statusName', ['status', 'name', 'seq'])
+        }
+        // Later versions migrate here: `if (oldVersion < 3) { ... }`.
       },
       blocking: () => this.#release(),
       terminated: () => {
@@ -461,8 +469,8 @@ class IdbStore implements Store {
     return rows.map((row) => row && fromRow(row))
   }
 
-  async getFull(id: string): Promise<StoredJob | undefined> {
-    return (await this.#full([id]))[0]
+  async getFull(id: string, options: { data?: boolean } = {}): Promise<StoredJob | undefined> {
+    return (await this.#full([id], options.data !== false))[0]
   }
 
   async getData(ids: readonly string[]): Promise<unknown[]> {
@@ -471,41 +479,74 @@ class IdbStore implements Store {
     return Promise.all(ids.map((id) => store.get(id)))
   }
 
-  async #full(ids: readonly string[]): Promise<Array<StoredJob | undefined>> {
-    const tx = await this.#tx('readonly', ['jobs', 'data'])
-    const [jobs, data] = [tx.objectStore('jobs'), tx.objectStore('data')]
+  /** Jobs with their result, and their data when `withData` (the data store is not even opened otherwise). */
+  async #full(ids: readonly string[], withData: boolean): Promise<Array<StoredJob | undefined>> {
+    const tx = await this.#tx('readonly', withData ? ['jobs', 'data'] : ['jobs'])
+    const jobs = tx.objectStore('jobs')
+    const data = withData ? tx.objectStore('data') : undefined
     return Promise.all(
       ids.map(async (id) => {
-        const [row, value] = await Promise.all([jobs.get(id), data.get(id)])
+        const [row, value] = await Promise.all([jobs.get(id), data?.get(id)])
         if (!row) return undefined
-        const full: StoredJob = { ...fromRow(row), data: value }
+        const full = fromRow(row) as StoredJob
+        if (withData) full.data = value
         if (row.status === 'completed') full.result = row.result
         return full
       }),
     )
   }
 
+  /**
+   * Newest first through the index that fits the filters (by status, name, both, or
+   * none), reading keys only: `offset` is skipped with `advance`, never by reading the
+   * jobs it skips; only the page's jobs are read. Several statuses: one walk each, merged.
+   */
   async list(query: ListQuery): Promise<StoredJob[]> {
-    const statuses = query.status === undefined ? undefined : ([] as JobStatus[]).concat(query.status)
+    const statuses = query.status === undefined ? undefined : [...new Set(([] as JobStatus[]).concat(query.status))]
     const offset = query.offset ?? 0
     const limit = query.limit ?? Infinity
+    if (limit === 0 || statuses?.length === 0) return []
     const tx = await this.#tx('readonly', ['jobs'])
-    const store = tx.objectStore('jobs')
-    const source = statuses?.length === 1 ? store.index('status') : store.index('seq')
-    const range = statuses?.length === 1 ? statusRange(statuses[0] as JobStatus) : undefined
-    const ids: string[] = []
-    let skipped = 0
-    let cursor = await source.openCursor(range, 'prev')
-    while (cursor && ids.length < limit) {
-      const row = cursor.value
-      if ((!statuses || statuses.includes(row.status)) && (!query.name || row.name === query.name)) {
-        if (skipped < offset) skipped++
-        else ids.push(row.id)
+    const jobs = tx.objectStore('jobs')
+    const { name } = query
+    // One walk per status (or one over all): [seq, id] pairs, newest first, at most offset + limit each.
+    const walk = async (status: JobStatus | undefined, skip: number, take: number): Promise<Array<[number, string]>> => {
+      const found: Array<[number, string]> = []
+      const cursorOf = () => {
+        if (status !== undefined && name !== undefined) {
+          return jobs.index('statusName').openKeyCursor(IDBKeyRange.bound([status, name, -Infinity], [status, name, Infinity]), 'prev')
+        }
+        if (status !== undefined) return jobs.index('status').openKeyCursor(statusRange(status), 'prev')
+        if (name !== undefined) return jobs.index('name').openKeyCursor(IDBKeyRange.bound([name, -Infinity], [name, Infinity]), 'prev')
+        return jobs.index('seq').openKeyCursor(null, 'prev')
       }
-      cursor = await cursor.continue()
+      let cursor = await cursorOf()
+      if (cursor && skip > 0) cursor = await cursor.advance(skip)
+      while (cursor && found.length < take) {
+        const key = cursor.key
+        found.push([Array.isArray(key) ? (key[key.length - 1] as number) : (key as number), cursor.primaryKey])
+        cursor = await cursor.continue()
+      }
+      return found
     }
-    const full = await this.#full(ids)
-    return full.filter((job): job is StoredJob => job !== undefined)
+    let page: Array<[number, string]>
+    if (!statuses || statuses.length === 1) page = await walk(statuses?.[0], offset, limit)
+    else {
+      const walks = await Promise.all(statuses.map((status) => walk(status, 0, offset + limit)))
+      page = walks
+        .flat()
+        .sort((a, b) => b[0] - a[0])
+        .slice(offset, offset + limit)
+    }
+    if (query.data) {
+      const full = await this.#full(
+        page.map(([, id]) => id),
+        true,
+      )
+      return full.filter((job): job is StoredJob => job !== undefined)
+    }
+    const rows = await Promise.all(page.map(([, id]) => jobs.get(id)))
+    return rows.filter((row): row is JobRow => row !== undefined).map((row) => fromRow(row) as StoredJob)
   }
 
   async counts(): Promise<Record<JobStatus, number>> {

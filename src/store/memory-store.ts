@@ -212,9 +212,9 @@ class MemoryStore implements Store {
     })
   }
 
-  async getFull(id: string): Promise<StoredJob | undefined> {
+  async getFull(id: string, options: { data?: boolean } = {}): Promise<StoredJob | undefined> {
     const job = this.#jobs.get(id)
-    return job && this.#full(job)
+    return job && this.#full(job, options.data !== false)
   }
 
   async getData(ids: readonly string[]): Promise<unknown[]> {
@@ -227,7 +227,8 @@ class MemoryStore implements Store {
       .filter((job) => (!statuses || statuses.includes(job.status)) && (!query.name || job.name === query.name))
       .sort((a, b) => b.seq - a.seq)
     const offset = query.offset ?? 0
-    return all.slice(offset, query.limit === undefined ? undefined : offset + query.limit).map((job) => this.#full(job))
+    const page = all.slice(offset, query.limit === undefined ? undefined : offset + query.limit)
+    return page.map((job) => (query.data ? this.#full(job, true) : (copy(job) as StoredJob)))
   }
 
   async counts(): Promise<Record<JobStatus, number>> {
@@ -287,8 +288,9 @@ class MemoryStore implements Store {
     return out
   }
 
-  #full(job: JobRecord): StoredJob {
-    const full: StoredJob = { ...copy(job), data: structuredClone(this.#data.get(job.id)) }
+  #full(job: JobRecord, withData: boolean): StoredJob {
+    const full = copy(job) as StoredJob
+    if (withData) full.data = structuredClone(this.#data.get(job.id))
     // As in idbStore: a result is part of the job only once it is completed.
     if (job.status === 'completed' && this.#results.has(job.id)) full.result = structuredClone(this.#results.get(job.id))
     return full

@@ -130,11 +130,17 @@ export interface Store {
   write(ops: readonly WriteOp[], options?: { atomic?: boolean }): Promise<WriteResult[]>
   /** Reads jobs' metadata. */
   get(ids: readonly string[]): Promise<Array<JobRecord | undefined>>
-  /** Reads whole jobs: metadata, data and result. */
-  getFull(id: string): Promise<StoredJob | undefined>
+  /**
+   * Reads a whole job: metadata, data and result; with `{ data: false }` only metadata
+   * and result (a store may ignore that and read the data too: it costs, but is correct).
+   */
+  getFull(id: string, options?: { data?: boolean }): Promise<StoredJob | undefined>
   /** Reads jobs' data. */
   getData(ids: readonly string[]): Promise<unknown[]>
-  /** Jobs newest first. */
+  /**
+   * Jobs newest first, at most `query.limit`. Each has `data` and `result` only when
+   * `query.data` is true: without it, reading a job must not read its data.
+   */
   list(query: ListQuery): Promise<StoredJob[]>
   /** How many jobs there are in each status. */
   counts(): Promise<Record<JobStatus, number>>

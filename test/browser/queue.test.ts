@@ -9,9 +9,14 @@ describe('queue basics (IndexedDB, module workers)', () => {
     expect(['waiting', 'running']).toContain(job.status)
     await expect(job.result()).resolves.toBe(42)
     expect(job.status).toBe('completed')
-    const stored = await queue.list()
+    const stored = await queue.list({ data: true })
     expect(stored).toHaveLength(1)
     expect(stored[0]).toMatchObject({ id: job.id, name: 'double', status: 'completed', data: 21, result: 42, attempt: 1 })
+    // Without `data: true`, a snapshot has neither (listing costs the same whatever the job's size).
+    const [bare] = await queue.list()
+    expect(bare).toMatchObject({ id: job.id, status: 'completed' })
+    expect(bare).not.toHaveProperty('data')
+    expect(bare).not.toHaveProperty('result')
   })
 
   it('the job is durable once add() resolves: a second queue on the same name sees it', async () => {
@@ -20,7 +25,9 @@ describe('queue basics (IndexedDB, module workers)', () => {
     const observer = makeQueue({ name: queue.name, worker: undefined })
     const seen = await observer.getJob(job.id)
     expect(seen?.status).toBe('waiting')
-    expect(seen?.toJSON().data).toBe(5)
+    // The other tab's handle reads the data when asked, not before.
+    expect(seen?.toJSON()).not.toHaveProperty('data')
+    await expect(seen!.data()).resolves.toBe(5)
   })
 
   it('ctx carries id, name, queue, attempt, createdAt and the setup state', async () => {
@@ -153,16 +160,19 @@ describe('queue basics (IndexedDB, module workers)', () => {
     const other = makeQueue({ name: queue.name, worker: undefined })
     const seen = await other.getJob(job.id)
     expect(seen?.id).toBe(job.id)
-    expect(seen?.toJSON()).toMatchObject({ name: 'double', data: 3, status: 'waiting' })
+    expect(seen?.toJSON()).toMatchObject({ name: 'double', status: 'waiting' })
+    await expect(seen!.data()).resolves.toBe(3)
+    await expect(job.data()).resolves.toBe(3)
   })
 
   it('list() filters by status and name, newest first, with limit and offset; counts() counts', async () => {
     const queue = makeQueue({ autostart: false })
     for (let i = 0; i < 5; i++) await queue.add('double', i)
     await queue.add('echo', 'e')
-    const all = await queue.list()
+    const all = await queue.list({ data: true })
     expect(all.map((j) => j.data)).toEqual(['e', 4, 3, 2, 1, 0])
-    expect((await queue.list({ name: 'double', limit: 2, offset: 1 })).map((j) => j.data)).toEqual([3, 2])
+    expect((await queue.list({ name: 'double', limit: 2, offset: 1, data: true })).map((j) => j.data)).toEqual([3, 2])
+    expect((await queue.list({ limit: 2 })).map((j) => j.id)).toEqual(all.slice(0, 2).map((j) => j.id))
     expect(await queue.list({ status: 'completed' })).toEqual([])
     const counts = await queue.counts()
     expect(counts).toMatchObject({ waiting: 6, running: 0, completed: 0, failed: 0 })
@@ -232,7 +242,7 @@ describe('queue basics (IndexedDB, module workers)', () => {
     // Moved, not copied: the page's buffer is detached.
     expect(buf.byteLength).toBe(0)
     // The stored data is intact for a retry.
-    const stored = await queue.list()
+    const stored = await queue.list({ data: true })
     expect((stored[0]?.data as { buf: ArrayBuffer }).buf.byteLength).toBe(1024)
   })
 

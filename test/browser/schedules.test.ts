@@ -51,9 +51,9 @@ describe('schedules', () => {
     }
     await store.close()
     const next = makeQueue({ name: first.name })
-    await expect.poll(async () => (await next.list({ name: 'echo' })).filter((j) => j.data === 'once').length, { timeout: 5000 }).toBe(1)
+    await expect.poll(async () => (await next.list({ name: 'echo', data: true })).filter((j) => j.data === 'once').length, { timeout: 5000 }).toBe(1)
     await delay(200)
-    const jobs = await next.list({ name: 'echo' })
+    const jobs = await next.list({ name: 'echo', data: true })
     expect(jobs.filter((j) => j.data === 'once')).toHaveLength(1)
     expect(jobs.filter((j) => j.data === 'skip')).toHaveLength(0)
     const listed = await next.schedules.list()
@@ -65,7 +65,7 @@ describe('schedules', () => {
     await queue.schedule('sleep', { id: 'slow', every: 100, data: 351 })
     await queue.schedule('sleep', { id: 'slow-overlap', every: 100, data: 350, overlap: true })
     await delay(530)
-    const jobs = await queue.list({ name: 'sleep' })
+    const jobs = await queue.list({ name: 'sleep', data: true })
     // Each run takes 350 ms: without overlap a run starts only once the last one ended; with it, every 100 ms.
     const plain = jobs.filter((j) => j.data === 351).length
     const overlapping = jobs.filter((j) => j.data === 350).length

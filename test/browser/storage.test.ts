@@ -17,6 +17,51 @@ describe('IndexedDB storage', () => {
     }
   })
 
+  it('a database of schema 1 (before the list indexes) is upgraded in place: its jobs are kept and listed by name and status', async () => {
+    // Jobs as schema 2 stores them, copied into a schema 1 database made as offthread 0.1 made it.
+    const source = makeQueue({ autostart: false })
+    await source.addBulk([
+      { name: 'double', data: 1 },
+      { name: 'echo', data: 'e' },
+      { name: 'double', data: 2 },
+    ])
+    const dbName = `offthread:${source.name}`
+    const old = await openDB(dbName)
+    const [rows, data, seq] = [await old.getAll('jobs'), await old.getAll('data'), await old.get('meta', 'seq')]
+    const keys = await old.getAllKeys('data')
+    old.close()
+    await source.close()
+    await new Promise((resolve) => (indexedDB.deleteDatabase(dbName).onsuccess = resolve))
+    const v1 = await openDB(dbName, 1, {
+      upgrade(db) {
+        const jobs = db.createObjectStore('jobs', { keyPath: 'id' })
+        jobs.createIndex('seq', 'seq', { unique: true })
+        jobs.createIndex('status', ['status', 'seq'])
+        jobs.createIndex('ready', 'ready')
+        jobs.createIndex('due', 'due')
+        jobs.createIndex('activeKey', 'activeKey')
+        jobs.createIndex('finished', ['status', 'finishedAt'])
+        jobs.createIndex('deps', 'dependencies', { multiEntry: true })
+        jobs.createIndex('debounce', 'debounceKey')
+        for (const name of ['data', 'logs', 'errors', 'meta']) db.createObjectStore(name)
+        db.createObjectStore('schedules', { keyPath: 'id' })
+      },
+    })
+    for (const row of rows) await v1.put('jobs', row)
+    for (const [i, key] of keys.entries()) await v1.put('data', data[i], key)
+    await v1.put('meta', seq, 'seq')
+    v1.close()
+
+    const queue = makeQueue({ name: source.name, autostart: false })
+    expect((await queue.list({ name: 'double', data: true })).map((j) => j.data)).toEqual([2, 1])
+    expect((await queue.list({ status: 'waiting', name: 'echo' })).map((j) => j.name)).toEqual(['echo'])
+    expect(await queue.counts()).toMatchObject({ waiting: 3 })
+    const db = await openDB(dbName)
+    expect(db.version).toBe(SCHEMA_VERSION)
+    expect([...db.transaction('jobs').store.indexNames]).toEqual(expect.arrayContaining(['name', 'statusName']))
+    db.close()
+  })
+
   it('another tab upgrading the database is not blocked: the store closes, and says why on its next call', async () => {
     const queue = makeQueue({ autostart: false })
     await queue.add('double', 1)

@@ -246,7 +246,7 @@ for (const engine of E2E_ENGINES) {
       const upgraded = await b.evaluate(
         (dbName) =>
           new Promise<string>((resolve) => {
-            const request = indexedDB.open(dbName, 2)
+            const request = indexedDB.open(dbName, 1000)
             request.onupgradeneeded = () => request.result.createObjectStore('v2-only')
             request.onsuccess = () => {
               request.result.close()

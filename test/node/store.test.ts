@@ -333,13 +333,18 @@ describe.each([
       const completedRecord = await complete(store, 'a', { answer: 42 })
       const completed = await store.getFull('a')
       expect(completed).toEqual({ ...completedRecord, data: { for: 'a' }, result: { answer: 42 } })
+      // Without its data: the metadata and the result.
+      expect(await store.getFull('a', { data: false })).toEqual({ ...completedRecord, result: { answer: 42 } })
       expect(await store.getFull('missing')).toBeUndefined()
 
-      const listed = await store.list({})
+      // list: data and result only when asked.
+      const listed = await store.list({ data: true })
       expect(listed.map((j) => j.id)).toEqual(['b', 'a'])
       expect(listed[0]).not.toHaveProperty('result')
       expect(listed[1]?.result).toEqual({ answer: 42 })
-      expect((await store.list({ status: 'completed' }))[0]?.result).toEqual({ answer: 42 })
+      expect((await store.list({ status: 'completed', data: true }))[0]?.result).toEqual({ answer: 42 })
+      const bare = await store.list({})
+      expect(bare[1]).toEqual(completedRecord)
       // the metadata reads never carry the result
       expect(await store.get(['a'])).toEqual([completedRecord])
     })
@@ -510,12 +515,15 @@ describe.each([
       ])
     }
 
-    it('lists every job newest first, with data', async () => {
+    it('lists every job newest first, with data only when asked', async () => {
       const store = await fresh()
       await seedList(store)
       const all = await store.list({})
       expect(all.map((j) => j.id)).toEqual(['j7', 'j6', 'j5', 'j4', 'j3', 'j2', 'j1'])
-      expect(all[0]?.data).toEqual({ for: 'j7' })
+      expect(all[0]).not.toHaveProperty('data')
+      const withData = await store.list({ data: true })
+      expect(withData.map((j) => j.id)).toEqual(['j7', 'j6', 'j5', 'j4', 'j3', 'j2', 'j1'])
+      expect(withData[0]?.data).toEqual({ for: 'j7' })
     })
 
     it('filters by one status, and by an array of statuses', async () => {
@@ -544,6 +552,10 @@ describe.each([
       expect((await store.list({ offset: 5 })).map((j) => j.id)).toEqual(['j2', 'j1'])
       expect((await store.list({ name: 'resize', limit: 2, offset: 1 })).map((j) => j.id)).toEqual(['j4', 'j3'])
       expect((await store.list({ status: 'waiting', offset: 1, limit: 1 })).map((j) => j.id)).toEqual(['j2'])
+      // Several statuses (merged newest first), with a name, paged.
+      expect((await store.list({ status: ['waiting', 'completed'], name: 'resize', offset: 1, limit: 2 })).map((j) => j.id)).toEqual(['j4', 'j1'])
+      expect((await store.list({ status: ['waiting', 'failed'], offset: 2 })).map((j) => j.id)).toEqual(['j2', 'j1'])
+      expect((await store.list({ status: ['failed', 'waiting', 'waiting'], limit: 2 })).map((j) => j.id)).toEqual(['j6', 'j5'])
       expect(await store.list({ limit: 0 })).toEqual([])
       expect(await store.list({ offset: 100 })).toEqual([])
     })
