@@ -524,7 +524,7 @@ class IdbStore implements Store {
       if (cursor && skip > 0) cursor = await cursor.advance(skip)
       while (cursor && found.length < take) {
         const key = cursor.key
-        found.push([Array.isArray(key) ? (key[key.length - 1] as number) : (key as number), cursor.primaryKey])
+        found.push([Array.isArray(key) ? (key[key.length - 1] as number) : key, cursor.primaryKey])
         cursor = await cursor.continue()
       }
       return found
