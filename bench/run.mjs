@@ -27,8 +27,8 @@ const outDir = here('../test-results/bench-page/')
 const compareRef = flag('--compare')
 
 const sizes = quick
-  ? { s1: 2000, s2: 300, s3: 100, s5: 20000, s6: 2000, perRecord: 200 }
-  : { s1: 10000, s2: 2000, s3: 500, s5: 100000, s6: 10000, perRecord: 500 }
+  ? { s1: 2000, s2: 300, s3: 100, s5: 20000, s6: 2000, perRecord: 200, s8: 20, s9: 20000 }
+  : { s1: 10000, s2: 2000, s3: 500, s5: 100000, s6: 10000, perRecord: 500, s8: 100, s9: 100000 }
 
 /** Every measurement: what page function, with what arguments, and which value of its result. */
 const runs = [
@@ -44,6 +44,8 @@ const runs = [
   { id: 's5', fn: 's5', params: { jobs: sizes.s5 } },
   { id: 's6', fn: 's6', params: { jobs: sizes.s6 } },
   { id: 's7', fn: 's7', params: { abortGrace: 1000 } },
+  { id: 's8', fn: 's8', params: { megabytes: sizes.s8 } },
+  { id: 's9', fn: 's9', params: { jobs: sizes.s9 } },
 ].filter((r) => !only || only.some((o) => r.id.startsWith(o)))
 
 const found = await findChromium()
@@ -180,6 +182,18 @@ row('S6', `addBulk ${sizes.s6} jobs, durable`, 's6', 'jobsPerSec', 'jobs/s', (v)
 }))
 row('S7', 'cancel, cooperative handler', 's7', 'cooperativeMs', 'ms', (v) => ({ text: '≤ 20 ms', pass: v <= 20 }))
 row('S7', 'cancel, handler ignoring its signal (abortGrace 1000)', 's7', 'ignoringMs', 'ms', (v) => ({ text: '≤ 1100 ms', pass: v <= 1100 }))
+row('S8', `add a job of ${sizes.s8} MB (transfer)`, 's8', 'addMs', 'ms')
+row('S8', 'then list() of 20 jobs, on a fresh queue', 's8', 'listMs', 'ms', (v) => ({ text: '≤ 20 ms', pass: v <= 20 }))
+row('S8', 'then getJob(big).result(), on a fresh queue', 's8', 'getJobMs', 'ms')
+row('S8', 'long tasks ≥ 50 ms, add to result', 's8', 'longTasks', 'count', (v) => ({ text: '0', pass: v === 0 }))
+row('S8', 'longest task, add to result', 's8', 'longestTask', 'ms')
+row('S9', `${sizes.s9} stored: list() newest 20`, 's9', 'listMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
+row('S9', "list({ name: 'nomatch' })", 's9', 'listNoMatchMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
+row('S9', 'list({ offset: last page })', 's9', 'listLastPageMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
+row('S9', 'list({ status, name, offset: ¼ })', 's9', 'listStatusNameOffsetMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
+row('S9', 'list({ status: [two] })', 's9', 'listTwoStatusesMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
+row('S9', 'counts()', 's9', 'countsMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
+row('S9', 'long tasks ≥ 50 ms over these', 's9', 'longTasks', 'count', (v) => ({ text: '0', pass: v === 0 }))
 
 const fmt = (v) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2))
 const machine = {
@@ -216,8 +230,8 @@ for (const [i, r] of table.entries()) {
 }
 if (compareRef) {
   console.log(`\nagainst ${compareRef} (same browser, rounds interleaved): median now / median then`)
-  const keys = { s1: 'jobsPerSec', s2: 'jobsPerSec', s3: 'p50', s5: 'firstStartMs', s6: 'jobsPerSec', s7: 'cooperativeMs' }
-  const extra = { s3: ['p99'], s5: ['heapGrowthMB'], s1: ['longTasks'] }
+  const keys = { s1: 'jobsPerSec', s2: 'jobsPerSec', s3: 'p50', s5: 'firstStartMs', s6: 'jobsPerSec', s7: 'cooperativeMs', s8: 'listMs', s9: 'worstMs' }
+  const extra = { s3: ['p99'], s5: ['heapGrowthMB'], s1: ['longTasks'], s8: ['addMs', 'getJobMs', 'longestTask'], s9: ['countsMs', 'longestTask'] }
   for (const run of runs.filter((r) => /^s\d/.test(r.id))) {
     for (const key of [keys[run.id.slice(0, 2)], ...(extra[run.id.slice(0, 2)] ?? [])]) {
       const now = stat(run.id, key)

@@ -276,6 +276,66 @@ const scenarios = {
     return { cooperativeMs: cooperative, ignoringMs: ignoring }
   },
 
+  /**
+   * S8: a job whose data is a 100 MB ArrayBuffer (transfer), among 19 small ones; then, as
+   * a fresh page would (a new queue instance on the same database: no handle in memory),
+   * list() of the 20 and getJob().result() of the big one. Long tasks over the whole time.
+   */
+  async s8({ megabytes }: { megabytes: number }) {
+    const name = freshName()
+    const writer = makeQueue(idbStore(), { name })
+    await warm(writer)
+    await writer.addBulk(Array.from({ length: 19 }, () => ({ name: 'noop' as const, data: null })))
+    const long = longTasks()
+    const buf = new ArrayBuffer(megabytes * 2 ** 20)
+    let t0 = performance.now()
+    const big = await writer.add('bytes', { buf }, { transfer: [buf] })
+    const addMs = performance.now() - t0
+    await big.result()
+    await writer.close()
+    const reader = createQueue<Tasks>({ name, store: idbStore() })
+    await reader.counts()
+    t0 = performance.now()
+    const listed = await reader.list({ limit: 20 })
+    const listMs = performance.now() - t0
+    t0 = performance.now()
+    const handle = await reader.getJob<number>(big.id)
+    const result = await handle!.result()
+    const getJobMs = performance.now() - t0
+    const stop = long.stop()
+    await reader.close()
+    if (listed.length !== 20 || result !== megabytes * 2 ** 20) throw new Error(`s8: listed ${listed.length}, result ${result}`)
+    return { addMs, listMs, getJobMs, longTasks: stop.count, longestTask: stop.max }
+  },
+
+  /** S9: `jobs` stored; list with filters and offsets, and counts(), each timed; long tasks over all of them. */
+  async s9({ jobs }: { jobs: number }) {
+    const name = freshName()
+    const seed = createQueue<Tasks>({ name, store: idbStore(), autostart: false })
+    for (let i = 0; i < jobs; i += 5000) {
+      await seed.addBulk(Array.from({ length: Math.min(5000, jobs - i) }, (_, j) => ({ name: (i + j) % 2 ? ('noop' as const) : ('cpu' as const), data: 0 })))
+    }
+    await seed.close()
+    const queue = createQueue<Tasks>({ name, store: idbStore(), autostart: false })
+    await queue.counts()
+    const long = longTasks()
+    const times: Record<string, number> = {}
+    const time = async (label: string, fn: () => Promise<unknown>) => {
+      const t0 = performance.now()
+      await fn()
+      times[label] = performance.now() - t0
+    }
+    await time('listMs', () => queue.list({ limit: 20 }))
+    await time('listNoMatchMs', () => queue.list({ name: 'nomatch', limit: 20 }))
+    await time('listLastPageMs', () => queue.list({ offset: jobs - 20, limit: 20 }))
+    await time('listStatusNameOffsetMs', () => queue.list({ status: 'waiting', name: 'noop', offset: jobs / 4, limit: 20 }))
+    await time('listTwoStatusesMs', () => queue.list({ status: ['waiting', 'completed'], limit: 20 }))
+    await time('countsMs', () => queue.counts())
+    const stop = long.stop()
+    await queue.close()
+    return { ...times, worstMs: Math.max(...Object.values(times)), longTasks: stop.count, longestTask: stop.max }
+  },
+
   dropDatabases,
 }
 

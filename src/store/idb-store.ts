@@ -3,7 +3,7 @@
  * results, logs and errors live in separate object stores, so a state change
  * rewrites only a small record. Every `write` is one transaction.
  */
-import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb'
+import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type IndexNames, type StoreNames } from 'idb'
 import { OffthreadError } from '../shared/errors.js'
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../shared/types.js'
 import {
@@ -57,12 +57,15 @@ interface OffthreadDB extends DBSchema {
 }
 
 type Names = StoreNames<OffthreadDB>
+type IndexName = IndexNames<OffthreadDB, 'jobs'>
 type WriteTx = IDBPTransaction<OffthreadDB, Names[], 'readwrite'>
 
 const ALL: Names[] = ['jobs', 'data', 'logs', 'errors', 'meta', 'schedules']
 const PAGE = 500
 /** Ops applied between two waits on IndexedDB inside one write: keeps a big batch from being one long task. */
 const CHUNK = 100
+/** From this offset on, list() counts its range to see which end to walk from. */
+const FAR_OFFSET = 1000
 
 /** Options of {@link idbStore}. */
 export interface IdbStoreOptions {
@@ -511,23 +514,35 @@ class IdbStore implements Store {
     const { name } = query
     // One walk per status (or one over all): [seq, id] pairs, newest first, at most offset + limit each.
     const walk = async (status: JobStatus | undefined, skip: number, take: number): Promise<Array<[number, string]>> => {
-      const found: Array<[number, string]> = []
-      const cursorOf = () => {
-        if (status !== undefined && name !== undefined) {
-          return jobs.index('statusName').openKeyCursor(IDBKeyRange.bound([status, name, -Infinity], [status, name, Infinity]), 'prev')
+      const [index, range] = ((): [IndexName, IDBKeyRange | null] => {
+        if (status !== undefined && name !== undefined) return ['statusName', IDBKeyRange.bound([status, name, -Infinity], [status, name, Infinity])]
+        if (status !== undefined) return ['status', statusRange(status)]
+        if (name !== undefined) return ['name', IDBKeyRange.bound([name, -Infinity], [name, Infinity])]
+        return ['seq', null]
+      })()
+      const source = jobs.index(index)
+      // A far offset is walked from the oldest end when that end is nearer (advance costs per entry skipped).
+      let direction: IDBCursorDirection = 'prev'
+      if (skip > FAR_OFFSET && Number.isFinite(take)) {
+        const total = await source.count(range)
+        if (skip >= total) return []
+        if (total - skip < skip) {
+          direction = 'next'
+          const end = Math.min(total, skip + take)
+          take = end - skip
+          skip = total - end
         }
-        if (status !== undefined) return jobs.index('status').openKeyCursor(statusRange(status), 'prev')
-        if (name !== undefined) return jobs.index('name').openKeyCursor(IDBKeyRange.bound([name, -Infinity], [name, Infinity]), 'prev')
-        return jobs.index('seq').openKeyCursor(null, 'prev')
       }
-      let cursor = await cursorOf()
+      const found: Array<[number, string]> = []
+      let cursor = await source.openKeyCursor(range, direction)
       if (cursor && skip > 0) cursor = await cursor.advance(skip)
       while (cursor && found.length < take) {
-        const key = cursor.key
-        found.push([Array.isArray(key) ? (key[key.length - 1] as number) : key, cursor.primaryKey])
+        // The seq is the last part of every one of these index keys (or the key itself).
+        const key: unknown = cursor.key
+        found.push([Number(Array.isArray(key) ? key[key.length - 1] : key), cursor.primaryKey])
         cursor = await cursor.continue()
       }
-      return found
+      return direction === 'next' ? found.reverse() : found
     }
     let page: Array<[number, string]>
     if (!statuses || statuses.length === 1) page = await walk(statuses?.[0], offset, limit)

@@ -560,6 +560,29 @@ describe.each([
       expect(await store.list({ offset: 100 })).toEqual([])
     })
 
+    it('pages far into a long list, from whichever end is nearer, with and without filters', async () => {
+      const store = await fresh()
+      const total = 1300
+      await seed(
+        store,
+        Array.from({ length: total }, (_, i) => job(`k${i}`, { name: i % 2 ? 'odd' : 'even' })),
+      )
+      const ids = (from: number, to: number, step = 1): string[] => {
+        const out: string[] = []
+        for (let i = from; step > 0 ? i < to : i > to; i += step) out.push(`k${i}`)
+        return out
+      }
+      // Newest first: k1299 is at offset 0.
+      expect((await store.list({ offset: 1250, limit: 20 })).map((j) => j.id)).toEqual(ids(49, 29, -1))
+      expect((await store.list({ offset: 1290, limit: 20 })).map((j) => j.id)).toEqual(ids(9, -1, -1))
+      expect((await store.list({ offset: 1100, limit: 10 })).map((j) => j.id)).toEqual(ids(199, 189, -1))
+      expect(await store.list({ offset: 1300, limit: 5 })).toEqual([])
+      // 650 odd jobs: k1299, k1297, … ; offset 640 leaves the 10 oldest.
+      expect((await store.list({ name: 'odd', offset: 640, limit: 20 })).map((j) => j.id)).toEqual(ids(19, 0, -2))
+      expect((await store.list({ status: 'waiting', name: 'even', offset: 1001, limit: 2 })).map((j) => j.id)).toEqual([])
+      expect((await store.list({ status: 'waiting', offset: 1200, limit: 3 })).map((j) => j.id)).toEqual(ids(99, 96, -1))
+    })
+
     it('list follows a status change', async () => {
       const store = await fresh()
       await seedList(store)
