@@ -230,7 +230,16 @@ for (const [i, r] of table.entries()) {
 }
 if (compareRef) {
   console.log(`\nagainst ${compareRef} (same browser, rounds interleaved): median now / median then`)
-  const keys = { s1: 'jobsPerSec', s2: 'jobsPerSec', s3: 'p50', s5: 'firstStartMs', s6: 'jobsPerSec', s7: 'cooperativeMs', s8: 'listMs', s9: 'worstMs' }
+  const keys = {
+    s1: 'jobsPerSec',
+    s2: 'jobsPerSec',
+    s3: 'p50',
+    s5: 'firstStartMs',
+    s6: 'jobsPerSec',
+    s7: 'cooperativeMs',
+    s8: 'listMs',
+    s9: 'worstMs',
+  }
   const extra = { s3: ['p99'], s5: ['heapGrowthMB'], s1: ['longTasks'], s8: ['addMs', 'getJobMs', 'longestTask'], s9: ['countsMs', 'longestTask'] }
   for (const run of runs.filter((r) => /^s\d/.test(r.id))) {
     for (const key of [keys[run.id.slice(0, 2)], ...(extra[run.id.slice(0, 2)] ?? [])]) {

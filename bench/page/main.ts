@@ -313,7 +313,9 @@ const scenarios = {
     const name = freshName()
     const seed = createQueue<Tasks>({ name, store: idbStore(), autostart: false })
     for (let i = 0; i < jobs; i += 5000) {
-      await seed.addBulk(Array.from({ length: Math.min(5000, jobs - i) }, (_, j) => ({ name: (i + j) % 2 ? ('noop' as const) : ('cpu' as const), data: 0 })))
+      await seed.addBulk(
+        Array.from({ length: Math.min(5000, jobs - i) }, (_, j) => ({ name: (i + j) % 2 ? ('noop' as const) : ('cpu' as const), data: 0 })),
+      )
     }
     await seed.close()
     const queue = createQueue<Tasks>({ name, store: idbStore(), autostart: false })
