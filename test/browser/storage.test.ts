@@ -62,6 +62,35 @@ describe('IndexedDB storage', () => {
     db.close()
   })
 
+  it("list(), getJob() and result() never read a job's data; handle.data() and list({ data: true }) do", async () => {
+    const writer = makeQueue()
+    const big = await writer.add('double', 21)
+    await big.result()
+    // Every object store a transaction of this page opens, from here on.
+    const opened: string[] = []
+    const transaction = IDBDatabase.prototype.transaction
+    IDBDatabase.prototype.transaction = function (this: IDBDatabase, names: string | string[], ...rest: unknown[]) {
+      opened.push(...([] as string[]).concat(names))
+      return (transaction as (...args: unknown[]) => IDBTransaction).call(this, names, ...rest)
+    } as typeof transaction
+    try {
+      // A fresh queue on the same database: no handle in memory, as after a reload.
+      const reader = makeQueue({ name: writer.name, worker: undefined })
+      expect((await reader.list()).map((j) => j.id)).toEqual([big.id])
+      const handle = await reader.getJob<number>(big.id)
+      await expect(handle!.result()).resolves.toBe(42)
+      await handle!.refresh()
+      expect(opened).not.toContain('data')
+      await expect(handle!.data()).resolves.toBe(21)
+      expect(opened).toContain('data')
+      opened.length = 0
+      expect((await reader.list({ data: true }))[0]).toMatchObject({ data: 21, result: 42 })
+      expect(opened).toContain('data')
+    } finally {
+      IDBDatabase.prototype.transaction = transaction
+    }
+  })
+
   it('another tab upgrading the database is not blocked: the store closes, and says why on its next call', async () => {
     const queue = makeQueue({ autostart: false })
     await queue.add('double', 1)
