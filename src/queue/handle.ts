@@ -70,8 +70,8 @@ export interface HandleHost {
   errors(id: string): Promise<ErrorRecord[]>
   /** The job's metadata and result, without its data. */
   read(id: string): Promise<StoredJob | undefined>
-  /** The job's data, read from the store. */
-  data(id: string): Promise<unknown>
+  /** The job's input, read from the store (a chain step's: the result of the step before it). */
+  data(job: JobRecord): Promise<unknown>
   dependents(id: string): Promise<string[]>
   /** Holds the handle strongly while it has waiters or listeners. */
   pin(handle: object, pinned: boolean): void
@@ -275,9 +275,9 @@ export class Handle<R = unknown> implements JobHandle<R> {
     return this.toJSON()
   }
 
-  /** The job's input: the one this handle holds (the adding tab's), else read from the store now. */
+  /** The job's input: the one this handle holds (the adding tab's), else read from the store now (a chain step's is the result of the step before it). */
   async data(): Promise<unknown> {
-    return this.#data !== undefined ? this.#data : this.#host.data(this.id)
+    return this.#data !== undefined ? this.#data : this.#host.data(this.#job)
   }
 
   on<K extends keyof JobHandleEvents<R>>(event: K, listener: JobHandleEvents<R>[K]): () => void {

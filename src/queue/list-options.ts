@@ -22,7 +22,12 @@ export function validateList(options: ListOptions): ListOptions {
   for (const key of ['limit', 'offset'] as const) {
     const value = options[key]
     if (value === undefined) continue
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalidOption(key, 'an integer ≥ 0', value, RangeError)
+    // `limit: Infinity` asks for every job (what the default limit is there to spare a page).
+    if (key === 'limit' && value === Number.POSITIVE_INFINITY) {
+      out.limit = value
+      continue
+    }
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalidOption(key, key === 'limit' ? 'an integer ≥ 0, or Infinity for every job' : 'an integer ≥ 0', value, RangeError)
     out[key] = value
   }
   out.limit ??= DEFAULT_LIST_LIMIT

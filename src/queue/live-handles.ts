@@ -35,7 +35,11 @@ export class LiveHandles {
       logs: async (id) => (await host.state.ready(), store.logs(id)),
       errors: async (id) => (await host.state.ready(), store.errors(id)),
       read: async (id) => (await host.state.ready(), store.getFull(id, { data: false })),
-      data: async (id) => (await host.state.ready(), (await store.getData([id]))[0]),
+      data: async (job) => {
+        await host.state.ready()
+        if (job.inputFrom !== undefined) return (await store.getFull(job.inputFrom, { data: false }))?.result
+        return (await store.getData([job.id]))[0]
+      },
       dependents: async (id) => (await host.state.ready(), (await store.dependents(id)).map((job) => job.id)),
       pin: (handle, pinned) => (pinned ? this.#pinned.add(handle) : this.#pinned.delete(handle)),
       closedError: () => host.state.closed,

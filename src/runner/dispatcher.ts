@@ -451,7 +451,7 @@ export class Dispatcher {
       return
     }
     // A chain step's input is the result of the step before it.
-    const results = Promise.all(fromResults.map((e) => this.#host.store.getFull(e.job.inputFrom as string)))
+    const results = Promise.all(fromResults.map((e) => this.#host.store.getFull(e.job.inputFrom as string, { data: false })))
     Promise.all([this.#host.store.getData(missing), results]).then(
       ([values, previous]) => {
         const data = new Map<string, unknown>(missing.map((id, i) => [id, values[i]]))

@@ -251,7 +251,7 @@ export type BulkJob<T extends TaskMap> = {
 export interface ListOptions {
   status?: JobStatus | readonly JobStatus[]
   name?: string
-  /** At most this many jobs. @defaultValue 100 ({@link DEFAULT_LIST_LIMIT}) */
+  /** At most this many jobs; `Infinity` for every one. @defaultValue 100 ({@link DEFAULT_LIST_LIMIT}) */
   limit?: number
   offset?: number
   /**

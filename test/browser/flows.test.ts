@@ -79,6 +79,10 @@ describe('workflows: chain and group', () => {
     await expect(flow.result()).resolves.toBe(8)
     expect(flow.jobs).toHaveLength(3)
     expect(flow.status).toBe('completed')
+    // A step's input is the result of the step before it, also when read from another tab.
+    const other = makeQueue({ name: queue.name, worker: undefined })
+    const inputs = await Promise.all(flow.jobs.map(async (id) => (await other.getJob(id))!.data()))
+    expect(inputs).toEqual([1, 2, 4])
   })
 
   it('a group runs its jobs in parallel and resolves to their results in order', async () => {

@@ -165,6 +165,14 @@ describe('queue basics (IndexedDB, module workers)', () => {
     await expect(job.data()).resolves.toBe(3)
   })
 
+  it('list() returns 100 jobs unless told otherwise; limit: Infinity returns them all', async () => {
+    const queue = makeQueue({ autostart: false })
+    await queue.addBulk(Array.from({ length: 130 }, (_, i) => ({ name: 'double' as const, data: i })))
+    expect(await queue.list()).toHaveLength(100)
+    expect(await queue.list({ limit: Infinity })).toHaveLength(130)
+    expect(await queue.list({ offset: 120 })).toHaveLength(10)
+  })
+
   it('list() filters by status and name, newest first, with limit and offset; counts() counts', async () => {
     const queue = makeQueue({ autostart: false })
     for (let i = 0; i < 5; i++) await queue.add('double', i)
@@ -173,6 +181,8 @@ describe('queue basics (IndexedDB, module workers)', () => {
     expect(all.map((j) => j.data)).toEqual(['e', 4, 3, 2, 1, 0])
     expect((await queue.list({ name: 'double', limit: 2, offset: 1, data: true })).map((j) => j.data)).toEqual([3, 2])
     expect((await queue.list({ limit: 2 })).map((j) => j.id)).toEqual(all.slice(0, 2).map((j) => j.id))
+    await expect(queue.list({ limit: -1 })).rejects.toThrow(/"limit"/)
+    await expect(queue.list({ data: 'yes' as never })).rejects.toThrow(/"data"/)
     expect(await queue.list({ status: 'completed' })).toEqual([])
     const counts = await queue.counts()
     expect(counts).toMatchObject({ waiting: 6, running: 0, completed: 0, failed: 0 })
