@@ -27,7 +27,8 @@ export function validateList(options: ListOptions): ListOptions {
       out.limit = value
       continue
     }
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalidOption(key, key === 'limit' ? 'an integer ≥ 0, or Infinity for every job' : 'an integer ≥ 0', value, RangeError)
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+      throw invalidOption(key, key === 'limit' ? 'an integer ≥ 0, or Infinity for every job' : 'an integer ≥ 0', value, RangeError)
     out[key] = value
   }
   out.limit ??= DEFAULT_LIST_LIMIT
