@@ -149,13 +149,15 @@ row('baseline', `raw postMessage, ${workers} workers`, 'raw-postmessage', 'jobsP
 row('baseline', `workerpool, ${workers} workers`, 'workerpool', 'jobsPerSec', 'jobs/s')
 row('baseline', 'raw IndexedDB, one transaction', 'raw-idb', 'jobsPerSecOneTx', 'jobs/s')
 row('baseline', 'raw IndexedDB, a transaction per job', 'raw-idb', 'jobsPerSecTxEach', 'jobs/s')
+row('baseline', 'raw IndexedDB, 2 puts per job (insert, completion)', 'raw-idb', 'jobsPerSecTwoPuts', 'jobs/s')
+const twoPuts = med('raw-idb', 'jobsPerSecTwoPuts')
 row('S1', `${sizes.s1} no-op jobs, memoryStore`, 's1-memory', 'jobsPerSec', 'jobs/s', (v) => ({
   text: `≥ 1.5× workerpool (${ratio(wp)(v).toFixed(2)}×)`,
   pass: ratio(wp)(v) >= 1.5,
 }))
 row('S1', `${sizes.s1} no-op jobs, idbStore`, 's1-idb', 'jobsPerSec', 'jobs/s', (v) => ({
-  text: `≥ 0.7× workerpool (${ratio(wp)(v).toFixed(2)}×)`,
-  pass: ratio(wp)(v) >= 0.7,
+  text: `≥ 0.5× workerpool (${ratio(wp)(v).toFixed(2)}×), ≥ 0.9× 2 puts (${ratio(twoPuts)(v).toFixed(2)}×)`,
+  pass: ratio(wp)(v) >= 0.5 && ratio(twoPuts)(v) >= 0.9,
 }))
 const ideal = workers * 1000
 row('S2', `${sizes.s2} jobs of 1 ms CPU, from stored to done`, 's2', 'jobsPerSec', 'jobs/s', (v) => ({
