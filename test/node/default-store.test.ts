@@ -9,7 +9,7 @@ describe('the default store without IndexedDB', () => {
   it('is a memoryStore made on first use: jobs are added, read, listed and counted', async () => {
     expect(typeof indexedDB).toBe('undefined')
     const queue = createQueue({ name: `default-store-${Date.now()}`, autostart: false })
-    const job = await queue.add('anything' as never, { n: 1 } as never)
+    const job = await queue.add('anything' as never, { n: 1 })
     expect(job.status).toBe('waiting')
     expect((await queue.list({ data: true })).map((j) => [j.id, j.data])).toEqual([[job.id, { n: 1 }]])
     expect(await queue.counts()).toMatchObject({ waiting: 1 })
