@@ -33,39 +33,22 @@ async function browserProject(engine: 'chromium' | 'firefox' | 'webkit'): Promis
     optimizeDeps: { include: ['comlink', 'idb', 'nanoid'] },
   }
   const test = { name: engine, root: repoRoot, include: BROWSER_TESTS, testTimeout: 20_000, hookTimeout: 20_000 }
+  const project = (
+    provider: NonNullable<NonNullable<TestProjectInlineConfiguration['test']>['browser']>['provider'],
+    instance: 'chromium' | 'firefox' | 'safari',
+    headless = true,
+  ): TestProjectInlineConfiguration => ({
+    ...common,
+    test: { ...test, browser: { enabled: true, headless, screenshotFailures: false, provider, instances: [{ browser: instance }] } },
+  })
   if (engine === 'chromium') {
-    return {
-      ...common,
-      test: {
-        ...test,
-        browser: {
-          enabled: true,
-          headless: true,
-          screenshotFailures: false,
-          provider: playwright({ launchOptions: { executablePath: found?.path ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS] } }),
-          instances: [{ browser: 'chromium' }],
-        },
-      },
-    }
+    return project(playwright({ launchOptions: { executablePath: found?.path ?? '/usr/bin/chromium', args: [...CHROMIUM_ARGS] } }), 'chromium')
   }
   if (engine === 'firefox') {
     if (isVitest && found) tolerateUnknownEmulationCommands()
-    return {
-      ...common,
-      test: {
-        ...test,
-        browser: {
-          enabled: true,
-          headless: true,
-          screenshotFailures: false,
-          // Playwright over WebDriver BiDi: the system Firefox as it is (no Playwright build, no geckodriver).
-          provider: playwright({
-            launchOptions: { channel: 'moz-firefox', executablePath: found?.path ?? '/usr/bin/firefox-esr', firefoxUserPrefs: { ...FIREFOX_PREFS } },
-          }),
-          instances: [{ browser: 'firefox' }],
-        },
-      },
-    }
+    // Playwright over WebDriver BiDi: the system Firefox as it is (no Playwright build, no geckodriver).
+    const launchOptions = { channel: 'moz-firefox', executablePath: found?.path ?? '/usr/bin/firefox-esr', firefoxUserPrefs: { ...FIREFOX_PREFS } }
+    return project(playwright({ launchOptions }), 'firefox')
   }
   // WebKit: WebKitGTK's MiniBrowser through WebKitWebDriver, on a private Xvfb display (it
   // has no headless mode, hence `headless: false`). The driver lives as long as the
@@ -108,13 +91,7 @@ async function browserProject(engine: 'chromium' | 'firefox' | 'webkit'): Promis
       return instance
     },
   }
-  return {
-    ...common,
-    test: {
-      ...test,
-      browser: { enabled: true, headless: false, screenshotFailures: false, provider, instances: [{ browser: 'safari' }] },
-    },
-  }
+  return project(provider, 'safari', false)
 }
 
 export default defineConfig({

@@ -97,7 +97,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     // Where IndexedDB is missing (Deno, Bun, Node), memoryStore: imported then, so a page's bundle never carries it.
     this.#store =
       this.#options.store ??
-      (typeof indexedDB !== 'undefined' ? idbStore() : deferredStore(async () => (await import('../store/memory-store.js')).memoryStore()))
+      (typeof indexedDB !== 'undefined' ? idbStore() : deferredStore('memory', async () => (await import('../store/memory-store.js')).memoryStore()))
     this.#committer = new Committer(this.#store)
     this.#state = new QueueState(this.#options.name, this.#events, (closed) => void this.#shutdown(0, closed))
     this.#retention = new Retention(

@@ -6,6 +6,8 @@
  */
 import type { Store } from './store.js'
 
+type Method = Exclude<keyof Store, 'kind'>
+
 const METHODS = [
   'open',
   'close',
@@ -23,9 +25,13 @@ const METHODS = [
   'logs',
   'errors',
   'expired',
-] as const satisfies ReadonlyArray<keyof Store>
+] as const satisfies readonly Method[]
 
-export function deferredStore(load: () => Promise<Store>): Store {
+// Every method of Store: one added to the interface and not listed above is a type error here.
+type Missing = Exclude<Method, (typeof METHODS)[number]>
+export const ALL_METHODS_FORWARDED: [Missing] extends [never] ? true : Missing = true
+
+export function deferredStore(kind: string, load: () => Promise<Store>): Store {
   let store: Promise<Store> | undefined
   const forward =
     (method: (typeof METHODS)[number]) =>
@@ -34,5 +40,5 @@ export function deferredStore(load: () => Promise<Store>): Store {
       const target = await store
       return (target[method] as (...a: unknown[]) => Promise<unknown>).apply(target, args)
     }
-  return Object.fromEntries(METHODS.map((method) => [method, forward(method)])) as unknown as Store
+  return { kind, ...Object.fromEntries(METHODS.map((method) => [method, forward(method)])) } as unknown as Store
 }
