@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { createQueue, Queue } from './queue/queue.js'
+export type { LiveList, LiveStore, WatchQuery } from './queue/live.js'
 export type { BulkJob, ListOptions, QueueEvents, QueueRole } from './queue/queue.js'
 export type { JobHandle, JobHandleEvents, WaitOptions } from './queue/handle.js'
 export type { FlowHandle } from './queue/flow-handle.js'
@@ -32,8 +33,12 @@ export {
 export type { OffthreadErrorCode } from './shared/errors.js'
 export type { BackoffFunction, ErrorMatcher, RetryOptions } from './shared/retry.js'
 export type {
+  AnySnapshot,
   ErrorRecord,
   JobContext,
+  TaskContext,
+  TaskProgress,
+  TaskSnapshot,
   JobOptions,
   JobSnapshot,
   JobStatus,

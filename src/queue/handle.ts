@@ -6,16 +6,17 @@
 import { JobCancelledError, JobFailedError, deserializeError } from '../shared/errors.js'
 import type { JobRecord, StoredJob } from '../store/store.js'
 import { clearLongTimeout, setLongTimeout, type LongTimer } from '../shared/timers.js'
+import { FrameBatch } from '../shared/frame.js'
 import { isFinal, type ErrorRecord, type JobSnapshot, type JobStatus, type LogEntry, type Progress, type SerializedError } from '../shared/types.js'
 
 /** Listeners of a handle's events. */
-export interface JobHandleEvents<R = unknown> {
+export interface JobHandleEvents<R = unknown, P = Progress> {
   /** The status changed; the listener gets the new snapshot. */
-  status: (snapshot: JobSnapshot<R>) => void
+  status: (snapshot: JobSnapshot<R, P>) => void
   /** New progress. */
-  progress: (progress: Progress, snapshot: JobSnapshot<R>) => void
+  progress: (progress: P, snapshot: JobSnapshot<R, P>) => void
   /** A log line, once it is stored. */
-  log: (entry: LogEntry, snapshot: JobSnapshot<R>) => void
+  log: (entry: LogEntry, snapshot: JobSnapshot<R, P>) => void
 }
 
 /** Options of `result()` and `wait()`. */
@@ -26,13 +27,18 @@ export interface WaitOptions {
   signal?: AbortSignal
 }
 
-/** A live handle on one job, from `add`, `addBulk` or `getJob`. */
-export interface JobHandle<R = unknown> {
+/**
+ * A live handle on one job, from `add`, `addBulk` or `getJob`.
+ *
+ * @typeParam R - the task's result
+ * @typeParam P - the task's progress (`TaskContext<State, P>` in its handler), else `number | object`
+ */
+export interface JobHandle<R = unknown, P = Progress> {
   readonly id: string
   readonly name: string
   /** Live: kept current by events. */
   readonly status: JobStatus
-  readonly progress: Progress | undefined
+  readonly progress: P | undefined
   readonly attempt: number
   readonly createdAt: number
   readonly runAt: number
@@ -42,7 +48,7 @@ export interface JobHandle<R = unknown> {
   /** The job's output; rejects `JobFailedError` (cause: the worker's error), `JobCancelledError`, or a `TimeoutError`. */
   result(options?: WaitOptions): Promise<R>
   /** The final snapshot, whatever the outcome. */
-  wait(options?: WaitOptions): Promise<JobSnapshot<R>>
+  wait(options?: WaitOptions): Promise<JobSnapshot<R, P>>
   /** Cancels the job; false when it was already final. */
   cancel(reason?: string): Promise<boolean>
   /** Whether the job is final. */
@@ -54,13 +60,21 @@ export interface JobHandle<R = unknown> {
   /** Ids of jobs that depend on this one. */
   dependents(): Promise<string[]>
   /** Re-reads the job's state (not its data) from the store. */
-  refresh(): Promise<JobSnapshot<R>>
+  refresh(): Promise<JobSnapshot<R, P>>
   /** The job's input, read from the store on demand (a handle from `add` has it in hand). */
   data(): Promise<unknown>
   /** Listens to `status`, `progress` or `log`; returns the unsubscribe function. */
-  on<K extends keyof JobHandleEvents<R>>(event: K, listener: JobHandleEvents<R>[K]): () => void
+  on<K extends keyof JobHandleEvents<R, P>>(event: K, listener: JobHandleEvents<R, P>[K]): () => void
+  /**
+   * Store contract (React's `useSyncExternalStore`, Svelte's stores): calls `listener`
+   * at once with the current snapshot, then on every change, at most once per animation
+   * frame. Returns the unsubscribe function.
+   */
+  subscribe(listener: (snapshot: JobSnapshot<R, P>) => void): () => void
+  /** The current snapshot: the same object until the job changes (and, while subscribed, until the next frame tells it). */
+  getSnapshot(): JobSnapshot<R, P>
   /** The current snapshot. */
-  toJSON(): JobSnapshot<R>
+  toJSON(): JobSnapshot<R, P>
 }
 
 /** What a handle asks of its queue. */
@@ -125,6 +139,10 @@ export class Handle<R = unknown> implements JobHandle<R> {
   #data: unknown
   #result: unknown
   #waiters = new Set<Waiter>()
+  /** What `getSnapshot()` returns: kept until the job changes (and, while subscribed, until the frame that tells it). */
+  #snapshot: JobSnapshot<R> | undefined
+  #subscribers = new Set<(snapshot: JobSnapshot<R>) => void>()
+  #frame = new FrameBatch(() => this.#publish())
   #listeners = {
     status: new Set<JobHandleEvents<R>['status']>(),
     progress: new Set<JobHandleEvents<R>['progress']>(),
@@ -174,6 +192,35 @@ export class Handle<R = unknown> implements JobHandle<R> {
     return toSnapshot<R>(this.#job, this.#data, this.#result)
   }
 
+  getSnapshot(): JobSnapshot<R> {
+    return (this.#snapshot ??= this.toJSON())
+  }
+
+  subscribe(listener: (snapshot: JobSnapshot<R>) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError(`subscribe(listener): expected a function, received ${typeof listener}`)
+    this.#subscribers.add(listener)
+    this.#repin()
+    safely(() => listener(this.getSnapshot()))
+    return () => {
+      this.#subscribers.delete(listener)
+      this.#repin()
+    }
+  }
+
+  /** The job changed: subscribers hear of it at the next frame; without any, the next `getSnapshot()` is fresh. */
+  #changed(): void {
+    if (this.#subscribers.size === 0) this.#snapshot = undefined
+    else this.#frame.schedule()
+  }
+
+  #publish(): void {
+    const next = this.toJSON()
+    const before = this.#snapshot
+    if (before && sameSnapshot(before, next)) return
+    this.#snapshot = next
+    for (const listener of [...this.#subscribers]) safely(() => listener(next))
+  }
+
   /**
    * Takes a newer view of the job (by revision) and tells listeners and waiters.
    * Internal: called by the queue on every committed change.
@@ -184,6 +231,7 @@ export class Handle<R = unknown> implements JobHandle<R> {
     this.#job = job
     if (extra.hasData) this.#data = extra.data
     if (job.status === 'completed' && 'result' in extra) this.#result = extra.result
+    this.#changed()
     if (job.progress !== before.progress && job.progress !== undefined) {
       for (const listener of this.#listeners.progress) safely(() => listener(job.progress as Progress, this.toJSON()))
     }
@@ -299,8 +347,23 @@ export class Handle<R = unknown> implements JobHandle<R> {
 
   #repin(): void {
     const l = this.#listeners
-    this.#host.pin(this, this.#waiters.size + l.status.size + l.progress.size + l.log.size > 0)
+    this.#host.pin(this, this.#waiters.size + l.status.size + l.progress.size + l.log.size + this.#subscribers.size > 0)
   }
+}
+
+/** Whether two snapshots show the same state (a re-read that changed nothing keeps the old object). */
+function sameSnapshot(a: JobSnapshot, b: JobSnapshot): boolean {
+  return (
+    a.status === b.status &&
+    a.progress === b.progress &&
+    a.attempt === b.attempt &&
+    a.error === b.error &&
+    a.result === b.result &&
+    a.data === b.data &&
+    a.runAt === b.runAt &&
+    a.startedAt === b.startedAt &&
+    a.finishedAt === b.finishedAt
+  )
 }
 
 function safely(fn: () => void): void {

@@ -76,6 +76,14 @@ export interface QueueOptions {
    * @defaultValue true
    */
   autostart?: boolean
+  /**
+   * A second `createQueue` of an open queue's name in the same page (a module re-run
+   * by hot reload) closes the open one, which hands its jobs over as a closed tab
+   * would. `false` keeps both open side by side, as two tabs would be (tests that
+   * play several tabs in one page).
+   * @defaultValue true
+   */
+  replace?: boolean
 }
 
 /** The most workers a pool may have: each is a thread with its own heap. */
@@ -108,6 +116,7 @@ export interface ResolvedQueueOptions {
   stallTimeout: number | undefined
   abortGrace: number
   autostart: boolean
+  replace: boolean
 }
 
 function resolveRetention(value: unknown): ResolvedRetention {
@@ -138,7 +147,7 @@ function resolveRetention(value: unknown): ResolvedRetention {
   return out
 }
 
-const QUEUE_KEYS = ['name', 'worker', 'concurrency', 'store', 'defaults', 'retention', 'stallTimeout', 'abortGrace', 'autostart'] as const
+const QUEUE_KEYS = ['name', 'worker', 'concurrency', 'store', 'defaults', 'retention', 'stallTimeout', 'abortGrace', 'autostart', 'replace'] as const
 
 /** Validates `createQueue` options and fills in the defaults. */
 export function resolveQueueOptions(value: unknown): ResolvedQueueOptions {
@@ -165,6 +174,7 @@ export function resolveQueueOptions(value: unknown): ResolvedQueueOptions {
   if (options.autostart !== undefined && typeof options.autostart !== 'boolean') {
     throw invalidOption('autostart', 'a boolean', options.autostart)
   }
+  if (options.replace !== undefined && typeof options.replace !== 'boolean') throw invalidOption('replace', 'a boolean', options.replace)
   return {
     name,
     worker: options.worker as (() => WorkerLike) | undefined,
@@ -175,6 +185,7 @@ export function resolveQueueOptions(value: unknown): ResolvedQueueOptions {
     stallTimeout: number('stallTimeout', options.stallTimeout, 'positive'),
     abortGrace: number('abortGrace', options.abortGrace, 'non-negative') ?? DEFAULTS.abortGrace,
     autostart: options.autostart ?? DEFAULTS.autostart,
+    replace: options.replace ?? true,
   }
 }
 

@@ -27,8 +27,11 @@ import { deferredStore } from '../store/deferred-store.js'
 import type { Store, StoredJob } from '../store/store.js'
 import { Tabs } from './remote.js'
 import { Changes } from './changes.js'
+import { LiveCounts, LiveJobList, type LiveList, type LiveStore, type WatchQuery } from './live.js'
 import { Channel } from '../tabs/channel.js'
 import type {
+  AnySnapshot,
+  TaskProgress,
   BulkJob,
   JobOptions,
   JobSnapshot,
@@ -71,6 +74,33 @@ type BulkHandles<T extends TaskMap, J extends readonly BulkJob<T>[]> = {
  */
 export function createQueue<T extends TaskMap = TaskMap>(options?: QueueOptions): Queue<T> {
   return new Queue<T>(options)
+}
+
+/**
+ * The queues open in this page, by name: a second `createQueue` of an open name
+ * (a module re-run by hot reload) replaces the first. On `globalThis`, so that two
+ * copies of offthread in one page (a dev server's re-bundled dependency) share it.
+ */
+const OPEN: Map<string, Queue> = ((globalThis as { [key: symbol]: unknown })[Symbol.for('offthread.openQueues')] ??= new Map()) as Map<string, Queue>
+/** Set while an observer is made: it is not registered and replaces nothing. */
+let makingObserver = false
+
+/**
+ * The queue of `name` open in this page, or else a new one that only observes
+ * (no worker: it runs nothing and replaces nothing). For tools that are given a
+ * queue's name only (`<offthread-inspector name>`).
+ *
+ * @returns the queue, and whether the caller made it (and so closes it when done)
+ */
+export function observeQueue(name: string): { queue: Queue; owned: boolean } {
+  const open = OPEN.get(name)
+  if (open) return { queue: open, owned: false }
+  makingObserver = true
+  try {
+    return { queue: new Queue({ name }), owned: true }
+  } finally {
+    makingObserver = false
+  }
 }
 
 /** A persistent job queue. Create it with {@link createQueue}. */
@@ -147,7 +177,20 @@ export class Queue<T extends TaskMap = TaskMap> {
     this.#tabs = engines.remote
     this.#inserter = engines.inserter
     this.#schedules = engines.schedules
-    this.#state.opened = this.#open()
+    // Hot reload: the queue of this name open in this page closes and hands its jobs over, as a closed tab would.
+    const registers = !makingObserver && this.#options.replace
+    const previous = registers ? OPEN.get(this.#options.name) : undefined
+    if (registers) OPEN.set(this.#options.name, this as unknown as Queue)
+    if (previous) {
+      console.warn(
+        `[offthread] createQueue: a queue named "${this.#options.name}" is open in this page (a module re-run by hot reload?); it closes and this one takes its place`,
+      )
+    }
+    const replaced = previous?.close({ timeout: 0 }).catch(() => undefined)
+    this.#state.opened = (async () => {
+      await replaced
+      await this.#open()
+    })()
     // Errors of opening surface on every call and as an `error` event; none go unhandled.
     this.#state.opened.catch((error: unknown) => this.#state.report(error as Error))
   }
@@ -253,11 +296,12 @@ export class Queue<T extends TaskMap = TaskMap> {
    * @returns a live handle on the job (the existing job's, for an `id` or `key` already taken)
    * @throws `JobDataError` for data that cannot be cloned, `UnknownTaskError`, `TypeError`/`RangeError` for bad options
    */
-  async add<K extends TaskName<T>>(name: K, data: TaskInput<T[K]>, options?: JobOptions): Promise<JobHandle<TaskOutput<T[K]>>> {
+  async add<K extends TaskName<T>>(name: K, data: TaskInput<T[K]>, options?: JobOptions): Promise<JobHandle<TaskOutput<T[K]>, TaskProgress<T[K]>>> {
+    type Typed = JobHandle<TaskOutput<T[K]>, TaskProgress<T[K]>>
     const debounce = options?.debounce
-    if (debounce !== undefined) return (await this.#inserter.debounced(name, data, options as JobOptions)) as JobHandle<TaskOutput<T[K]>>
+    if (debounce !== undefined) return (await this.#inserter.debounced(name, data, options as JobOptions)) as unknown as Typed
     const [handle] = await this.#inserter.insert([{ name, data, options }], false)
-    return handle as JobHandle<TaskOutput<T[K]>>
+    return handle as unknown as Typed
   }
 
   /**
@@ -308,18 +352,53 @@ export class Queue<T extends TaskMap = TaskMap> {
    *
    * @returns undefined when no job has that id
    */
-  async getJob<R = unknown>(id: string): Promise<JobHandle<R> | undefined> {
+  getJob<K extends TaskName<T>>(id: string, name: K): Promise<JobHandle<TaskOutput<T[K]>, TaskProgress<T[K]>> | undefined>
+  getJob<R = unknown>(id: string): Promise<JobHandle<R> | undefined>
+  async getJob(id: string, name?: string): Promise<JobHandle | undefined> {
     if (typeof id !== 'string') throw invalidOption('id', 'a job id (string)', id)
+    if (name !== undefined && typeof name !== 'string') throw invalidOption('name', 'a task name (string)', name)
     await this.#state.ready()
+    const handle = await this.#find(id)
+    // Typed by a task: a job of another task is not that task's job.
+    return name === undefined || handle?.name === name ? handle : undefined
+  }
+
+  async #find(id: string): Promise<JobHandle | undefined> {
     const live = this.#handles.get(id)
     // A finished job may have been deleted (by another tab's clean or retention): make sure.
-    if (live && (!live.isDone() || (await this.#store.get([id]))[0])) return live as unknown as JobHandle<R>
+    if (live && (!live.isDone() || (await this.#store.get([id]))[0])) return live
     if (live) this.#changes.removed([id], 'elsewhere')
     // Metadata and result only: a job's data (100 MB, maybe) is read when `handle.data()` asks.
     const full = await this.#store.getFull(id, { data: false })
     if (!full) return undefined
     const { data: _data, result, ...job } = full
-    return this.#handles.handleFor(job, undefined, result) as unknown as JobHandle<R>
+    return this.#handles.handleFor(job, undefined, result)
+  }
+
+  /**
+   * A live query: the jobs `list(query)` gives, kept current by the queue's events
+   * (from every tab), for UI code. `getSnapshot()` returns the same array until
+   * something changes; `subscribe(listener)` calls the listener at once and after each
+   * change, at most once per animation frame. It reads only while subscribed.
+   *
+   * @example
+   * ```ts
+   * const running = queue.watch({ status: 'running' })
+   * const off = running.subscribe((jobs) => render(jobs))
+   * ```
+   */
+  watch(query: WatchQuery = {}): LiveList<AnySnapshot<T>> {
+    validateList({ ...query })
+    return new LiveJobList(this.#live, query) as unknown as LiveList<AnySnapshot<T>>
+  }
+
+  /** Live `counts()`, in the store contract of {@link watch}. */
+  watchCounts(): LiveStore<Readonly<Record<JobStatus, number>>> {
+    return new LiveCounts(this.#live)
+  }
+
+  get #live(): ConstructorParameters<typeof LiveCounts>[0] {
+    return { list: (query) => this.list(query), counts: () => this.counts(), on: (event, listener) => this.#events.on(event, listener) }
   }
 
   /**
@@ -467,6 +546,7 @@ export class Queue<T extends TaskMap = TaskMap> {
       this.#tabs.close()
       await this.#store.close()
       this.#handles.abandon(closed)
+      if (OPEN.get(this.name) === this) OPEN.delete(this.name)
       this.#shut = true
       const listeners = [...this.#closeListeners]
       this.#closeListeners.clear()
@@ -488,12 +568,12 @@ export class Queue<T extends TaskMap = TaskMap> {
   }
 
   /** Listens to a queue event; returns the unsubscribe function. */
-  on<K extends keyof QueueEvents>(event: K, listener: QueueEvents[K]): () => void {
-    return this.#events.on(event, listener)
+  on<K extends keyof QueueEvents>(event: K, listener: NoInfer<QueueEvents<T>[K]>): () => void {
+    return this.#events.on(event, listener as QueueEvents[K])
   }
 
   /** Removes a listener added with `on`. */
-  off<K extends keyof QueueEvents>(event: K, listener: QueueEvents[K]): void {
-    this.#events.off(event, listener)
+  off<K extends keyof QueueEvents>(event: K, listener: NoInfer<QueueEvents<T>[K]>): void {
+    this.#events.off(event, listener as QueueEvents[K])
   }
 }

@@ -51,7 +51,13 @@ export interface ErrorRecord {
 }
 
 /** A job as it is stored: what a handle shows. */
-export interface JobSnapshot<R = unknown> {
+/**
+ * A job's state at one moment.
+ *
+ * @typeParam R - its task's result
+ * @typeParam P - its task's progress
+ */
+export interface JobSnapshot<R = unknown, P = Progress> {
   id: string
   name: string
   queue: string
@@ -60,7 +66,7 @@ export interface JobSnapshot<R = unknown> {
   data?: unknown
   result?: R
   error?: SerializedError
-  progress?: Progress
+  progress?: P
   attempt: number
   priority: number
   key?: string
@@ -160,7 +166,7 @@ export interface TaskOptions extends Pick<JobOptions, 'timeout' | 'retry' | 'pri
  *
  * @typeParam S - what the worker's `setup()` returned
  */
-export interface JobContext<S = undefined> {
+export interface JobContext<S = undefined, P = Progress> {
   /** The job's id. */
   readonly id: string
   /** The task's registered name. */
@@ -176,7 +182,7 @@ export interface JobContext<S = undefined> {
   /** What `setup()` returned, once per worker. */
   readonly state: S
   /** Reports progress; coalesced, the last value always delivered and kept. */
-  progress(value: Progress): void
+  progress(value: P): void
   /** Says the job is still alive: resets the stall watchdog. */
   heartbeat(): void
   /** Appends to the job's persisted log. */
@@ -216,20 +222,46 @@ export type TaskOutput<E> =
 /** The names of the tasks in a task map. */
 export type TaskName<T> = keyof T & string
 
+/**
+ * A handler's context with its progress type: `(input, ctx: TaskContext<State, { done: number; total: number }>)`
+ * makes that task's handles, events and hooks carry that type instead of `number | object`.
+ */
+export type TaskContext<S = undefined, P = Progress> = JobContext<S, P>
+
+/** The progress type a task declares on its context parameter, else `number | object`. */
+export type TaskProgress<E> = [E] extends [never] ? Progress : HandlerProgress<E extends TaskDefinition<any, any, any> ? E['handler'] : E>
+type HandlerProgress<H> = H extends (input: any, ctx: infer C) => any
+  ? C extends { progress(value: infer P): void }
+    ? unknown extends P
+      ? Progress
+      : P
+    : Progress
+  : Progress
+
+/** The snapshot of a job of task `K`: its `name`, `data`, `result` and `progress` typed by that task. */
+export type TaskSnapshot<T, K extends keyof T> = Omit<JobSnapshot<TaskOutput<T[K]>, TaskProgress<T[K]>>, 'name' | 'data'> & {
+  name: K
+  data?: TaskInput<T[K]>
+}
+
+/** A job snapshot of a queue of tasks `T`: a union by task name (`snapshot.name` narrows it); a plain `JobSnapshot` for an untyped queue. */
+export type AnySnapshot<T> = string extends TaskName<T> ? JobSnapshot : { [K in TaskName<T>]: TaskSnapshot<T, K> }[TaskName<T>]
+
 /** Whether this tab runs the queue's jobs. */
 export type QueueRole = 'runner' | 'follower'
 
 /** The queue's events; each job event's listener gets the job's snapshot and the event's value. */
 // A type alias, not an interface: it must fit the emitter's index-signature constraint.
-export type QueueEvents = {
-  added: (job: JobSnapshot, value: undefined) => void
-  started: (job: JobSnapshot, attempt: number) => void
-  progress: (job: JobSnapshot, progress: Progress) => void
-  log: (job: JobSnapshot, entry: LogEntry) => void
-  retrying: (job: JobSnapshot, retry: { attempt: number; delay: number; error: SerializedError }) => void
-  completed: (job: JobSnapshot, result: unknown) => void
-  failed: (job: JobSnapshot, error: SerializedError) => void
-  cancelled: (job: JobSnapshot, reason: string | undefined) => void
+// With a typed queue (`createQueue<Tasks>`), each job event's snapshot is typed by its task: test `job.name`.
+export type QueueEvents<T = TaskMap> = {
+  added: (job: AnySnapshot<T>, value: undefined) => void
+  started: (job: AnySnapshot<T>, attempt: number) => void
+  progress: (job: AnySnapshot<T>, progress: Exclude<AnySnapshot<T>['progress'], undefined>) => void
+  log: (job: AnySnapshot<T>, entry: LogEntry) => void
+  retrying: (job: AnySnapshot<T>, retry: { attempt: number; delay: number; error: SerializedError }) => void
+  completed: (job: AnySnapshot<T>, result: AnySnapshot<T>['result']) => void
+  failed: (job: AnySnapshot<T>, error: SerializedError) => void
+  cancelled: (job: AnySnapshot<T>, reason: string | undefined) => void
   /** Jobs deleted (by `remove`, `clean` or retention), in any tab. */
   removed: (ids: readonly string[]) => void
   /** Nothing waiting, due or running in this runner. */

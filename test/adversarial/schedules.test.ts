@@ -70,9 +70,9 @@ describe('adversarial schedules', () => {
 
   it('trigger() of a schedule for an unknown task rejects UnknownTaskError and leaves the schedule intact', async () => {
     const name = uniqueName('sched')
-    const follower = track(createQueue({ name, store: idbStore() }))
+    const follower = track(createQueue({ name, store: idbStore(), replace: false }))
     await follower.schedule('no-such-task' as never, { id: 't', every: 60_000, data: null })
-    const runner = track(createQueue({ name: `${name}`, worker: tasksWorker, concurrency: 1, store: idbStore() }))
+    const runner = track(createQueue({ name: `${name}`, worker: tasksWorker, concurrency: 1, store: idbStore(), replace: false }))
     runner.on('error', () => undefined)
     await runner.counts()
     const error = await runner.schedules.trigger('t').then(

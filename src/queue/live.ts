@@ -1,0 +1,221 @@
+/**
+ * Live queries for UI code: `queue.watch(query)` (a job list) and
+ * `queue.watchCounts()`, each a store in the shape React's
+ * `useSyncExternalStore` and Svelte's stores take: `getSnapshot()` returns the
+ * same value until something changes, `subscribe(listener)` calls the listener
+ * at once and then on every change, at most once per animation frame.
+ *
+ * They follow the queue's events, so they hear of changes made in any tab:
+ * progress is patched into the list in memory; a change of status, an added
+ * or a removed job re-reads the query (an indexed read of one page: list()).
+ */
+import { report } from '../shared/events.js'
+import { FrameBatch } from '../shared/frame.js'
+import { JOB_STATUSES, type JobSnapshot, type JobStatus, type ListOptions, type Progress, type QueueEvents } from '../shared/types.js'
+
+/** A value that changes, in the store contract UI frameworks share. */
+export interface LiveStore<V> {
+  /** The current value: the same object until it changes. */
+  getSnapshot(): V
+  /** Calls `listener` with the current value now, then after each change (at most once a frame); returns the unsubscribe function. */
+  subscribe(listener: (value: V) => void): () => void
+  /** Whether the value has been read from the store once (before that it is empty). */
+  readonly loaded: boolean
+}
+
+/** A live job list: `queue.watch(query)`. */
+export type LiveList<S = JobSnapshot> = LiveStore<readonly S[]>
+
+/** The filters of `queue.watch`: `list()`'s, without `offset` and `data`. */
+export type WatchQuery = Pick<ListOptions, 'status' | 'name' | 'limit'>
+
+/** What a live query needs of its queue. */
+export interface LiveHost {
+  list(query: ListOptions): Promise<JobSnapshot[]>
+  counts(): Promise<Record<JobStatus, number>>
+  on<K extends keyof QueueEvents>(event: K, listener: QueueEvents[K]): () => void
+}
+
+/** The events after which a list or the counts may have changed. */
+const MEMBERSHIP = ['added', 'started', 'retrying', 'completed', 'failed', 'cancelled', 'removed', 'role'] as const
+
+/** Shared by both kinds: listeners, frames, one read at a time. */
+abstract class LiveQuery<V> implements LiveStore<V> {
+  protected host: LiveHost
+  #value: V
+  #loaded = false
+  #listeners = new Set<(value: V) => void>()
+  #offs: Array<() => void> = []
+  /** A re-read is needed (a change of membership), beyond in-memory patches. */
+  protected stale = true
+  #reading = false
+  #frame = new FrameBatch(() => void this.#flush())
+
+  constructor(host: LiveHost, empty: V) {
+    this.host = host
+    this.#value = empty
+  }
+
+  get loaded(): boolean {
+    return this.#loaded
+  }
+
+  getSnapshot(): V {
+    return this.#value
+  }
+
+  subscribe(listener: (value: V) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError(`subscribe(listener): expected a function, received ${typeof listener}`)
+    this.#listeners.add(listener)
+    if (this.#listeners.size === 1) this.#start()
+    try {
+      listener(this.#value)
+    } catch (error) {
+      report(error)
+    }
+    return () => {
+      if (!this.#listeners.delete(listener) || this.#listeners.size > 0) return
+      for (const off of this.#offs.splice(0)) off()
+      // Unwatched, it may miss changes: the next subscriber reads again.
+      this.stale = true
+    }
+  }
+
+  /** Listens to the queue's events; reads at the next frame. */
+  #start(): void {
+    for (const event of MEMBERSHIP) this.#offs.push(this.host.on(event, () => this.invalidate()))
+    this.#offs.push(this.listen())
+    this.stale = true
+    this.#frame.schedule()
+  }
+
+  /** A change that needs a re-read. */
+  protected invalidate(): void {
+    this.stale = true
+    this.#frame.schedule()
+  }
+
+  /** A change patched in memory: tell at the next frame. */
+  protected patched(): void {
+    this.#frame.schedule()
+  }
+
+  /** Extra listeners of a kind (progress, for a list); returns what removes them. */
+  protected listen(): () => void {
+    return () => undefined
+  }
+
+  /** Reads the query from the store. */
+  protected abstract read(): Promise<V>
+  /** Applies in-memory patches to `value`; returns it unchanged when there are none. */
+  protected abstract patch(value: V): V
+  /** Whether two values show the same thing (then listeners are not called). */
+  protected abstract same(a: V, b: V): boolean
+
+  async #flush(): Promise<void> {
+    if (this.#listeners.size === 0) return
+    let next = this.#value
+    if (this.stale) {
+      if (this.#reading) return // the read under way schedules the next one
+      this.stale = false
+      this.#reading = true
+      try {
+        next = await this.read()
+        this.#loaded = true
+      } catch (error) {
+        // A closed queue, a store in trouble: the queue reports it; the view keeps its last value.
+        if (!(error instanceof Error && error.name === 'QueueClosedError')) report(error)
+        return
+      } finally {
+        this.#reading = false
+        if (this.stale) this.#frame.schedule()
+      }
+    }
+    next = this.patch(next)
+    if (next === this.#value || this.same(this.#value, next)) return
+    this.#value = next
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(next)
+      } catch (error) {
+        report(error)
+      }
+    }
+  }
+}
+
+const EMPTY: readonly never[] = Object.freeze([])
+
+/** `queue.watch(query)`. */
+export class LiveJobList extends LiveQuery<readonly JobSnapshot[]> {
+  #query: ListOptions
+  /** Progress heard since the last frame, by job id. */
+  #progress = new Map<string, Progress>()
+
+  constructor(host: LiveHost, query: WatchQuery) {
+    super(host, EMPTY)
+    this.#query = { ...query }
+  }
+
+  protected override listen(): () => void {
+    return this.host.on('progress', (job, progress) => {
+      this.#progress.set(job.id, progress)
+      this.patched()
+    })
+  }
+
+  protected override async read(): Promise<readonly JobSnapshot[]> {
+    // Progress heard before this read is in what it reads.
+    this.#progress.clear()
+    return Object.freeze(await this.host.list(this.#query))
+  }
+
+  protected override patch(jobs: readonly JobSnapshot[]): readonly JobSnapshot[] {
+    if (this.#progress.size === 0) return jobs
+    let out: JobSnapshot[] | undefined
+    for (const [i, job] of jobs.entries()) {
+      const progress = this.#progress.get(job.id)
+      if (progress === undefined || progress === job.progress || job.status !== 'running') continue
+      out ??= [...jobs]
+      out[i] = { ...job, progress }
+    }
+    this.#progress.clear()
+    return out ? Object.freeze(out) : jobs
+  }
+
+  protected override same(a: readonly JobSnapshot[], b: readonly JobSnapshot[]): boolean {
+    if (a.length !== b.length) return false
+    return a.every((job, i) => {
+      const other = b[i] as JobSnapshot
+      return (
+        job.id === other.id &&
+        job.status === other.status &&
+        job.progress === other.progress &&
+        job.attempt === other.attempt &&
+        job.error?.message === other.error?.message &&
+        job.finishedAt === other.finishedAt
+      )
+    })
+  }
+}
+
+const ZERO = Object.freeze(Object.fromEntries(JOB_STATUSES.map((s) => [s, 0]))) as Readonly<Record<JobStatus, number>>
+
+/** `queue.watchCounts()`. */
+export class LiveCounts extends LiveQuery<Readonly<Record<JobStatus, number>>> {
+  constructor(host: LiveHost) {
+    super(host, ZERO)
+  }
+
+  protected override async read(): Promise<Readonly<Record<JobStatus, number>>> {
+    return Object.freeze(await this.host.counts())
+  }
+
+  protected override patch(counts: Readonly<Record<JobStatus, number>>): Readonly<Record<JobStatus, number>> {
+    return counts
+  }
+
+  protected override same(a: Readonly<Record<JobStatus, number>>, b: Readonly<Record<JobStatus, number>>): boolean {
+    return JOB_STATUSES.every((s) => a[s] === b[s])
+  }
+}

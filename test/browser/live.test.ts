@@ -1,0 +1,117 @@
+/**
+ * The live core UI code builds on (API.md sections 2 and 3): `queue.watch()` and
+ * `queue.watchCounts()`, handles as stores, `getJob(id, name)`, and a second
+ * `createQueue` of an open name in one page replacing the first.
+ */
+import { describe, expect, it, vi } from 'vitest'
+import { createQueue, idbStore, QueueClosedError, type JobSnapshot } from '../../src/index.js'
+import { makeQueue, tasksWorker } from './fixtures/queue.js'
+
+const frames = (n: number): Promise<void> =>
+  new Promise((resolve) => {
+    const step = (): void => (--n <= 0 ? resolve() : void requestAnimationFrame(step))
+    requestAnimationFrame(step)
+  })
+
+describe('live queries and handles as stores', () => {
+  it('watch(): the same array until something changes; follows adds, progress and completions, at most once a frame', async () => {
+    const queue = makeQueue()
+    const live = queue.watch({ name: 'report' })
+    const seen: Array<readonly JobSnapshot[]> = []
+    const off = live.subscribe((jobs) => seen.push(jobs))
+    // The store contract: called at once with the current value (empty until read).
+    expect(seen).toHaveLength(1)
+    await vi.waitFor(() => expect(live.loaded).toBe(true))
+    expect(live.getSnapshot()).toBe(live.getSnapshot())
+    const job = await queue.add('report', 20)
+    await queue.add('double', 1) // another task: not in this list
+    await job.result()
+    await vi.waitFor(() => expect(live.getSnapshot()[0]?.status).toBe('completed'))
+    const last = live.getSnapshot()
+    expect(last.map((j) => j.id)).toEqual([job.id])
+    expect(last[0]?.progress).toEqual({ phase: 'done' })
+    // Running, with progress on the way, was seen; no two calls gave the same array.
+    expect(seen.some((jobs) => jobs[0]?.status === 'running')).toBe(true)
+    expect(new Set(seen).size).toBe(seen.length)
+    // 20 progress reports and 20 log lines did not become 20 calls.
+    expect(seen.length).toBeLessThan(15)
+    await frames(3)
+    expect(live.getSnapshot()).toBe(last)
+    off()
+  })
+
+  it('watch() and watchCounts() hear of a job removed in another tab', async () => {
+    const queue = makeQueue()
+    const other = makeQueue({ name: queue.name, worker: undefined })
+    const job = await queue.add('double', 2)
+    await job.result()
+    const live = queue.watch()
+    const counts = queue.watchCounts()
+    const offs = [live.subscribe(() => undefined), counts.subscribe(() => undefined)]
+    await vi.waitFor(() => expect(live.getSnapshot().map((j) => j.id)).toEqual([job.id]))
+    await vi.waitFor(() => expect(counts.getSnapshot().completed).toBe(1))
+    expect(await other.remove(job.id)).toBe(true)
+    await vi.waitFor(() => expect(live.getSnapshot()).toEqual([]))
+    await vi.waitFor(() => expect(counts.getSnapshot().completed).toBe(0))
+    for (const off of offs) off()
+  })
+
+  it('a handle is a store: getSnapshot() keeps its object until the job changes; subscribe() follows it', async () => {
+    const queue = makeQueue()
+    const job = await queue.add('report', 5)
+    const first = job.getSnapshot()
+    expect(job.getSnapshot()).toBe(first)
+    const seen: string[] = []
+    const off = job.subscribe((snapshot) => seen.push(snapshot.status))
+    expect(seen).toEqual([first.status])
+    await job.result()
+    await vi.waitFor(() => expect(job.getSnapshot().status).toBe('completed'))
+    expect(job.getSnapshot()).not.toBe(first)
+    expect(job.getSnapshot().result).toBe('reported')
+    expect(seen.at(-1)).toBe('completed')
+    off()
+  })
+
+  it('getJob(id, name) gives the job only if it is of that task', async () => {
+    const queue = makeQueue({ autostart: false })
+    const job = await queue.add('double', 3)
+    expect((await queue.getJob(job.id, 'double'))?.id).toBe(job.id)
+    expect(await queue.getJob(job.id, 'echo')).toBeUndefined()
+    await expect(queue.getJob(job.id, 42 as never)).rejects.toThrow(TypeError)
+  })
+})
+
+describe('a second createQueue of an open name in one page (hot reload)', () => {
+  it('replaces the first: it closes (its waiters hear QueueClosedError), a warning says so, the new one runs the jobs', async () => {
+    const name = `replace-${Date.now()}`
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const first = createQueue({ name, worker: tasksWorker, concurrency: 1, store: idbStore() })
+    const slow = await first.add('sleep', 300)
+    const second = createQueue({ name, worker: tasksWorker, concurrency: 1, store: idbStore() })
+    try {
+      await expect(slow.result()).rejects.toBeInstanceOf(QueueClosedError)
+      expect(warn.mock.calls.flat().join(' ')).toContain(`a queue named "${name}" is open in this page`)
+      await expect(first.add('double', 1)).rejects.toBeInstanceOf(QueueClosedError)
+      // The job the first queue held (interrupted, as in a closed tab) runs in the second.
+      const moved = await second.getJob(slow.id)
+      await expect(moved?.result()).resolves.toBe(300)
+      expect(second.role).toBe('runner')
+    } finally {
+      warn.mockRestore()
+      await second.close()
+      await new Promise((resolve) => {
+        const request = indexedDB.deleteDatabase(`offthread:${name}`)
+        request.onsuccess = request.onerror = request.onblocked = resolve
+      })
+    }
+  })
+
+  it('with replace: false both stay open, as two tabs would', async () => {
+    const queue = makeQueue()
+    const beside = makeQueue({ name: queue.name, worker: undefined })
+    const job = await beside.add('double', 4)
+    await expect(job.result()).resolves.toBe(8)
+    expect(queue.role).toBe('runner')
+    await expect(queue.add('double', 1)).resolves.toBeDefined()
+  })
+})
