@@ -33,6 +33,25 @@ export type StepOutput<T extends TaskMap, S> = S extends { name: infer K }
       ? GroupOutput<T, G>
       : unknown
 
+/**
+ * The type error of a chain whose step takes the previous step's output (it has no
+ * `data` of its own) but does not accept it: `unknown` (no error) when every step fits.
+ */
+export type ChainMismatch<T extends TaskMap, S, Prev = unknown, First extends boolean = true> = S extends readonly [infer H, ...infer Rest]
+  ? StepFits<T, H, Prev, First> extends true
+    ? ChainMismatch<T, Rest, StepOutput<T, H>, false>
+    : { chainError: `a step has no data of its own and does not accept the previous step's output`; step: H; gets: Prev }
+  : unknown
+type StepFits<T extends TaskMap, H, Prev, First extends boolean> = First extends true
+  ? true
+  : H extends { data: unknown }
+    ? true
+    : H extends { name: infer K extends TaskName<T> }
+      ? [Prev] extends [TaskInput<T[K]>]
+        ? true
+        : false
+      : true
+
 /** A chain's output: its last step's. */
 export type ChainOutput<T extends TaskMap, C> = C extends readonly [...unknown[], infer L] ? StepOutput<T, L> : unknown
 

@@ -8,7 +8,7 @@
 import { Committer } from '../store/committer.js'
 import { Dispatcher } from '../runner/dispatcher.js'
 import type { FlowHandle } from './flow-handle.js'
-import { addFlow, type ChainOutput, type FlowStep, type GroupOutput } from './flow.js'
+import { addFlow, type ChainMismatch, type ChainOutput, type FlowStep, type GroupOutput } from './flow.js'
 import { QueueClosedError } from '../shared/errors.js'
 import { Emitter } from '../shared/events.js'
 import { toSnapshot, type JobHandle } from './handle.js'
@@ -46,6 +46,14 @@ import type {
 } from '../shared/types.js'
 
 export type { BulkJob, ListOptions, QueueEvents, QueueRole } from '../shared/types.js'
+
+/**
+ * The arguments of `chain` after its steps: `options`; and, when a step without data of
+ * its own does not accept the previous step's output, a required argument of the
+ * mismatch's type, so that the call is a type error that shows the mismatch.
+ */
+type ChainRest<T extends TaskMap, S> =
+  unknown extends ChainMismatch<T, S> ? [options?: { id?: string }] : [options: { id?: string } | undefined, mismatch: ChainMismatch<T, S>]
 
 type BulkHandles<T extends TaskMap, J extends readonly BulkJob<T>[]> = {
   [I in keyof J]: J[I] extends { name: infer K } ? JobHandle<TaskOutput<T[K & keyof T]>> : JobHandle
@@ -328,7 +336,8 @@ export class Queue<T extends TaskMap = TaskMap> {
    * const blob = await flow.result()
    * ```
    */
-  async chain<const S extends readonly FlowStep<T>[]>(steps: S, options: { id?: string } = {}): Promise<FlowHandle<ChainOutput<T, S>>> {
+  async chain<const S extends readonly FlowStep<T>[]>(steps: S, ...rest: ChainRest<T, S>): Promise<FlowHandle<ChainOutput<T, S>>> {
+    const [options = {}] = rest as [{ id?: string }?]
     if (!Array.isArray(steps)) throw invalidOption('steps', 'an array of { name, data?, options? }', steps)
     return (await addFlow({ chain: steps }, options, this.#inserter)) as FlowHandle<ChainOutput<T, S>>
   }

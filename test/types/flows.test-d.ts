@@ -54,6 +54,21 @@ describe('chain and group result types', () => {
     expectTypeOf(flow.result()).resolves.toEqualTypeOf<[number, { length: number }]>()
   })
 
+  it('a chain step without data must take the previous step output', async () => {
+    const queue = makeQueue()
+    // @ts-expect-error: upper takes a string, the step before gives a number
+    await queue.chain([{ name: 'double', data: 1 }, { name: 'upper' }])
+    // A step with its own data takes no input from the step before.
+    const own = await queue.chain([
+      { name: 'double', data: 1 },
+      { name: 'upper', data: 'x' },
+    ])
+    expectTypeOf(own.result()).resolves.toEqualTypeOf<string>()
+    // number → number: fine without data.
+    const flow = await queue.chain([{ name: 'double', data: 1 }, { name: 'double' }])
+    expectTypeOf(flow.result()).resolves.toEqualTypeOf<number>()
+  })
+
   it('a step naming an unknown task or giving the wrong data is a type error', async () => {
     const queue = makeQueue()
     // @ts-expect-error: no such task
