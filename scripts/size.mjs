@@ -19,7 +19,9 @@ import { build } from 'vite'
  * Lower the ceiling as the bundle shrinks.
  */
 export const TARGET = { page: 15_000, worker: 4_000 }
-export const CEILING = { page: 30_000, worker: 6_600 }
+// page: 29.6 kB after issue 13; issue 14's live core (watch, watchCounts, handles as stores, hot-reload
+// replacement) added 1.3 kB that every page using a queue in a UI needs.
+export const CEILING = { page: 31_500, worker: 6_600 }
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/size/')

@@ -47,6 +47,7 @@ describe('resolveQueueOptions', () => {
       stallTimeout: undefined,
       abortGrace: 1000,
       autostart: true,
+      replace: true,
     })
     expect(resolveQueueOptions({})).toEqual(resolved)
     expect(Object.isFrozen(DEFAULTS)).toBe(true)
@@ -116,10 +117,11 @@ describe('resolveQueueOptions', () => {
     expectOptionError(() => resolveQueueOptions(null), TypeError, 'options', 'an object', 'null')
   })
 
-  it('rejects a worker that is not a function, a store without write, a non-boolean autostart', () => {
+  it('rejects a worker that is not a function, a store without write, a non-boolean autostart or replace', () => {
     expectOptionError(() => resolveQueueOptions({ worker: 'w.js' }), TypeError, 'worker', 'a function that returns a Worker', '"w.js"')
     expectOptionError(() => resolveQueueOptions({ store: {} }), TypeError, 'store', 'a Store such as idbStore() or memoryStore()', '{}')
     expectOptionError(() => resolveQueueOptions({ autostart: 'yes' }), TypeError, 'autostart', 'a boolean', '"yes"')
+    expectOptionError(() => resolveQueueOptions({ replace: 1 as never }), TypeError, 'replace', 'a boolean', '1')
   })
 
   it('rejects a negative abortGrace and a zero or infinite stallTimeout', () => {
