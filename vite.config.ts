@@ -30,7 +30,8 @@ async function browserProject(engine: 'chromium' | 'firefox' | 'webkit'): Promis
   const common = {
     // Precaution: pre-bundle the runtime deps so Vite never discovers them
     // mid-run (a mid-run re-optimisation reloads the test iframe).
-    optimizeDeps: { include: ['comlink', 'idb', 'nanoid'] },
+    // Everything the tests import from node_modules, found up front: a dependency discovered mid-run reloads the test page.
+    optimizeDeps: { include: ['comlink', 'idb', 'nanoid', 'react', 'react-dom/client'] },
   }
   const test = { name: engine, root: repoRoot, include: BROWSER_TESTS, testTimeout: 20_000, hookTimeout: 20_000 }
   const project = (
@@ -101,6 +102,8 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^offthread\/worker$/, replacement: fileURLToPath(new URL('./src/worker.ts', import.meta.url)) },
+      { find: /^offthread\/react$/, replacement: fileURLToPath(new URL('./src/react.ts', import.meta.url)) },
+      { find: /^offthread\/inspector$/, replacement: fileURLToPath(new URL('./src/inspector.ts', import.meta.url)) },
       { find: /^offthread$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
     ],
   },

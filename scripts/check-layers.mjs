@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The layer rule of src/ (CONTRIBUTING.md): imports point down, and no file imports itself back.
-//   queue/ → tabs/ → runner/ → store/, pool/ → shared/;   worker/ → shared/;   src/*.ts (entries) → any
+//   ui/ → queue/ → tabs/ → runner/ → store/, pool/ → shared/;   worker/ → shared/;   src/*.ts (entries) → any
 // Reads every import and export-from (type-only ones too) of src/**/*.ts; exits 1 on a violation.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, normalize, relative } from 'node:path'
@@ -16,6 +16,8 @@ const ALLOWED = {
   tabs: ['runner', 'store', 'pool', 'shared'],
   queue: ['tabs', 'runner', 'store', 'pool', 'shared'],
   worker: ['shared'],
+  // UI bindings (offthread/react, offthread/inspector): the public queue, nothing below it.
+  ui: ['queue', 'shared'],
 }
 
 /** @type {string[]} */

@@ -49,7 +49,7 @@ abstract class LiveQuery<V> implements LiveStore<V> {
   /** A re-read is needed (a change of membership), beyond in-memory patches. */
   protected stale = true
   #reading = false
-  #frame = new FrameBatch(() => void this.#flush())
+  #frame = new FrameBatch(() => this.#flush())
 
   constructor(host: LiveHost, empty: V) {
     this.host = host
@@ -112,26 +112,37 @@ abstract class LiveQuery<V> implements LiveStore<V> {
   /** Whether two values show the same thing (then listeners are not called). */
   protected abstract same(a: V, b: V): boolean
 
-  async #flush(): Promise<void> {
+  /** What the last read gave, not yet shown: it is shown at the next frame (one notice per frame at most). */
+  #fresh: { value: V } | undefined
+
+  #flush(): void {
     if (this.#listeners.size === 0) return
+    if (this.stale && !this.#reading) void this.#read()
     let next = this.#value
-    if (this.stale) {
-      if (this.#reading) return // the read under way schedules the next one
-      this.stale = false
-      this.#reading = true
-      try {
-        next = await this.read()
-        this.#loaded = true
-      } catch (error) {
-        // A closed queue, a store in trouble: the queue reports it; the view keeps its last value.
-        if (!(error instanceof Error && error.name === 'QueueClosedError')) report(error)
-        return
-      } finally {
-        this.#reading = false
-        if (this.stale) this.#frame.schedule()
-      }
+    if (this.#fresh) {
+      next = this.#fresh.value
+      this.#fresh = undefined
     }
-    next = this.patch(next)
+    this.#show(this.patch(next))
+  }
+
+  /** Reads the query; its value is shown at the next frame, with what was patched since it began. */
+  async #read(): Promise<void> {
+    this.stale = false
+    this.#reading = true
+    try {
+      this.#fresh = { value: await this.read() }
+      this.#loaded = true
+    } catch (error) {
+      // A closed queue, a store in trouble: the queue reports it; the view keeps its last value.
+      if (!(error instanceof Error && error.name === 'QueueClosedError')) report(error)
+    } finally {
+      this.#reading = false
+      this.#frame.schedule()
+    }
+  }
+
+  #show(next: V): void {
     if (next === this.#value || this.same(this.#value, next)) return
     this.#value = next
     for (const listener of [...this.#listeners]) {
@@ -170,16 +181,23 @@ export class LiveJobList extends LiveQuery<readonly JobSnapshot[]> {
     return Object.freeze(await this.host.list(this.#query))
   }
 
+  /**
+   * Progress heard since the last read began goes onto the list (and stays until the next
+   * read begins: a read that began before a report may come back with an older value).
+   */
   protected override patch(jobs: readonly JobSnapshot[]): readonly JobSnapshot[] {
     if (this.#progress.size === 0) return jobs
     let out: JobSnapshot[] | undefined
+    const listed = new Set<string>()
     for (const [i, job] of jobs.entries()) {
+      listed.add(job.id)
       const progress = this.#progress.get(job.id)
       if (progress === undefined || progress === job.progress || job.status !== 'running') continue
       out ??= [...jobs]
       out[i] = { ...job, progress }
     }
-    this.#progress.clear()
+    // A job not listed joins the list only by a read, which reads its progress.
+    for (const id of this.#progress.keys()) if (!listed.has(id)) this.#progress.delete(id)
     return out ? Object.freeze(out) : jobs
   }
 

@@ -56,7 +56,7 @@ type ChainRest<T extends TaskMap, S> =
   unknown extends ChainMismatch<T, S> ? [options?: { id?: string }] : [options: { id?: string } | undefined, mismatch: ChainMismatch<T, S>]
 
 type BulkHandles<T extends TaskMap, J extends readonly BulkJob<T>[]> = {
-  [I in keyof J]: J[I] extends { name: infer K } ? JobHandle<TaskOutput<T[K & keyof T]>> : JobHandle
+  [I in keyof J]: J[I] extends { name: infer K } ? JobHandle<TaskOutput<T[K & keyof T]>, TaskProgress<T[K & keyof T]>> : JobHandle
 }
 
 /**
@@ -549,6 +549,11 @@ export class Queue<T extends TaskMap = TaskMap> {
       await this.#becoming?.catch(() => undefined)
       this.#schedules.stop()
       await this.#state.runner?.close(timeout)
+      if (this.#state.runner) {
+        // This tab no longer runs the queue (the next one in line takes over).
+        this.#state.runner = undefined
+        this.#events.emit('role', 'follower')
+      }
       await this.#retention.stop()
       await this.#committer.settled()
       this.#leadership?.release()

@@ -1,12 +1,33 @@
 /**
  * One callback per animation frame: what live views (handles as stores,
  * `queue.watch`) use to tell their listeners at most once a frame, however
- * fast progress arrives. Where there are no frames (a hidden tab, a worker,
- * Node), a 16 ms timer stands in.
+ * fast progress arrives. Every view's callback of one frame runs from one
+ * shared `requestAnimationFrame` callback, so a UI framework that renders in a
+ * microtask renders once for all of them. Where there are no frames (a hidden
+ * tab, a worker, Node), a timer stands in.
  */
+
+let queued: Array<() => void> = []
+let scheduled = false
+
+function runQueued(): void {
+  scheduled = false
+  const callbacks = queued
+  queued = []
+  for (const callback of callbacks) {
+    try {
+      callback()
+    } catch (error) {
+      if (typeof reportError === 'function') reportError(error)
+    }
+  }
+}
 
 /** Calls `callback` once, at the next animation frame (or in 16 ms where frames do not run). */
 export function nextFrame(callback: () => void): void {
+  queued.push(callback)
+  if (scheduled) return
+  scheduled = true
   const visible = typeof document === 'undefined' || document.visibilityState !== 'hidden'
   if (typeof requestAnimationFrame === 'function' && visible) {
     // A frame may never come (the tab is hidden meanwhile): the timer is the backstop; the first wins.
@@ -15,13 +36,13 @@ export function nextFrame(callback: () => void): void {
       if (done) return
       done = true
       clearTimeout(timer)
-      callback()
+      runQueued()
     }
     const timer = setTimeout(once, 100)
     requestAnimationFrame(once)
     return
   }
-  setTimeout(callback, 16)
+  setTimeout(runQueued, 16)
 }
 
 /**

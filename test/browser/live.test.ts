@@ -6,6 +6,9 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createQueue, idbStore, QueueClosedError, type JobSnapshot } from '../../src/index.js'
 import { makeQueue, tasksWorker } from './fixtures/queue.js'
+import { LiveJobList, type LiveHost } from '../../src/queue/live.js'
+import { Emitter } from '../../src/shared/events.js'
+import type { QueueEvents } from '../../src/shared/types.js'
 
 const frames = (n: number): Promise<void> =>
   new Promise((resolve) => {
@@ -72,12 +75,75 @@ describe('live queries and handles as stores', () => {
     off()
   })
 
+  it("a closed queue is no longer the runner: role turns 'follower' and the role event says so", async () => {
+    const queue = makeQueue()
+    await queue.counts()
+    expect(queue.role).toBe('runner')
+    const roles: string[] = []
+    queue.on('role', (role) => roles.push(role))
+    await queue.close()
+    expect(queue.role).toBe('follower')
+    expect(roles).toEqual(['follower'])
+  })
+
   it('getJob(id, name) gives the job only if it is of that task', async () => {
     const queue = makeQueue({ autostart: false })
     const job = await queue.add('double', 3)
     expect((await queue.getJob(job.id, 'double'))?.id).toBe(job.id)
     expect(await queue.getJob(job.id, 'echo')).toBeUndefined()
     await expect(queue.getJob(job.id, 42 as never)).rejects.toThrow(TypeError)
+  })
+})
+
+describe('watch() with reads and progress crossing', () => {
+  it('progress heard while a re-read is under way is not undone by the older value the read brings back; one notice per frame', async () => {
+    // A host whose list() answers when the test says: the read and the progress report cross.
+    const events = new Emitter<QueueEvents>()
+    const reads: Array<(jobs: JobSnapshot[]) => void> = []
+    const host: LiveHost = {
+      list: () => new Promise((resolve) => reads.push(resolve)),
+      counts: () => Promise.reject(new Error('not used')),
+      on: (event, listener) => events.on(event, listener),
+    }
+    const job = (progress: number): JobSnapshot =>
+      ({
+        id: 'a',
+        name: 'report',
+        queue: 'q',
+        status: 'running',
+        progress,
+        attempt: 1,
+        priority: 0,
+        createdAt: 0,
+        runAt: 0,
+        dependencies: [],
+      })
+    const live = new LiveJobList(host, { status: 'running' })
+    const seen: unknown[] = []
+    let frameOf: number[] = []
+    let frame = 0
+    const counting = (): void => {
+      frame++
+      if (frame < 1000) requestAnimationFrame(counting)
+    }
+    requestAnimationFrame(counting)
+    live.subscribe((jobs) => {
+      seen.push(jobs[0]?.progress)
+      frameOf.push(frame)
+    })
+    await vi.waitFor(() => expect(reads).toHaveLength(1))
+    reads[0]?.([job(1)])
+    await vi.waitFor(() => expect(seen).toEqual([undefined, 1]))
+    events.emit('started', job(1), 1) // a re-read starts
+    await vi.waitFor(() => expect(reads).toHaveLength(2))
+    events.emit('progress', job(5), 5) // heard while it is under way
+    await vi.waitFor(() => expect(seen.at(-1)).toBe(5))
+    reads[1]?.([job(3)]) // the read began before progress 5 was stored
+    await frames(4)
+    expect(seen).toEqual([undefined, 1, 5])
+    frameOf = frameOf.slice(1)
+    expect(new Set(frameOf).size, 'notices in one frame').toBe(frameOf.length)
+    frame = 1000
   })
 })
 

@@ -3,13 +3,16 @@
  * whose files are the README's quick start, built, served, and run in Chromium and Firefox.
  */
 import { execFileSync } from 'node:child_process'
-import { cpSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { E2E_ENGINES, launchBrowser, serveStatic } from './harness.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
+const reactVersion = (
+  JSON.parse(readFileSync(fileURLToPath(new URL('../../node_modules/react/package.json', import.meta.url)), 'utf8')) as { version: string }
+).version
 const work = fileURLToPath(new URL('../../test-results/packed-app/', import.meta.url))
 const cleanups: Array<() => Promise<void> | void> = []
 
@@ -30,13 +33,25 @@ describe('the packed package in a fresh Vite app', () => {
     cpSync(fileURLToPath(new URL('./packed-app/', import.meta.url)), app, { recursive: true })
     writeFileSync(
       `${app}package.json`,
-      JSON.stringify({ name: 'packed-app', private: true, type: 'module', dependencies: { offthread: `file:../${tarball}` } }),
+      JSON.stringify({
+        name: 'packed-app',
+        private: true,
+        type: 'module',
+        // react: the optional peer dependency of offthread/react, at the version this repository tests.
+        dependencies: { offthread: `file:../${tarball}`, react: reactVersion, 'react-dom': reactVersion },
+      }),
     )
     execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--silent'], { cwd: app, stdio: 'pipe' })
     // The installed package holds the build, not the sources or tests.
     expect(readdirSync(`${app}node_modules/offthread`).sort()).toEqual(['README.md', 'dist', 'package.json'])
 
-    await build({ root: app, configFile: false, logLevel: 'warn', build: { outDir: `${app}dist`, target: 'es2022' }, worker: { format: 'es' } })
+    await build({
+      root: app,
+      configFile: false,
+      logLevel: 'warn',
+      build: { outDir: `${app}dist`, target: 'es2022', rollupOptions: { input: [`${app}index.html`, `${app}react.html`] } },
+      worker: { format: 'es' },
+    })
     const server = await serveStatic(`${app}dist`)
     cleanups.push(() => server.close())
     url = server.url
@@ -68,5 +83,21 @@ describe('the packed package in a fresh Vite app', () => {
     expect(errors).toEqual([])
     expect(progress.length).toBeGreaterThan(0)
     expect(Math.max(...progress)).toBeGreaterThanOrEqual(50)
+  })
+
+  it.each(E2E_ENGINES)('in %s: offthread/react renders a live list, counts, role and a job to its result', async (engine) => {
+    const browser = await launchBrowser(engine)
+    cleanups.push(() => browser.close())
+    const page = await browser.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (e) => errors.push(e.message))
+    await page.goto(`${url}react.html`)
+    await page.waitForFunction(() => document.querySelector('#role')?.textContent === 'runner')
+    await page.click('#add')
+    await page.waitForFunction(() => document.querySelector('#job')?.textContent?.startsWith('completed'), null, { timeout: 30_000 })
+    expect(await page.textContent('#job')).toBe('completed 100 17984')
+    await page.waitForFunction(() => document.querySelector('#counts')?.textContent === 'completed: 1')
+    expect(await page.textContent('#list')).toBe('countPrimes completed')
+    expect(errors).toEqual([])
   })
 })

@@ -1,0 +1,90 @@
+// Type tests of offthread/react: checked by tsc, never executed (the hooks are only
+// called inside test callbacks, which the typecheck project does not run).
+import { describe, expectTypeOf, it } from 'vitest'
+import { createQueue, memoryStore, type JobHandle, type JobSnapshot, type JobStatus, type Progress, type Queue } from '../../src/index.js'
+import { useCounts, useJob, useJobs, useRole } from '../../src/react.js'
+import type { Tasks } from '../browser/fixtures/tasks.worker.js'
+import type { ReactTasks } from '../browser/fixtures/react.worker.js'
+
+const makeQueue = (): Queue<Tasks> => createQueue<Tasks>({ store: memoryStore(), autostart: false })
+
+describe('useJob', () => {
+  it('types the snapshot by the handle: the task result, and progress by default number | object', async () => {
+    const handle = await makeQueue().add('double', 21)
+    expectTypeOf(handle).toEqualTypeOf<JobHandle<number, Progress>>()
+    const snap = useJob(handle)
+    expectTypeOf(snap).toEqualTypeOf<JobSnapshot<number, Progress>>()
+    expectTypeOf(snap.result).toEqualTypeOf<number | undefined>()
+    expectTypeOf(snap.progress).toEqualTypeOf<Progress | undefined>()
+  })
+
+  it("carries a task's declared progress type (TaskContext<State, P>)", async () => {
+    const queue = createQueue<ReactTasks>({ store: memoryStore(), autostart: false })
+    const snap = useJob(await queue.add('steps', { steps: 3, every: 1 }))
+    expectTypeOf(snap.result).toEqualTypeOf<string | undefined>()
+    expectTypeOf(snap.progress).toEqualTypeOf<{ done: number; total: number } | undefined>()
+    expectTypeOf(useJob(await queue.add('burst', 5)).progress).toEqualTypeOf<number | undefined>()
+  })
+
+  it('an optional handle gives an optional snapshot', async () => {
+    const handle: JobHandle<string> | undefined = await makeQueue().getJob<string>('x')
+    expectTypeOf(useJob(handle)).toEqualTypeOf<JobSnapshot<string, Progress> | undefined>()
+    expectTypeOf(useJob(undefined)).toEqualTypeOf<JobSnapshot<unknown, unknown> | undefined>()
+  })
+
+  it('by id: a snapshot or undefined, its result typed by the caller', () => {
+    const queue = makeQueue()
+    expectTypeOf(useJob(queue, 'id')).toEqualTypeOf<JobSnapshot | undefined>()
+    expectTypeOf(useJob<number>(queue, 'id')).toEqualTypeOf<JobSnapshot<number> | undefined>()
+    expectTypeOf(useJob(queue, undefined)).toEqualTypeOf<JobSnapshot | undefined>()
+    // @ts-expect-error -- the id is a string
+    useJob(queue, 42)
+    // @ts-expect-error -- not a handle nor a queue
+    useJob({ id: 'x' })
+  })
+})
+
+describe('useJobs', () => {
+  it('a readonly list of snapshots that `name` narrows', () => {
+    const jobs = useJobs(makeQueue(), { status: 'running' })
+    expectTypeOf(jobs).toExtend<readonly unknown[]>()
+    // @ts-expect-error -- the list is readonly
+    jobs.push(jobs[0]!)
+    const job = jobs[0]
+    if (job?.name === 'double') {
+      expectTypeOf(job.result).toEqualTypeOf<number | undefined>()
+      expectTypeOf(job.data).toEqualTypeOf<number | undefined>()
+    }
+    if (job?.name === 'report') expectTypeOf(job.result).toEqualTypeOf<string | undefined>()
+  })
+
+  it("a query's task name narrows the list to that task's snapshots", () => {
+    const doubles = useJobs(makeQueue(), { name: 'double', status: ['completed', 'failed'] })
+    expectTypeOf(doubles[0]!.name).toEqualTypeOf<'double'>()
+    expectTypeOf(doubles[0]!.result).toEqualTypeOf<number | undefined>()
+    const steps = useJobs(createQueue<ReactTasks>(), { name: 'steps' })
+    expectTypeOf(steps[0]!.progress).toEqualTypeOf<{ done: number; total: number } | undefined>()
+  })
+
+  it('a name that is only a string, or an untyped queue, gives plain snapshots', () => {
+    const name: string = 'double'
+    expectTypeOf(useJobs(makeQueue(), { name })[0]!.name).toEqualTypeOf<keyof Tasks & string>()
+    expectTypeOf(useJobs(createQueue())).toEqualTypeOf<readonly JobSnapshot[]>()
+    // @ts-expect-error -- not a status
+    useJobs(makeQueue(), { status: 'done' })
+  })
+})
+
+describe('useCounts and useRole', () => {
+  it('useCounts gives a count for every status', () => {
+    const counts = useCounts(makeQueue())
+    expectTypeOf(counts).toEqualTypeOf<Readonly<Record<JobStatus, number>>>()
+    expectTypeOf(counts).toExtend<Record<JobStatus, number>>()
+    expectTypeOf(counts.running).toBeNumber()
+  })
+
+  it("useRole gives 'runner' or 'follower'", () => {
+    expectTypeOf(useRole(makeQueue())).toEqualTypeOf<'runner' | 'follower'>()
+    expectTypeOf(useRole(createQueue())).toEqualTypeOf<'runner' | 'follower'>()
+  })
+})
