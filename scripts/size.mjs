@@ -19,9 +19,10 @@ import { build } from 'vite'
  * Lower the ceiling as the bundle shrinks.
  */
 export const TARGET = { page: 15_000, worker: 4_000 }
-// page: 29.6 kB after issue 13; issue 14's live core (watch, watchCounts, handles as stores, hot-reload
-// replacement) added 1.3 kB that every page using a queue in a UI needs.
-export const CEILING = { page: 31_500, worker: 6_600 }
+// page: 29.6 kB after issue 13's first round; issue 14's live core (watch, watchCounts, handles as
+// stores, hot-reload replacement) added 1.3 kB, and large binaries stored as Blobs without a long task
+// (queue/large-data.ts, shared/binary.ts) 0.3 kB on each side: the worker reads them back.
+export const CEILING = { page: 32_000, worker: 6_900 }
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/size/')

@@ -7,6 +7,7 @@
 import { newId } from '../shared/ids.js'
 import { JobDataError, OffthreadError, findUncloneablePath, unknownTask, isQuotaError } from '../shared/errors.js'
 import type { JobHandle } from './handle.js'
+import { hasLargeBinary, toStored } from './large-data.js'
 import { invalidOption, resolveJobOptions, type ResolvedJobOptions } from '../shared/options.js'
 import type { Changes } from './changes.js'
 import type { LiveHandles } from './live-handles.js'
@@ -92,7 +93,9 @@ export class Inserter {
         const holder = await host.store.debounced(key)
         if (holder && holder.name === name) {
           const next = moved(holder, Date.now() + delay)
-          const [result] = await host.committer.write([{ op: 'put', job: next, expect: ['delayed'], data }])
+          const [result] = await this.#withData([data], ([stored]) =>
+            host.committer.write([{ op: 'put', job: next, expect: ['delayed'], data: stored }]),
+          )
           if (result && !result.ok && result.reason === 'uncloneable') throw dataError(`the job of task "${name}"`, data, result.error)
           if (result?.ok) {
             host.changes.publish({ event: 'requeued', job: next, data }, 'here')
@@ -124,10 +127,11 @@ export class Inserter {
     const next = requeued(job, Date.now())
     const [result] = await host.committer.write([{ op: 'put', job: next, expect: ['failed', 'cancelled'] }])
     if (!result?.ok) throw new TypeError(`Cannot retry job "${id}": it changed meanwhile`)
+    // As stored: the worker reads large binaries back itself; a handle reads the data when asked.
     const [data] = await host.store.getData([id])
     host.state.runner?.enqueue(next, { data, transfer: [] })
-    host.changes.publish({ event: 'requeued', job: next, data }, 'here')
-    return host.handles.handleFor(next, data)
+    host.changes.publish({ event: 'requeued', job: next }, 'here')
+    return host.handles.handleFor(next, undefined)
   }
 
   /** The handles of the jobs with these ids, undefined for those that do not exist. */
@@ -135,6 +139,28 @@ export class Inserter {
     await this.#host.state.ready()
     const jobs = await this.#host.store.get(ids)
     return Promise.all(jobs.map((job) => (job ? this.#host.handles.existing(job) : Promise.resolve(undefined))))
+  }
+
+  /** Set once the store refused a Blob (WebKitGTK's automation session): data is then stored as it is. */
+  #blobsRefused = false
+
+  /**
+   * Runs `write` with `data` in its stored form: large binaries as Blobs, built without a
+   * long task (shared/binary.ts). A store that cannot keep Blobs (WebKitGTK under
+   * WebDriver: "Error preparing Blob/File data to be stored in object store") gets the
+   * data as it is, now and from then on: slower for big data, but stored.
+   */
+  async #withData(data: unknown[], write: (stored: unknown[]) => Promise<WriteResult[]>): Promise<WriteResult[]> {
+    if (this.#blobsRefused || !data.some(hasLargeBinary)) return write(data)
+    const stored = await Promise.all(data.map(toStored))
+    try {
+      return await write(stored)
+    } catch (error) {
+      if (!(error instanceof DOMException) || error.name === 'QuotaExceededError') throw error
+      const results = await write(data)
+      this.#blobsRefused = true
+      return results
+    }
   }
 
   /** Stores prepared jobs (checked names, known dependencies) and hands them to the runner. */
@@ -153,12 +179,13 @@ export class Inserter {
     const records = prepared.map((job, i) => this.#newRecord(job, now, manifest?.[job.name]?.priority, blocked[i] ?? false))
     let results: WriteResult[]
     try {
-      results = await host.committer.write(
-        [
-          ...records.map((job, i): WriteOp => ({ op: 'insert', job, data: prepared[i]?.data, fresh: prepared[i]?.options.id === undefined })),
-          ...extra,
-        ],
-        { atomic },
+      results = await this.#withData(
+        prepared.map((job) => job.data),
+        (stored) =>
+          host.committer.write(
+            [...records.map((job, i): WriteOp => ({ op: 'insert', job, data: stored[i], fresh: prepared[i]?.options.id === undefined })), ...extra],
+            { atomic },
+          ),
       )
     } catch (error) {
       if (isQuotaError(error)) host.state.report(error as Error)

@@ -3,6 +3,7 @@
  * listeners), kept current by the change path (changes.ts).
  */
 import type { JobChange } from '../runner/transition.js'
+import { fromStored } from '../shared/binary.js'
 import { JobCancelledError } from '../shared/errors.js'
 import { Handle, type HandleHost, type JobHandle } from './handle.js'
 import type { JobRecord, Store } from '../store/store.js'
@@ -38,7 +39,8 @@ export class LiveHandles {
       data: async (job) => {
         await host.state.ready()
         if (job.inputFrom !== undefined) return (await store.getFull(job.inputFrom, { data: false }))?.result
-        return (await store.getData([job.id]))[0]
+        // Large binaries were stored as Blobs: read back into their own type (asynchronously).
+        return fromStored((await store.getData([job.id]))[0])
       },
       dependents: async (id) => (await host.state.ready(), (await store.dependents(id)).map((job) => job.id)),
       pin: (handle, pinned) => (pinned ? this.#pinned.add(handle) : this.#pinned.delete(handle)),

@@ -27,6 +27,7 @@ import { deferredStore } from '../store/deferred-store.js'
 import type { Store, StoredJob } from '../store/store.js'
 import { Tabs } from './remote.js'
 import { Changes } from './changes.js'
+import { fromStored } from '../shared/binary.js'
 import { LiveCounts, LiveJobList, type LiveList, type LiveStore, type WatchQuery } from './live.js'
 import { Channel } from '../tabs/channel.js'
 import type {
@@ -418,6 +419,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     const query = validateList(options)
     await this.#state.ready()
     const jobs = await this.#store.list(query)
+    if (query.data) return Promise.all(jobs.map(async ({ data, result, ...job }: StoredJob) => toSnapshot(job, await fromStored(data), result)))
     return jobs.map(({ data, result, ...job }: StoredJob) => toSnapshot(job, data, result))
   }
 

@@ -2,6 +2,7 @@
  * The worker's side of the pool: exposes the task map with Comlink, runs one
  * attempt at a time per request, and posts each outcome back as plain data.
  */
+import { fromStored } from '../shared/binary.js'
 import { expose, type Endpoint } from 'comlink'
 import { JobDataError, RetryError, unknownTask, deserializeError, findUncloneablePath, isDataCloneError, serializeError } from '../shared/errors.js'
 import { resolveTaskOptions } from '../shared/options.js'
@@ -121,7 +122,8 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
     try {
       const state = await runSetup()
       const ctx = createContext(request, controller.signal, state, reporter)
-      const result: unknown = await task.handler(request.data, ctx)
+      // Large binaries were stored as Blobs: read back here, off the page's main thread.
+      const result: unknown = await task.handler(await fromStored(request.data), ctx)
       return { type: 'completed', result }
     } catch (thrown) {
       const outcome: Outcome = { type: 'failed', error: serializeError(thrown) }

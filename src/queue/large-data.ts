@@ -1,0 +1,77 @@
+/**
+ * The page's half of shared/binary.ts: large binaries in a job's data are copied
+ * into Blobs slice by slice, with a turn for the page between slices, before the
+ * data is stored (the worker's half reads them back).
+ */
+import { binaryType, isPlainObject, TAG, type BinaryType, type StoredBinary } from '../shared/binary.js'
+
+/** From this size on an `ArrayBuffer` (or view) is stored as a Blob. */
+export const LARGE_BINARY = 1 << 20
+/** The slice copied into the Blob between two turns of the page. */
+const SLICE = 1 << 20
+/** The work done between two turns of the page, ms. */
+const BUDGET_MS = 8
+
+function isLarge(value: unknown): value is ArrayBuffer | ArrayBufferView {
+  if (binaryType(value) === undefined || (value as ArrayBuffer).byteLength < LARGE_BINARY) return false
+  // A view on shared memory cannot be stored at all: left as it is, it fails as any uncloneable data does.
+  return value instanceof ArrayBuffer || (value as ArrayBufferView).buffer instanceof ArrayBuffer
+}
+
+/** Whether `data` holds a large binary where {@link toStored} looks. */
+export function hasLargeBinary(data: unknown): boolean {
+  try {
+    if (isLarge(data)) return true
+    if (Array.isArray(data)) return data.some(isLarge)
+    if (isPlainObject(data)) return Object.values(data).some(isLarge)
+    return false
+  } catch {
+    // Hostile data (a revoked Proxy throws on any look): the store's clone fails on it, with a JobDataError.
+    return false
+  }
+}
+
+/** A turn for the page: a message (timers of a background tab are throttled to one a second; messages are not). */
+function nextTurn(): Promise<void> {
+  if (typeof MessageChannel === 'undefined' || typeof document === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0))
+  return new Promise((resolve) => {
+    const channel = new MessageChannel()
+    channel.port1.onmessage = () => {
+      channel.port1.close()
+      resolve()
+    }
+    channel.port2.postMessage(null)
+  })
+}
+
+/** Copies `value`'s bytes into a Blob slice by slice, giving the page a turn every few ms. */
+async function toBlob(value: ArrayBuffer | ArrayBufferView): Promise<Blob> {
+  const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer as ArrayBuffer, value.byteOffset, value.byteLength)
+  const parts: Blob[] = []
+  let since = performance.now()
+  for (let offset = 0; offset < bytes.byteLength; offset += SLICE) {
+    parts.push(new Blob([bytes.subarray(offset, offset + SLICE)]))
+    if (performance.now() - since > BUDGET_MS) {
+      await nextTurn()
+      since = performance.now()
+    }
+  }
+  return new Blob(parts)
+}
+
+async function store(value: ArrayBuffer | ArrayBufferView): Promise<StoredBinary> {
+  return { [TAG]: binaryType(value) as BinaryType, blob: await toBlob(value) }
+}
+
+/**
+ * The form in which `data` is stored: each large binary (the data, or a property or
+ * item one level in) as a Blob; anything else as it is. `data` itself is not changed.
+ */
+export async function toStored(data: unknown): Promise<unknown> {
+  if (!hasLargeBinary(data)) return data
+  if (isLarge(data)) return store(data)
+  if (Array.isArray(data)) return Promise.all((data as unknown[]).map((item) => (isLarge(item) ? store(item) : item)))
+  const out: Record<string, unknown> = {}
+  for (const [key, item] of Object.entries(data as Record<string, unknown>)) out[key] = isLarge(item) ? await store(item) : item
+  return out
+}

@@ -1,0 +1,99 @@
+/**
+ * Large binary data kept as a `Blob` while stored. Structured-cloning a big
+ * `ArrayBuffer` into IndexedDB copies it on the main thread in one go (100 MB:
+ * a 220 ms long task in Chromium), and so does `new Blob([buffer])`; a Blob
+ * built from 1 MB slices with a turn for the page between them costs the same
+ * copy spread thin, and IndexedDB stores a Blob out of line, at once. The
+ * job's data is stored in that form and given back in its own: the worker
+ * reads the bytes back (off the main thread) before the handler runs, and a
+ * page asking for the data (`handle.data()`, `list({ data: true })`) reads them
+ * back asynchronously, which is no long task either.
+ *
+ * Large means ≥ `LARGE_BINARY` (queue/large-data.ts, which stores them) bytes: the data itself, or a property of
+ * a plain object, or an item of an array, that is an `ArrayBuffer` or a view
+ * on one (typed arrays, `DataView`).
+ */
+
+/** The key marking a stored binary. */
+export const TAG = '@@offthread/binary'
+
+export type BinaryType =
+  | 'ArrayBuffer'
+  | 'DataView'
+  | 'Int8Array'
+  | 'Uint8Array'
+  | 'Uint8ClampedArray'
+  | 'Int16Array'
+  | 'Uint16Array'
+  | 'Int32Array'
+  | 'Uint32Array'
+  | 'Float32Array'
+  | 'Float64Array'
+  | 'BigInt64Array'
+  | 'BigUint64Array'
+
+/** A binary as stored: its bytes in a Blob, and what to give back. */
+export interface StoredBinary {
+  [TAG]: BinaryType
+  blob: Blob
+}
+
+const VIEWS: Record<Exclude<BinaryType, 'ArrayBuffer'>, new (buffer: ArrayBuffer) => ArrayBufferView> = {
+  DataView,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+}
+
+export function binaryType(value: unknown): BinaryType | undefined {
+  if (value instanceof ArrayBuffer) return 'ArrayBuffer'
+  if (!ArrayBuffer.isView(value)) return undefined
+  const name = Object.prototype.toString.call(value).slice(8, -1)
+  return name in VIEWS ? (name as BinaryType) : undefined
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value) as unknown
+  return proto === Object.prototype || proto === null
+}
+
+function isStored(value: unknown): value is StoredBinary {
+  return typeof value === 'object' && value !== null && TAG in value && (value as { blob?: unknown }).blob instanceof Blob
+}
+
+async function restore(value: StoredBinary): Promise<ArrayBuffer | ArrayBufferView> {
+  const buffer = await value.blob.arrayBuffer()
+  const type = value[TAG]
+  return type === 'ArrayBuffer' ? buffer : new VIEWS[type](buffer)
+}
+
+/** Whether `data` (as read from a store) holds binaries in their stored form. */
+export function hasStoredBinary(data: unknown): boolean {
+  try {
+    if (isStored(data)) return true
+    if (Array.isArray(data)) return data.some(isStored)
+    if (isPlainObject(data)) return Object.values(data).some(isStored)
+    return false
+  } catch {
+    return false
+  }
+}
+
+/** `data` as it was added: each stored binary read back into its own type (asynchronously: no long task). */
+export async function fromStored(data: unknown): Promise<unknown> {
+  if (!hasStoredBinary(data)) return data
+  if (isStored(data)) return restore(data)
+  if (Array.isArray(data)) return Promise.all((data as unknown[]).map((item) => (isStored(item) ? restore(item) : item)))
+  const out: Record<string, unknown> = {}
+  for (const [key, item] of Object.entries(data as Record<string, unknown>)) out[key] = isStored(item) ? await restore(item) : item
+  return out
+}
