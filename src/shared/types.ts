@@ -191,6 +191,13 @@ export interface JobContext<S = undefined, P = Progress> {
   retry(options?: { delay?: number; reason?: string }): Error
   /** Marks `value` to be handed back zero-copy with `transferables`. */
   transfer<T>(value: T, transferables: Transferable[]): T
+  /**
+   * Lets pending messages in, then throws the signal's reason if it aborted. A cancel,
+   * a timeout or a close reaches the worker as a message, which a loop that only awaits
+   * microtasks (`await reader.read()` on a Blob's stream, say) never lets through:
+   * `await ctx.yield()` in such a loop lets it stop at once.
+   */
+  yield(): Promise<void>
 }
 
 /** The `ctx.log` methods. */

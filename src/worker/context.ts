@@ -128,6 +128,24 @@ export class JobReporter implements ReportSink {
   }
 }
 
+/**
+ * A turn of the event loop for the worker: a message to itself, so that messages queued
+ * before it (a cancel, a timeout, a close) are handled first. A message, not a timer:
+ * timers nested deeper than five are clamped to 4 ms, and a loop yielding per chunk
+ * would crawl.
+ */
+function nextTurn(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0))
+  return new Promise((resolve) => {
+    const channel = new MessageChannel()
+    channel.port1.onmessage = () => {
+      channel.port1.close()
+      resolve()
+    }
+    channel.port2.postMessage(null)
+  })
+}
+
 /** What a handler returned through `ctx.transfer(value, list)`. */
 export const transfers = new WeakMap<object, Transferable[]>()
 
@@ -151,6 +169,11 @@ export function createContext<S>(request: JobInfo, signal: AbortSignal, state: S
     progress: (value: Progress) => reporter.progress(value),
     heartbeat: () => reporter.heartbeat(),
     retry: (options?: { delay?: number; reason?: string }) => new RetryError(options),
+    async yield(): Promise<void> {
+      signal.throwIfAborted()
+      await nextTurn()
+      signal.throwIfAborted()
+    },
     transfer<T>(value: T, list: Transferable[]): T {
       if (typeof value === 'object' && value !== null) transfers.set(value, list)
       return value

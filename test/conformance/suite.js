@@ -187,6 +187,21 @@ export function conformanceCases({ lib, makeQueue, assert }) {
     },
   )
 
+  test(
+    'ctx.yield() lets a cancel into a loop that only awaits microtasks: the handler stops itself, its worker lives on',
+    // abortGrace far beyond the case's timeout: only the handler itself can end this job in time.
+    { concurrency: 1, abortGrace: 60_000 },
+    async (queue) => {
+      const before = await (await queue.add('whoami', null)).result()
+      const job = await queue.add('microtaskLoop', null)
+      await waitFor(() => job.progress === 1, 'the loop to run')
+      assert.equal(await job.cancel('stop'), true, 'cancel()')
+      const { error } = await settle(job.result())
+      assert.instanceOf(error, JobCancelledError)
+      assert.equal(await (await queue.add('whoami', null)).result(), before, 'the same worker runs the next job')
+    },
+  )
+
   test('errors are rebuilt on the main thread with name, message, own fields and cause', {}, async (queue) => {
     const job = await queue.add('fail', 'it broke')
     const { error } = await settle(job.result())

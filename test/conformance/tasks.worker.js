@@ -14,6 +14,8 @@ const sleep = (ms, signal) =>
     })
   })
 
+const WORKER_ID = Math.random()
+
 class CustomError extends Error {
   name = 'CustomError'
   code = 'E_CUSTOM'
@@ -47,6 +49,16 @@ export const tasks = defineTasks({
   },
   fail(message) {
     throw new CustomError(message, { cause: new RangeError('inner cause') })
+  },
+  /** This worker's identity: the same value for every job this worker runs. */
+  whoami: () => WORKER_ID,
+  /** A loop that only awaits microtasks: a cancel gets in only through ctx.yield(). */
+  async microtaskLoop(_, ctx) {
+    for (let i = 0; ; i++) {
+      await Promise.resolve()
+      await ctx.yield()
+      if (i === 1000) ctx.progress(1)
+    }
   },
   /** Fails until attempt `times + 1`. */
   flaky(times, ctx) {
