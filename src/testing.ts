@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { JobCancelledError, JobTimeoutError, RetryError, WorkerError, deserializeError, serializeError } from './shared/errors.js'
+import { JobCancelledError, JobDataError, JobTimeoutError, RetryError, WorkerError, deserializeError, serializeError } from './shared/errors.js'
 import { invalidOption, resolveTaskOptions } from './shared/options.js'
 import type { JobContext, LogEntry, Progress, TaskDefinition, TaskHandler, TaskInput, TaskOutput } from './shared/types.js'
 import { createContext, transfers, type ReportSink } from './worker/context.js'
@@ -88,6 +88,13 @@ export interface RunTaskOptions<S = unknown> {
    * @defaultValue 1000
    */
   abortGrace?: number
+  /**
+   * Stored results of durable steps (`ctx.step`), by step id, as a job that ran before
+   * would have them: those steps return their result without running. Pass a previous
+   * run's `steps` to replay it.
+   * @defaultValue {} (a first run)
+   */
+  steps?: Record<string, unknown>
 }
 
 /**
@@ -114,6 +121,13 @@ export interface TaskRecord<R = unknown> {
   logs: LogEntry[]
   /** How many times the handler called `ctx.heartbeat()`. */
   heartbeats: number
+  /**
+   * The durable steps' results after the run, by step id (each a structured clone, as a
+   * queue would store it): the ones given in `options.steps` and the ones this run completed.
+   */
+  steps: Record<string, unknown>
+  /** The ids of the steps this run executed (not replayed from `options.steps`), in order. */
+  ran: string[]
   /**
    * When `retry`: the delay asked for (absent: the backoff would apply) and the
    * `RetryError`'s message (the reason given, or a default sentence).
@@ -142,6 +156,7 @@ const OPTION_KEYS: ReadonlyArray<keyof RunTaskOptions> = [
   'signal',
   'abortAfter',
   'abortGrace',
+  'steps',
 ]
 
 const DEFAULT_ABORT_GRACE = 1000
@@ -177,11 +192,23 @@ export async function runTask<E extends TaskHandler | TaskDefinition>(
 ): Promise<TaskRecord<TaskOutput<E>>> {
   type S = TaskState<E>
   const run = resolveRun<S>(task, options)
-  const record: TaskRecord<TaskOutput<E>> = { status: 'completed', progress: [], logs: [], heartbeats: 0 }
+  const given = options.steps === undefined ? {} : structuredClone(options.steps)
+  const record: TaskRecord<TaskOutput<E>> = { status: 'completed', progress: [], logs: [], heartbeats: 0, steps: { ...given }, ran: [] }
   const sink: ReportSink = {
     progress: (value) => snapshot(value, (copy) => record.progress.push(copy)),
     log: (entry) => snapshot(entry, (copy) => record.logs.push(copy)),
     heartbeat: () => void record.heartbeats++,
+    step: async (step, value) => {
+      // As a store would keep it: a clone, and an uncloneable result fails the step.
+      let copy: unknown
+      try {
+        copy = structuredClone(value)
+      } catch (error) {
+        throw new JobDataError(`ctx.step("${step}"): its result cannot be structured-cloned, so it cannot be stored`, { cause: error })
+      }
+      record.steps[step] = copy
+      record.ran.push(step)
+    },
   }
 
   const controller = new AbortController()
@@ -220,7 +247,7 @@ export async function runTask<E extends TaskHandler | TaskDefinition>(
 
   const attempt = (async (): Promise<unknown> => {
     const state = run.setup ? await run.setup() : (options.state as S)
-    const ctx = createContext<S>(run.job, controller.signal, state, sink)
+    const ctx = createContext<S>(run.job, controller.signal, state, sink, given)
     return await run.handler(data, ctx)
   })()
 
@@ -279,6 +306,9 @@ function resolveRun<S>(task: unknown, options: RunTaskOptions<S>): ResolvedRun<S
   }
   if (options.setup !== undefined && 'state' in options) {
     throw new TypeError('Invalid options: give either "state" or "setup", not both')
+  }
+  if (options.steps !== undefined && (typeof options.steps !== 'object' || options.steps === null || Array.isArray(options.steps))) {
+    throw invalidOption('steps', 'an object of step results by step id', options.steps)
   }
   const signal = options.signal
   if (signal !== undefined && !(typeof signal === 'object' && signal !== null && typeof signal.addEventListener === 'function')) {

@@ -117,6 +117,12 @@ export class PoolWorker {
     void Promise.resolve(this.#remote.abort(jobId, serializeError(reason))).catch(() => undefined)
   }
 
+  /** Answers a `step` message: the step's result is stored (or, with `error`, is not). */
+  stepStored(seq: number, error?: Error): void {
+    if (this.#dead) return
+    void Promise.resolve(this.#remote.stepStored(seq, error && serializeError(error))).catch(() => undefined)
+  }
+
   /** Stops the worker at once. No `died` event follows. */
   terminate(): void {
     if (this.#dead) return

@@ -58,6 +58,8 @@ export interface AttemptsHost {
   release(worker: PoolWorker): void
   /** A job whose batch's worker died: from now on it runs alone. */
   suspect(id: string): void
+  /** Whether the store keeps durable steps (`Store.steps` and the `step` op); else steps are not stored. */
+  readonly durableSteps: boolean
 }
 
 const PROGRESS_WRITE_INTERVAL = 100
@@ -159,7 +161,37 @@ export class Attempts {
       }
       case 'heartbeat':
         break
+      case 'step':
+        this.#storeStep(worker, running, message.step, message.value, message.seq)
+        break
     }
+  }
+
+  /**
+   * Stores a durable step's result, then tells the worker (its `ctx.step` resolves).
+   * Conditional on the job still being `running`: a runner that lost it stores nothing.
+   */
+  #storeStep(worker: PoolWorker, running: Running, step: string, value: unknown, seq: number): void {
+    if (!this.#host.durableSteps) {
+      worker.stepStored(seq)
+      return
+    }
+    const id = running.job.id
+    void running.committed
+      .then(async (ok) => {
+        if (!ok) throw new Error(`ctx.step("${step}"): job ${id} is not running here`)
+        const [result] = await this.#host.committer.write([{ op: 'step', id, step, value }])
+        if (result?.ok) return
+        if (result && !result.ok && result.reason === 'uncloneable') {
+          const path = findUncloneablePath(value)
+          throw new JobDataError(`ctx.step("${step}"): its result cannot be stored${path ? ` (at ${path})` : ''}`, { cause: result.error })
+        }
+        throw new Error(`ctx.step("${step}"): job ${id} is no longer running (cancelled, or taken over), so the step was not stored`)
+      })
+      .then(
+        () => worker.stepStored(seq),
+        (error: unknown) => worker.stepStored(seq, toError(error)),
+      )
   }
 
   /**

@@ -101,6 +101,7 @@ export class Dispatcher {
         this.#pool.release(worker)
       },
       suspect: (id) => this.#batching.suspect(id),
+      durableSteps: typeof host.store.steps === 'function',
     })
     this.#batching = new Batching({
       readyCount: () => this.#index.readyCount,
@@ -419,6 +420,10 @@ export class Dispatcher {
   #send(worker: PoolWorker, entries: Array<{ job: JobRecord; payload: { data: unknown; transfer: Transferable[] } | undefined }>): void {
     const missing = entries.filter((e) => !e.payload && e.job.inputFrom === undefined).map((e) => e.job.id)
     const fromResults = entries.filter((e) => e.job.inputFrom !== undefined)
+    // A job that ran before (a retry, an interrupted run, a requeue) may have durable steps stored.
+    const store = this.#host.store
+    const again = store.steps ? entries.filter((e) => !e.payload || e.job.attempt > 1 || e.job.interruptions > 0) : []
+    const steps = new Map<string, Record<string, unknown>>()
     const go = (data: Map<string, unknown>): void => {
       const requests: RunRequest[] = []
       const transfer: Transferable[] = []
@@ -436,7 +441,17 @@ export class Dispatcher {
         running.sent = true
         running.batch.remaining++
         this.#limits.started(running.job, running.lastSeen, Date.now())
-        requests.push({ id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, createdAt: job.createdAt, data: running.data })
+        const request: RunRequest = {
+          id: job.id,
+          name: job.name,
+          queue: job.queue,
+          attempt: job.attempt,
+          createdAt: job.createdAt,
+          data: running.data,
+        }
+        const stored = steps.get(job.id)
+        if (stored && Object.keys(stored).length > 0) request.steps = stored
+        requests.push(request)
         if (payload) transfer.push(...payload.transfer)
         this.#attempts.arm(running)
       }
@@ -446,16 +461,18 @@ export class Dispatcher {
       }
       worker.run(requests, transfer)
     }
-    if (missing.length === 0 && fromResults.length === 0) {
+    if (missing.length === 0 && fromResults.length === 0 && again.length === 0) {
       go(new Map())
       return
     }
     // A chain step's input is the result of the step before it.
-    const results = Promise.all(fromResults.map((e) => this.#host.store.getFull(e.job.inputFrom as string, { data: false })))
-    Promise.all([this.#host.store.getData(missing), results]).then(
-      ([values, previous]) => {
+    const results = Promise.all(fromResults.map((e) => store.getFull(e.job.inputFrom as string, { data: false })))
+    const stepsRead = Promise.all(again.map((e) => (store.steps as (id: string) => Promise<Record<string, unknown>>).call(store, e.job.id)))
+    Promise.all([store.getData(missing), results, stepsRead]).then(
+      ([values, previous, stored]) => {
         const data = new Map<string, unknown>(missing.map((id, i) => [id, values[i]]))
         fromResults.forEach((e, i) => data.set(e.job.id, previous[i]?.result))
+        again.forEach((e, i) => steps.set(e.job.id, stored[i] ?? {}))
         go(data)
       },
       (error: unknown) => {

@@ -37,6 +37,8 @@ export interface RunRequest {
   attempt: number
   createdAt: number
   data: unknown
+  /** The stored results of the job's durable steps (`ctx.step`), when it ran before. */
+  steps?: Record<string, unknown>
 }
 
 /** The calls a worker answers (exposed with Comlink by `defineTasks`). */
@@ -50,6 +52,8 @@ export interface WorkerApi {
   run(requests: RunRequest[]): void
   /** Aborts a job's signal with `reason` (a queued one is then skipped). */
   abort(id: string, reason: SerializedError): void
+  /** The page stored step result `seq` (or could not: `error`); its `ctx.step` resolves (or rejects). */
+  stepStored(seq: number, error?: SerializedError): void
 }
 
 /** How a job's attempt ended in the worker. */
@@ -75,6 +79,8 @@ export type WorkerMessage =
   | { [MESSAGE_TAG]: 'progress'; jobId: string; value: Progress }
   | { [MESSAGE_TAG]: 'logs'; jobId: string; entries: LogEntry[] }
   | { [MESSAGE_TAG]: 'heartbeat'; jobId: string }
+  /** A durable step's result, to store before `ctx.step` resolves; answered by `stepStored(seq)`. */
+  | { [MESSAGE_TAG]: 'step'; jobId: string; step: string; value: unknown; seq: number }
   | { [MESSAGE_TAG]: 'done'; outcomes: Array<{ jobId: string; outcome: Outcome }> }
   | { [MESSAGE_TAG]: 'exit' }
 

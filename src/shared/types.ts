@@ -198,6 +198,13 @@ export interface JobContext<S = undefined, P = Progress> {
    * `await ctx.yield()` in such a loop lets it stop at once.
    */
   yield(): Promise<void>
+  /**
+   * A durable checkpoint: the first time, runs `fn` and stores its (cloneable) result
+   * before resolving; when the job runs again (a reload, a crash, a retry), a step whose
+   * result is stored returns it without running `fn`. Ids are unique within a job; a
+   * step that throws stores nothing.
+   */
+  step<T>(id: string, fn: () => T | Promise<T>): Promise<T>
 }
 
 /** The `ctx.log` methods. */

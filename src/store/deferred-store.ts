@@ -24,6 +24,7 @@ const METHODS = [
   'scan',
   'logs',
   'errors',
+  'steps',
   'expired',
 ] as const satisfies readonly Method[]
 

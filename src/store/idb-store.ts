@@ -18,7 +18,7 @@ import {
 } from './store.js'
 
 /** The schema version; bump it with a migration step in `upgrade`. */
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /**
  * A stored job record: metadata, plus fields that exist only while they
@@ -52,6 +52,8 @@ interface OffthreadDB extends DBSchema {
   data: { key: string; value: unknown }
   logs: { key: [string, number]; value: LogEntry }
   errors: { key: [string, number]; value: ErrorRecord }
+  /** Durable step results (`ctx.step`), by `[job id, step id]`. */
+  steps: { key: [string, string]; value: unknown }
   meta: { key: string; value: number }
   schedules: { key: string; value: ScheduleRecord }
 }
@@ -60,7 +62,7 @@ type Names = StoreNames<OffthreadDB>
 type IndexName = IndexNames<OffthreadDB, 'jobs'>
 type WriteTx = IDBPTransaction<OffthreadDB, Names[], 'readwrite'>
 
-const ALL: Names[] = ['jobs', 'data', 'logs', 'errors', 'meta', 'schedules']
+const ALL: Names[] = ['jobs', 'data', 'logs', 'errors', 'meta', 'schedules', 'steps']
 const PAGE = 500
 /** Ops applied between two waits on IndexedDB inside one write: keeps a big batch from being one long task. */
 const CHUNK = 100
@@ -222,7 +224,8 @@ class IdbStore implements Store {
           jobs.createIndex('name', ['name', 'seq'])
           jobs.createIndex('statusName', ['status', 'name', 'seq'])
         }
-        // Later versions migrate here: `if (oldVersion < 3) { ... }`.
+        if (oldVersion < 3) db.createObjectStore('steps')
+        // Later versions migrate here: `if (oldVersion < 4) { ... }`.
       },
       blocking: () => this.#release(),
       terminated: () => {
@@ -291,6 +294,7 @@ class IdbStore implements Store {
         request.onsuccess = () => schedules.set(id, request.result)
       }
       if (op.op === 'put' && op.expect) read(op.job.id)
+      if (op.op === 'step') read(op.id)
       if (op.op === 'insert') {
         if (!op.fresh) read(op.job.id)
         const { key } = op.job
@@ -449,6 +453,16 @@ class IdbStore implements Store {
         schedules.set(record.id, record)
         return { ok: true }
       }
+      case 'step': {
+        const stored = state.get(op.id)
+        if (stored?.status !== 'running') return { ok: false, reason: 'conflict', job: stored && fromRow(stored) }
+        try {
+          native(tx, 'steps').put(op.value, [op.id, op.step])
+        } catch (error) {
+          return valueRefused(error)
+        }
+        return { ok: true }
+      }
       case 'unschedule':
         native(tx, 'schedules').delete(op.id)
         schedules.set(op.id, undefined)
@@ -459,6 +473,7 @@ class IdbStore implements Store {
           quiet(tx.objectStore('data').delete(id))
           quiet(tx.objectStore('logs').delete(jobRange(id)))
           quiet(tx.objectStore('errors').delete(jobRange(id)))
+          quiet(tx.objectStore('steps').delete(IDBKeyRange.bound([id], [id, []])))
           state.set(id, undefined)
         }
         return { ok: true }
@@ -627,6 +642,13 @@ class IdbStore implements Store {
   async errors(id: string): Promise<ErrorRecord[]> {
     const tx = await this.#tx('readonly', ['errors'])
     return tx.objectStore('errors').getAll(jobRange(id))
+  }
+  async steps(id: string): Promise<Record<string, unknown>> {
+    const tx = await this.#tx('readonly', ['steps'])
+    const range = IDBKeyRange.bound([id], [id, []])
+    const store = tx.objectStore('steps')
+    const [keys, values] = await Promise.all([store.getAllKeys(range), store.getAll(range)])
+    return Object.fromEntries(keys.map((key, i) => [key[1], values[i]]))
   }
 
   async expired(status: JobStatus, rule: { finishedBefore?: number; keep?: number }, limit: number): Promise<string[]> {

@@ -44,6 +44,7 @@ class MemoryStore implements Store {
   #results = new Map<string, unknown>()
   #logs = new Map<string, LogEntry[]>()
   #errors = new Map<string, ErrorRecord[]>()
+  #steps = new Map<string, Map<string, unknown>>()
   #keys = new Map<string, string>()
   #schedules = new Map<string, ScheduleRecord>()
   #seq = 0
@@ -163,6 +164,27 @@ class MemoryStore implements Store {
           results.push({ ok: true })
           break
         }
+        case 'step': {
+          const job = current(op.id)
+          if (job?.status !== 'running') {
+            results.push({ ok: false, reason: 'conflict', job: job && copy(job) })
+            break
+          }
+          let value: unknown
+          try {
+            value = structuredClone(op.value)
+          } catch (error) {
+            results.push({ ok: false, reason: 'uncloneable', error })
+            break
+          }
+          writes.push(() => {
+            let steps = this.#steps.get(op.id)
+            if (!steps) this.#steps.set(op.id, (steps = new Map<string, unknown>()))
+            steps.set(op.step, value)
+          })
+          results.push({ ok: true })
+          break
+        }
         case 'unschedule': {
           writes.push(() => this.#schedules.delete(op.id))
           results.push({ ok: true })
@@ -180,6 +202,7 @@ class MemoryStore implements Store {
               this.#results.delete(id)
               this.#logs.delete(id)
               this.#errors.delete(id)
+              this.#steps.delete(id)
             }
           })
           results.push({ ok: true })
@@ -273,6 +296,9 @@ class MemoryStore implements Store {
 
   async errors(id: string): Promise<ErrorRecord[]> {
     return structuredClone(this.#errors.get(id) ?? [])
+  }
+  async steps(id: string): Promise<Record<string, unknown>> {
+    return structuredClone(Object.fromEntries(this.#steps.get(id) ?? []))
   }
 
   async expired(status: JobStatus, rule: { finishedBefore?: number; keep?: number }, limit: number): Promise<string[]> {

@@ -76,8 +76,13 @@ export type WriteOp =
   | { op: 'put'; job: JobRecord; expect?: readonly JobStatus[]; result?: unknown; data?: unknown }
   | { op: 'log'; id: string; entries: LogEntry[] }
   | { op: 'error'; id: string; record: ErrorRecord }
-  /** Deletes jobs with their data, result, logs and errors. */
+  /** Deletes jobs with their data, result, logs, errors and steps. */
   | { op: 'delete'; ids: readonly string[] }
+  /**
+   * Stores the result of durable step `step` of job `id` (`ctx.step`), only while the
+   * job is `running` (else a `conflict`: a runner that lost the job writes nothing).
+   */
+  | { op: 'step'; id: string; step: string; value: unknown }
   /**
    * Stores (or replaces) a schedule. With `fired` (it ran: `'due'` on its own
    * time, `'trigger'` by `schedules.trigger`), only its run (`nextRunAt`,
@@ -165,6 +170,11 @@ export interface Store {
   logs(id: string): Promise<LogEntry[]>
   /** A job's failed attempts. */
   errors(id: string): Promise<ErrorRecord[]>
+  /**
+   * The stored results of a job's durable steps (`ctx.step`), by step id. Optional for
+   * a store of your own: without it (and the `step` op), steps run every time.
+   */
+  steps?(id: string): Promise<Record<string, unknown>>
   /**
    * Ids of finished jobs of `status`, oldest finished first, that finished
    * before `finishedBefore` or are beyond the `keep` newest.

@@ -4,8 +4,9 @@
  * writes to a {@link ReportSink}, so `offthread/testing` builds the same `ctx`
  * over a recorder instead.
  */
-import { RetryError } from '../shared/errors.js'
+import { JobDataError, RetryError, deserializeError } from '../shared/errors.js'
 import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
+import type { SerializedError } from '../shared/types.js'
 import type { JobContext, JobLogger, LogEntry, Progress } from '../shared/types.js'
 
 /** Minimum ms between two messages of the same kind for one job; the last value always follows. */
@@ -23,6 +24,21 @@ export interface ReportSink {
   progress(value: Progress): void
   log(entry: LogEntry): void
   heartbeat(): void
+  /** Stores a durable step's result; resolves once it is stored. */
+  step(step: string, value: unknown): Promise<void>
+}
+
+/** Steps sent to the page and not yet answered, by sequence number. */
+const pendingSteps = new Map<number, { resolve: () => void; reject: (error: Error) => void }>()
+let stepSeq = 0
+
+/** The page's answer to step message `seq`. */
+export function stepStored(seq: number, error?: SerializedError): void {
+  const pending = pendingSteps.get(seq)
+  pendingSteps.delete(seq)
+  if (!pending) return
+  if (error) pending.reject(deserializeError(error))
+  else pending.resolve()
 }
 
 /** What `ctx` says about the job: a {@link RunRequest} without its data. */
@@ -60,6 +76,21 @@ export class JobReporter implements ReportSink {
   heartbeat(): void {
     this.#heartbeat = true
     this.#schedule()
+  }
+
+  step(step: string, value: unknown): Promise<void> {
+    // Progress and logs reported before the step go first.
+    this.flush()
+    const seq = ++stepSeq
+    return new Promise<void>((resolve, reject) => {
+      pendingSteps.set(seq, { resolve, reject })
+      try {
+        this.#target.postMessage({ [MESSAGE_TAG]: 'step', jobId: this.#jobId, step, value, seq } satisfies WorkerMessage)
+      } catch (error) {
+        pendingSteps.delete(seq)
+        reject(new JobDataError(`ctx.step("${step}"): its result cannot be structured-cloned, so it cannot be stored`, { cause: error }))
+      }
+    })
   }
 
   /** Sends whatever is pending now (before the job's outcome). */
@@ -149,8 +180,16 @@ function nextTurn(): Promise<void> {
 /** What a handler returned through `ctx.transfer(value, list)`. */
 export const transfers = new WeakMap<object, Transferable[]>()
 
-/** Builds the `ctx` of one attempt; what the handler reports goes to `reporter`. */
-export function createContext<S>(request: JobInfo, signal: AbortSignal, state: S, reporter: ReportSink): JobContext<S> {
+/** Builds the `ctx` of one attempt; what the handler reports goes to `reporter`; `stored`: the job's stored step results. */
+export function createContext<S>(
+  request: JobInfo,
+  signal: AbortSignal,
+  state: S,
+  reporter: ReportSink,
+  stored: Record<string, unknown> = {},
+): JobContext<S> {
+  const done = new Map<string, unknown>(Object.entries(stored))
+  const used = new Set<string>()
   const log = (level: LogEntry['level']) => (message: string, meta?: Record<string, unknown>) => {
     const entry: LogEntry = { level, message: String(message), timestamp: Date.now() }
     if (meta !== undefined) entry.meta = meta
@@ -169,6 +208,19 @@ export function createContext<S>(request: JobInfo, signal: AbortSignal, state: S
     progress: (value: Progress) => reporter.progress(value),
     heartbeat: () => reporter.heartbeat(),
     retry: (options?: { delay?: number; reason?: string }) => new RetryError(options),
+    async step<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
+      if (typeof id !== 'string' || id === '') throw new TypeError(`ctx.step(id, fn): expected a non-empty string id, received ${String(id)}`)
+      if (typeof fn !== 'function') throw new TypeError(`ctx.step("${id}", fn): expected a function, received ${typeof fn}`)
+      if (used.has(id)) throw new TypeError(`ctx.step("${id}"): a step id is used once per job; this one was used already`)
+      used.add(id)
+      signal.throwIfAborted()
+      if (done.has(id)) return done.get(id) as T
+      const value = await fn()
+      signal.throwIfAborted()
+      await reporter.step(id, value)
+      done.set(id, value)
+      return value
+    },
     async yield(): Promise<void> {
       signal.throwIfAborted()
       await nextTurn()

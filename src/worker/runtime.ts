@@ -17,7 +17,7 @@ import {
 } from '../shared/protocol.js'
 import { WORKER_FUNCTION, type RetryHints, type RetryOptions } from '../shared/retry.js'
 import type { SerializedError, TaskDefinition, TaskHandler, TaskMap } from '../shared/types.js'
-import { JobReporter, createContext, transfers, type PostTarget } from './context.js'
+import { JobReporter, createContext, stepStored, transfers, type PostTarget } from './context.js'
 import { composeMiddleware, validateMiddleware, type Middleware } from './middleware.js'
 
 /** Outcomes of short jobs wait at most this long to share a message. */
@@ -121,7 +121,7 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
     }
     try {
       const state = await runSetup()
-      const ctx = createContext(request, controller.signal, state, reporter)
+      const ctx = createContext(request, controller.signal, state, reporter, request.steps)
       // Large binaries were stored as Blobs: read back here, off the page's main thread.
       const result: unknown = await task.handler(await fromStored(request.data), ctx)
       return { type: 'completed', result }
@@ -218,6 +218,7 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
     abort(id: string, reason: SerializedError): void {
       running.get(id)?.abort(deserializeError(reason))
     },
+    stepStored,
   }
 
   // `self.close()` ends a worker without any event on the page: say so first.

@@ -11,7 +11,7 @@ describe('IndexedDB storage', () => {
     const db = await openDB(`offthread:${queue.name}`)
     try {
       expect(db.version).toBe(SCHEMA_VERSION)
-      expect([...db.objectStoreNames].sort()).toEqual(['data', 'errors', 'jobs', 'logs', 'meta', 'schedules'])
+      expect([...db.objectStoreNames].sort()).toEqual(['data', 'errors', 'jobs', 'logs', 'meta', 'schedules', 'steps'])
     } finally {
       db.close()
     }

@@ -202,6 +202,13 @@ export function conformanceCases({ lib, makeQueue, assert }) {
     },
   )
 
+  test('ctx.step: a retry returns the stored results of completed steps without running them again', { concurrency: 1 }, async (queue) => {
+    const job = await queue.add('stepped', null, { retry: { attempts: 2, delay: 0 } })
+    const { out, runs } = await job.result()
+    assert.deepEqual(out, ['a1', 'b1', 'c2'], 'a and b from attempt 1, c from attempt 2')
+    assert.deepEqual(runs, [1, 1, 1], 'each step ran once')
+  })
+
   test('errors are rebuilt on the main thread with name, message, own fields and cause', {}, async (queue) => {
     const job = await queue.add('fail', 'it broke')
     const { error } = await settle(job.result())

@@ -15,6 +15,8 @@ const sleep = (ms, signal) =>
   })
 
 const WORKER_ID = Math.random()
+/** How often each step ran in this worker, by `jobId:stepId`. */
+const STEP_RUNS = new Map()
 
 class CustomError extends Error {
   name = 'CustomError'
@@ -49,6 +51,20 @@ export const tasks = defineTasks({
   },
   fail(message) {
     throw new CustomError(message, { cause: new RangeError('inner cause') })
+  },
+  /** Three durable steps; attempt 1 fails after the second. Returns each step's result and how often each ran here. */
+  async stepped(_, ctx) {
+    const out = []
+    for (const id of ['a', 'b', 'c']) {
+      out.push(
+        await ctx.step(id, () => {
+          STEP_RUNS.set(`${ctx.id}:${id}`, (STEP_RUNS.get(`${ctx.id}:${id}`) ?? 0) + 1)
+          return `${id}${ctx.attempt}`
+        }),
+      )
+      if (ctx.attempt === 1 && id === 'b') throw new Error('fails after b')
+    }
+    return { out, runs: ['a', 'b', 'c'].map((id) => STEP_RUNS.get(`${ctx.id}:${id}`) ?? 0) }
   },
   /** This worker's identity: the same value for every job this worker runs. */
   whoami: () => WORKER_ID,

@@ -62,6 +62,32 @@ for (const engine of E2E_ENGINES) {
       await browser?.close()
     })
 
+    it('a reload in the middle of a five-step job: steps 1 to 3, stored, do not run again; the job completes', async () => {
+      const context = await browser.newContext()
+      const page = await context.newPage()
+      await open(page, `queue=steps-${++queueNo}&concurrency=1`)
+      const id = await page.evaluate(() => harness.add('fiveSteps', 300))
+      const stepRuns = async (): Promise<Record<string, number>> => {
+        const { runs } = await page.evaluate(() => harness.runs())
+        const counts: Record<string, number> = {}
+        for (const run of runs)
+          if (run.jobId.startsWith(`${id}:`)) counts[run.jobId.slice(id.length + 1)] = (counts[run.jobId.slice(id.length + 1)] ?? 0) + 1
+        return counts
+      }
+      // Step 4 starts only once step 3's result is stored: reload then, in the middle of step 4.
+      await expect.poll(async () => (await stepRuns()).s4 ?? 0, { timeout: 20_000, interval: 25 }).toBe(1)
+      await page.reload()
+      await page.waitForFunction(() => (window as unknown as { harness?: Harness }).harness !== undefined)
+      await page.evaluate(() => harness.ready)
+      await expect.poll(() => page.evaluate((jobId) => harness.jobStatus(jobId), id), { timeout: 20_000, interval: 100 }).toBe('completed')
+      expect(await page.evaluate((jobId) => harness.results([jobId]), id)).toEqual([['step 1', 'step 2', 'step 3', 'step 4', 'step 5']])
+      const counts = await stepRuns()
+      expect({ s1: counts.s1, s2: counts.s2, s3: counts.s3, s5: counts.s5 }).toEqual({ s1: 1, s2: 1, s3: 1, s5: 1 })
+      // Step 4 was cut short by the reload: it ran again, from its start.
+      expect(counts.s4).toBe(2)
+      await context.close()
+    })
+
     it('100 jobs of 50 ms survive three reloads mid-run: all complete, none lost, none run twice at once', async () => {
       const context = await browser.newContext()
       const page = await context.newPage()

@@ -6,7 +6,7 @@ import type { JobContext, LogEntry } from '../../src/shared/types.js'
 
 function makeCtx<S>(state: S): { ctx: JobContext<S>; logs: LogEntry[] } {
   const logs: LogEntry[] = []
-  const sink: ReportSink = { progress: () => undefined, log: (entry) => logs.push(entry), heartbeat: () => undefined }
+  const sink: ReportSink = { progress: () => undefined, log: (entry) => logs.push(entry), heartbeat: () => undefined, step: async () => undefined }
   const job = { id: 'j1', name: 'task', queue: 'q', attempt: 1, createdAt: 0 }
   return { ctx: createContext(job, new AbortController().signal, state, sink), logs }
 }

@@ -463,6 +463,31 @@ describe.each([
     })
   })
 
+  describe('durable steps', () => {
+    it('stores a step only while its job is running; steps() reads them by id; delete removes them', async () => {
+      const store = await fresh()
+      await seed(store, [job('a'), job('b')])
+      // Waiting: a runner that does not hold the job stores nothing.
+      const [refused] = await store.write([{ op: 'step', id: 'a', step: 's1', value: 1 }])
+      expect(refused).toMatchObject({ ok: false, reason: 'conflict' })
+      await update(store, 'a', { status: 'running' })
+      expect(
+        await store.write([
+          { op: 'step', id: 'a', step: 's1', value: { n: 1 } },
+          { op: 'step', id: 'a', step: 's2', value: [2] },
+        ]),
+      ).toEqual([{ ok: true }, { ok: true }])
+      // A value that cannot be stored fails alone.
+      const [bad] = await store.write([{ op: 'step', id: 'a', step: 's3', value: () => 3 }])
+      expect(bad).toMatchObject({ ok: false, reason: 'uncloneable' })
+      expect(await store.steps?.('a')).toEqual({ s1: { n: 1 }, s2: [2] })
+      expect(await store.steps?.('b')).toEqual({})
+      expect(await store.write([{ op: 'step', id: 'missing', step: 's1', value: 1 }])).toEqual([{ ok: false, reason: 'conflict', job: undefined }])
+      await store.write([{ op: 'delete', ids: ['a'] }])
+      expect(await store.steps?.('a')).toEqual({})
+    })
+  })
+
   describe('delete', () => {
     it('removes the job with its data, result, logs and errors, and leaves the others', async () => {
       const store = await fresh()
@@ -874,7 +899,7 @@ describe.each([
 })
 
 describe('idbStore schema', () => {
-  it('has the object stores jobs, data, logs, errors, meta and schedules, and no results store', async () => {
+  it('has the object stores jobs, data, logs, errors, meta, schedules and steps, and no results store', async () => {
     const queue = `store-schema-${++counter}-${Date.now()}`
     const store = idbStore({ prefix: 'schema-test:' })
     await store.open(queue)
@@ -885,7 +910,7 @@ describe('idbStore schema', () => {
       request.onerror = () => reject(request.error)
     })
     try {
-      expect([...db.objectStoreNames].sort()).toEqual(['data', 'errors', 'jobs', 'logs', 'meta', 'schedules'])
+      expect([...db.objectStoreNames].sort()).toEqual(['data', 'errors', 'jobs', 'logs', 'meta', 'schedules', 'steps'])
     } finally {
       db.close()
     }

@@ -37,11 +37,34 @@ const tasks = defineTasks(
 )
 
 describe('runTask', () => {
+  it('records durable steps, and replays stored ones without running them (a test can start from stored steps)', async () => {
+    let runs = 0
+    const handler = async (_: null, ctx: JobContext): Promise<number[]> => {
+      const a = await ctx.step('a', () => (runs++, 1))
+      if (ctx.attempt === 1) throw new Error('fails after a')
+      const b = await ctx.step('b', () => (runs++, 2))
+      return [a, b]
+    }
+    const first = await runTask(handler, null)
+    expect(first.status).toBe('failed')
+    expect(first.steps).toEqual({ a: 1 })
+    expect(first.ran).toEqual(['a'])
+    const second = await runTask(handler, null, { attempt: 2, steps: first.steps })
+    expect(second.result).toEqual([1, 2])
+    expect(second.ran).toEqual(['b'])
+    expect(second.steps).toEqual({ a: 1, b: 2 })
+    expect(runs).toBe(2)
+    // A step result that cannot be stored fails the step, as in a queue.
+    const bad = await runTask(async (_: null, ctx: JobContext) => ctx.step('f', () => ({ fn: () => 1 })), null)
+    expect(bad.error?.name).toBe('JobDataError')
+    await expect(runTask(handler, null, { steps: 'a' as never })).rejects.toThrow(TypeError)
+  })
+
   it('runs in Node without DOM globals', async () => {
     expect(typeof window).toBe('undefined')
     expect(typeof document).toBe('undefined')
     const run = await runTask((n: number) => n + 1, 1)
-    expect(run).toEqual({ status: 'completed', result: 2, progress: [], logs: [], heartbeats: 0 })
+    expect(run).toEqual({ status: 'completed', result: 2, progress: [], logs: [], heartbeats: 0, steps: {}, ran: [] })
   })
 
   it('records every progress value, log entry and heartbeat, in order and not coalesced', async () => {
