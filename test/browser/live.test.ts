@@ -105,19 +105,18 @@ describe('watch() with reads and progress crossing', () => {
       counts: () => Promise.reject(new Error('not used')),
       on: (event, listener) => events.on(event, listener),
     }
-    const job = (progress: number): JobSnapshot =>
-      ({
-        id: 'a',
-        name: 'report',
-        queue: 'q',
-        status: 'running',
-        progress,
-        attempt: 1,
-        priority: 0,
-        createdAt: 0,
-        runAt: 0,
-        dependencies: [],
-      })
+    const job = (progress: number): JobSnapshot => ({
+      id: 'a',
+      name: 'report',
+      queue: 'q',
+      status: 'running',
+      progress,
+      attempt: 1,
+      priority: 0,
+      createdAt: 0,
+      runAt: 0,
+      dependencies: [],
+    })
     const live = new LiveJobList(host, { status: 'running' })
     const seen: unknown[] = []
     let frameOf: number[] = []
