@@ -5,9 +5,11 @@
 // with Playwright, runs every scenario with its baselines side by side in one
 // browser session, prints a table (median of the rounds, with min and max),
 // writes bench/results.json and bench/chart.svg.
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import os from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { chromium } from 'playwright'
 import { build, preview } from 'vite'
 import { CHROMIUM_ARGS, findChromium, HOW_TO_GET_CHROMIUM } from '../scripts/browsers.mjs'
@@ -75,23 +77,27 @@ const { port } = server.httpServer.address()
 let refServer
 if (compareRef) {
   const { execFileSync } = await import('node:child_process')
-  const { mkdirSync, rmSync } = await import('node:fs')
   const refDir = here('../test-results/bench-ref/')
   rmSync(refDir, { recursive: true, force: true })
   mkdirSync(refDir, { recursive: true })
   execFileSync('sh', ['-c', `git archive ${JSON.stringify(compareRef)} src | tar -x -C ${JSON.stringify(refDir)}`], { cwd: here('..') })
   refServer = await buildPage(`${refDir}src`, here('../test-results/bench-ref-page/'))
 }
-const browser = await chromium.launch({
+// --disk: a persistent profile, IndexedDB on disk as in a user's browser (a plain context keeps it in memory).
+const disk = args.includes('--disk')
+const launchOptions = {
   executablePath: found.path,
   headless: true,
   args: [...CHROMIUM_ARGS, '--enable-precise-memory-info', '--js-flags=--expose-gc'],
-})
+}
+const profile = disk ? mkdtempSync(join(tmpdir(), 'offthread-bench-')) : undefined
+const context = profile ? await chromium.launchPersistentContext(profile, launchOptions) : undefined
+const browser = context ? context.browser() : await chromium.launch(launchOptions)
 
 const samples = new Map(runs.map((r) => [r.id, []]))
 const refSamples = new Map(runs.map((r) => [r.id, []]))
 async function openPage(p) {
-  const page = await browser.newPage()
+  const page = await (context ?? browser).newPage()
   page.on('pageerror', (e) => console.error('page error:', e.message))
   await page.goto(`http://127.0.0.1:${p}/?workers=${workers}`)
   await page.waitForFunction(() => document.querySelector('#state')?.textContent === 'ready')
@@ -117,7 +123,8 @@ try {
     await refPage?.evaluate(() => window.bench.dropDatabases())
   }
 } finally {
-  await browser.close()
+  await (context ?? browser).close()
+  if (profile) rmSync(profile, { recursive: true, force: true })
   await server.close()
   await refServer?.close()
 }
@@ -206,7 +213,8 @@ const machine = {
   memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   platform: `${os.platform()} ${os.release()}`,
   node: process.version,
-  chromium: browser.version(),
+  chromium: browser?.version() ?? 'persistent context',
+  storage: disk ? 'on disk (persistent profile)' : 'in memory (a fresh context)',
   workers,
   rounds,
   mode: quick ? 'quick' : 'full',
