@@ -63,6 +63,8 @@ export interface JobHandle<R = unknown, P = Progress> {
   refresh(): Promise<JobSnapshot<R, P>>
   /** The job's input, read from the store on demand (a handle from `add` has it in hand). */
   data(): Promise<unknown>
+  /** The stored results of the job's durable steps (`ctx.step`), by step id. */
+  steps(): Promise<Record<string, unknown>>
   /** Listens to `status`, `progress` or `log`; returns the unsubscribe function. */
   on<K extends keyof JobHandleEvents<R, P>>(event: K, listener: JobHandleEvents<R, P>[K]): () => void
   /**
@@ -86,6 +88,8 @@ export interface HandleHost {
   read(id: string): Promise<StoredJob | undefined>
   /** The job's input, read from the store (a chain step's: the result of the step before it). */
   data(job: JobRecord): Promise<unknown>
+  /** The job's stored durable steps. */
+  steps(id: string): Promise<Record<string, unknown>>
   dependents(id: string): Promise<string[]>
   /** Holds the handle strongly while it has waiters or listeners. */
   pin(handle: object, pinned: boolean): void
@@ -326,6 +330,10 @@ export class Handle<R = unknown> implements JobHandle<R> {
   /** The job's input: the one this handle holds (the adding tab's), else read from the store now (a chain step's is the result of the step before it). */
   async data(): Promise<unknown> {
     return this.#data !== undefined ? this.#data : this.#host.data(this.#job)
+  }
+
+  steps(): Promise<Record<string, unknown>> {
+    return this.#host.steps(this.id)
   }
 
   on<K extends keyof JobHandleEvents<R>>(event: K, listener: JobHandleEvents<R>[K]): () => void {

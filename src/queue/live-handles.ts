@@ -42,6 +42,7 @@ export class LiveHandles {
         // Large binaries were stored as Blobs: read back into their own type (asynchronously).
         return fromStored((await store.getData([job.id]))[0])
       },
+      steps: async (id) => (await host.state.ready(), store.steps ? store.steps(id) : {}),
       dependents: async (id) => (await host.state.ready(), (await store.dependents(id)).map((job) => job.id)),
       pin: (handle, pinned) => (pinned ? this.#pinned.add(handle) : this.#pinned.delete(handle)),
       closedError: () => host.state.closed,

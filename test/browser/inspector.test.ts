@@ -148,6 +148,21 @@ describe('<offthread-inspector>', () => {
     await expect.poll(() => text(el, '.detail .input')).toMatch(/^\{ buf: ArrayBuffer \{ byteLength: 8.?388.?608 \} \}$/)
   })
 
+  it('a job with durable steps shows each stored step and its result; a job without shows no such section', async () => {
+    const queue = makeQueue()
+    const stepped = await queue.add('stepped', { steps: 3, failAt: 2 }, { retry: { attempts: 2, delay: 0 } })
+    const plain = await queue.add('double', 2)
+    await Promise.all([stepped.result(), plain.result()])
+    expect(await stepped.steps()).toEqual({ s1: 10, s2: 20, s3: 30 })
+    const el = mount((el) => (el.queue = queue))
+    await openRow(el, stepped.id)
+    await expect.poll(() => [...shadow(el).querySelectorAll('.detail .steps dt')].map((dt) => dt.textContent)).toEqual(['s1', 's2', 's3'])
+    expect([...shadow(el).querySelectorAll('.detail .steps dd')].map((dd) => dd.textContent)).toEqual(['10', '20', '30'])
+    expect(q(el, '.detail .steps-section')?.hidden).toBe(false)
+    await openRow(el, plain.id)
+    await expect.poll(() => q(el, '.detail .steps-section')?.hidden).toBe(true)
+  })
+
   it('the cancel, retry and remove buttons change the job in the store', async () => {
     const queue = makeQueue()
     const job = await queue.add('sleep', 20_000)

@@ -42,6 +42,8 @@ export class JobDetail {
   #error: HTMLElement
   #attemptsSection: HTMLElement
   #attempts: HTMLOListElement
+  #steps: HTMLDListElement
+  #stepsSection: HTMLElement
   #logsNote: HTMLParagraphElement
   #logs: HTMLOListElement
   #queue: DetailQueue | undefined
@@ -75,6 +77,9 @@ export class JobDetail {
     this.#errorSection = h('section', { class: 'error-section' }, [h('h3', { text: 'Error' }), this.#error])
     this.#attempts = h('ol', { class: 'attempts' })
     this.#attemptsSection = h('section', { class: 'attempts-section' }, [h('h3', { text: 'Failed attempts' }), this.#attempts])
+    this.#steps = h('dl', { class: 'fields steps' })
+    this.#stepsSection = h('section', { class: 'steps-section' }, [h('h3', { text: 'Durable steps' }), this.#steps])
+    this.#stepsSection.hidden = true
     this.#logsNote = h('p', { class: 'note' })
     this.#logs = h('ol', { class: 'logs' })
     this.element = h('section', { class: 'detail', attrs: { 'aria-label': 'Job detail' } }, [
@@ -86,6 +91,7 @@ export class JobDetail {
       this.#resultSection,
       this.#errorSection,
       this.#attemptsSection,
+      this.#stepsSection,
       h('section', { class: 'logs-section' }, [h('h3', { text: 'Log' }), this.#logsNote, this.#logs]),
     ])
     this.element.hidden = true
@@ -228,13 +234,20 @@ export class JobDetail {
   async #readHistory(handle: JobHandle, generation: number): Promise<void> {
     let errors: ErrorRecord[]
     let logs: LogEntry[]
+    let steps: Record<string, unknown>
     try {
-      ;[errors, logs] = await Promise.all([handle.errors(), handle.logs()])
+      ;[errors, logs, steps] = await Promise.all([handle.errors(), handle.logs(), handle.steps()])
     } catch (error) {
       if (generation === this.#generation && !isClosedError(error)) setText(this.#logsNote, `Cannot read the log: ${errorMessage(error)}`)
       return
     }
     if (generation !== this.#generation) return
+    // Each completed `ctx.step`, with a preview of its stored result.
+    const stepEntries = Object.entries(steps)
+    this.#stepsSection.hidden = stepEntries.length === 0
+    this.#steps.replaceChildren(
+      ...stepEntries.flatMap(([id, value]) => [h('dt', { text: id }), h('dd', { class: 'mono', text: preview(value, { budget: 300, depth: 2 }) })]),
+    )
     this.#attemptsSection.hidden = errors.length === 0
     this.#attempts.replaceChildren(
       ...errors.map((record) =>
