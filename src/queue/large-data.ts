@@ -3,7 +3,8 @@
  * into Blobs slice by slice, with a turn for the page between slices, before the
  * data is stored (the worker's half reads them back).
  */
-import { binaryType, isPlainObject, TAG, type BinaryType, type StoredBinary } from '../shared/binary.js'
+import { binaryType, mapInData, someInData, TAG, type BinaryType, type StoredBinary } from '../shared/binary.js'
+import { nextTurn } from '../shared/timers.js'
 
 /** From this size on an `ArrayBuffer` (or view) is stored as a Blob. */
 export const LARGE_BINARY = 1 << 20
@@ -20,28 +21,7 @@ function isLarge(value: unknown): value is ArrayBuffer | ArrayBufferView {
 
 /** Whether `data` holds a large binary where {@link toStored} looks. */
 export function hasLargeBinary(data: unknown): boolean {
-  try {
-    if (isLarge(data)) return true
-    if (Array.isArray(data)) return data.some(isLarge)
-    if (isPlainObject(data)) return Object.values(data).some(isLarge)
-    return false
-  } catch {
-    // Hostile data (a revoked Proxy throws on any look): the store's clone fails on it, with a JobDataError.
-    return false
-  }
-}
-
-/** A turn for the page: a message (timers of a background tab are throttled to one a second; messages are not). */
-function nextTurn(): Promise<void> {
-  if (typeof MessageChannel === 'undefined' || typeof document === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0))
-  return new Promise((resolve) => {
-    const channel = new MessageChannel()
-    channel.port1.onmessage = () => {
-      channel.port1.close()
-      resolve()
-    }
-    channel.port2.postMessage(null)
-  })
+  return someInData(data, isLarge)
 }
 
 /** Copies `value`'s bytes into a Blob slice by slice, giving the page a turn every few ms. */
@@ -68,10 +48,5 @@ async function store(value: ArrayBuffer | ArrayBufferView): Promise<StoredBinary
  * item one level in) as a Blob; anything else as it is. `data` itself is not changed.
  */
 export async function toStored(data: unknown): Promise<unknown> {
-  if (!hasLargeBinary(data)) return data
-  if (isLarge(data)) return store(data)
-  if (Array.isArray(data)) return Promise.all((data as unknown[]).map((item) => (isLarge(item) ? store(item) : item)))
-  const out: Record<string, unknown> = {}
-  for (const [key, item] of Object.entries(data as Record<string, unknown>)) out[key] = isLarge(item) ? await store(item) : item
-  return out
+  return hasLargeBinary(data) ? mapInData(data, isLarge, store) : data
 }

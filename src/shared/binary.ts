@@ -76,24 +76,37 @@ async function restore(value: StoredBinary): Promise<ArrayBuffer | ArrayBufferVi
   return type === 'ArrayBuffer' ? buffer : new VIEWS[type](buffer)
 }
 
-/** Whether `data` (as read from a store) holds binaries in their stored form. */
-export function hasStoredBinary(data: unknown): boolean {
+/**
+ * Whether `test` holds for `data`, or for a property of a plain object or an item of an
+ * array one level in. Never throws: hostile data (a revoked Proxy) gives false, and the
+ * store's clone fails on it with a JobDataError.
+ */
+export function someInData(data: unknown, test: (value: unknown) => boolean): boolean {
   try {
-    if (isStored(data)) return true
-    if (Array.isArray(data)) return data.some(isStored)
-    if (isPlainObject(data)) return Object.values(data).some(isStored)
+    if (test(data)) return true
+    if (Array.isArray(data)) return data.some(test)
+    if (isPlainObject(data)) return Object.values(data).some(test)
     return false
   } catch {
     return false
   }
 }
 
+/** `data` with `map` applied where `test` holds (the data itself, or one level in); the rest as it is. */
+export async function mapInData<T>(data: unknown, test: (value: unknown) => value is T, map: (value: T) => Promise<unknown>): Promise<unknown> {
+  if (test(data)) return map(data)
+  if (Array.isArray(data)) return Promise.all((data as unknown[]).map((item) => (test(item) ? map(item) : item)))
+  const out: Record<string, unknown> = {}
+  for (const [key, item] of Object.entries(data as Record<string, unknown>)) out[key] = test(item) ? await map(item) : item
+  return out
+}
+
+/** Whether `data` (as read from a store) holds binaries in their stored form. */
+export function hasStoredBinary(data: unknown): boolean {
+  return someInData(data, isStored)
+}
+
 /** `data` as it was added: each stored binary read back into its own type (asynchronously: no long task). */
 export async function fromStored(data: unknown): Promise<unknown> {
-  if (!hasStoredBinary(data)) return data
-  if (isStored(data)) return restore(data)
-  if (Array.isArray(data)) return Promise.all((data as unknown[]).map((item) => (isStored(item) ? restore(item) : item)))
-  const out: Record<string, unknown> = {}
-  for (const [key, item] of Object.entries(data as Record<string, unknown>)) out[key] = isStored(item) ? await restore(item) : item
-  return out
+  return hasStoredBinary(data) ? mapInData(data, isStored, restore) : data
 }

@@ -7,6 +7,7 @@
 import { JobDataError, RetryError, deserializeError } from '../shared/errors.js'
 import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
 import type { SerializedError } from '../shared/types.js'
+import { nextTurn } from '../shared/timers.js'
 import type { JobContext, JobLogger, LogEntry, Progress } from '../shared/types.js'
 
 /** Minimum ms between two messages of the same kind for one job; the last value always follows. */
@@ -157,24 +158,6 @@ export class JobReporter implements ReportSink {
       console.warn('[offthread] could not send a report of job', this.#jobId, error)
     }
   }
-}
-
-/**
- * A turn of the event loop for the worker: a message to itself, so that messages queued
- * before it (a cancel, a timeout, a close) are handled first. A message, not a timer:
- * timers nested deeper than five are clamped to 4 ms, and a loop yielding per chunk
- * would crawl.
- */
-function nextTurn(): Promise<void> {
-  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0))
-  return new Promise((resolve) => {
-    const channel = new MessageChannel()
-    channel.port1.onmessage = () => {
-      channel.port1.close()
-      resolve()
-    }
-    channel.port2.postMessage(null)
-  })
 }
 
 /** What a handler returned through `ctx.transfer(value, list)`. */

@@ -30,6 +30,8 @@ interface JobEntry {
   result?: unknown
   logs: LogEntry[]
   errors: ErrorRecord[]
+  /** Durable step results (`ctx.step`), by step id. */
+  steps?: Record<string, unknown>
 }
 
 const STATUSES: JobStatus[] = ['waiting', 'delayed', 'blocked', 'running', 'completed', 'failed', 'cancelled']
@@ -115,7 +117,13 @@ class JsonKvStore implements Store {
             results.push({ ok: false, reason: 'conflict', job: stored?.job })
             break
           }
-          const next: JobEntry = { job: op.job, data: 'data' in op ? op.data : stored?.data, logs: stored?.logs ?? [], errors: stored?.errors ?? [] }
+          const next: JobEntry = {
+            job: op.job,
+            data: 'data' in op ? op.data : stored?.data,
+            logs: stored?.logs ?? [],
+            errors: stored?.errors ?? [],
+            steps: stored?.steps ?? {},
+          }
           // A result belongs to a completing put only; any other put drops it.
           if ('result' in op && op.job.status === 'completed') next.result = op.result
           save(next)
@@ -146,6 +154,22 @@ class JsonKvStore implements Store {
           staged.set(`schedule:${op.id}`, undefined)
           results.push({ ok: true })
           break
+        case 'step': {
+          // Only while the job is running: a runner that lost it stores nothing.
+          const stored = entry(op.id)
+          if (stored?.job.status !== 'running') {
+            results.push({ ok: false, reason: 'conflict', job: stored?.job })
+            break
+          }
+          try {
+            save({ ...stored, steps: { ...stored.steps, [op.step]: JSON.parse(JSON.stringify(op.value)) as unknown } })
+          } catch (error) {
+            results.push({ ok: false, reason: 'uncloneable', error })
+            break
+          }
+          results.push({ ok: true })
+          break
+        }
       }
     }
     if (options.atomic && results.some((r) => !r.ok)) return results.map((r) => (r.ok ? { ok: false, reason: 'aborted' } : r))
@@ -221,6 +245,10 @@ class JsonKvStore implements Store {
 
   async errors(id: string): Promise<ErrorRecord[]> {
     return this.#read<JobEntry>(`job:${id}`)?.errors ?? []
+  }
+
+  async steps(id: string): Promise<Record<string, unknown>> {
+    return this.#read<JobEntry>(`job:${id}`)?.steps ?? {}
   }
 
   async expired(status: JobStatus, rule: { finishedBefore?: number; keep?: number }, limit: number): Promise<string[]> {
