@@ -74,6 +74,8 @@ const report = {
   ceiling: CEILING,
   croner: modules.some((m) => m.includes('croner')),
   memoryStore: modules.some((m) => m.includes('memory-store')),
+  // offthread/react and offthread/inspector: only in a bundle that imports them.
+  ui: modules.some((m) => m.includes('/ui/') || m.includes('inspector') || m.includes('react')),
   lazy,
   minified: [...loaded].reduce((sum, name) => sum + Buffer.byteLength(byName.get(name).code), 0),
 }
@@ -82,7 +84,9 @@ else {
   const kb = (n) => `${(n / 1000).toFixed(1)} kB`
   console.log(`size: page ${kb(page)} gzip (${kb(report.minified)} minified; ceiling ${kb(CEILING.page)}, target ${kb(TARGET.page)})`)
   console.log(`size: worker ${kb(worker)} gzip (ceiling ${kb(CEILING.worker)}, target ${kb(TARGET.worker)})`)
-  console.log(`size: at start, croner ${report.croner ? 'IS' : 'is not'} loaded, memoryStore ${report.memoryStore ? 'IS' : 'is not'} loaded`)
+  console.log(
+    `size: at start, croner ${report.croner ? 'IS' : 'is not'} loaded, memoryStore ${report.memoryStore ? 'IS' : 'is not'} loaded, the UI bindings ${report.ui ? 'ARE' : 'are not'} in it`,
+  )
   for (const chunk of lazy)
     console.log(
       `size: loaded on demand: ${chunk.file} ${kb(chunk.gzip)} (${chunk.modules.slice(0, 3).join(', ')}${chunk.modules.length > 3 ? ', …' : ''})`,
@@ -93,6 +97,7 @@ if (page > CEILING.page) over.push(`the page's bundle is ${page} B gzip, over it
 if (!(worker <= CEILING.worker)) over.push(`the worker's bundle is ${worker} B gzip, over its ceiling of ${CEILING.worker} B`)
 if (report.croner) over.push('croner is in the page bundle at start: it must load only when a cron schedule exists')
 if (report.memoryStore) over.push('memoryStore is in the page bundle though the page does not import it')
+if (report.ui) over.push('offthread/react or offthread/inspector code is in the page bundle though the page imports neither')
 if (over.length) {
   for (const line of over) console.error(`size: ${line}`)
   process.exit(1)
