@@ -7,7 +7,7 @@
 import { newId } from '../shared/ids.js'
 import { JobDataError, OffthreadError, findUncloneablePath, unknownTask, isQuotaError } from '../shared/errors.js'
 import type { JobHandle } from './handle.js'
-import { hasLargeBinary, toStored } from './large-data.js'
+import { checkRoom, hasLargeBinary, toStored } from './large-data.js'
 import { invalidOption, resolveJobOptions, type ResolvedJobOptions } from '../shared/options.js'
 import type { Changes } from './changes.js'
 import type { LiveHandles } from './live-handles.js'
@@ -152,6 +152,7 @@ export class Inserter {
    */
   async #withData(data: unknown[], write: (stored: unknown[]) => Promise<WriteResult[]>): Promise<WriteResult[]> {
     if (this.#blobsRefused || !data.some(hasLargeBinary)) return write(data)
+    await checkRoom(data)
     const stored = await Promise.all(data.map(toStored))
     try {
       return await write(stored)

@@ -50,3 +50,34 @@ async function store(value: ArrayBuffer | ArrayBufferView): Promise<StoredBinary
 export async function toStored(data: unknown): Promise<unknown> {
   return hasLargeBinary(data) ? mapInData(data, isLarge, store) : data
 }
+
+/** The bytes of the large binaries in `data` (what {@link toStored} turns into Blobs). */
+function largeBytes(data: unknown): number {
+  let total = 0
+  someInData(data, (value) => {
+    if (isLarge(value)) total += value.byteLength
+    return false
+  })
+  return total
+}
+
+/**
+ * Refuses data that cannot fit in what is left of the origin's storage, before any of it
+ * is written. A Blob that a quota error aborts stays counted against the quota for a
+ * while in Chromium (its file is removed later), so that the next small add failed too;
+ * checked first, the big add fails alone. Where `navigator.storage.estimate` is missing
+ * (WebKitGTK), the write itself decides.
+ */
+export async function checkRoom(data: readonly unknown[]): Promise<void> {
+  const storage = (globalThis as { navigator?: { storage?: { estimate?: () => Promise<{ usage?: number; quota?: number }> } } }).navigator?.storage
+  if (typeof storage?.estimate !== 'function') return
+  const bytes = data.reduce<number>((sum, item) => sum + largeBytes(item), 0)
+  if (bytes === 0) return
+  const { usage, quota } = await storage.estimate().catch(() => ({ usage: undefined, quota: undefined }))
+  if (usage === undefined || quota === undefined || usage + bytes <= quota) return
+  const mb = (n: number): string => `${(n / 1048576).toFixed(1)} MB`
+  throw new DOMException(
+    `The job's data (${mb(bytes)} of binaries) does not fit in the storage left to this origin (${mb(usage)} of ${mb(quota)} used)`,
+    'QuotaExceededError',
+  )
+}

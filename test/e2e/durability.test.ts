@@ -23,7 +23,7 @@ type Harness = {
   chain(id: string): Promise<{ jobs: readonly string[] }>
   flowResult(id: string): Promise<unknown>
   jobStatus(id: string): Promise<string | undefined>
-  addBig(bytes: number): Promise<string>
+  addBig(bytes: number, asText?: boolean): Promise<string>
   runs(): Promise<{ runs: Array<{ jobId: string; attempt: number; start: number; end?: number }>; loads: number[] }>
 }
 declare const harness: Harness
@@ -224,13 +224,16 @@ async function fullDisk(page: Page): Promise<void> {
   await open(page, `queue=quota-${++queueNo}&concurrency=1`)
   const warmup = await page.evaluate(() => harness.addWork(1, 5))
   expect(await page.evaluate((jobIds) => harness.results(jobIds), warmup)).toEqual([5])
-  const before = await page.evaluate(() => harness.counts())
-  expect(await page.evaluate(() => harness.addBig(8 * 1024 * 1024))).toBe('QuotaExceededError')
-  await page.waitForFunction(() => harness.errors().some((e) => e.includes('QuotaExceededError')))
-  expect(await page.evaluate(() => harness.counts())).toEqual(before)
-  // What fits still goes in: the queue goes on.
-  const ids = await page.evaluate(() => harness.addWork(1, 5))
-  expect(await page.evaluate((jobIds) => harness.results(jobIds), ids)).toEqual([5])
+  // Binary data is checked against the quota before it is written; text data is refused by IndexedDB itself.
+  for (const asText of [false, true]) {
+    const before = await page.evaluate(() => harness.counts())
+    expect(await page.evaluate((text) => harness.addBig(8 * 1024 * 1024, text), asText)).toBe('QuotaExceededError')
+    await page.waitForFunction(() => harness.errors().some((e) => e.includes('QuotaExceededError')))
+    expect(await page.evaluate(() => harness.counts())).toEqual(before)
+    // What fits still goes in: the queue goes on.
+    const ids = await page.evaluate(() => harness.addWork(1, 5))
+    expect(await page.evaluate((jobIds) => harness.results(jobIds), ids)).toEqual([5])
+  }
 }
 
 const FULL_DISK = 'a full disk: add rejects QuotaExceededError, a queue error event fires, and nothing is half-written'
