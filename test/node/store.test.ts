@@ -463,6 +463,38 @@ describe.each([
     })
   })
 
+  describe('counts', () => {
+    it('stay exact through inserts, status changes, lost conditions, rolled-back batches and deletes', async () => {
+      const store = await fresh()
+      const scanned = async (): Promise<Record<string, number>> => {
+        const out: Record<string, number> = { waiting: 0, delayed: 0, blocked: 0, running: 0, completed: 0, failed: 0, cancelled: 0 }
+        await store.scan(['waiting', 'delayed', 'blocked', 'running', 'completed', 'failed', 'cancelled'], (j) => void out[j.status]!++)
+        return out
+      }
+      await seed(store, [job('a'), job('b'), job('c', { status: 'delayed' }), job('d')])
+      await update(store, 'a', { status: 'running' })
+      await complete(store, 'a', 1)
+      // A put whose condition fails changes nothing; a put to the same status changes nothing.
+      const [b] = await store.get(['b'])
+      await store.write([{ op: 'put', job: { ...(b as JobRecord), status: 'failed', rev: 9 }, expect: ['running'] }])
+      await update(store, 'b', { priority: 5 })
+      // An atomic batch rolled back (a lost condition in it) changes nothing.
+      const [c] = await store.get(['c'])
+      await store.write(
+        [
+          { op: 'put', job: { ...(c as JobRecord), status: 'waiting', rev: 2 } },
+          { op: 'put', job: { ...(b as JobRecord), status: 'failed', rev: 10 }, expect: ['running'] },
+        ],
+        { atomic: true },
+      )
+      // An insert of an id that exists is no new job.
+      await store.write([insert(job('d'))])
+      await store.write([{ op: 'delete', ids: ['d', 'd', 'missing'] }])
+      expect(await store.counts()).toEqual(await scanned())
+      expect(await store.counts()).toMatchObject({ waiting: 1, delayed: 1, completed: 1 })
+    })
+  })
+
   describe('durable steps', () => {
     it('stores a step only while its job is running; steps() reads them by id; delete removes them', async () => {
       const store = await fresh()
