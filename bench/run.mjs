@@ -202,6 +202,7 @@ row('S9', `${sizes.s9} stored: list() newest 20`, 's9', 'listMs', 'ms', (v) => (
 row('S9', "list({ name: 'nomatch' })", 's9', 'listNoMatchMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
 row('S9', 'list({ offset: last page })', 's9', 'listLastPageMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
 row('S9', 'list({ status, name, offset: ¼ })', 's9', 'listStatusNameOffsetMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
+row('S9', 'list({ status, name, before: seq at ¼ }) (keyset)', 's9', 'listKeysetMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
 row('S9', 'list({ status: [two] })', 's9', 'listTwoStatusesMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
 row('S9', 'counts()', 's9', 'countsMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
 row('S9', 'long tasks ≥ 50 ms over these', 's9', 'longTasks', 'count', (v) => ({ text: '0', pass: v === 0 }))

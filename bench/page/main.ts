@@ -369,6 +369,9 @@ const scenarios = {
     await time('listStatusNameOffsetMs', () => queue.list({ status: 'waiting', name: 'noop', offset: jobs / 4, limit: 20 }))
     await time('listTwoStatusesMs', () => queue.list({ status: ['waiting', 'completed'], limit: 20 }))
     await time('countsMs', () => queue.counts())
+    // Keyset: the page after a job a quarter of the way down (its seq from a listing made before the clock runs).
+    const [deep] = await queue.list({ status: 'waiting', name: 'noop', offset: jobs / 4, limit: 1 })
+    await time('listKeysetMs', () => queue.list({ status: 'waiting', name: 'noop', before: deep?.seq ?? 0, limit: 20 }))
     const stop = long.stop()
     await queue.close()
     return { ...times, worstMs: Math.max(...Object.values(times)), longTasks: stop.count, longestTask: stop.max }

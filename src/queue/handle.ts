@@ -121,6 +121,7 @@ export function toSnapshot<R>(job: JobRecord, data: unknown, result?: unknown): 
   if (job.error !== undefined) snapshot.error = job.error
   if (job.progress !== undefined) snapshot.progress = job.progress
   if (job.key !== undefined) snapshot.key = job.key
+  if (job.seq !== undefined) snapshot.seq = job.seq
   if (job.startedAt !== undefined) snapshot.startedAt = job.startedAt
   if (job.finishedAt !== undefined) snapshot.finishedAt = job.finishedAt
   return snapshot

@@ -31,6 +31,11 @@ export function validateList(options: ListOptions): ListOptions {
       throw invalidOption(key, key === 'limit' ? 'an integer ≥ 0, or Infinity for every job' : 'an integer ≥ 0', value, RangeError)
     out[key] = value
   }
+  if (options.before !== undefined) {
+    if (typeof options.before !== 'number' || !Number.isInteger(options.before))
+      throw invalidOption('before', "an integer (a snapshot's seq)", options.before, RangeError)
+    out.before = options.before
+  }
   out.limit ??= DEFAULT_LIST_LIMIT
   if (options.data !== undefined) {
     if (typeof options.data !== 'boolean') throw invalidOption('data', 'a boolean', options.data)

@@ -62,6 +62,8 @@ export interface JobSnapshot<R = unknown, P = Progress> {
   name: string
   queue: string
   status: JobStatus
+  /** Insertion order (a larger `seq` was added later): `list({ before: seq })` pages on from it. */
+  seq?: number
   /** The job's input: in snapshots of handles that have it (the adding tab's), and in `list({ data: true })`; else `handle.data()` reads it. */
   data?: unknown
   result?: R
@@ -300,6 +302,12 @@ export interface ListOptions {
   /** At most this many jobs; `Infinity` for every one. @defaultValue 100 ({@link DEFAULT_LIST_LIMIT}) */
   limit?: number
   offset?: number
+  /**
+   * Keyset pagination: only jobs added before the job whose `seq` this is (pass the last
+   * snapshot's `seq` to get the next page). Unlike `offset`, its cost does not grow with
+   * how deep the page is (on disk, Chromium walks every job an `offset` skips).
+   */
+  before?: number
   /**
    * Read each job's `data` and `result` too. Without it a snapshot has neither, so
    * listing a job of 100 MB costs what listing a job of 10 bytes does.

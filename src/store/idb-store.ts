@@ -552,22 +552,31 @@ class IdbStore implements Store {
     const offset = query.offset ?? 0
     const limit = query.limit ?? Infinity
     if (limit === 0 || statuses?.length === 0) return []
-    const tx = await this.#tx('readonly', ['jobs'])
+    const tx = await this.#tx('readonly', ['jobs', 'meta'])
     const jobs = tx.objectStore('jobs')
-    const { name } = query
+    const { name, before } = query
     // One walk per status (or one over all): [seq, id] pairs, newest first, at most offset + limit each.
     const walk = async (status: JobStatus | undefined, skip: number, take: number): Promise<Array<[number, string]>> => {
+      // Keys end with the seq: `before` is an exclusive upper bound on it (keyset pagination).
+      const top = before ?? Infinity
       const [index, range] = ((): [IndexName, IDBKeyRange | null] => {
-        if (status !== undefined && name !== undefined) return ['statusName', IDBKeyRange.bound([status, name, -Infinity], [status, name, Infinity])]
-        if (status !== undefined) return ['status', statusRange(status)]
-        if (name !== undefined) return ['name', IDBKeyRange.bound([name, -Infinity], [name, Infinity])]
-        return ['seq', null]
+        if (status !== undefined && name !== undefined)
+          return ['statusName', IDBKeyRange.bound([status, name, -Infinity], [status, name, top], false, before !== undefined)]
+        if (status !== undefined) return ['status', IDBKeyRange.bound([status, -Infinity], [status, top], false, before !== undefined)]
+        if (name !== undefined) return ['name', IDBKeyRange.bound([name, -Infinity], [name, top], false, before !== undefined)]
+        return ['seq', before === undefined ? null : IDBKeyRange.upperBound(before, true)]
       })()
       const source = jobs.index(index)
       // A far offset is walked from the oldest end when that end is nearer (advance costs per entry skipped).
       let direction: IDBCursorDirection = 'prev'
       if (skip > FAR_OFFSET && Number.isFinite(take)) {
-        const total = await source.count(range)
+        // Without a name or a bound, the kept counts say how many (a count over the index walks it: ~1 s for 100,000 on disk).
+        const kept = name === undefined && before === undefined ? await jobs.transaction.objectStore('meta').get('counts') : undefined
+        const total = kept
+          ? status === undefined
+            ? Object.values(kept as Record<JobStatus, number>).reduce((a, b) => a + b, 0)
+            : (kept as Record<JobStatus, number>)[status]
+          : await source.count(range)
         if (skip >= total) return []
         if (total - skip < skip) {
           direction = 'next'

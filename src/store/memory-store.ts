@@ -247,7 +247,12 @@ class MemoryStore implements Store {
   async list(query: ListQuery): Promise<StoredJob[]> {
     const statuses = query.status === undefined ? undefined : ([] as JobStatus[]).concat(query.status)
     const all = [...this.#jobs.values()]
-      .filter((job) => (!statuses || statuses.includes(job.status)) && (!query.name || job.name === query.name))
+      .filter(
+        (job) =>
+          (!statuses || statuses.includes(job.status)) &&
+          (!query.name || job.name === query.name) &&
+          (query.before === undefined || job.seq < query.before),
+      )
       .sort((a, b) => b.seq - a.seq)
     const offset = query.offset ?? 0
     const page = all.slice(offset, query.limit === undefined ? undefined : offset + query.limit)

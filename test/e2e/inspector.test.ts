@@ -17,7 +17,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { E2E_ENGINES, launchBrowser } from './harness.js'
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; worker-src 'self' blob:"
-const BIG = 100_000
+/**
+ * Jobs stored for the scroll test. 100,000 in Chromium, where the Long Tasks API measures
+ * what the contract states; 20,000 in Firefox (frame gaps, a coarser measure): storing
+ * 100,000 there too took the suite's longest minute.
+ */
+const BIG: Record<string, number> = { chromium: 100_000, firefox: 20_000 }
 const CHUNK = 10_000
 const STEPS = 50
 
@@ -80,7 +85,7 @@ beforeAll(async () => {
       const page = await big.newPage()
       await page.goto(`${url}?queue=big&noworker&bare`)
       await waitForFixture(page)
-      const insertMs = await page.evaluate(([total, chunk]) => fixture.addMany(total, chunk), [BIG, CHUNK] as const)
+      const insertMs = await page.evaluate(([total, chunk]) => fixture.addMany(total, chunk), [BIG[engine] as number, CHUNK] as const)
       engines.set(engine, { browser, big, insertMs })
       await page.close()
     }),
@@ -204,16 +209,17 @@ describe.each(E2E_ENGINES)('<offthread-inspector> in %s', (engine) => {
     expect(problems).toEqual([])
   })
 
-  it(`${BIG.toLocaleString('en')} stored jobs scroll top to bottom with no long task`, async () => {
-    const { big, insertMs } = engines.get(engine) as { big: BrowserContext; insertMs: number }
-    const page = await big.newPage()
+  const big = BIG[engine] as number
+  it(`${big.toLocaleString('en')} stored jobs scroll top to bottom with no long task`, async () => {
+    const { big: bigContext, insertMs } = engines.get(engine) as { big: BrowserContext; insertMs: number }
+    const page = await bigContext.newPage()
     const problems = watch(page)
     await page.goto(`${url}?queue=big&noworker`)
     await waitForFixture(page)
     const inspector = page.locator('offthread-inspector')
-    await expect.poll(() => inspector.locator('.total').textContent(), { timeout: 10_000 }).toBe(`${BIG.toLocaleString('en')} jobs`)
-    const figures = await page.evaluate(([steps, total]) => fixture.scroll(steps, total), [STEPS, BIG] as const)
-    console.log(`[inspector e2e] ${engine}: inserted ${BIG} jobs in ${Math.round(insertMs)} ms; scroll figures ${JSON.stringify(figures)}`)
+    await expect.poll(() => inspector.locator('.total').textContent(), { timeout: 10_000 }).toBe(`${big.toLocaleString('en')} jobs`)
+    const figures = await page.evaluate(([steps, total]) => fixture.scroll(steps, total), [STEPS, big] as const)
+    console.log(`[inspector e2e] ${engine}: inserted ${big} jobs in ${Math.round(insertMs)} ms; scroll figures ${JSON.stringify(figures)}`)
 
     expect(figures['mismatches']).toEqual([])
     expect(figures['bottomShowsOldest']).toBe(true)

@@ -617,6 +617,26 @@ describe.each([
       expect(await store.list({ offset: 100 })).toEqual([])
     })
 
+    it('pages by keyset: before a seq, with any filter, each job once', async () => {
+      const store = await fresh()
+      await seedList(store)
+      const all = await store.list({})
+      const seqOf = (id: string): number => all.find((j) => j.id === id)?.seq as number
+      expect((await store.list({ before: seqOf('j5'), limit: 2 })).map((j) => j.id)).toEqual(['j4', 'j3'])
+      expect((await store.list({ before: seqOf('j6'), status: 'waiting' })).map((j) => j.id)).toEqual(['j2', 'j1'])
+      expect((await store.list({ before: seqOf('j6'), name: 'resize' })).map((j) => j.id)).toEqual(['j4', 'j3', 'j1'])
+      expect((await store.list({ before: seqOf('j6'), name: 'resize', status: 'waiting' })).map((j) => j.id)).toEqual(['j1'])
+      expect((await store.list({ before: seqOf('j6'), status: ['waiting', 'completed'], limit: 2 })).map((j) => j.id)).toEqual(['j4', 'j2'])
+      expect((await store.list({ before: seqOf('j3'), offset: 1 })).map((j) => j.id)).toEqual(['j1'])
+      expect(await store.list({ before: seqOf('j1') })).toEqual([])
+      // Page by page, newest first: every job once.
+      const seen: string[] = []
+      for (let page = await store.list({ limit: 3 }); page.length > 0; page = await store.list({ limit: 3, before: page.at(-1)?.seq })) {
+        seen.push(...page.map((j) => j.id))
+      }
+      expect(seen).toEqual(all.map((j) => j.id))
+    })
+
     it('pages far into a long list, from whichever end is nearer, with and without filters', async () => {
       const store = await fresh()
       const total = 1300
