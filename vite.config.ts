@@ -33,7 +33,8 @@ async function browserProject(engine: 'chromium' | 'firefox' | 'webkit'): Promis
     // Everything the tests import from node_modules, found up front: a dependency discovered mid-run reloads the test page.
     optimizeDeps: { include: ['comlink', 'idb', 'nanoid', 'react', 'react-dom/client'] },
   }
-  const test = { name: engine, root: repoRoot, include: BROWSER_TESTS, testTimeout: 20_000, hookTimeout: 20_000 }
+  // expect.poll waits 5 s (not 1): a CI run on 2 busy cores made a 1 s poll of the inspector flaky.
+  const test = { name: engine, root: repoRoot, include: BROWSER_TESTS, testTimeout: 20_000, hookTimeout: 20_000, expect: { poll: { timeout: 5000 } } }
   const project = (
     provider: NonNullable<NonNullable<TestProjectInlineConfiguration['test']>['browser']>['provider'],
     instance: 'chromium' | 'firefox' | 'safari',
@@ -144,6 +145,7 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
+          // One file at a time: two at once (tried) made timing-sensitive tests fail on 2 cores.
           fileParallelism: false,
         },
       },

@@ -151,7 +151,9 @@ export class Inserter {
    * data as it is, now and from then on: slower for big data, but stored.
    */
   async #withData(data: unknown[], write: (stored: unknown[]) => Promise<WriteResult[]>): Promise<WriteResult[]> {
-    if (this.#blobsRefused || !data.some(hasLargeBinary)) return write(data)
+    // Only IndexedDB: that is where a big ArrayBuffer's clone is a long task; a store of
+    // your own (or memoryStore) gets the data as it was given.
+    if (this.#blobsRefused || this.#host.store.kind !== 'indexeddb' || !data.some(hasLargeBinary)) return write(data)
     await checkRoom(data)
     const stored = await Promise.all(data.map(toStored))
     try {
