@@ -17,6 +17,11 @@ const isVitest = process.env['VITEST'] !== undefined
 
 /** The browser tests (test/browser and the adversarial suite), the same files in each engine. */
 const BROWSER_TESTS = ['test/browser/**/*.test.ts', 'test/adversarial/**/*.test.ts']
+/**
+ * The UI bindings' tests (React renders, the inspector element) run in Chromium only, as
+ * their issue asks: they passed in Firefox and WebKit when written, and the suite has 10 minutes.
+ */
+const CHROMIUM_ONLY = ['test/browser/react.test.ts', 'test/browser/inspector.test.ts']
 
 /**
  * One Vitest project per engine. A missing browser is an error (`pretest` installs or
@@ -34,7 +39,15 @@ async function browserProject(engine: 'chromium' | 'firefox' | 'webkit'): Promis
     optimizeDeps: { include: ['comlink', 'idb', 'nanoid', 'react', 'react-dom/client'] },
   }
   // expect.poll waits 5 s (not 1): a CI run on 2 busy cores made a 1 s poll of the inspector flaky.
-  const test = { name: engine, root: repoRoot, include: BROWSER_TESTS, testTimeout: 20_000, hookTimeout: 20_000, expect: { poll: { timeout: 5000 } } }
+  const test = {
+    name: engine,
+    root: repoRoot,
+    include: BROWSER_TESTS,
+    exclude: engine === 'chromium' ? [] : CHROMIUM_ONLY,
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    expect: { poll: { timeout: 5000 } },
+  }
   const project = (
     provider: NonNullable<NonNullable<TestProjectInlineConfiguration['test']>['browser']>['provider'],
     instance: 'chromium' | 'firefox' | 'safari',
