@@ -194,8 +194,8 @@ export class Inserter {
       if (isQuotaError(error)) host.state.report(error as Error)
       throw error
     }
-    // An extra op that lost its condition (a schedule removed meanwhile) rolled the batch back: nothing was added.
-    if (results.slice(records.length).some((r) => !r.ok && r.reason === 'conflict')) return []
+    // An extra op that lost its condition (a schedule removed meanwhile, a runner's place lost) rolled the batch back: nothing was added.
+    if (results.slice(records.length).some((r) => !r.ok && (r.reason === 'conflict' || r.reason === 'fenced'))) return []
     results = results.slice(0, records.length)
     const failed = results.findIndex((r) => !r.ok && r.reason === 'uncloneable')
     if (failed >= 0) {

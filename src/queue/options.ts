@@ -72,6 +72,13 @@ export interface QueueOptions {
    */
   abortGrace?: number
   /**
+   * Ms without an answer from the runner tab (frozen, in the back/forward cache, its
+   * main thread blocked) after which a tab with a `worker` takes its place; with
+   * `sqliteStore`, the runner lease's length. `Infinity`: never take over.
+   * @defaultValue 10000
+   */
+  runnerTimeout?: number
+  /**
    * Start dispatching at once; else call `queue.start()`.
    * @defaultValue true
    */
@@ -96,6 +103,7 @@ const DAY = 24 * HOUR
 export const DEFAULTS = Object.freeze({
   name: 'default',
   abortGrace: 1000,
+  runnerTimeout: 10_000,
   autostart: true,
   closeTimeout: 5000,
   retention: Object.freeze({
@@ -115,6 +123,7 @@ export interface ResolvedQueueOptions {
   retention: ResolvedRetention
   stallTimeout: number | undefined
   abortGrace: number
+  runnerTimeout: number
   autostart: boolean
   replace: boolean
 }
@@ -147,7 +156,19 @@ function resolveRetention(value: unknown): ResolvedRetention {
   return out
 }
 
-const QUEUE_KEYS = ['name', 'worker', 'concurrency', 'store', 'defaults', 'retention', 'stallTimeout', 'abortGrace', 'autostart', 'replace'] as const
+const QUEUE_KEYS = [
+  'name',
+  'worker',
+  'concurrency',
+  'store',
+  'defaults',
+  'retention',
+  'stallTimeout',
+  'abortGrace',
+  'runnerTimeout',
+  'autostart',
+  'replace',
+] as const
 
 /** Validates `createQueue` options and fills in the defaults. */
 export function resolveQueueOptions(value: unknown): ResolvedQueueOptions {
@@ -184,9 +205,19 @@ export function resolveQueueOptions(value: unknown): ResolvedQueueOptions {
     retention: resolveRetention(options.retention),
     stallTimeout: number('stallTimeout', options.stallTimeout, 'positive'),
     abortGrace: number('abortGrace', options.abortGrace, 'non-negative') ?? DEFAULTS.abortGrace,
+    runnerTimeout: runnerTimeout(options.runnerTimeout),
     autostart: options.autostart ?? DEFAULTS.autostart,
     replace: options.replace ?? true,
   }
+}
+
+/** A frozen runner's timeout: ≥ 100 ms (a heartbeat every quarter of it), or Infinity. */
+function runnerTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULTS.runnerTimeout
+  if (value === Infinity) return value
+  if (typeof value !== 'number') throw invalidOption('runnerTimeout', 'a number of ms ≥ 100, or Infinity', value)
+  if (!Number.isFinite(value) || value < 100) throw invalidOption('runnerTimeout', 'a number of ms ≥ 100, or Infinity', value, RangeError)
+  return value
 }
 
 function resolveDefaults(value: unknown): ResolvedJobDefaults {

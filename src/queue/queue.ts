@@ -5,7 +5,7 @@
  * (live-handles.ts) and the one change path (changes.ts); and, while this tab
  * holds the runner lock, the runner (runner/dispatcher.ts).
  */
-import { Committer } from '../store/committer.js'
+import { Committer, FencedWriter } from '../store/committer.js'
 import { Dispatcher } from '../runner/dispatcher.js'
 import type { FlowHandle } from './flow-handle.js'
 import { addFlow, type ChainMismatch, type ChainOutput, type FlowStep, type GroupOutput } from './flow.js'
@@ -16,7 +16,7 @@ import { Inserter } from './insert.js'
 import { LiveHandles } from './live-handles.js'
 import { invalidOption } from '../shared/options.js'
 import { DEFAULTS, resolveQueueOptions, type QueueOptions, type ResolvedQueueOptions } from './options.js'
-import { Leadership } from '../tabs/leadership.js'
+import { Leadership, type RunnerElection } from '../tabs/leadership.js'
 import { validateList } from './list-options.js'
 import { QueueState } from './state.js'
 import { Retention, resolveClean } from '../runner/retention.js'
@@ -122,7 +122,9 @@ export class Queue<T extends TaskMap = TaskMap> {
   #state: QueueState
   #closing: Promise<void> | undefined
   #started: boolean
-  #leadership: Leadership | undefined
+  #leadership: RunnerElection | undefined
+  /** The writes of this tab's runner, fenced with its token (a store with `fencing`). */
+  #fence: FencedWriter | undefined
   // The engines behind the facade; they reach the queue through one context.
   #channel: Channel
   #changes: Changes
@@ -136,7 +138,9 @@ export class Queue<T extends TaskMap = TaskMap> {
     // Where IndexedDB is missing (Deno, Bun, Node), memoryStore: imported then, so a page's bundle never carries it.
     this.#store =
       this.#options.store ??
-      (typeof indexedDB !== 'undefined' ? idbStore() : deferredStore('memory', async () => (await import('../store/memory-store.js')).memoryStore()))
+      (typeof indexedDB !== 'undefined'
+        ? idbStore()
+        : deferredStore('memory', async () => (await import('../store/memory-store.js')).memoryStore(), true))
     this.#committer = new Committer(this.#store)
     this.#state = new QueueState(this.#options.name, this.#events, (closed) => void this.#shutdown(0, closed))
     this.#retention = new Retention(
@@ -147,7 +151,12 @@ export class Queue<T extends TaskMap = TaskMap> {
       (ids) => this.#changes.removed(ids, 'here'),
     )
     this.#started = this.#options.autostart
-    if (this.#options.worker) this.#leadership = new Leadership(this.#options.name)
+    if (this.#options.worker) {
+      // A frozen runner is replaced only where the store fences its writes.
+      const timeout = this.#store.fencing ? this.#options.runnerTimeout : Infinity
+      this.#leadership = new Leadership(this.#options.name, timeout)
+      this.#leadership.onLost = () => this.#lost()
+    }
     this.#channel = new Channel(this.#options.name)
     // The engines, each given the services it needs as objects (see each one's host interface).
     const services = {
@@ -221,14 +230,17 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   async #open(): Promise<void> {
     await this.#store.open(this.#options.name)
+    await this.#elect()
+  }
+
+  /** Free runner place: run now (before the queue reports ready). Else wait in line and take over later. */
+  async #elect(): Promise<void> {
     const leadership = this.#leadership
-    if (leadership) {
-      // Free lock: run now, before the queue reports ready. Else wait in line and take over later.
-      const now = await leadership.acquire(() => {
-        this.#becomeRunner().catch((error: unknown) => this.#state.report(error as Error))
-      })
-      if (now) await this.#becomeRunner()
-    }
+    if (!leadership) return
+    const now = await leadership.acquire(() => {
+      this.#becomeRunner().catch((error: unknown) => this.#state.report(error as Error))
+    })
+    if (now) await this.#becomeRunner()
   }
 
   #becoming: Promise<void> | undefined
@@ -245,11 +257,21 @@ export class Queue<T extends TaskMap = TaskMap> {
   async #run(): Promise<void> {
     const factory = this.#options.worker
     if (this.#state.closed || !factory || this.#state.runner) return
+    let committer: Committer | FencedWriter = this.#committer
+    if (this.#store.fencing && this.#leadership?.token) {
+      // This runner's token: from now on, the writes of any runner before it are refused.
+      const token = this.#leadership.token
+      const fence = new FencedWriter(this.#committer, token, () => this.#lost())
+      this.#fence = fence
+      await this.#committer.write([{ op: 'claim', token }])
+      if (fence.lost || !this.#leadership.held || this.#state.closed) return
+      committer = fence
+    }
     const dispatcher = new Dispatcher(
       {
         options: this.#options,
         store: this.#store,
-        committer: this.#committer,
+        committer,
         changes: this.#changes,
         error: (error) => this.#state.report(error),
         idle: () => this.#events.emit('idle'),
@@ -267,7 +289,33 @@ export class Queue<T extends TaskMap = TaskMap> {
       if (manifest) this.#channel.post({ type: 'manifest', manifest })
     })
     this.#retention.schedule()
-    this.#schedules.start()
+    this.#schedules.start(this.#fence)
+  }
+
+  /**
+   * Another tab (or process) took the runner place while this one could not answer
+   * (frozen, suspended, blocked): stop at once, terminate the workers, write nothing
+   * more, and wait in line again. The new runner counts this tab's running jobs as
+   * interrupted and runs them; the store's fence refuses anything this tab still sends.
+   */
+  #lost(): void {
+    this.#fence?.lose()
+    this.#fence = undefined
+    const runner = this.#state.runner
+    this.#becoming = undefined
+    if (!runner) return
+    runner.abandon()
+    this.#schedules.stop()
+    this.#state.runner = undefined
+    this.#channel.mustDeliver = true
+    console.warn(`[offthread] queue "${this.name}": another tab took the runner's place (this one was frozen or blocked); its jobs run there`)
+    this.#events.emit('role', 'follower')
+    const election = this.#leadership
+    if (election?.held && !this.#state.closed) {
+      // The store refused this runner while it still held its place: another claimed it. Give it up, wait in line.
+      election.release()
+      this.#elect().catch((error: unknown) => this.#state.report(error as Error))
+    }
   }
 
   /**

@@ -7,7 +7,7 @@ import { unknownTask } from '../shared/errors.js'
 import type { JobHandle } from './handle.js'
 import { newId } from '../shared/ids.js'
 import { resolveJobOptions } from '../shared/options.js'
-import type { Committer } from '../store/committer.js'
+import type { Committer, FencedWriter } from '../store/committer.js'
 import type { Store } from '../store/store.js'
 import type { Channel } from '../tabs/channel.js'
 import type { Inserter } from './insert.js'
@@ -55,9 +55,13 @@ export class Schedules {
     this.#host = host
   }
 
-  /** This tab became the runner: fire the stored schedules from now on. */
-  start(): void {
+  /** The runner's token: a schedule fired by a runner that lost its place writes nothing. */
+  #fence: FencedWriter | undefined
+
+  /** This tab became the runner: fire the stored schedules from now on (fenced with `fence`'s token). */
+  start(fence?: FencedWriter): void {
     const store = this.#host.store
+    this.#fence = fence
     this.#scheduler = new Scheduler({
       store,
       fire: (schedule, next, run) => this.#fire(schedule, next, run),
@@ -73,6 +77,7 @@ export class Schedules {
 
   stop(): void {
     this.#scheduler?.stop()
+    this.#scheduler = undefined
   }
 
   /** Another tab changed the schedules: the runner here reads them again. */
@@ -151,16 +156,18 @@ export class Schedules {
   async #fire(schedule: ScheduleRecord, next: ScheduleRecord, run: boolean): Promise<void> {
     if (!run) {
       // Only its run is written, onto the stored schedule: a pause or remove made meanwhile stands.
-      await this.#host.committer.write([{ op: 'schedule', schedule: next, fired: 'due' }])
+      await (this.#fence ?? this.#host.committer).write([{ op: 'schedule', schedule: next, fired: 'due' }])
       return
     }
     const now = Date.now()
     const id = newId()
     const fired: ScheduleRecord = { ...next, lastRunAt: now, lastJobId: id }
     const options = resolveJobOptions({ ...schedule.options, id }, now)
-    await this.#host.inserter.persist([{ name: schedule.name, data: schedule.data, options }], true, now, [
-      { op: 'schedule', schedule: fired, fired: 'due' },
+    const [added] = await this.#host.inserter.persist([{ name: schedule.name, data: schedule.data, options }], true, now, [
+      { op: 'schedule', schedule: fired, fired: 'due', fence: this.#fence?.token },
     ])
+    // Nothing added: the schedule is gone, or this runner lost its place (the fenced writer finds out which).
+    if (!added && this.#fence) await this.#fence.write([{ op: 'schedule', schedule: next, fired: 'due' }])
     next.lastRunAt = now
     next.lastJobId = id
   }

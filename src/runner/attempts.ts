@@ -11,7 +11,7 @@ import { MESSAGE_TAG, type Outcome, type WorkerManifest, type WorkerMessage } fr
 import { clearLongTimeout, setLongTimeout, toError, type LongTimer } from '../shared/timers.js'
 import type { SerializedError } from '../shared/types.js'
 import type { PoolWorker } from '../pool/pool.js'
-import type { Committer } from '../store/committer.js'
+import type { Writer } from '../store/committer.js'
 import type { JobRecord, WriteOp } from '../store/store.js'
 import type { RunnerOptions } from './options.js'
 import { afterAttempt, type ChangeSink, type JobChange, type Stop } from './transition.js'
@@ -43,7 +43,7 @@ export interface Running {
 /** What the attempts need from the runner around them. */
 export interface AttemptsHost {
   readonly options: RunnerOptions
-  readonly committer: Committer
+  readonly committer: Writer
   /** The worker module's tasks (their timeouts and retry policies). */
   manifest(): WorkerManifest | undefined
   /** Where committed changes go (the queue's change path). */
@@ -103,6 +103,21 @@ export class Attempts {
   close(): void {
     clearTimeout(this.#progressTimer)
     this.#flushProgress()
+  }
+
+  /**
+   * The runner lost its place: every attempt ends here, unwritten (the new runner counts
+   * them as interrupted), and whoever waits on one (a `close` under way) stops waiting.
+   */
+  abandon(): void {
+    clearTimeout(this.#progressTimer)
+    this.#progressTimer = undefined
+    for (const running of [...this.#running.values()]) {
+      running.settled = true
+      for (const timer of running.timers) clearLongTimeout(timer)
+      for (const listener of running.onSettle.splice(0)) listener(running.job)
+    }
+    this.#running.clear()
   }
 
   /** Starts the time limit and stall watchdog of a job sent to its worker. */

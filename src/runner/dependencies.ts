@@ -4,7 +4,7 @@
  * due (a join job completes with their results); one failed or cancelled: it
  * ends the same way, with that as its cause, and so do its own dependents.
  */
-import type { Committer } from '../store/committer.js'
+import type { Writer } from '../store/committer.js'
 import type { JobRecord, Store, WriteOp } from '../store/store.js'
 import { unblocked, type ChangeSink } from './transition.js'
 import { isFinal } from '../shared/types.js'
@@ -13,7 +13,7 @@ import { toError } from '../shared/timers.js'
 /** What the dependency tracker needs from the dispatcher. */
 export interface DependenciesHost {
   readonly store: Store
-  readonly committer: Committer
+  readonly committer: Writer
   /** Where committed changes go (the queue's change path). */
   readonly changes: ChangeSink
   /** A blocked job became due. */

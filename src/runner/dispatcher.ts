@@ -8,7 +8,7 @@
  * Every transition is committed before it is published: handles and queue
  * events only ever show durable state.
  */
-import type { Committer } from '../store/committer.js'
+import type { Writer } from '../store/committer.js'
 import { Dependencies } from './dependencies.js'
 import { JobCancelledError, QueueClosedError, serializeError } from '../shared/errors.js'
 import { JobIndex } from './job-index.js'
@@ -27,7 +27,7 @@ import { isFinal, type SerializedError } from '../shared/types.js'
 export interface DispatcherHost {
   readonly options: RunnerOptions
   readonly store: Store
-  readonly committer: Committer
+  readonly committer: Writer
   /** Where committed changes go (the queue's change path). */
   readonly changes: ChangeSink
   error(error: Error): void
@@ -241,6 +241,21 @@ export class Dispatcher {
     await Promise.all(pending)
     clearLongTimeout(timer)
     this.#attempts.close()
+    this.#pool.close()
+    this.#limits.stop()
+    this.#index.stop()
+    this.#payloads.clear()
+  }
+
+  /**
+   * This runner lost its place (another tab or process took over, see leadership.ts):
+   * stops at once, writes nothing more (its writes are fenced anyway), and terminates
+   * every worker. Its running jobs are the new runner's: it counts them as interrupted.
+   */
+  abandon(): void {
+    this.#closing = true
+    this.#active = false
+    this.#attempts.abandon()
     this.#pool.close()
     this.#limits.stop()
     this.#index.stop()

@@ -7,7 +7,7 @@
  */
 import { Heap } from './heap.js'
 import { due } from './transition.js'
-import { clearLongTimeout, setLongTimeout, type LongTimer } from '../shared/timers.js'
+import { clearLongTimeout, setUnchainedTimeout, type LongTimer } from '../shared/timers.js'
 import type { JobRecord, Store } from '../store/store.js'
 
 /** Jobs of each kind held in memory at most (more may wait in the store). */
@@ -201,7 +201,7 @@ export class JobIndex {
     if (this.#timer !== undefined && next.runAt >= this.#timerAt) return
     clearLongTimeout(this.#timer)
     this.#timerAt = next.runAt
-    this.#timer = setLongTimeout(
+    this.#timer = setUnchainedTimeout(
       () => {
         this.#timer = undefined
         this.#timerAt = Infinity

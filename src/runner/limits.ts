@@ -6,7 +6,7 @@
  */
 import type { WorkerManifest } from '../shared/protocol.js'
 import type { JobRecord } from '../store/store.js'
-import { clearLongTimeout, setLongTimeout, type LongTimer } from '../shared/timers.js'
+import { clearLongTimeout, setUnchainedTimeout, type LongTimer } from '../shared/timers.js'
 
 interface Group {
   group: string
@@ -62,7 +62,7 @@ export class Limits {
         const wait = (starts[0] as number) + rate.per - now
         this.#timers.set(
           group,
-          setLongTimeout(
+          setUnchainedTimeout(
             () => {
               this.#timers.delete(group)
               this.#release(group)

@@ -7,7 +7,7 @@
 import type { Cron as CronClass } from 'croner'
 import { invalidOption, resolveJobOptions } from '../shared/options.js'
 import type { ScheduleRecord, Store } from '../store/store.js'
-import { clearLongTimeout, setLongTimeout, toError, type LongTimer } from '../shared/timers.js'
+import { clearLongTimeout, setUnchainedTimeout, toError, type LongTimer } from '../shared/timers.js'
 import type { JobOptions } from '../shared/types.js'
 
 /** Options of `queue.schedule(name, options)`. */
@@ -199,7 +199,7 @@ export class Scheduler {
     if (this.#stopped) return
     const next = Math.min(...this.#schedules.filter((s) => !s.paused).map((s) => s.nextRunAt))
     if (!Number.isFinite(next)) return
-    this.#timer = setLongTimeout(() => void this.#tick(), next - Date.now())
+    this.#timer = setUnchainedTimeout(() => void this.#tick(), next - Date.now())
   }
 
   #tick(): Promise<void> {

@@ -9,6 +9,8 @@ export const MAX_TIMER_DELAY = 2 ** 31 - 1
 /** A timer from {@link setLongTimeout}; pass it to {@link clearLongTimeout}. */
 export interface LongTimer {
   id: ReturnType<typeof setTimeout> | undefined
+  /** Set by {@link clearLongTimeout}. */
+  cleared?: boolean
 }
 
 /** Calls `fn` after `ms` milliseconds, however many (Infinity: never). */
@@ -27,7 +29,24 @@ export function setLongTimeout(fn: () => void, ms: number): LongTimer {
 
 /** Cancels a {@link setLongTimeout} timer (undefined is ignored). */
 export function clearLongTimeout(timer: LongTimer | undefined): void {
-  if (timer) clearTimeout(timer.id)
+  if (!timer) return
+  clearTimeout(timer.id)
+  timer.cleared = true
+}
+
+/**
+ * {@link setLongTimeout} whose `fn` runs in a task of its own (a message), not in the
+ * timer's: a timer that `fn` arms is then no chained timer. Chrome wakes chained timers
+ * (set from a timer, five deep) of a tab hidden 5 minutes at most once a minute; the
+ * runner's delayed jobs, rate limits and schedules re-arm their timer when it fires.
+ */
+export function setUnchainedTimeout(fn: () => void, ms: number): LongTimer {
+  const timer = setLongTimeout(() => {
+    void nextTurn().then(() => {
+      if (!timer.cleared) fn()
+    })
+  }, ms)
+  return timer
 }
 
 /**

@@ -18,8 +18,14 @@ interface Pending {
   reject: (error: unknown) => void
 }
 
+/** What writes to the store: the {@link Committer}, or a runner's {@link FencedWriter} over it. */
+export interface Writer {
+  write(ops: WriteOp[], options?: { atomic?: boolean }): Promise<WriteResult[]>
+  settled(): Promise<void>
+}
+
 /** Batches store writes; each caller's promise settles when its own ops are durable. */
-export class Committer {
+export class Committer implements Writer {
   #store: Store
   #pending: Pending[] = []
   #flushing = false
@@ -120,4 +126,61 @@ function takeWhile<T>(items: T[], test: (item: T) => boolean): T[] {
     out.push(item)
   }
   return out
+}
+
+/**
+ * The writes of one runner: every op fenced with its token (see `claim` in store.ts).
+ * Once the store refuses one (another tab or process took the runner place), the
+ * runner has lost: `onLost` runs, and no write of this runner settles any more, so
+ * nothing of its code after a refused write runs (it is torn down meanwhile).
+ */
+export class FencedWriter implements Writer {
+  #committer: Committer
+  #token: string
+  #onLost: () => void
+  #lost = false
+
+  constructor(committer: Committer, token: string, onLost: () => void) {
+    this.#committer = committer
+    this.#token = token
+    this.#onLost = onLost
+  }
+
+  /** The runner token its ops are fenced with. */
+  get token(): string {
+    return this.#token
+  }
+
+  /** Whether the store refused this runner's writes. */
+  get lost(): boolean {
+    return this.#lost
+  }
+
+  /** This runner stopped (its place was lost some other way): nothing more goes out. */
+  lose(): void {
+    this.#lost = true
+  }
+
+  async write(ops: WriteOp[], options?: { atomic?: boolean }): Promise<WriteResult[]> {
+    if (this.#lost) return never()
+    const results = await this.#committer.write(
+      ops.map((op) => ({ ...op, fence: this.#token })),
+      options,
+    )
+    if (!this.#lost && !results.some((r) => !r.ok && r.reason === 'fenced')) return results
+    if (!this.#lost) {
+      this.#lost = true
+      this.#onLost()
+    }
+    return never()
+  }
+
+  settled(): Promise<void> {
+    return this.#committer.settled()
+  }
+}
+
+/** A promise that never settles: what a runner that lost its place waits for. */
+function never<T>(): Promise<T> {
+  return new Promise<T>(() => undefined)
 }

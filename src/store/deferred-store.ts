@@ -6,7 +6,7 @@
  */
 import type { Store } from './store.js'
 
-type Method = Exclude<keyof Store, 'kind'>
+type Method = Exclude<keyof Store, 'kind' | 'fencing' | 'lease'>
 
 const METHODS = [
   'open',
@@ -32,7 +32,7 @@ const METHODS = [
 type Missing = Exclude<Method, (typeof METHODS)[number]>
 export const ALL_METHODS_FORWARDED: [Missing] extends [never] ? true : Missing = true
 
-export function deferredStore(kind: string, load: () => Promise<Store>): Store {
+export function deferredStore(kind: string, load: () => Promise<Store>, fencing: boolean): Store {
   let store: Promise<Store> | undefined
   const forward =
     (method: (typeof METHODS)[number]) =>
@@ -41,5 +41,5 @@ export function deferredStore(kind: string, load: () => Promise<Store>): Store {
       const target = await store
       return (target[method] as (...a: unknown[]) => Promise<unknown>).apply(target, args)
     }
-  return { kind, ...Object.fromEntries(METHODS.map((method) => [method, forward(method)])) } as unknown as Store
+  return { kind, fencing, ...Object.fromEntries(METHODS.map((method) => [method, forward(method)])) } as unknown as Store
 }

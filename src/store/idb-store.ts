@@ -8,6 +8,7 @@ import { OffthreadError } from '../shared/errors.js'
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../shared/types.js'
 import {
   firedOnto,
+  rollsBack,
   type JobRecord,
   type ListQuery,
   type ScheduleRecord,
@@ -55,7 +56,7 @@ interface OffthreadDB extends DBSchema {
   /** Durable step results (`ctx.step`), by `[job id, step id]`. */
   steps: { key: [string, string]; value: unknown }
   /** `seq`, `logSeq` (numbers) and `counts` (jobs per status, kept by every write). */
-  meta: { key: string; value: number | Record<JobStatus, number> }
+  meta: { key: string; value: number | string | Record<JobStatus, number> }
   schedules: { key: string; value: ScheduleRecord }
 }
 
@@ -178,6 +179,9 @@ function fromRow(row: JobRow): JobRecord {
 
 class IdbStore implements Store {
   readonly kind = 'indexeddb'
+  readonly fencing = true
+  /** The runner token this store claimed last (see `claim`). */
+  #claimed: string | undefined
   #options: IdbStoreOptions
   #name = ''
   #db: Promise<IDBPDatabase<OffthreadDB>> | undefined
@@ -326,18 +330,30 @@ class IdbStore implements Store {
     const needsSeq = ops.some((op) => op.op === 'insert')
     const needsCounts = ops.some((op) => op.op === 'insert' || op.op === 'put' || op.op === 'delete')
     const needsLogSeq = ops.some((op) => op.op === 'log' || op.op === 'error')
+    const needsRunner = ops.some((op) => op.fence !== undefined)
     const meta = tx.objectStore('meta')
     let seq = 0
     let logSeq = 0
     let counts: Record<JobStatus, number> | undefined
+    // The runner token (see `claim`): an op fenced with another token writes nothing.
+    let runner: string | undefined
+    let claimed = false
     const results: WriteResult[] = []
     try {
-      // Requests of one transaction complete in order: these two come after every read above.
-      const [seqStart, logSeqStart, countsStart] = await Promise.all([
+      // Requests of one transaction complete in order: these come after every read above.
+      const [seqStart, logSeqStart, countsStart, runnerStart] = await Promise.all([
         meta.get('seq'),
         needsLogSeq ? meta.get('logSeq') : undefined,
         needsCounts ? meta.get('counts') : undefined,
+        needsRunner ? meta.get('runner') : undefined,
       ])
+      runner = runnerStart as string | undefined
+      if (needsRunner && runner === undefined && this.#claimed !== undefined) {
+        // The database lost its token (deleted and made anew: DevTools, another tab): the token
+        // this store claimed last is the runner's still, until another runner claims.
+        runner = this.#claimed
+        claimed = true
+      }
       for (const row of state.values()) if (row?.activeKey !== undefined) keyHolders.set(row.activeKey, row.id)
       seq = (seqStart as number | undefined) ?? 0
       logSeq = (logSeqStart as number | undefined) ?? 0
@@ -346,6 +362,16 @@ class IdbStore implements Store {
       // (Counted in requests: a log op of 100,000 lines is 100,000 of them.)
       let work = 0
       for (const op of ops) {
+        if (op.fence !== undefined && op.fence !== runner) {
+          results.push({ ok: false, reason: 'fenced' })
+          continue
+        }
+        if (op.op === 'claim') {
+          runner = op.token
+          claimed = true
+          results.push({ ok: true })
+          continue
+        }
         if (op.op === 'log') {
           const logs = native(tx, 'logs')
           for (const entry of op.entries) {
@@ -393,7 +419,7 @@ class IdbStore implements Store {
     }
     // An atomic batch is all or nothing: bad input or a lost condition rolls it back.
     // (An insert whose id or key is taken is no failure: the caller gets that job.)
-    if (options.atomic && results.some((r) => !r.ok && (r.reason === 'uncloneable' || r.reason === 'conflict'))) {
+    if (options.atomic && results.some(rollsBack)) {
       tx.abort()
       await done.catch(() => undefined)
       return results.map((r) => (r.ok || r.reason === 'exists' || r.reason === 'key' ? { ok: false, reason: 'aborted' } : r))
@@ -401,13 +427,15 @@ class IdbStore implements Store {
     if (needsSeq) quiet(meta.put(seq, 'seq'))
     if (needsLogSeq) quiet(meta.put(logSeq, 'logSeq'))
     if (counts) quiet(meta.put(counts, 'counts'))
+    if (claimed) quiet(meta.put(runner as string, 'runner'))
     await done
+    if (claimed) this.#claimed = runner
     return results
   }
 
   #apply(
     tx: WriteTx,
-    op: Exclude<WriteOp, { op: 'log' }>,
+    op: Exclude<WriteOp, { op: 'log' } | { op: 'claim' }>,
     state: Map<string, JobRow | undefined>,
     keyHolders: Map<string, string | undefined>,
     schedules: Map<string, ScheduleRecord | undefined>,

@@ -8,6 +8,7 @@
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../shared/types.js'
 import {
   firedOnto,
+  rollsBack,
   type JobRecord,
   type ListQuery,
   type ScheduleRecord,
@@ -39,6 +40,8 @@ export function memoryStore(): Store {
 
 class MemoryStore implements Store {
   readonly kind = 'memory'
+  readonly fencing = true
+  #runner: string | undefined
   #jobs = new Map<string, JobRecord>()
   #data = new Map<string, unknown>()
   #results = new Map<string, unknown>()
@@ -63,10 +66,20 @@ class MemoryStore implements Store {
     const current = (id: string): JobRecord | undefined => (jobs.has(id) ? jobs.get(id) : this.#jobs.get(id))
     const holder = (key: string): string | undefined => (keys.has(key) ? keys.get(key) : this.#keys.get(key))
     let seq = this.#seq
+    let runner = this.#runner
     for (const [i, op] of ops.entries()) {
       // A big batch yields to the page now and then, like idbStore: nothing is applied before the end.
       if (i % CHUNK === CHUNK - 1) await new Promise((resolve) => setTimeout(resolve, 0))
+      if (op.fence !== undefined && op.fence !== runner) {
+        results.push({ ok: false, reason: 'fenced' })
+        continue
+      }
       switch (op.op) {
+        case 'claim': {
+          runner = op.token
+          results.push({ ok: true })
+          break
+        }
         case 'insert': {
           const existing = current(op.job.id)
           if (existing) {
@@ -212,10 +225,11 @@ class MemoryStore implements Store {
     }
     // An atomic batch is all or nothing: bad input or a lost condition rolls it back.
     // (An insert whose id or key is taken is no failure: the caller gets that job.)
-    if (options.atomic && results.some((r) => !r.ok && (r.reason === 'uncloneable' || r.reason === 'conflict'))) {
+    if (options.atomic && results.some(rollsBack)) {
       return results.map((r) => (r.ok || r.reason === 'exists' || r.reason === 'key' ? { ok: false, reason: 'aborted' } : r))
     }
     this.#seq = seq
+    this.#runner = runner
     for (const [id, job] of jobs) {
       if (job) this.#jobs.set(id, job)
       else this.#jobs.delete(id)

@@ -61,8 +61,16 @@ export interface StoredJob extends JobRecord {
   result?: unknown
 }
 
-/** One change in a {@link Store.write} batch. */
-export type WriteOp =
+/**
+ * One change in a {@link Store.write} batch. With `fence` (a store with
+ * {@link Store.fencing}), the op is applied only while the store's runner token
+ * is `fence`; else it gives `fenced` and writes nothing: a runner that lost its
+ * place (a frozen tab that wakes after another took over) can commit nothing.
+ */
+export type WriteOp = WriteOpBody & { fence?: string }
+
+/** The changes a {@link WriteOp} can make. */
+export type WriteOpBody =
   /**
    * Adds a job unless its id exists, or its key is held by an unfinished job.
    * `fresh`: the id was just generated, so the store may skip looking it up.
@@ -93,6 +101,11 @@ export type WriteOp =
   | { op: 'schedule'; schedule: ScheduleRecord; fired?: 'due' | 'trigger' }
   /** Deletes a schedule. */
   | { op: 'unschedule'; id: string }
+  /**
+   * Makes `token` the store's runner token (a store with {@link Store.fencing}):
+   * from this write on, ops fenced with any other token give `fenced`.
+   */
+  | { op: 'claim'; token: string }
 
 /** What one {@link WriteOp} did. */
 export type WriteResult =
@@ -107,6 +120,8 @@ export type WriteResult =
   | { ok: false; reason: 'conflict'; job: JobRecord | undefined }
   /** An atomic batch was rolled back because another op in it was not ok. */
   | { ok: false; reason: 'aborted' }
+  /** An op with `fence`: the store's runner token is another (nothing was written for this op). */
+  | { ok: false; reason: 'fenced' }
 
 /** Filters of {@link Store.list}: `queue.list`'s options. */
 export type ListQuery = ListOptions
@@ -120,6 +135,21 @@ export type ListQuery = ListOptions
 export interface Store {
   /** A short name for messages: `'indexeddb'`, `'memory'`. */
   readonly kind: string
+  /**
+   * Whether the store keeps a runner token: it applies `claim` ops and refuses ops
+   * whose `fence` is not that token (`fenced`, and an atomic batch rolls back).
+   * Without it, a frozen runner is never replaced (`runnerTimeout` does nothing):
+   * only fencing makes a takeover safe.
+   */
+  readonly fencing?: boolean
+  /**
+   * Takes or renews the runner lease of the queue for `ttl` ms: resolves true (and
+   * makes `token` the runner token) when no lease is held, `token` holds it, or the
+   * holder's lease has expired; else false. `ttl` 0 gives the lease up (if `token`
+   * holds it). For stores shared between processes, which have no Web Locks
+   * (`sqliteStore`): the queue then elects its runner by this lease.
+   */
+  lease?(token: string, ttl: number): Promise<boolean>
   /** Opens (and if needed creates or migrates) the storage of queue `queue`. */
   open(queue: string): Promise<void>
   /** Closes the storage; pending writes finish first. */
@@ -130,7 +160,8 @@ export interface Store {
    * alone with `uncloneable`; a failure of the transaction itself rejects with
    * the storage's own error (its name and message). With `atomic`, an op that is
    * `uncloneable` or a `conflict` rolls the whole batch back and the results
-   * say why; an insert whose id exists or whose key is held is no failure.
+   * say why; an insert whose id exists or whose key is held is no failure
+   * (a `fenced` op rolls an atomic batch back too).
    */
   write(ops: readonly WriteOp[], options?: { atomic?: boolean }): Promise<WriteResult[]>
   /** Reads jobs' metadata. */
@@ -188,4 +219,9 @@ export function firedOnto(stored: ScheduleRecord, fired: ScheduleRecord): Schedu
   if (fired.lastRunAt !== undefined) record.lastRunAt = fired.lastRunAt
   if (fired.lastJobId !== undefined) record.lastJobId = fired.lastJobId
   return record
+}
+
+/** Whether result `r` of an atomic batch's op rolls the whole batch back (bad input, a lost condition, a lost runner place). */
+export function rollsBack(r: WriteResult): boolean {
+  return !r.ok && (r.reason === 'uncloneable' || r.reason === 'conflict' || r.reason === 'fenced')
 }

@@ -130,6 +130,10 @@ class JsonKvStore implements Store {
           results.push({ ok: true })
           break
         }
+        case 'claim':
+          // Never sent here: a store without `fencing` keeps no runner token (and its runner is never taken over).
+          results.push({ ok: true })
+          break
         case 'log': {
           const stored = entry(op.id)
           if (stored) save({ ...stored, logs: [...stored.logs, ...op.entries] })

@@ -46,6 +46,7 @@ describe('resolveQueueOptions', () => {
       },
       stallTimeout: undefined,
       abortGrace: 1000,
+      runnerTimeout: 10_000,
       autostart: true,
       replace: true,
     })
@@ -128,6 +129,20 @@ describe('resolveQueueOptions', () => {
     expectOptionError(() => resolveQueueOptions({ abortGrace: -1 }), RangeError, 'abortGrace', 'a finite number ≥ 0', '-1')
     expectOptionError(() => resolveQueueOptions({ stallTimeout: 0 }), RangeError, 'stallTimeout', 'a positive finite number', '0')
     expectOptionError(() => resolveQueueOptions({ stallTimeout: Infinity }), RangeError, 'stallTimeout', 'a positive finite number', 'Infinity')
+  })
+
+  it('takes a runnerTimeout of at least 100 ms, or Infinity; rejects others naming the option', () => {
+    expect(resolveQueueOptions({ runnerTimeout: 100 }).runnerTimeout).toBe(100)
+    expect(resolveQueueOptions({ runnerTimeout: Infinity }).runnerTimeout).toBe(Infinity)
+    expectOptionError(() => resolveQueueOptions({ runnerTimeout: 99 }), RangeError, 'runnerTimeout', 'a number of ms ≥ 100, or Infinity', '99')
+    expectOptionError(() => resolveQueueOptions({ runnerTimeout: NaN }), RangeError, 'runnerTimeout', 'a number of ms ≥ 100, or Infinity', 'NaN')
+    expectOptionError(
+      () => resolveQueueOptions({ runnerTimeout: '5s' as never }),
+      TypeError,
+      'runnerTimeout',
+      'a number of ms ≥ 100, or Infinity',
+      '"5s"',
+    )
   })
 
   it('validates the job defaults, naming the option under "defaults."', () => {

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest'
+import { deleteDB } from 'idb'
+import { idbStore } from '../../src/index.js'
+import { makeQueue } from './fixtures/queue.js'
+
+// The fence behind a takeover (see test/e2e/frozen.test.ts for a frozen tab itself):
+// once another runner has claimed the store, nothing the old runner sends lands.
+describe('a runner whose place was taken writes nothing more', () => {
+  it('its outcome is refused; it stops, waits in line, and (alone) runs the job again: one completion', async () => {
+    const queue = makeQueue({ concurrency: 1 })
+    await queue.counts()
+    const roles: string[] = []
+    const events: string[] = []
+    queue.on('role', (role) => roles.push(role))
+    queue.on('started', (_job, attempt) => events.push(`started ${attempt}`))
+    queue.on('completed', () => events.push('completed'))
+    const job = await queue.add('sleep', 300)
+    await expect.poll(() => job.status).toBe('running')
+    // Another runner (a tab that stole the lock, a process that took the lease) claims the store.
+    const other = idbStore()
+    await other.open(queue.name)
+    expect(await other.write([{ op: 'claim', token: 'another runner' }])).toEqual([{ ok: true }])
+    // The job ends in the worker; its outcome is fenced off: the queue gives its place up.
+    await expect.poll(() => roles[0], { timeout: 5_000 }).toBe('follower')
+    const [stored] = await other.get([job.id])
+    // Still `running`, or `waiting` if the queue has taken its place again already (it counts the job interrupted).
+    expect(['running', 'waiting'], 'the refused outcome wrote nothing').toContain(stored?.status)
+    await other.close()
+    // Nobody else is in line: it takes its place again, finds the job interrupted, and runs it once more.
+    await expect(job.result()).resolves.toBe(300)
+    expect(roles).toEqual(['follower', 'runner'])
+    // Interrupted, not retried: the same attempt runs again, and completes once.
+    expect(events).toEqual(['started 1', 'started 1', 'completed'])
+  })
+
+  it('a database deleted under a running runner (DevTools): it keeps its place, runs new jobs, and closes', async () => {
+    const queue = makeQueue({ concurrency: 1 })
+    await queue.counts()
+    const roles: string[] = []
+    queue.on('role', (role) => roles.push(role))
+    const first = await queue.add('sleep', 300)
+    await expect.poll(() => first.status).toBe('running')
+    await deleteDB(`offthread:${queue.name}`)
+    // The running job's outcome finds no job (and no runner token) in the new database: nothing is written.
+    await expect(first.result()).rejects.toThrow()
+    const second = await queue.add('double', 4)
+    await expect(second.result()).resolves.toBe(8)
+    expect(roles).toEqual([])
+    await queue.close({ timeout: 0 })
+    expect(roles).toEqual(['follower'])
+  })
+
+  it('a fenced schedule run adds no job', async () => {
+    const queue = makeQueue({ concurrency: 1 })
+    await queue.counts()
+    const other = idbStore()
+    await other.open(queue.name)
+    await other.write([{ op: 'claim', token: 'another runner' }])
+    const roles: string[] = []
+    queue.on('role', (role) => roles.push(role))
+    await queue.schedule('double', { id: 'tick', every: 100, data: 1 })
+    // The schedule comes due; the store refuses the runner's run: no job, and the runner gives its place up.
+    await expect.poll(() => roles[0], { timeout: 5_000 }).toBe('follower')
+    expect(await other.list({})).toEqual([])
+    await other.close()
+  })
+})
