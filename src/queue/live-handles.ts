@@ -89,6 +89,12 @@ export class LiveHandles {
     }
   }
 
+  /** Reads every unfinished live handle's job again (another process may have changed it). */
+  async refreshAll(): Promise<void> {
+    const open = [...this.#handles.values()].map((ref) => ref.deref()).filter((h): h is Handle => h !== undefined && !h.isDone())
+    await Promise.all(open.map((handle) => handle.refresh()))
+  }
+
   /** The queue closed: every held handle stops waiting with `error`. */
   abandon(error: Error): void {
     for (const ref of this.#handles.values()) ref.deref()?.abandon(error)

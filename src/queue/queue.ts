@@ -15,6 +15,7 @@ import { toSnapshot, type JobHandle } from './handle.js'
 import { Inserter } from './insert.js'
 import { LiveHandles } from './live-handles.js'
 import { invalidOption } from '../shared/options.js'
+import { setUnrefTimeout } from '../shared/timers.js'
 import { DEFAULTS, resolveQueueOptions, type QueueOptions, type ResolvedQueueOptions } from './options.js'
 import { Leadership, type RunnerElection } from '../tabs/leadership.js'
 import { validateList } from './list-options.js'
@@ -112,6 +113,11 @@ export function observeQueue(name: string): { queue: Queue; owned: boolean } {
   }
 }
 
+/** How often a queue on a store shared between processes looks for their writes (ms). */
+const STORE_POLL_MS = 200
+/** The longest runner lease (`runnerTimeout: Infinity` with a lease store): about 24.8 days. */
+const MAX_LEASE = 2 ** 31 - 1
+
 /** A persistent job queue. Create it with {@link createQueue}. */
 export class Queue<T extends TaskMap = TaskMap> {
   #options: ResolvedQueueOptions
@@ -152,10 +158,14 @@ export class Queue<T extends TaskMap = TaskMap> {
     )
     this.#started = this.#options.autostart
     if (this.#options.worker) {
+      // A store shared between processes (sqliteStore) elects by its lease; tabs by Web Locks.
       // A frozen runner is replaced only where the store fences its writes.
       const timeout = this.#store.fencing ? this.#options.runnerTimeout : Infinity
-      this.#leadership = new Leadership(this.#options.name, timeout)
-      this.#leadership.onLost = () => this.#lost()
+      // (StoreLease is imported when the store opens: a page's bundle never carries it.)
+      if (!this.#store.lease) {
+        this.#leadership = new Leadership(this.#options.name, timeout)
+        this.#leadership.onLost = () => this.#lost()
+      }
     }
     this.#channel = new Channel(this.#options.name)
     // The engines, each given the services it needs as objects (see each one's host interface).
@@ -230,7 +240,41 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   async #open(): Promise<void> {
     await this.#store.open(this.#options.name)
+    if (this.#options.worker && this.#store.lease) {
+      const { StoreLease } = await import('../tabs/store-lease.js')
+      const timeout = this.#store.fencing ? this.#options.runnerTimeout : Infinity
+      this.#leadership = new StoreLease(this.#store, { ttl: Math.min(timeout, MAX_LEASE) })
+      this.#leadership.onLost = () => this.#lost()
+    }
     await this.#elect()
+    this.#watchStore()
+  }
+
+  /**
+   * A store shared between processes: no BroadcastChannel reaches the others, so this
+   * queue looks at the store's version every {@link STORE_POLL_MS} and, when another
+   * process wrote, reads again what it may have changed: the runner takes in new jobs
+   * and stops cancelled ones; live handles catch up.
+   */
+  #watchStore(): void {
+    const store = this.#store
+    if (!store.version) return
+    let last: number | undefined
+    const tick = async (): Promise<void> => {
+      if (this.#state.closed) return
+      try {
+        const version = await (store.version as () => Promise<number>)()
+        if (last !== undefined && version !== last) {
+          await this.#state.runner?.refresh()
+          await this.#handles.refreshAll()
+        }
+        last = version
+      } catch (error) {
+        if (!this.#state.closed) this.#state.report(error as Error)
+      }
+      if (!this.#state.closed) setUnrefTimeout(() => void tick(), STORE_POLL_MS)
+    }
+    void tick()
   }
 
   /** Free runner place: run now (before the queue reports ready). Else wait in line and take over later. */

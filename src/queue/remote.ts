@@ -99,7 +99,8 @@ export class Tabs {
     const [job] = await host.store.get([id])
     if (!job || isFinal(job.status)) return false
     // Another tab runs it: only the runner can abort its worker. With no runner left, it is stale: write.
-    if (job.status === 'running' && !host.state.runner && (await runnerExists(host.options.name))) {
+    // (A store shared between processes has no channel to them: the runner process sees the cancel in the store.)
+    if (job.status === 'running' && !host.state.runner && !host.store.version && (await runnerExists(host.options.name))) {
       return this.#askRunner(id, reason)
     }
     const next = cancelled(job, reason, Date.now())

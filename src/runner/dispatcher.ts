@@ -248,6 +248,29 @@ export class Dispatcher {
   }
 
   /**
+   * Another process wrote to the store (a store shared between processes, which no
+   * BroadcastChannel reaches): take in the jobs it added or requeued, and stop the
+   * attempts it cancelled or deleted (only those whose `running` state is committed:
+   * a job about to start is `waiting` in the store still).
+   */
+  async refresh(): Promise<void> {
+    if (this.#closing) return
+    const running = [...this.#attempts.values()].filter((r) => r.sent && !r.settled && !r.stop)
+    if (running.length > 0) {
+      const stored = await this.#host.store.get(running.map((r) => r.job.id))
+      for (const [i, job] of stored.entries()) {
+        const attempt = running[i] as Running
+        if (job?.status === 'running' || this.#closing) continue
+        const reason = job?.status === 'cancelled' ? job.error?.message : undefined
+        this.#attempts.stop(attempt, 'cancel', new JobCancelledError(reason ?? `Job ${attempt.job.id} was cancelled or deleted elsewhere`), reason)
+      }
+    }
+    await this.#index.refill()
+    await this.#deps.recheck()
+    this.#pump()
+  }
+
+  /**
    * This runner lost its place (another tab or process took over, see leadership.ts):
    * stops at once, writes nothing more (its writes are fenced anyway), and terminates
    * every worker. Its running jobs are the new runner's: it counts them as interrupted.

@@ -77,3 +77,18 @@ export function nextTurn(): Promise<void> {
 export function toError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value))
 }
+
+/**
+ * `setTimeout` that does not keep a process alive by itself (Node, Bun: `unref`; Deno:
+ * `Deno.unrefTimer`): the polls of a store shared between processes.
+ */
+export function setUnrefTimeout(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
+  const timer = setTimeout(fn, ms)
+  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno
+  if (typeof timer === 'object' && timer !== null && typeof (timer as { unref?: unknown }).unref === 'function') {
+    ;(timer as { unref(): void }).unref()
+  } else if (typeof timer === 'number') {
+    deno?.unrefTimer?.(timer)
+  }
+  return timer
+}

@@ -150,6 +150,12 @@ export interface Store {
    * (`sqliteStore`): the queue then elects its runner by this lease.
    */
   lease?(token: string, ttl: number): Promise<boolean>
+  /**
+   * A number that changes whenever another process wrote to the store (a store shared
+   * between processes, which BroadcastChannel does not reach): the queue looks at it
+   * now and then and, when it moved, reads what changed (new jobs, a cancel, outcomes).
+   */
+  version?(): Promise<number>
   /** Opens (and if needed creates or migrates) the storage of queue `queue`. */
   open(queue: string): Promise<void>
   /** Closes the storage; pending writes finish first. */

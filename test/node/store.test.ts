@@ -2,6 +2,7 @@ import 'fake-indexeddb/auto'
 import { afterEach, describe, expect, it } from 'vitest'
 import { idbStore } from '../../src/store/idb-store.js'
 import { memoryStore } from '../../src/store/memory-store.js'
+import { storesUnderTest } from './helpers/stores.js'
 import type { ScheduleRecord, JobRecord, Store, WriteOp } from '../../src/store/store.js'
 import type { ErrorRecord, JobStatus, LogEntry } from '../../src/shared/types.js'
 
@@ -38,10 +39,7 @@ const log = (message: string, timestamp = 1): LogEntry => ({ level: 'info', mess
 
 const errorRecord = (attempt: number): ErrorRecord => ({ attempt, name: 'Error', message: `attempt ${attempt}`, failedAt: attempt })
 
-describe.each([
-  ['memoryStore', memoryStore],
-  ['idbStore', idbStore],
-] as const)('%s conforms to the Store interface', (_kind, create) => {
+describe.each(storesUnderTest({ memoryStore, idbStore }))('%s conforms to the Store interface', (_kind, create) => {
   /** A fresh, opened store under a queue name no other test uses. */
   async function fresh(): Promise<Store> {
     const store = create()
@@ -946,6 +944,71 @@ describe.each([
       await store.write([{ op: 'delete', ids }])
       expect(await store.expired('completed', { keep: 3 }, 100)).toEqual([])
       expect((await store.counts()).completed).toBe(3)
+    })
+  })
+
+  describe('fencing', () => {
+    it('claims a runner token; ops fenced with another token write nothing and give "fenced"', async () => {
+      const store = await fresh()
+      expect(store.fencing).toBe(true)
+      await seed(store, [job('a'), job('b')])
+      // No token claimed yet: any fenced op is refused.
+      expect(await store.write([{ op: 'put', job: { ...((await store.get(['a']))[0] as JobRecord), priority: 9 }, fence: 't1' }])).toEqual([
+        { ok: false, reason: 'fenced' },
+      ])
+      expect(await store.write([{ op: 'claim', token: 't1' }])).toEqual([{ ok: true }])
+      const a = (await store.get(['a']))[0] as JobRecord
+      expect(await store.write([{ op: 'put', job: { ...a, status: 'running' }, expect: ['waiting'], fence: 't1' }])).toEqual([{ ok: true }])
+      // Another runner takes over: the first one's writes, of every kind, are refused.
+      await store.write([{ op: 'claim', token: 't2' }])
+      const before = await store.counts()
+      const refused = await store.write([
+        { op: 'put', job: { ...a, status: 'completed', finishedAt: 5 }, expect: ['running'], result: 1, fence: 't1' },
+        { op: 'step', id: 'a', step: 's', value: 1, fence: 't1' },
+        { op: 'log', id: 'a', entries: [log('late')], fence: 't1' },
+        { op: 'error', id: 'a', record: errorRecord(1), fence: 't1' },
+        { op: 'insert', job: job('c'), data: 1, fence: 't1' },
+        { op: 'delete', ids: ['b'], fence: 't1' },
+        { op: 'claim', token: 't1', fence: 't1' },
+      ])
+      expect(refused.every((r) => !r.ok && r.reason === 'fenced')).toBe(true)
+      expect((await store.get(['a', 'b', 'c'])).map((j) => j?.status)).toEqual(['running', 'waiting', undefined])
+      expect(await store.logs('a')).toEqual([])
+      expect(await store.errors('a')).toEqual([])
+      expect(await store.steps?.('a')).toEqual({})
+      expect(await store.counts()).toEqual(before)
+      // Unfenced ops (another tab's add, cancel) and the holder's own still land, in the same batch.
+      const mixed = await store.write([
+        { op: 'insert', job: job('d'), data: 1 },
+        { op: 'step', id: 'a', step: 's', value: 2, fence: 't2' },
+        { op: 'put', job: { ...a, status: 'completed' }, expect: ['running'], fence: 't1' },
+      ])
+      expect(mixed.map((r) => r.ok)).toEqual([true, true, false])
+      expect(await store.steps?.('a')).toEqual({ s: 2 })
+    })
+
+    it('a claim is seen by the ops after it in its batch; a fenced op rolls an atomic batch back', async () => {
+      const store = await fresh()
+      await seed(store, [job('a')])
+      expect(
+        await store.write([
+          { op: 'claim', token: 'x' },
+          { op: 'insert', job: job('b'), data: 1, fence: 'x' },
+        ]),
+      ).toEqual([{ ok: true }, { ok: true, seq: 2 }])
+      const atomic = await store.write(
+        [
+          { op: 'insert', job: job('c'), data: 1 },
+          { op: 'insert', job: job('e'), data: 1, fence: 'y' },
+        ],
+        { atomic: true },
+      )
+      expect(atomic).toEqual([
+        { ok: false, reason: 'aborted' },
+        { ok: false, reason: 'fenced' },
+      ])
+      expect((await store.get(['c', 'e'])).every((j) => j === undefined)).toBe(true)
+      expect((await store.counts()).waiting).toBe(2)
     })
   })
 })

@@ -1,0 +1,27 @@
+// @ts-nocheck: plain JS that Deno and Bun run as is (the repo typechecks JS strictly).
+// Tasks of the sqliteStore process tests: `hold` appends its start and end (with the
+// process id) to a log file, so a test can check no attempt ran in two processes at once.
+import { appendFileSync } from 'node:fs'
+import { defineTasks } from 'offthread/worker'
+
+const pid = globalThis.Deno?.pid ?? globalThis.process?.pid
+
+const sleep = (ms, signal) =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    })
+  })
+
+export const tasks = defineTasks({
+  double: (n) => n * 2,
+  noop: () => undefined,
+  async hold({ ms, log, id }, ctx) {
+    if (log) appendFileSync(log, `${JSON.stringify({ pid, id, ev: 'start', t: Date.now() })}\n`)
+    await sleep(ms, ctx.signal)
+    if (log) appendFileSync(log, `${JSON.stringify({ pid, id, ev: 'end', t: Date.now() })}\n`)
+    return { pid }
+  },
+})
