@@ -110,7 +110,7 @@ describe('a frozen runner tab: Chromium only (SIGSTOP of its renderer process)',
     // Two jobs A is in the middle of when it freezes: one ends while A is stopped (its
     // outcome reaches A's page only when it wakes), one long. Two more wait.
     const ids: string[] = []
-    for (const ms of [1_200, 6_000, 300, 300]) ids.push(await b.evaluate((ms) => harness.add('tagged', { ms }), ms))
+    for (const ms of [1_200, 3_500, 300, 300]) ids.push(await b.evaluate((ms) => harness.add('tagged', { ms }), ms))
     const startedInA = async (): Promise<number> =>
       (await b.evaluate(() => harness.runs())).runs.filter((run) => run.tab === 'A' && ids.includes(run.jobId)).length
     await expect.poll(startedInA, { timeout: 10_000, interval: 20 }).toBe(2)
