@@ -132,7 +132,8 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
-      exclude: ['src/**/*.d.ts'],
+      // sqliteStore runs in Deno and Bun subprocesses (CI's Node 20 has no node:sqlite), which this run's V8 coverage cannot see.
+      exclude: ['src/**/*.d.ts', 'src/store/sqlite-store.ts', 'src/sqlite.ts'],
       reporter: ['text-summary', 'json-summary'],
       reportsDirectory: './test-results/coverage',
       // The floor, a little under the figures measured when it was set (see CONTRIBUTING.md).
