@@ -229,7 +229,7 @@ export class LiveJobList extends LiveQuery<readonly JobSnapshot[]> {
         job.id === other.id &&
         job.name === other.name &&
         job.status === other.status &&
-        job.progress === other.progress &&
+        sameProgress(job.progress, other.progress) &&
         job.attempt === other.attempt &&
         job.priority === other.priority &&
         job.runAt === other.runAt &&
@@ -238,6 +238,21 @@ export class LiveJobList extends LiveQuery<readonly JobSnapshot[]> {
         job.finishedAt === other.finishedAt
       )
     })
+  }
+}
+
+/**
+ * Whether two progress values read alike: a re-read of the list brings new objects for the
+ * same progress (`{ phase: 'done' }` again), which must not make a new value for the listeners.
+ */
+function sameProgress(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
+  try {
+    return JSON.stringify(a) === JSON.stringify(b)
+  } catch {
+    // A BigInt or a cycle: not comparable this way, so told as a change.
+    return false
   }
 }
 

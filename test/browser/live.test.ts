@@ -40,6 +40,14 @@ describe('live queries and handles as stores', () => {
     expect(seen.length).toBeLessThan(15)
     await frames(3)
     expect(live.getSnapshot()).toBe(last)
+    // Another task's job moves: the list is read again and finds the same jobs (a new progress
+    // object from the store, alike): it keeps its array, and its listeners hear nothing.
+    const calls = seen.length
+    await (await queue.add('double', 2)).result()
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    await frames(3)
+    expect(live.getSnapshot()).toBe(last)
+    expect(seen.length).toBe(calls)
     off()
   })
 

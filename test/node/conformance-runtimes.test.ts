@@ -4,6 +4,7 @@
  * module Web Workers and prints `N passed, M failed` last.
  */
 import { execFile } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { conformanceCases } from '../conformance/suite.js'
@@ -48,12 +49,23 @@ describe("the README's runtime examples, run as written", () => {
     ['node', ['test/runtimes/node.js']],
     ['deno', ['run', '--allow-read', '--allow-env', 'test/runtimes/deno-bun.js']],
     ['bun', ['test/runtimes/deno-bun.js']],
+    // sqliteStore('./jobs.db'): a file in the working directory (the repo), removed before and after.
+    ['deno', ['run', '--allow-read', '--allow-write', '--allow-env', '--allow-run', '--allow-sys', 'test/runtimes/sqlite.js']],
+    ['bun', ['test/runtimes/sqlite.js']],
   ] as const)(
-    '%s prints the result',
+    '%s prints the result: %j',
     async (bin, args) => {
-      const { code, output } = await run(bin === 'node' ? process.execPath : bin, [...args])
-      expect(output).toContain('result 42')
-      expect(code, output).toBe(0)
+      const removeDb = (): void => {
+        for (const file of ['jobs.db', 'jobs.db-wal', 'jobs.db-shm']) rmSync(join(repoRoot, file), { force: true })
+      }
+      removeDb()
+      try {
+        const { code, output } = await run(bin === 'node' ? process.execPath : bin, [...args])
+        expect(output).toContain('result 42')
+        expect(code, output).toBe(0)
+      } finally {
+        removeDb()
+      }
     },
     70_000,
   )
