@@ -12,16 +12,15 @@ import type { Store } from '../store/store.js'
 import type { Channel } from '../tabs/channel.js'
 import type { Inserter } from './insert.js'
 import type { QueueState } from './state.js'
-import {
-  Scheduler,
-  loadCron,
-  needsCron,
-  nextRunAfter,
-  resolveSchedule,
-  toSchedule,
-  type Schedule,
-  type ScheduleOptions,
-} from '../runner/scheduler.js'
+import type { Schedule, ScheduleOptions, Scheduler } from '../runner/scheduler.js'
+
+/**
+ * The scheduler's code (and, through it, croner's) is imported on first use: a page
+ * whose queue has no schedule never loads it.
+ */
+type SchedulerModule = typeof import('../runner/scheduler.js')
+let schedulerModule: Promise<SchedulerModule> | undefined
+const scheduling = (): Promise<SchedulerModule> => (schedulerModule ??= import('../runner/scheduler.js'))
 import type { ScheduleRecord } from '../store/store.js'
 import { isFinal } from '../shared/types.js'
 
@@ -58,11 +57,39 @@ export class Schedules {
   /** The runner's token: a schedule fired by a runner that lost its place writes nothing. */
   #fence: FencedWriter | undefined
 
-  /** This tab became the runner: fire the stored schedules from now on (fenced with `fence`'s token). */
+  /** Whether this tab is the runner (it fires the schedules). */
+  #active = false
+
+  /**
+   * This tab became the runner: fire the stored schedules from now on (fenced with
+   * `fence`'s token). The scheduler is loaded only once a schedule exists.
+   */
   start(fence?: FencedWriter): void {
-    const store = this.#host.store
     this.#fence = fence
-    this.#scheduler = new Scheduler({
+    this.#active = true
+    // Not awaited: firing a schedule adds a job, which waits for the queue to be open.
+    void (async () => {
+      if ((await this.#host.store.schedules()).length > 0) await this.#load()
+    })().catch((error: unknown) => this.#host.state.report(error as Error))
+  }
+
+  stop(): void {
+    this.#active = false
+    this.#scheduler?.stop()
+    this.#scheduler = undefined
+  }
+
+  /** Another tab changed the schedules: the runner here reads them again. */
+  reload(): void {
+    if (this.#active) this.#load().catch((error: unknown) => this.#host.state.report(error as Error))
+  }
+
+  /** The runner's scheduler, made on first need, (re)reads the schedules. */
+  async #load(): Promise<void> {
+    const { Scheduler } = await scheduling()
+    if (!this.#active) return
+    const store = this.#host.store
+    this.#scheduler ??= new Scheduler({
       store,
       fire: (schedule, next, run) => this.#fire(schedule, next, run),
       isDone: async (id) => {
@@ -71,18 +98,7 @@ export class Schedules {
       },
       error: (error) => this.#host.state.report(error),
     })
-    // Not awaited: firing a schedule adds a job, which waits for the queue to be open.
-    this.#scheduler.load().catch((error: unknown) => this.#host.state.report(error as Error))
-  }
-
-  stop(): void {
-    this.#scheduler?.stop()
-    this.#scheduler = undefined
-  }
-
-  /** Another tab changed the schedules: the runner here reads them again. */
-  reload(): void {
-    void this.#scheduler?.load()
+    await this.#scheduler.load()
   }
 
   /** Validates and stores a schedule (see `Queue.schedule`). */
@@ -95,6 +111,7 @@ export class Schedules {
     }
     const id = (options as { id?: unknown } | undefined)?.id
     const previous = typeof id === 'string' ? (await host.store.schedules()).find((s) => s.id === id) : undefined
+    const { needsCron, loadCron, resolveSchedule, toSchedule } = await scheduling()
     if (needsCron(options)) await loadCron()
     const record = resolveSchedule(name, options, Date.now(), previous)
     await host.committer.write([{ op: 'schedule', schedule: record }])
@@ -112,15 +129,21 @@ export class Schedules {
       return found
     }
     const update = async (record: ScheduleRecord): Promise<Schedule> => {
+      const { toSchedule } = await scheduling()
       await host.committer.write([{ op: 'schedule', schedule: record }])
       this.#changed()
       return toSchedule(record)
     }
     return {
-      list: async () => (await host.state.ready(), (await host.store.schedules()).map(toSchedule)),
+      list: async () => {
+        await host.state.ready()
+        const [stored, { toSchedule }] = await Promise.all([host.store.schedules(), scheduling()])
+        return stored.map(toSchedule)
+      },
       pause: async (id) => update({ ...(await find(id)), paused: true }),
       resume: async (id) => {
         const found = await find(id)
+        const { needsCron, loadCron, nextRunAfter } = await scheduling()
         if (needsCron(found)) await loadCron()
         // Runs missed while paused are not "missed": start from now.
         return update({ ...found, paused: false, nextRunAt: nextRunAfter(found, Date.now()) })
@@ -174,7 +197,7 @@ export class Schedules {
 
   /** Schedules changed: the runner (this tab, or another) reads them again. */
   #changed(): void {
-    if (this.#scheduler) void this.#scheduler.load()
+    if (this.#active) this.#load().catch((error: unknown) => this.#host.state.report(error as Error))
     else this.#host.channel.post({ type: 'schedules' })
   }
 }
