@@ -8,7 +8,7 @@
 import { Committer, FencedWriter } from '../store/committer.js'
 import { Dispatcher } from '../runner/dispatcher.js'
 import type { FlowHandle } from './flow-handle.js'
-import { addFlow, type ChainMismatch, type ChainOutput, type FlowStep, type GroupOutput } from './flow.js'
+import type { ChainMismatch, ChainOutput, FlowStep, GroupOutput } from './flow.js'
 import { QueueClosedError } from '../shared/errors.js'
 import { Emitter } from '../shared/events.js'
 import { toSnapshot, type JobHandle } from './handle.js'
@@ -432,6 +432,8 @@ export class Queue<T extends TaskMap = TaskMap> {
   async chain<const S extends readonly FlowStep<T>[]>(steps: S, ...rest: ChainRest<T, S>): Promise<FlowHandle<ChainOutput<T, S>>> {
     const [options = {}] = rest as [{ id?: string }?]
     if (!Array.isArray(steps)) throw invalidOption('steps', 'an array of { name, data?, options? }', steps)
+    // Flows' code is imported on first use: a page that adds no flow never loads it.
+    const { addFlow } = await import('./flow.js')
     return (await addFlow({ chain: steps }, options, this.#inserter)) as FlowHandle<ChainOutput<T, S>>
   }
 
@@ -446,6 +448,7 @@ export class Queue<T extends TaskMap = TaskMap> {
    */
   async group<const G extends readonly FlowStep<T>[]>(jobs: G, options: { id?: string } = {}): Promise<FlowHandle<GroupOutput<T, G>>> {
     if (!Array.isArray(jobs)) throw invalidOption('jobs', 'an array of { name, data, options? }', jobs)
+    const { addFlow } = await import('./flow.js')
     return (await addFlow({ group: jobs }, options, this.#inserter)) as FlowHandle<GroupOutput<T, G>>
   }
 
