@@ -157,16 +157,6 @@ export class Queue<T extends TaskMap = TaskMap> {
       (ids) => this.#changes.removed(ids, 'here'),
     )
     this.#started = this.#options.autostart
-    if (this.#options.worker) {
-      // A store shared between processes (sqliteStore) elects by its lease; tabs by Web Locks.
-      // A frozen runner is replaced only where the store fences its writes.
-      const timeout = this.#store.fencing ? this.#options.runnerTimeout : Infinity
-      // (StoreLease is imported when the store opens: a page's bundle never carries it.)
-      if (!this.#store.lease) {
-        this.#leadership = new Leadership(this.#options.name, timeout)
-        this.#leadership.onLost = () => this.#lost()
-      }
-    }
     this.#channel = new Channel(this.#options.name)
     // The engines, each given the services it needs as objects (see each one's host interface).
     const services = {
@@ -240,14 +230,24 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   async #open(): Promise<void> {
     await this.#store.open(this.#options.name)
-    if (this.#options.worker && this.#store.lease) {
-      const { StoreLease } = await import('../tabs/store-lease.js')
-      const timeout = this.#store.fencing ? this.#options.runnerTimeout : Infinity
-      this.#leadership = new StoreLease(this.#store, { ttl: Math.min(timeout, MAX_LEASE) })
-      this.#leadership.onLost = () => this.#lost()
-    }
+    this.#leadership = await this.#election()
+    if (this.#leadership) this.#leadership.onLost = () => this.#lost()
     await this.#elect()
     this.#watchStore()
+  }
+
+  /**
+   * How this queue elects its runner (only a queue with a `worker` runs): a store shared
+   * between processes (sqliteStore) by its lease, tabs by Web Locks. A frozen runner is
+   * replaced only where the store fences its writes. (StoreLease is imported here: a
+   * page's bundle never carries it.)
+   */
+  async #election(): Promise<RunnerElection | undefined> {
+    if (!this.#options.worker) return undefined
+    const timeout = this.#store.fencing ? this.#options.runnerTimeout : Infinity
+    if (!this.#store.lease) return new Leadership(this.#options.name, timeout)
+    const { StoreLease } = await import('../tabs/store-lease.js')
+    return new StoreLease(this.#store, { ttl: Math.min(timeout, MAX_LEASE) })
   }
 
   /**
