@@ -1,7 +1,8 @@
 /**
  * The IndexedDB store: one database per queue name. Job metadata, data,
  * results, logs and errors live in separate object stores, so a state change
- * rewrites only a small record. Every `write` is one transaction.
+ * rewrites only a small record; a small input lives in its job's record
+ * (`input`), so adding a job is one put. Every `write` is one transaction.
  */
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type IndexNames, type StoreNames } from 'idb'
 import { OffthreadError } from '../shared/errors.js'
@@ -19,7 +20,7 @@ import {
 } from './store.js'
 
 /** The schema version; bump it with a migration step in `upgrade`. */
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 5
 
 /**
  * A stored job record: metadata, plus fields that exist only while they
@@ -29,9 +30,61 @@ export const SCHEMA_VERSION = 4
  * - `ready`: `[−priority, seq]`, while `waiting` (one ascending index is the dispatch order);
  * - `due`: `runAt`, while `delayed`;
  * - `debounceKey`: the debounce key, while `delayed`;
- * - `result`, once completed (nothing rewrites a finished job, so it costs no extra put).
+ * - `result`, once completed (nothing rewrites a finished job, so it costs no extra put);
+ * - `input`: the job's data when it is small (see {@link inlineable}; schema 5). Present,
+ *   even as `undefined`, it is the data; absent, the data is in the `data` store. Every
+ *   put of the job carries it over from the stored row.
  */
-type JobRow = JobRecord & { activeKey?: string; ready?: [number, number]; due?: number; debounceKey?: string; result?: unknown }
+type JobRow = JobRecord & { activeKey?: string; ready?: [number, number]; due?: number; debounceKey?: string; result?: unknown; input?: unknown }
+
+/** Up to this many bytes (about), a job's data lives in its record: one put per insert, not two. */
+const INLINE_BYTES = 512
+
+/**
+ * Whether `value` is small enough to live in its job's record: primitives, and plain
+ * objects and arrays of them, of about {@link INLINE_BYTES} bytes at most. Everything else
+ * (a buffer, a Blob, a class instance, a Map, anything that will not clone) goes to the
+ * `data` store as before, so that a state change never re-clones large data and a value
+ * that cannot be stored fails as it did. Walks at most INLINE_BYTES / 8 values.
+ */
+function inlineable(value: unknown): boolean {
+  let budget = INLINE_BYTES
+  const fits = (v: unknown, depth: number): boolean => {
+    switch (typeof v) {
+      case 'undefined':
+      case 'boolean':
+        return (budget -= 1) >= 0
+      case 'number':
+        return (budget -= 8) >= 0
+      case 'string':
+        return (budget -= 8 + v.length * 2) >= 0
+      case 'object': {
+        if (v === null) return (budget -= 1) >= 0
+        if (depth > 8 || (budget -= 8) < 0) return false
+        if (Array.isArray(v)) {
+          if (v.length * 8 > budget) return false
+          for (let i = 0; i < v.length; i++) if (!(i in v) || !fits(v[i], depth + 1)) return false
+          return Object.keys(v).length === v.length
+        }
+        const proto: unknown = Object.getPrototypeOf(v)
+        if (proto !== Object.prototype && proto !== null) return false
+        for (const key of Object.keys(v)) {
+          budget -= 8 + key.length * 2
+          if (!fits((v as Record<string, unknown>)[key], depth + 1)) return false
+        }
+        return true
+      }
+      default:
+        return false
+    }
+  }
+  try {
+    return fits(value, 0)
+  } catch {
+    // A getter or a proxy that throws: the data store's put says what is wrong with it.
+    return false
+  }
+}
 
 interface OffthreadDB extends DBSchema {
   jobs: {
@@ -173,9 +226,12 @@ function toRow(job: JobRecord): JobRow {
 }
 
 function fromRow(row: JobRow): JobRecord {
-  const { activeKey: _activeKey, ready: _ready, due: _due, debounceKey: _debounceKey, result: _result, ...job } = row
+  const { activeKey: _activeKey, ready: _ready, due: _due, debounceKey: _debounceKey, result: _result, input: _input, ...job } = row
   return job
 }
+
+/** A job's data, read with its row and from the `data` store: the row's `input` if it has one. */
+const dataOf = (row: JobRow | undefined, stored: unknown): unknown => (row && 'input' in row ? row.input : stored)
 
 class IdbStore implements Store {
   readonly kind = 'indexeddb'
@@ -241,7 +297,9 @@ class IdbStore implements Store {
             meta.put(Object.fromEntries(JOB_STATUSES.map((status, i) => [status, n[i] ?? 0])) as Record<JobStatus, number>, 'counts'),
           )
         }
-        // Later versions migrate here: `if (oldVersion < 5) { ... }`.
+        // 5: small data in the job's row (`input`); nothing to migrate, but a version of offthread
+        // that does not know it must not open this database (it would read such jobs' data as undefined).
+        // Later versions migrate here: `if (oldVersion < 6) { ... }`.
       },
       blocking: () => this.#release(),
       terminated: () => {
@@ -450,13 +508,16 @@ class IdbStore implements Store {
         const holderId = key === undefined ? undefined : keyHolders.get(key)
         const holder = holderId === undefined ? undefined : state.get(holderId)
         if (holder && !isFinal(holder.status)) return { ok: false, reason: 'key', job: fromRow(holder) }
+        // Small data goes in the job's row: one put. Else the data first: if it cannot be
+        // cloned, put throws before anything of this job is queued.
+        const inline = inlineable(op.data)
         try {
-          // Data first: if it cannot be cloned, put throws before anything of this job is queued.
-          native(tx, 'data').put(op.data, op.job.id)
+          if (!inline) native(tx, 'data').put(op.data, op.job.id)
         } catch (error) {
           return valueRefused(error)
         }
         const row = toRow({ ...op.job, seq: nextSeq() })
+        if (inline) row.input = op.data
         native(tx, 'jobs').put(row)
         state.set(row.id, row)
         if (row.activeKey !== undefined) keyHolders.set(row.activeKey, row.id)
@@ -471,10 +532,16 @@ class IdbStore implements Store {
         }
         const row = toRow(op.job)
         if ('result' in op && op.job.status === 'completed') row.result = op.result
+        const old = state.get(op.job.id)
         try {
           // Each is one request: a value that cannot be stored (new data, a result, a progress
           // object) throws before that request is queued, and this op alone fails.
-          if ('data' in op) native(tx, 'data').put(op.data, op.job.id)
+          if (!('data' in op)) {
+            if (old && 'input' in old) row.input = old.input
+          } else if (inlineable(op.data)) {
+            row.input = op.data
+            if (old && !('input' in old)) native(tx, 'data').delete(op.job.id)
+          } else native(tx, 'data').put(op.data, op.job.id)
           native(tx, 'jobs').put(row)
         } catch (error) {
           return valueRefused(error)
@@ -548,9 +615,10 @@ class IdbStore implements Store {
   }
 
   async getData(ids: readonly string[]): Promise<unknown[]> {
-    const tx = await this.#tx('readonly', ['data'])
-    const store = tx.objectStore('data')
-    return Promise.all(ids.map((id) => store.get(id)))
+    const tx = await this.#tx('readonly', ['jobs', 'data'])
+    const jobs = tx.objectStore('jobs')
+    const data = tx.objectStore('data')
+    return Promise.all(ids.map(async (id) => dataOf(...(await Promise.all([jobs.get(id), data.get(id)])))))
   }
 
   /** Jobs with their result, and their data when `withData` (the data store is not even opened otherwise). */
@@ -563,7 +631,7 @@ class IdbStore implements Store {
         const [row, value] = await Promise.all([jobs.get(id), data?.get(id)])
         if (!row) return undefined
         const full = fromRow(row) as StoredJob
-        if (withData) full.data = value
+        if (withData) full.data = dataOf(row, value)
         if (row.status === 'completed') full.result = row.result
         return full
       }),

@@ -27,9 +27,12 @@ describe('IndexedDB storage', () => {
     ])
     const dbName = `offthread:${source.name}`
     const old = await openDB(dbName)
-    const [rows, data, seq] = [await old.getAll('jobs'), await old.getAll('data'), await old.get('meta', 'seq')]
-    const keys = await old.getAllKeys('data')
+    const [rows, seq] = [await old.getAll('jobs'), await old.get('meta', 'seq')]
     old.close()
+    // Schema 1 kept every job's data in the data store (schema 5 keeps small data in the row).
+    const data = rows.map(({ input }: { input?: unknown }) => input)
+    const keys = rows.map(({ id }: { id: string }) => id)
+    for (const row of rows) delete (row as { input?: unknown }).input
     await source.close()
     await new Promise((resolve) => (indexedDB.deleteDatabase(dbName).onsuccess = resolve))
     const v1 = await openDB(dbName, 1, {
@@ -64,7 +67,9 @@ describe('IndexedDB storage', () => {
 
   it("list(), getJob() and result() never read a job's data; handle.data() and list({ data: true }) do", async () => {
     const writer = makeQueue()
-    const big = await writer.add('double', 21)
+    // Data too large to live in the job's record (small data does: see the next test).
+    const input = 'x'.repeat(2000)
+    const big = await writer.add('echo', input)
     await big.result()
     // Every object store a transaction of this page opens, from here on.
     const opened: string[] = []
@@ -78,17 +83,57 @@ describe('IndexedDB storage', () => {
       const reader = makeQueue({ name: writer.name, worker: undefined })
       expect((await reader.list()).map((j) => j.id)).toEqual([big.id])
       const handle = await reader.getJob<number>(big.id)
-      await expect(handle!.result()).resolves.toBe(42)
+      await expect(handle!.result()).resolves.toBe(input)
       await handle!.refresh()
       expect(opened).not.toContain('data')
-      await expect(handle!.data()).resolves.toBe(21)
+      await expect(handle!.data()).resolves.toBe(input)
       expect(opened).toContain('data')
       opened.length = 0
-      expect((await reader.list({ data: true }))[0]).toMatchObject({ data: 21, result: 42 })
+      expect((await reader.list({ data: true }))[0]).toMatchObject({ data: input, result: input })
       expect(opened).toContain('data')
     } finally {
       IDBDatabase.prototype.transaction = transaction
     }
+  })
+
+  it("small data lives in its job's record (one put per insert), large data in the data store; both reach the worker, survive every state change and read back on a fresh queue", async () => {
+    const writer = makeQueue()
+    const small = { n: 21, tags: ['a'] }
+    const large = { text: 'y'.repeat(2000) }
+    const [a, b, c] = await writer.addBulk([
+      { name: 'echo', data: small },
+      { name: 'echo', data: large },
+      { name: 'echo', data: undefined },
+    ])
+    const db = await openDB(`offthread:${writer.name}`)
+    try {
+      const stored = async (id: string): Promise<[Record<string, unknown>, unknown]> => [await db.get('jobs', id), await db.get('data', id)]
+      const [rowA, dataA] = await stored(a.id)
+      expect(rowA).toMatchObject({ input: small })
+      expect(dataA).toBeUndefined()
+      const [rowB, dataB] = await stored(b.id)
+      expect(rowB).not.toHaveProperty('input')
+      expect(dataB).toEqual(large)
+      const [rowC] = await stored(c.id)
+      expect(rowC).toHaveProperty('input', undefined)
+      expect(await Promise.all([a.result(), b.result(), c.result()])).toEqual([small, large, undefined])
+      // Carried over by the writes of running and completed.
+      expect(await db.get('jobs', a.id)).toMatchObject({ status: 'completed', input: small, result: small })
+    } finally {
+      db.close()
+    }
+    // As after a reload: nothing in memory.
+    const reader = makeQueue({ name: writer.name, worker: undefined })
+    const handles = await Promise.all([a, b, c].map((h) => reader.getJob(h.id)))
+    expect(await Promise.all(handles.map((h) => h!.data()))).toEqual([small, large, undefined])
+    expect(new Map((await reader.list({ data: true })).map((j) => [j.id, j.data]))).toEqual(
+      new Map<string, unknown>([
+        [a.id, small],
+        [b.id, large],
+        [c.id, undefined],
+      ]),
+    )
+    for (const job of await reader.list()) expect(job).not.toHaveProperty('input')
   })
 
   it('another tab upgrading the database is not blocked: the store closes, and says why on its next call', async () => {

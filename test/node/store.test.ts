@@ -306,6 +306,48 @@ describe.each(storesUnderTest({ memoryStore, idbStore }))('%s conforms to the St
       expect(await store.get(['ghost'])).toEqual([undefined])
     })
 
+    it("a job's data, small or large, survives every state change, and a put with data replaces it either way", async () => {
+      const store = await fresh()
+      const large = { text: 'x'.repeat(4096) }
+      const small = { n: 1, tags: ['a', 'b'], nested: { ok: true, none: null } }
+      const values: Array<[string, unknown]> = [
+        ['small', small],
+        ['large', large],
+        ['none', undefined],
+        ['bytes', new Uint8Array([1, 2, 3])],
+        ['date', new Date(5)],
+      ]
+      expect(await store.write(values.map(([id, data]): WriteOp => ({ op: 'insert', job: job(id), data })))).toEqual(
+        values.map(() => expect.objectContaining({ ok: true })),
+      )
+      for (const [id] of values) {
+        await update(store, id, { status: 'running', startedAt: 2, progress: { step: 1 } })
+        await complete(store, id, `done ${id}`)
+      }
+      expect(await store.getData(values.map(([id]) => id))).toEqual(values.map(([, data]) => data))
+      for (const [id, data] of values) expect(await store.getFull(id)).toMatchObject({ status: 'completed', data, result: `done ${id}` })
+      const listed = await store.list({ data: true })
+      expect(new Map(listed.map((j) => [j.id, j.data]))).toEqual(new Map(values))
+      // Without { data: true }, nothing of the data comes with a job.
+      for (const j of await store.list({})) expect(Object.keys(j)).not.toEqual(expect.arrayContaining(['data']))
+      for (const j of await store.get(values.map(([id]) => id))) expect(j && Object.keys(j)).not.toEqual(expect.arrayContaining(['input']))
+      // A retry with new data: small replaces large, large replaces small, and back.
+      const swaps: Array<[string, unknown]> = [
+        ['small', large],
+        ['large', small],
+        ['none', 'now some'],
+      ]
+      for (const [id, data] of swaps) {
+        const [stored] = await store.get([id])
+        expect(await store.write([{ op: 'put', job: { ...(stored as JobRecord), status: 'waiting', rev: 9 }, data }])).toEqual([{ ok: true }])
+        await update(store, id, { status: 'running' })
+      }
+      expect(await store.getData(swaps.map(([id]) => id))).toEqual(swaps.map(([, data]) => data))
+      const [back] = await store.get(['large'])
+      await store.write([{ op: 'put', job: { ...(back as JobRecord), rev: 20 }, data: large }])
+      expect(await store.getData(['large'])).toEqual([large])
+    })
+
     it('expect sees the effect of an earlier op in the same batch', async () => {
       const store = await fresh()
       const [a] = await seed(store, [job('a')])
