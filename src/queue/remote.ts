@@ -18,6 +18,7 @@ import type { LiveHandles } from './live-handles.js'
 import type { ResolvedQueueOptions } from './options.js'
 import type { QueueState } from './state.js'
 import { cancelled } from '../runner/transition.js'
+import { LOST } from '../runner/dispatcher.js'
 import { isFinal } from '../shared/types.js'
 import { toError } from '../shared/timers.js'
 import type { JobRecord } from '../store/store.js'
@@ -95,13 +96,16 @@ export class Tabs {
     const host = this.#host
     await host.state.ready()
     const mine = await host.state.runner?.cancel(id, reason)
+    // This tab lost the runner's place meanwhile (and is a follower now, see queue.ts #lost): ask again as one.
+    if (mine === LOST) return this.cancel(id, reason)
     if (mine !== undefined) return mine
     const [job] = await host.store.get([id])
     if (!job || isFinal(job.status)) return false
     // Another tab runs it: only the runner can abort its worker. With no runner left, it is stale: write.
     // (A store shared between processes has no channel to them: the runner process sees the cancel in the store.)
     if (job.status === 'running' && !host.state.runner && !host.store.version && (await runnerExists(host.options.name))) {
-      return this.#askRunner(id, reason)
+      // This tab may have become the runner meanwhile (it took the place back): then it cancels here.
+      return host.state.runner ? this.cancel(id, reason) : this.#askRunner(id, reason)
     }
     const next = cancelled(job, reason, Date.now())
     const [result] = await host.committer.write([{ op: 'put', job: next, expect: [job.status] }])
@@ -117,13 +121,24 @@ export class Tabs {
   #askRunner(id: string, reason: string | undefined): Promise<boolean> {
     const request = nanoid()
     return new Promise<boolean>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const done = (): void => {
+        clearTimeout(timer)
+        offRole()
         this.#requests.delete(request)
+      }
+      const timer = setTimeout(() => {
+        done()
         reject(new WorkerError(`Cannot cancel job ${id}: the tab that runs it did not answer within ${RUNNER_REPLY_TIMEOUT} ms`))
       }, RUNNER_REPLY_TIMEOUT)
+      // The runner may be this tab (it took the place a moment ago, or back after losing it):
+      // a tab hears no message of its own, so its runner answers here.
+      const offRole = this.#host.events.on('role', (role) => {
+        if (role !== 'runner') return
+        done()
+        this.cancel(id, reason).then(resolve, reject)
+      })
       this.#requests.set(request, (ok) => {
-        clearTimeout(timer)
-        this.#requests.delete(request)
+        done()
         resolve(ok)
       })
       this.#channel.post({ type: 'cancel', id, reason, request })

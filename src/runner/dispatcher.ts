@@ -41,6 +41,13 @@ export interface DispatcherHost {
  */
 const MAX_UNCOMMITTED = 256
 
+/**
+ * What a call into the runner gives when the runner lost its place while the call
+ * was under way ({@link Dispatcher.abandon}): its writes will never land, and the
+ * caller redoes the call as a follower.
+ */
+export const LOST: unique symbol = Symbol('offthread.lost')
+
 /** Runs a queue's jobs on a pool of workers. */
 export class Dispatcher {
   #host: DispatcherHost
@@ -58,6 +65,9 @@ export class Dispatcher {
   #active = false
   #closing = false
   #wasIdle = true
+  /** Set by abandon(); what waits on it is woken with LOST (see {@link Dispatcher.held}). */
+  #abandoned = false
+  #onAbandon = new Set<() => void>()
 
   constructor(host: DispatcherHost, factory: ConstructorParameters<typeof Pool>[0]) {
     this.#host = host
@@ -201,13 +211,18 @@ export class Dispatcher {
    * has its signal aborted and ends `cancelled` when its handler settles or
    * its worker is terminated after `abortGrace`.
    *
-   * @returns whether it was cancelled, or undefined if this runner does not hold it
+   * @returns whether it was cancelled, undefined if this runner does not hold it, or
+   * {@link LOST} if this runner lost its place meanwhile (nothing it wrote after that landed)
    */
-  async cancel(id: string, reason: string | undefined): Promise<boolean | undefined> {
+  async cancel(id: string, reason: string | undefined): Promise<boolean | undefined | typeof LOST> {
+    if (this.#abandoned) return LOST
     const running = this.#attempts.get(id)
     if (running) {
       if (running.settled) return false
-      const stopped = new Promise<boolean>((resolve) => running.onSettle.push((job) => resolve(job.status === 'cancelled')))
+      // abandon() settles every attempt, unwritten: then the cancel did not happen here.
+      const stopped = new Promise<boolean | typeof LOST>((resolve) =>
+        running.onSettle.push((job) => resolve(this.#abandoned ? LOST : job.status === 'cancelled')),
+      )
       this.#attempts.stop(running, 'cancel', new JobCancelledError(reason ?? 'The job was cancelled'), reason)
       return stopped
     }
@@ -216,7 +231,9 @@ export class Dispatcher {
     this.#index.remove(id)
     this.#payloads.delete(id)
     const next = cancelled(job, reason, Date.now())
-    const [result] = await this.#host.committer.write([{ op: 'put', job: next, expect: ['waiting', 'delayed', 'blocked'] }])
+    const written = await this.held(this.#host.committer.write([{ op: 'put', job: next, expect: ['waiting', 'delayed', 'blocked'] }]))
+    if (written === LOST) return LOST
+    const [result] = written
     if (!result?.ok) return false
     this.#host.changes.publish({ event: 'cancelled', job: next, reason }, 'here')
     this.#deps.ended(next)
@@ -254,6 +271,11 @@ export class Dispatcher {
    * a job about to start is `waiting` in the store still).
    */
   async refresh(): Promise<void> {
+    // A runner that loses its place mid-way never finishes (its writes never settle): the caller goes on.
+    await this.held(this.#refresh())
+  }
+
+  async #refresh(): Promise<void> {
     if (this.#closing) return
     const running = [...this.#attempts.values()].filter((r) => r.sent && !r.settled && !r.stop)
     if (running.length > 0) {
@@ -271,6 +293,29 @@ export class Dispatcher {
   }
 
   /**
+   * `work`'s outcome, or {@link LOST} once this runner is abandoned: a call from outside
+   * (a user's cancel, the store poll) never waits forever on a write of a runner that
+   * lost its place (its fenced writer never settles, so that none of its code runs on).
+   */
+  held<T>(work: Promise<T>): Promise<T | typeof LOST> {
+    if (this.#abandoned) return Promise.resolve(LOST)
+    return new Promise<T | typeof LOST>((resolve, reject) => {
+      const wake = (): void => resolve(LOST)
+      this.#onAbandon.add(wake)
+      work.then(
+        (value) => {
+          this.#onAbandon.delete(wake)
+          resolve(value)
+        },
+        (error: unknown) => {
+          this.#onAbandon.delete(wake)
+          reject(error)
+        },
+      )
+    })
+  }
+
+  /**
    * This runner lost its place (another tab or process took over, see leadership.ts):
    * stops at once, writes nothing more (its writes are fenced anyway), and terminates
    * every worker. Its running jobs are the new runner's: it counts them as interrupted.
@@ -278,7 +323,10 @@ export class Dispatcher {
   abandon(): void {
     this.#closing = true
     this.#active = false
+    this.#abandoned = true
     this.#attempts.abandon()
+    for (const wake of [...this.#onAbandon]) wake()
+    this.#onAbandon.clear()
     this.#pool.close()
     this.#limits.stop()
     this.#index.stop()

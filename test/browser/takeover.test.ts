@@ -33,6 +33,43 @@ describe('a runner whose place was taken writes nothing more', () => {
     expect(events).toEqual(['started 1', 'started 1', 'completed'])
   })
 
+  it('a cancel() made in the runner as it loses its place settles: asked again as a follower, the waiting job is cancelled', async () => {
+    const queue = makeQueue({ concurrency: 1 })
+    await queue.counts()
+    const roles: string[] = []
+    queue.on('role', (role) => roles.push(role))
+    const busy = await queue.add('sleep', 400)
+    const waiting = await queue.add('double', 2)
+    await expect.poll(() => busy.status).toBe('running')
+    const other = idbStore()
+    await other.open(queue.name)
+    await other.write([{ op: 'claim', token: 'another runner' }])
+    // The runner's write of the cancel is fenced off: it loses its place during the call.
+    const outcome = await Promise.race([waiting.cancel('no longer wanted'), new Promise((resolve) => setTimeout(() => resolve('hung'), 4_000))])
+    expect(outcome).toBe(true)
+    expect(roles[0]).toBe('follower')
+    expect((await other.get([waiting.id]))[0]?.status).toBe('cancelled')
+    await other.close()
+    await expect(waiting.result()).rejects.toThrow(/no longer wanted/)
+    // Alone in line, it runs again: the busy job (interrupted) completes; the cancelled one never ran.
+    await expect(busy.result()).resolves.toBe(400)
+  })
+
+  it('a cancel() of a running job in a runner that loses its place settles, and the job ends cancelled', async () => {
+    const queue = makeQueue({ concurrency: 1 })
+    await queue.counts()
+    const busy = await queue.add('sleep', 5_000)
+    await expect.poll(() => busy.status).toBe('running')
+    const other = idbStore()
+    await other.open(queue.name)
+    await other.write([{ op: 'claim', token: 'another runner' }])
+    const outcome = await Promise.race([busy.cancel('stop it'), new Promise((resolve) => setTimeout(() => resolve('hung'), 4_000))])
+    expect(outcome).toBe(true)
+    expect((await other.get([busy.id]))[0]?.status).toBe('cancelled')
+    await other.close()
+    await expect(busy.result()).rejects.toThrow(/stop it/)
+  })
+
   it('a database deleted under a running runner (DevTools): it keeps its place, runs new jobs, and closes', async () => {
     const queue = makeQueue({ concurrency: 1 })
     await queue.counts()
