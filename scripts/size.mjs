@@ -27,7 +27,9 @@ export const TARGET = { page: 15_000, worker: 4_000 }
 // frozen-runner takeover (heartbeat, steal, fenced runner writes, stop at once) and issue 16's queue
 // side of a store shared between processes (its poll, the runner's refresh): +1.9 kB page; the
 // scheduler loaded only once a schedule exists: −0.4 kB; flows' code on the first chain or group: −0.6 kB.
-export const CEILING = { page: 34_000, worker: 7_300 }
+// Small data kept in the job's record (one put per insert) and a cancel() that settles when the runner loses
+// its place: +0.5 kB page. (Loading live views on their first subscriber saved only 0.2 kB: not done.)
+export const CEILING = { page: 34_600, worker: 7_300 }
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/size/')
