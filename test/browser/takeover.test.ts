@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { deleteDB } from 'idb'
-import { idbStore } from '../../src/index.js'
+import { idbStore, type Store } from '../../src/index.js'
 import { makeQueue } from './fixtures/queue.js'
+
+/** Another runner (a tab that stole the lock, a process that took the lease) claims the store of queue `name`. */
+async function anotherRunner(name: string): Promise<Store> {
+  const other = idbStore()
+  await other.open(name)
+  expect(await other.write([{ op: 'claim', token: 'another runner' }])).toEqual([{ ok: true }])
+  return other
+}
 
 // The fence behind a takeover (see test/e2e/frozen.test.ts for a frozen tab itself):
 // once another runner has claimed the store, nothing the old runner sends lands.
@@ -16,10 +24,7 @@ describe('a runner whose place was taken writes nothing more', () => {
     queue.on('completed', () => events.push('completed'))
     const job = await queue.add('sleep', 300)
     await expect.poll(() => job.status).toBe('running')
-    // Another runner (a tab that stole the lock, a process that took the lease) claims the store.
-    const other = idbStore()
-    await other.open(queue.name)
-    expect(await other.write([{ op: 'claim', token: 'another runner' }])).toEqual([{ ok: true }])
+    const other = await anotherRunner(queue.name)
     // The job ends in the worker; its outcome is fenced off: the queue gives its place up.
     await expect.poll(() => roles[0], { timeout: 5_000 }).toBe('follower')
     const [stored] = await other.get([job.id])
@@ -41,9 +46,7 @@ describe('a runner whose place was taken writes nothing more', () => {
     const busy = await queue.add('sleep', 400)
     const waiting = await queue.add('double', 2)
     await expect.poll(() => busy.status).toBe('running')
-    const other = idbStore()
-    await other.open(queue.name)
-    await other.write([{ op: 'claim', token: 'another runner' }])
+    const other = await anotherRunner(queue.name)
     // The runner's write of the cancel is fenced off: it loses its place during the call.
     const outcome = await Promise.race([waiting.cancel('no longer wanted'), new Promise((resolve) => setTimeout(() => resolve('hung'), 4_000))])
     expect(outcome).toBe(true)
@@ -60,9 +63,7 @@ describe('a runner whose place was taken writes nothing more', () => {
     await queue.counts()
     const busy = await queue.add('sleep', 5_000)
     await expect.poll(() => busy.status).toBe('running')
-    const other = idbStore()
-    await other.open(queue.name)
-    await other.write([{ op: 'claim', token: 'another runner' }])
+    const other = await anotherRunner(queue.name)
     const outcome = await Promise.race([busy.cancel('stop it'), new Promise((resolve) => setTimeout(() => resolve('hung'), 4_000))])
     expect(outcome).toBe(true)
     expect((await other.get([busy.id]))[0]?.status).toBe('cancelled')
@@ -90,9 +91,7 @@ describe('a runner whose place was taken writes nothing more', () => {
   it('a fenced schedule run adds no job', async () => {
     const queue = makeQueue({ concurrency: 1 })
     await queue.counts()
-    const other = idbStore()
-    await other.open(queue.name)
-    await other.write([{ op: 'claim', token: 'another runner' }])
+    const other = await anotherRunner(queue.name)
     const roles: Array<{ role: string; at: number }> = []
     queue.on('role', (role) => roles.push({ role, at: Date.now() }))
     await queue.schedule('double', { id: 'tick', every: 100, data: 1 })
