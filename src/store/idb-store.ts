@@ -517,8 +517,16 @@ class IdbStore implements Store {
           return valueRefused(error)
         }
         const row = toRow({ ...op.job, seq: nextSeq() })
-        if (inline) row.input = op.data
-        native(tx, 'jobs').put(row)
+        if (!inline) native(tx, 'jobs').put(row)
+        else {
+          row.input = op.data
+          try {
+            // What looks plain may still not clone (a live Proxy): then this op alone fails.
+            native(tx, 'jobs').put(row)
+          } catch (error) {
+            return valueRefused(error)
+          }
+        }
         state.set(row.id, row)
         if (row.activeKey !== undefined) keyHolders.set(row.activeKey, row.id)
         return { ok: true, seq: row.seq }

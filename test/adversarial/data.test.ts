@@ -21,6 +21,8 @@ const BAD_DATA: Array<[string, () => unknown, RegExp | undefined]> = [
   ['a function', () => ({ x: () => 1 }), /data\.x/],
   ['a symbol', () => ({ x: Symbol('s') }), /data\.x/],
   ['a revoked Proxy', () => ({ x: revokedProxy() }), undefined],
+  // Small and plain to look at (kept in the job's record), yet no engine clones a Proxy.
+  ['a live Proxy', () => ({ x: new Proxy({ a: 1 }, {}) }), undefined],
   ['a DOM node', () => ({ x: document.createElement('div') }), /data\.x/],
   ['a WebAssembly.Module (postable, not storable)', () => ({ x: wasmModule() }), undefined],
 ]
