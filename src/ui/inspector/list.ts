@@ -304,7 +304,8 @@ export class JobList {
       )
       .finally(() => {
         this.#reading = false
-        if (generation === this.#generation) this.#frame.schedule()
+        // Also after a read of an older filter: the new filter's read waited for this one to end.
+        this.#frame.schedule()
       })
       .catch(() => undefined)
   }
