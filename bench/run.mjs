@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // @ts-nocheck -- a plain Node script; its page-side half (bench/page) is type-checked.
-// npm run bench [-- --quick] [-- --rounds N] [-- --only s1,s3]
+// npm run bench [-- --quick] [-- --rounds N] [-- --only s1,s3] [-- --profile]
 // Builds the bench page with Vite, serves it on 127.0.0.1, drives system Chromium
 // with Playwright, runs every scenario with its baselines side by side in one
 // browser session, prints a table (median of the rounds, with min and max),
@@ -23,6 +23,10 @@ const flag = (name) => {
 const rounds = Number(flag('--rounds') ?? (quick ? 1 : 5))
 const only = flag('--only')?.split(',')
 const workers = Number(flag('--workers') ?? 2)
+// --profile: a CPU profile (CDP) of the page's main thread around each scenario's first round;
+// prints where its time goes (self time by function) and writes test-results/bench-<id>.cpuprofile
+// (open it in Chrome DevTools, Performance panel). Profiling slows the round it profiles.
+const profiling = args.includes('--profile')
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/bench-page/')
 // --compare REF: the same offthread scenarios, also on the src/ of git REF, in the same browser, round by round.
@@ -114,7 +118,9 @@ try {
       ]) {
         if (!target || (label && !/^s\d/.test(run.id))) continue
         const t0 = Date.now()
+        const cdp = profiling && round === 1 ? await startProfile(target) : undefined
         const value = await target.evaluate(({ fn, params }) => window.bench[fn](params), run)
+        if (cdp) await stopProfile(cdp, `${label.trim() || 'now'}-${run.id}`)
         into.get(run.id).push(value)
         process.stderr.write(`round ${round}/${rounds} ${label}${run.id}: ${JSON.stringify(round2(value))} (${Date.now() - t0} ms)\n`)
       }
@@ -127,6 +133,36 @@ try {
   if (profile) rmSync(profile, { recursive: true, force: true })
   await server.close()
   await refServer?.close()
+}
+
+async function startProfile(target) {
+  const cdp = await target.context().newCDPSession(target)
+  await cdp.send('Profiler.enable')
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+  await cdp.send('Profiler.start')
+  return cdp
+}
+
+/** Self time by function (where the main thread's time went), the top 20; the whole profile to a file. */
+async function stopProfile(cdp, name) {
+  const { profile } = await cdp.send('Profiler.stop')
+  await cdp.detach()
+  const file = here(`../test-results/bench-${name}.cpuprofile`)
+  writeFileSync(file, JSON.stringify(profile))
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]))
+  const self = new Map()
+  let total = 0
+  profile.samples.forEach((id, i) => {
+    const { functionName, url, lineNumber } = nodes.get(id).callFrame
+    const key = `${functionName || '(anonymous)'} ${url ? `${url.split('/').pop()}:${lineNumber + 1}` : ''}`.trim()
+    const dt = profile.timeDeltas[i] ?? 0
+    self.set(key, (self.get(key) ?? 0) + dt)
+    total += dt
+  })
+  console.error(`profile of ${name}: ${(total / 1000).toFixed(0)} ms sampled (${file}); self time, top 20:`)
+  for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
+    console.error(`  ${(us / 1000).toFixed(1).padStart(8)} ms  ${((100 * us) / total).toFixed(1).padStart(5)} %  ${key}`)
+  }
 }
 
 function round2(value) {
