@@ -544,13 +544,14 @@ class IdbStore implements Store {
         try {
           // Each is one request: a value that cannot be stored (new data, a result, a progress
           // object) throws before that request is queued, and this op alone fails.
+          const moved = 'data' in op && inlineable(op.data)
           if (!('data' in op)) {
             if (old && 'input' in old) row.input = old.input
-          } else if (inlineable(op.data)) {
-            row.input = op.data
-            if (old && !('input' in old)) native(tx, 'data').delete(op.job.id)
-          } else native(tx, 'data').put(op.data, op.job.id)
+          } else if (moved) row.input = op.data
+          else native(tx, 'data').put(op.data, op.job.id)
           native(tx, 'jobs').put(row)
+          // New data moved into the row: its old record goes, after the row's put (which may refuse it).
+          if (moved && old && !('input' in old)) native(tx, 'data').delete(op.job.id)
         } catch (error) {
           return valueRefused(error)
         }

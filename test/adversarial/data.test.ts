@@ -115,6 +115,19 @@ describe('adversarial job data', () => {
     expect(queueErrors.map(String), 'queue error events').toEqual([])
   })
 
+  it('a debounced add whose new data will not clone (a live Proxy) rejects JobDataError; the waiting job keeps its data', async () => {
+    const queue = makeQueue({ autostart: false })
+    const large = { text: 'z'.repeat(2000) }
+    const debounce = { key: 'k', delay: 60_000 }
+    const first = await queue.add('echo', large, { debounce })
+    const error = await rejection(queue.add('echo', { x: new Proxy({ a: 1 }, {}) }, { debounce }))
+    expect(error).toBeInstanceOf(JobDataError)
+    await expect(first.data()).resolves.toEqual(large)
+    // A fresh read, as after a reload.
+    const reader = makeQueue({ name: queue.name, worker: undefined })
+    await expect((await reader.getJob(first.id))?.data()).resolves.toEqual(large)
+  })
+
   it('addBulk with a revoked Proxy in one entry rejects JobDataError, stores none, and spares a parallel add', async () => {
     const queue = makeQueue({ autostart: false })
     const bulk = queue.addBulk([

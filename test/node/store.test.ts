@@ -346,6 +346,12 @@ describe.each(storesUnderTest({ memoryStore, idbStore }))('%s conforms to the St
       const [back] = await store.get(['large'])
       await store.write([{ op: 'put', job: { ...(back as JobRecord), rev: 20 }, data: large }])
       expect(await store.getData(['large'])).toEqual([large])
+      // New data that looks small and plain but will not clone: the put fails alone, the old data stays.
+      const [kept] = await store.get(['large'])
+      const [refused] = await store.write([{ op: 'put', job: { ...(kept as JobRecord), rev: 21 }, data: { x: new Proxy({ a: 1 }, {}) } }])
+      expect(refused).toMatchObject({ ok: false, reason: 'uncloneable' })
+      expect(await store.getData(['large'])).toEqual([large])
+      expect((await store.get(['large']))[0]?.rev).toBe(20)
     })
 
     it('expect sees the effect of an earlier op in the same batch', async () => {
