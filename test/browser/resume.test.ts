@@ -46,10 +46,12 @@ describe('resume after a runner died (IndexedDB)', () => {
     const job = await first.add('double', 2, { delay: 300 })
     const runAt = job.runAt
     await first.close()
-    const next = makeQueue({ name: first.name })
+    // Not started yet: a slow restart (CI's Firefox took over 300 ms) must not let the job run before it is looked at.
+    const next = makeQueue({ name: first.name, autostart: false })
     const resumed = await next.getJob<number>(job.id)
     expect(resumed?.status).toBe('delayed')
     expect(resumed?.runAt).toBe(runAt)
+    next.start()
     const done = await resumed?.wait()
     expect(done?.startedAt).toBeGreaterThanOrEqual(runAt)
     expect(done?.result).toBe(4)
