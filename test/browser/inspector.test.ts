@@ -12,6 +12,7 @@ import { preview } from '../../src/ui/inspector/preview.js'
 import { ROW_HEIGHT } from '../../src/ui/inspector/styles.js'
 import type { InspectedQueue } from '../../src/inspector.js'
 import { delay, makeQueue } from './fixtures/queue.js'
+import type { JobHandle } from '../../src/index.js'
 
 const mounted: OffthreadInspector[] = []
 
@@ -45,6 +46,18 @@ const shownIds = (el: OffthreadInspector): string[] =>
     .filter((id) => id !== '')
 
 /** Clicks the row showing job `id` (once it shows). */
+/** A queue with two completed `double` jobs, paused: what is added next stays waiting. */
+async function twoCompletedThenPaused(): Promise<{ queue: ReturnType<typeof makeQueue>; doubles: ReadonlyArray<JobHandle<number>> }> {
+  const queue = makeQueue()
+  const doubles = await queue.addBulk([
+    { name: 'double', data: 1 },
+    { name: 'double', data: 2 },
+  ])
+  await Promise.all(doubles.map((j) => j.result()))
+  queue.pause()
+  return { queue, doubles }
+}
+
 async function openRow(el: OffthreadInspector, id: string): Promise<void> {
   await expect.poll(() => shownIds(el)).toContain(id)
   rows(el)
@@ -266,13 +279,7 @@ describe('<offthread-inspector>', () => {
   })
 
   it('filters by status (the count buttons) and by task name', async () => {
-    const queue = makeQueue()
-    const doubles = await queue.addBulk([
-      { name: 'double', data: 1 },
-      { name: 'double', data: 2 },
-    ])
-    await Promise.all(doubles.map((j) => j.result()))
-    queue.pause()
+    const { queue, doubles } = await twoCompletedThenPaused()
     const echoes = await queue.addBulk([
       { name: 'echo', data: 1 },
       { name: 'echo', data: 2 },
@@ -302,13 +309,7 @@ describe('<offthread-inspector>', () => {
   })
 
   it('a filter changed while a read is under way is read as soon as that read ends (CI saw the list stay empty)', async () => {
-    const queue = makeQueue()
-    const doubles = await queue.addBulk([
-      { name: 'double', data: 1 },
-      { name: 'double', data: 2 },
-    ])
-    await Promise.all(doubles.map((j) => j.result()))
-    queue.pause()
+    const { queue, doubles } = await twoCompletedThenPaused()
     await queue.add('echo', 1)
     // Reads are slow (a busy machine): the first one is still under way when the filter changes.
     const list = queue.list.bind(queue)
