@@ -66,7 +66,8 @@ function largeBytes(data: unknown): number {
  * is written. A Blob that a quota error aborts stays counted against the quota for a
  * while in Chromium (its file is removed later), so that the next small add failed too;
  * checked first, the big add fails alone. Where `navigator.storage.estimate` is missing
- * (WebKitGTK), the write itself decides.
+ * (WebKitGTK) or does not see the quota (Chromium under a DevTools quota override), the
+ * write itself decides, and idbStore makes the engine count again after a refusal (its `write`).
  */
 export async function checkRoom(data: readonly unknown[]): Promise<void> {
   const storage = (globalThis as { navigator?: { storage?: { estimate?: () => Promise<{ usage?: number; quota?: number }> } } }).navigator?.storage

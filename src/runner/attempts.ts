@@ -65,7 +65,8 @@ export interface AttemptsHost {
 const PROGRESS_WRITE_INTERVAL = 100
 /** A write the store refused is tried again after this long (and then longer). */
 export const STORAGE_RETRY_MS = 1000
-const STORAGE_RETRY_MAX_MS = 30_000
+/** The longest wait between two tries of a write the store refused. */
+export const STORAGE_RETRY_MAX_MS = 30_000
 
 /** The attempts running in this runner, by job id. */
 export class Attempts {

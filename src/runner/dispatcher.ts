@@ -16,7 +16,7 @@ import { Limits } from './limits.js'
 import { Pool, type PoolWorker } from '../pool/pool.js'
 import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
 import type { JobRecord, Store } from '../store/store.js'
-import { Attempts, STORAGE_RETRY_MS, type Batch, type Running } from './attempts.js'
+import { Attempts, STORAGE_RETRY_MAX_MS, STORAGE_RETRY_MS, type Batch, type Running } from './attempts.js'
 import { Batching } from './batching.js'
 import type { RunnerOptions } from './options.js'
 import { cancelled, interrupted, started, type ChangeSink, type JobChange } from './transition.js'
@@ -68,6 +68,11 @@ export class Dispatcher {
   /** Set by abandon(); what waits on it is woken with LOST (see {@link Dispatcher.held}). */
   #abandoned = false
   #onAbandon = new Set<() => void>()
+  /**
+   * Jobs whose `running` write the store refused (a full origin), by id: how often in a row,
+   * and the retry their timer will make (see `#retryLater`).
+   */
+  #refused = new Map<string, { tries: number; retry: () => void }>()
 
   constructor(host: DispatcherHost, factory: ConstructorParameters<typeof Pool>[0]) {
     this.#host = host
@@ -435,6 +440,7 @@ export class Dispatcher {
     }
     write.then(
       (results) => {
+        this.#storageBack()
         const go: typeof entries = []
         for (const [i, entry] of entries.entries()) {
           const running = this.#attempts.get(entry.job.id)
@@ -492,14 +498,33 @@ export class Dispatcher {
     }
   }
 
-  /** A job whose `running` state could not be stored: it goes back to the index after a pause. */
+  /**
+   * A job whose `running` state could not be stored: it goes back to the index after a pause,
+   * twice as long each time the store refuses it again (a full origin stays full for a while,
+   * and every refusal is an error event), or at once when a `running` write lands (`#storageBack`).
+   */
   #retryLater(job: JobRecord, payload: { data: unknown; transfer: Transferable[] } | undefined): void {
-    setTimeout(() => {
+    const tries = (this.#refused.get(job.id)?.tries ?? 0) + 1
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const retry = (): void => {
+      if (timer === undefined) return
+      clearTimeout(timer)
+      timer = undefined
       if (this.#closing) return
       if (payload && payload.transfer.length === 0) this.#payloads.set(job.id, payload)
       this.#index.add(job)
       this.#pump()
-    }, STORAGE_RETRY_MS)
+    }
+    timer = setTimeout(retry, Math.min(STORAGE_RETRY_MAX_MS, STORAGE_RETRY_MS * 2 ** (tries - 1)))
+    this.#refused.set(job.id, { tries, retry })
+  }
+
+  /** The store took a `running` write: it has room again, and the jobs it refused before go now. */
+  #storageBack(): void {
+    if (this.#refused.size === 0) return
+    const retries = [...this.#refused.values()].map((refused) => refused.retry)
+    this.#refused.clear()
+    for (const retry of retries) retry()
   }
 
   /** Sends committed jobs to their worker, with their data (read from the store where this tab does not hold it). */

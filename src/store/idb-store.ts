@@ -5,7 +5,7 @@
  * (`input`), so adding a job is one put. Every `write` is one transaction.
  */
 import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type IndexNames, type StoreNames } from 'idb'
-import { OffthreadError } from '../shared/errors.js'
+import { OffthreadError, isQuotaError } from '../shared/errors.js'
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../shared/types.js'
 import {
   firedOnto,
@@ -191,6 +191,23 @@ function refusedByTransaction(error: unknown): boolean {
   return error instanceof DOMException && ['InvalidStateError', 'TransactionInactiveError', 'ReadOnlyError'].includes(error.name)
 }
 
+/**
+ * The error of a write the storage quota refused twice: IndexedDB's own says nothing
+ * (Chromium's message is empty), so this one names the cause and what to do about it.
+ */
+function quotaExceeded(cause: unknown): DOMException {
+  const detail = cause instanceof Error && cause.message ? ` (the browser said: ${cause.message})` : ''
+  const error = new DOMException(
+    `IndexedDB refused the write for lack of room: this origin's storage quota is used up${detail}. ` +
+      '(It was tried again after a commit that lets the browser count its usage anew: Chromium keeps the data of a refused large write counted until one.) ' +
+      'Stored jobs are kept, and the queue retries its own writes until there is room. To make room, remove finished jobs ' +
+      '(queue.clean(), the retention option) or other data this site stores, or ask for persistent storage with navigator.storage.persist().',
+    'QuotaExceededError',
+  )
+  Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true })
+  return error
+}
+
 /** A put threw: the value cannot be stored (this op alone fails), or the transaction refused it (the batch fails). */
 function valueRefused(error: unknown): WriteResult {
   if (refusedByTransaction(error)) throw error
@@ -334,13 +351,39 @@ class IdbStore implements Store {
   }
 
   async write(ops: readonly WriteOp[], options: { atomic?: boolean } = {}): Promise<WriteResult[]> {
+    let refused = false
+    let overQuota = false
+    for (;;) {
+      try {
+        return await this.#write(ops, options)
+      } catch (error) {
+        if (isQuotaError(error)) {
+          // Chromium keeps the bytes of a Blob whose transaction the quota aborted counted against
+          // the quota until a transaction of this origin commits, and refuses every transaction that
+          // writes anything meanwhile: the origin stays "full" for good (test/e2e/durability.test.ts,
+          // "a full origin"). A transaction that writes nothing needs no room; its commit makes the
+          // engine count again. Then the batch is tried once more: it may have been refused for
+          // another write's Blob, and what fits must go in.
+          await this.#recount()
+          if (overQuota) throw quotaExceeded(error)
+          overQuota = true
+          continue
+        }
+        // A transaction the engine refused (see refusedByTransaction) committed nothing: the
+        // batch runs once more in a new one. A second refusal is the caller's error.
+        if (refused || !(error instanceof DOMException && error.name === 'InvalidStateError')) throw error
+        refused = true
+      }
+    }
+  }
+
+  /** Commits a transaction that writes nothing: after a quota abort, the engine counts the origin's usage again. */
+  async #recount(): Promise<void> {
     try {
-      return await this.#write(ops, options)
-    } catch (error) {
-      // A transaction the engine refused (see refusedByTransaction) committed nothing: the
-      // batch runs once more in a new one. A second refusal is the caller's error.
-      if (!(error instanceof DOMException && error.name === 'InvalidStateError')) throw error
-      return this.#write(ops, options)
+      const tx = await this.#tx('readwrite')
+      await completion(unwrap(tx)).done
+    } catch {
+      // Only a chance for the engine to recount: the caller reports the write's own error.
     }
   }
 

@@ -25,7 +25,11 @@ type Harness = {
   jobStatus(id: string): Promise<string | undefined>
   addBig(bytes: number, asText?: boolean): Promise<string>
   runs(): Promise<{ runs: Array<{ jobId: string; attempt: number; start: number; end?: number }>; loads: number[] }>
+  burst(small: number, bigBytes: number): Promise<Settled[]>
+  addNoops(count: number): Promise<Settled[]>
 }
+/** How an add settled in the page: the job's id, or its error. */
+type Settled = { id?: string; name?: string; message?: string }
 declare const harness: Harness
 
 const outDir = fileURLToPath(new URL('../../test-results/e2e-fixture/', import.meta.url))
@@ -255,6 +259,72 @@ describe('durability: Chromium only (a 2 MB quota through CDP Storage.overrideQu
     const cdp = await context.newCDPSession(page)
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(url).origin, quotaSize: 2 * 1024 * 1024 })
     await fullDisk(page)
+    await context.close()
+  })
+})
+
+describe('Chromium only (CDP quota override): a full origin', () => {
+  beforeAll(async () => {
+    browser = await launchChromium()
+  })
+  afterAll(async () => {
+    await browser?.close()
+  })
+
+  it('a 5 MB add refused in the same turn as 20 small ones does not wedge the queue: what fits goes in and runs; with the quota raised back, every stored job completes and adds go in', async () => {
+    const origin = new URL(url).origin
+    const MB = 1024 * 1024
+    // Chromium takes a quota override set before the origin's storage opens (one lowered
+    // later was not applied): the usage of the page with one job stored is measured first,
+    // in a context of its own (its storage is its own).
+    const probe = await browser.newContext()
+    const probePage = await probe.newPage()
+    await open(probePage, `queue=full-origin-probe-${++queueNo}&concurrency=2`)
+    const [probed] = await probePage.evaluate(() => harness.addNoops(1))
+    expect(await probePage.evaluate((id) => harness.results([id]), probed?.id as string)).toEqual([0])
+    const usage = await probePage.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0)
+    await probe.close()
+    expect(usage).toBeGreaterThan(0)
+
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    const cdp = await context.newCDPSession(page)
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 3 * MB })
+    await open(page, `queue=full-origin-${++queueNo}&concurrency=2`)
+    const [first] = await page.evaluate(() => harness.addNoops(1))
+    expect(await page.evaluate((id) => harness.results([id]), first?.id as string)).toEqual([0])
+
+    // One turn: 20 no-op adds, then one whose data is { buf } with 5 MB of random bytes.
+    const burst = await page.evaluate((bytes) => harness.burst(20, bytes), 5 * MB)
+    const big = burst[20] as Settled
+    expect(big.name).toBe('QuotaExceededError')
+    // Chromium's own message is empty: the queue's names the cause.
+    expect(big.message).toMatch(/quota is used up/)
+    const small = burst.slice(0, 20)
+    expect(small.filter((added) => added.id === undefined)).toEqual([])
+    const stored = small.map((added) => added.id as string)
+
+    // With the quota as low as before, the stored jobs run (their `running` and outcome writes go in)...
+    await expect
+      .poll(() => page.evaluate((ids) => harness.statuses(ids), stored), { timeout: 10_000, interval: 50 })
+      .toEqual(stored.map(() => 'completed'))
+    // ...and later small adds, which fit, go in and run.
+    const later = await page.evaluate(() => harness.addNoops(80))
+    expect(later.filter((added) => added.id === undefined)).toEqual([])
+    const laterIds = later.map((added) => added.id as string)
+    expect(await page.evaluate((ids) => harness.results(ids), laterIds)).toEqual(laterIds.map(() => 0))
+    // Every quota error the queue reported says what happened.
+    const quotaErrors = (await page.evaluate(() => harness.errors())).filter((e) => e.startsWith('QuotaExceededError'))
+    expect(quotaErrors.length).toBeGreaterThan(0)
+    expect(quotaErrors.filter((e) => !/quota is used up/.test(e))).toEqual([])
+
+    // The quota raised back: everything stored is completed, nothing is lost, and adds go in and complete.
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin })
+    const after = await page.evaluate(() => harness.addNoops(5))
+    expect(after.filter((added) => added.id === undefined)).toEqual([])
+    const afterIds = after.map((added) => added.id as string)
+    expect(await page.evaluate((ids) => harness.results(ids), afterIds)).toEqual(afterIds.map(() => 0))
+    expect(await page.evaluate(() => harness.counts())).toMatchObject({ completed: 1 + 20 + 80 + 5, waiting: 0, running: 0, failed: 0 })
     await context.close()
   })
 })
