@@ -29,7 +29,10 @@ export const TARGET = { page: 15_000, worker: 4_000 }
 // scheduler loaded only once a schedule exists: −0.4 kB; flows' code on the first chain or group: −0.6 kB.
 // Small data kept in the job's record (one put per insert) and a cancel() that settles when the runner loses
 // its place: +0.5 kB page. (Loading live views on their first subscriber saved only 0.2 kB: not done.)
-export const CEILING = { page: 34_600, worker: 7_300 }
+// Issue 23's releases (queue/releases.ts, shared/release.ts, tabs/release-marks.ts: a tab's own task check,
+// release records, the handover, jobs waiting for a release) and the full-origin recovery: +3.4 kB page.
+// Every tab with a worker needs them at start; issue 27's runner chunk is where the runner's half goes.
+export const CEILING = { page: 38_000, worker: 7_300 }
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/size/')

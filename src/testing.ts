@@ -7,6 +7,7 @@
  */
 import { JobCancelledError, JobDataError, JobTimeoutError, RetryError, WorkerError, deserializeError, serializeError } from './shared/errors.js'
 import { invalidOption, resolveTaskOptions } from './shared/options.js'
+import { isVersion } from './shared/release.js'
 import type { JobContext, LogEntry, Progress, TaskDefinition, TaskHandler, TaskInput, TaskOutput } from './shared/types.js'
 import { createContext, transfers, type ReportSink } from './worker/context.js'
 import { composeMiddleware, validateMiddleware, type Middleware } from './worker/middleware.js'
@@ -48,6 +49,11 @@ export interface RunTaskOptions<S = unknown> {
    * @defaultValue now
    */
   createdAt?: number
+  /**
+   * `ctx.version`: the release that added the job, to test how a handler reads an older input shape.
+   * @defaultValue undefined
+   */
+  version?: string | number
   /**
    * `ctx.state`. Give either `state` or `setup`, not both.
    * @defaultValue undefined
@@ -149,6 +155,7 @@ const OPTION_KEYS: ReadonlyArray<keyof RunTaskOptions> = [
   'queue',
   'attempt',
   'createdAt',
+  'version',
   'state',
   'setup',
   'middleware',
@@ -274,7 +281,7 @@ export async function runTask<E extends TaskHandler | TaskDefinition>(
 
 interface ResolvedRun<S> {
   handler: TaskHandler<unknown, unknown, S>
-  job: { id: string; name: string; queue: string; attempt: number; createdAt: number }
+  job: { id: string; name: string; queue: string; attempt: number; createdAt: number; version?: string | number }
   setup: (() => S | Promise<S>) | undefined
   timeout: number | undefined
   abortAfter: number | undefined
@@ -318,9 +325,20 @@ function resolveRun<S>(task: unknown, options: RunTaskOptions<S>): ResolvedRun<S
   if (!Number.isInteger(attempt) || attempt < 1) throw invalidOption('attempt', 'an integer ≥ 1', attempt, RangeError)
   const createdAt = options.createdAt ?? Date.now()
   if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) throw invalidOption('createdAt', 'a finite number', createdAt)
+  if (options.version !== undefined && !isVersion(options.version)) {
+    throw invalidOption('version', 'a finite number or a non-empty string of at most 200 characters', options.version)
+  }
+  const job: ResolvedRun<S>['job'] = {
+    id: text('id', options.id) ?? 'test-job',
+    name,
+    queue: text('queue', options.queue) ?? 'default',
+    attempt,
+    createdAt,
+  }
+  if (options.version !== undefined) job.version = options.version
   return {
     handler: composeMiddleware(validateMiddleware<S>(options.middleware), handler),
-    job: { id: text('id', options.id) ?? 'test-job', name, queue: text('queue', options.queue) ?? 'default', attempt, createdAt },
+    job,
     setup: options.setup,
     timeout: duration('timeout', options.timeout, false) ?? ownTimeout,
     abortAfter: duration('abortAfter', options.abortAfter, true),

@@ -40,10 +40,25 @@ export class Pool {
   #manifest: WorkerManifest | undefined
   #manifestWaiters: Array<(manifest: WorkerManifest | undefined) => void> = []
 
-  constructor(factory: () => WorkerLike, size: number, events: PoolEvents) {
+  /**
+   * @param events - until {@link attach}: only `error` is told (a pool that only loads its
+   *   first worker, to learn the tasks, runs no job)
+   */
+  constructor(factory: () => WorkerLike, size: number, events: Pick<PoolEvents, 'error'>) {
     this.#factory = factory
     this.size = size
+    this.#events = { available: () => undefined, message: () => undefined, crashed: () => undefined, ...events }
+  }
+
+  /** Hands the pool to its dispatcher: from now on it hears everything. */
+  attach(events: PoolEvents): void {
     this.#events = events
+    if (this.#idle.length > 0) events.available()
+  }
+
+  /** Whether the pool is closed (it starts no more workers). */
+  get closed(): boolean {
+    return this.#closed
   }
 
   /** The tasks the worker module defines, once a worker has loaded. */

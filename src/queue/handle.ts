@@ -124,6 +124,8 @@ export function toSnapshot<R>(job: JobRecord, data: unknown, result?: unknown): 
   if (job.seq !== undefined) snapshot.seq = job.seq
   if (job.startedAt !== undefined) snapshot.startedAt = job.startedAt
   if (job.finishedAt !== undefined) snapshot.finishedAt = job.finishedAt
+  if (job.version !== undefined) snapshot.version = job.version
+  if (job.waitingFor !== undefined && job.status === 'waiting') snapshot.waitingFor = job.waitingFor
   return snapshot
 }
 

@@ -18,6 +18,7 @@ import type { Committer } from '../store/committer.js'
 import type { JobRecord, Store, WriteOp, WriteResult } from '../store/store.js'
 import { JOIN_TASK, type BulkJob, type JobOptions, type TaskMap } from '../shared/types.js'
 import { yieldToPage } from '../shared/timers.js'
+import type { Version } from '../shared/release.js'
 
 /** A job checked and ready to store. */
 export interface Prepared {
@@ -31,6 +32,9 @@ export interface Prepared {
 /** Jobs of one addBulk handled between two yields to the page. */
 const CHUNK = 1000
 
+/** How long `add` waits at most for this tab's worker module to load, to check task names. */
+const TASKS_WAIT = 1000
+
 /** What adding jobs needs from its queue. */
 export interface InserterHost {
   readonly options: ResolvedQueueOptions
@@ -39,8 +43,8 @@ export interface InserterHost {
   readonly state: QueueState
   readonly changes: Changes
   readonly handles: LiveHandles
-  /** The worker module's tasks, when this tab can know them. */
-  readonly remote: { manifest(): Promise<Record<string, { priority?: number }> | undefined> }
+  /** This tab's release (stored with each job), and the tasks `add` checks names against. */
+  readonly releases: { readonly version: Version | undefined; tasks(within: number): Promise<Record<string, { priority?: number }> | undefined> }
 }
 
 /** The error of data that cannot be stored: names the job, and where in its data the culprit sits. */
@@ -170,7 +174,10 @@ export class Inserter {
   async persist(prepared: Prepared[], atomic: boolean, now: number, extra: WriteOp[] = []): Promise<JobHandle[]> {
     const host = this.#host
     await host.state.ready()
-    const manifest = await host.remote.manifest()
+    // A worker module that is slow to load, broken or stuck must not hold `add` up:
+    // without its word the job is stored unchecked (see shared/release.ts for what a runner then does).
+    const manifest = await host.releases.tasks(TASKS_WAIT)
+    const version = host.releases.version
     if (manifest) {
       for (const job of prepared) {
         if (job.name !== JOIN_TASK && !(job.name in manifest)) {
@@ -179,7 +186,7 @@ export class Inserter {
       }
     }
     const blocked = await this.#checkDependencies(prepared, atomic)
-    const records = prepared.map((job, i) => this.#newRecord(job, now, manifest?.[job.name]?.priority, blocked[i] ?? false))
+    const records = prepared.map((job, i) => this.#newRecord(job, now, manifest?.[job.name]?.priority, blocked[i] ?? false, version))
     let results: WriteResult[]
     try {
       results = await this.#withData(
@@ -260,7 +267,7 @@ export class Inserter {
     )
   }
 
-  #newRecord(job: Prepared, now: number, taskPriority: number | undefined, blocked: boolean): Omit<JobRecord, 'seq'> {
+  #newRecord(job: Prepared, now: number, taskPriority: number | undefined, blocked: boolean, version: Version | undefined): Omit<JobRecord, 'seq'> {
     const { name, options } = job
     const defaults = this.#host.options.defaults
     const runAt = options.debounce ? now + options.debounce.delay : (options.runAt ?? (defaults.delay ? now + defaults.delay : now))
@@ -281,6 +288,7 @@ export class Inserter {
     if (options.key !== undefined) record.key = options.key
     if (job.inputFrom !== undefined) record.inputFrom = job.inputFrom
     if (options.debounce !== undefined) record.debounce = options.debounce.key
+    if (version !== undefined) record.version = version
     return record
   }
 }

@@ -15,6 +15,7 @@ import {
   type RetentionRule,
 } from '../shared/options.js'
 import type { JobOptions } from '../shared/types.js'
+import { isVersion, type Version } from '../shared/release.js'
 import type { Store } from '../store/store.js'
 
 export type { RetentionRule } from '../shared/options.js'
@@ -91,6 +92,21 @@ export interface QueueOptions {
    * @defaultValue true
    */
   replace?: boolean
+  /**
+   * The app's release, set from its build (`import.meta.env.VITE_RELEASE`, a date, a
+   * number). Stored with every job this tab adds (`job.version`, `ctx.version`); the
+   * newest release open in some tab runs the queue. Order: numbers numerically, dotted
+   * numbers (`'1.10.2'`) part by part, any other string only equal or unlike.
+   * @defaultValue a fingerprint of the worker module's tasks (names and options), where this tab has a `worker`
+   */
+  version?: string | number
+  /**
+   * Ask the browser once to keep this origin's storage (`navigator.storage.persist()`),
+   * so that it is not evicted under storage pressure. Browsers may grant it silently,
+   * ask the user, or refuse; `queue.storage()` tells.
+   * @defaultValue false
+   */
+  persist?: boolean
 }
 
 /** The most workers a pool may have: each is a thread with its own heap. */
@@ -126,6 +142,8 @@ export interface ResolvedQueueOptions {
   runnerTimeout: number
   autostart: boolean
   replace: boolean
+  version: Version | undefined
+  persist: boolean
 }
 
 function resolveRetention(value: unknown): ResolvedRetention {
@@ -168,6 +186,8 @@ const QUEUE_KEYS = [
   'runnerTimeout',
   'autostart',
   'replace',
+  'version',
+  'persist',
 ] as const
 
 /** Validates `createQueue` options and fills in the defaults. */
@@ -196,6 +216,10 @@ export function resolveQueueOptions(value: unknown): ResolvedQueueOptions {
     throw invalidOption('autostart', 'a boolean', options.autostart)
   }
   if (options.replace !== undefined && typeof options.replace !== 'boolean') throw invalidOption('replace', 'a boolean', options.replace)
+  if (options.version !== undefined && !isVersion(options.version)) {
+    throw invalidOption('version', "a finite number or a non-empty string of at most 200 characters (the app's release)", options.version)
+  }
+  if (options.persist !== undefined && typeof options.persist !== 'boolean') throw invalidOption('persist', 'a boolean', options.persist)
   return {
     name,
     worker: options.worker as (() => WorkerLike) | undefined,
@@ -208,6 +232,8 @@ export function resolveQueueOptions(value: unknown): ResolvedQueueOptions {
     runnerTimeout: runnerTimeout(options.runnerTimeout),
     autostart: options.autostart ?? DEFAULTS.autostart,
     replace: options.replace ?? true,
+    version: options.version,
+    persist: options.persist ?? false,
   }
 }
 

@@ -27,6 +27,7 @@ import { idbStore } from '../store/idb-store.js'
 import { deferredStore } from '../store/deferred-store.js'
 import type { Store, StoredJob } from '../store/store.js'
 import { Tabs } from './remote.js'
+import { Releases, type RunnerRelease } from './releases.js'
 import { Changes } from './changes.js'
 import { fromStored } from '../shared/binary.js'
 import { LiveCounts, LiveJobList, type LiveList, type LiveStore, type WatchQuery } from './live.js'
@@ -117,6 +118,16 @@ export function observeQueue(name: string): { queue: Queue; owned: boolean } {
 const STORE_POLL_MS = 200
 /** The longest runner lease (`runnerTimeout: Infinity` with a lease store): about 24.8 days. */
 const MAX_LEASE = 2 ** 31 - 1
+/** A tab that let the runner lock go for a newer release keeps it if it comes back within this (ms). */
+const PASS_AGAIN_AFTER = 2000
+
+/** Asks the browser, once per page, to keep this origin's storage (`persist: true`). */
+let persistence: Promise<boolean> | undefined
+function requestPersistence(): Promise<boolean> {
+  const manager = typeof navigator !== 'undefined' ? navigator.storage : undefined
+  persistence ??= manager?.persist ? manager.persist().catch(() => false) : Promise.resolve(false)
+  return persistence
+}
 
 /** A persistent job queue. Create it with {@link createQueue}. */
 export class Queue<T extends TaskMap = TaskMap> {
@@ -138,6 +149,9 @@ export class Queue<T extends TaskMap = TaskMap> {
   #inserter: Inserter
   #schedules: Schedules
   #tabs: Tabs
+  #releases: Releases
+  /** When this tab last let the runner lock go at once for a newer release in line (see #run). */
+  #passedAt = -Infinity
 
   constructor(options?: QueueOptions) {
     this.#options = resolveQueueOptions(options)
@@ -181,11 +195,16 @@ export class Queue<T extends TaskMap = TaskMap> {
       get schedules(): Schedules {
         return engines.schedules
       },
+      get releases(): Releases {
+        return engines.releases
+      },
+      handOver: (reason: string) => void this.#handOver(reason),
     }
     const handles = new LiveHandles(services)
     const engines = {
       handles,
       changes: new Changes(handles, this.#events, this.#channel),
+      releases: new Releases(services),
       remote: new Tabs(services, this.#channel),
       inserter: new Inserter(services),
       schedules: new Schedules(services),
@@ -195,6 +214,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     this.#tabs = engines.remote
     this.#inserter = engines.inserter
     this.#schedules = engines.schedules
+    this.#releases = engines.releases
     // Hot reload: the queue of this name open in this page closes and hands its jobs over, as a closed tab would.
     const registers = !makingObserver && this.#options.replace
     const previous = registers ? OPEN.get(this.#options.name) : undefined
@@ -228,8 +248,34 @@ export class Queue<T extends TaskMap = TaskMap> {
     return this.#state.runner?.active ?? false
   }
 
+  /**
+   * The release of the tab that runs the queue, as it stored it when it took its place
+   * (its `version` and its worker module's tasks); undefined until one did (or with a
+   * store that keeps no releases). Kept current as runners change.
+   */
+  get runner(): RunnerRelease | undefined {
+    return this.#releases.runner
+  }
+
+  /**
+   * What the browser says of this origin's storage: whether it is persisted (not evicted
+   * under storage pressure), and its usage and quota in bytes. A field is undefined
+   * where the engine does not tell (WebKitGTK tells no quota, say).
+   */
+  async storage(): Promise<{ persisted?: boolean; usage?: number; quota?: number }> {
+    const manager = typeof navigator !== 'undefined' ? navigator.storage : undefined
+    const out: { persisted?: boolean; usage?: number; quota?: number } = {}
+    const [persisted, estimate] = await Promise.all([manager?.persisted?.().catch(() => undefined), manager?.estimate?.().catch(() => undefined)])
+    if (typeof persisted === 'boolean') out.persisted = persisted
+    if (typeof estimate?.usage === 'number') out.usage = estimate.usage
+    if (typeof estimate?.quota === 'number') out.quota = estimate.quota
+    return out
+  }
+
   async #open(): Promise<void> {
+    if (this.#options.persist) void requestPersistence()
     await this.#store.open(this.#options.name)
+    this.#releases.open()
     this.#leadership = await this.#election()
     if (this.#leadership) this.#leadership.onLost = () => this.#lost()
     await this.#elect()
@@ -301,6 +347,7 @@ export class Queue<T extends TaskMap = TaskMap> {
   async #run(): Promise<void> {
     const factory = this.#options.worker
     if (this.#state.closed || !factory || this.#state.runner) return
+    if (await this.#passOn()) return
     let committer: Committer | FencedWriter = this.#committer
     if (this.#store.fencing && this.#leadership?.token) {
       // This runner's token: from now on, the writes of any runner before it are refused.
@@ -311,7 +358,8 @@ export class Queue<T extends TaskMap = TaskMap> {
       if (fence.lost || !this.#leadership.held || this.#state.closed) return
       committer = fence
     }
-    const dispatcher = new Dispatcher(
+    const releases = this.#releases
+    const dispatcher: Dispatcher = new Dispatcher(
       {
         options: this.#options,
         store: this.#store,
@@ -319,8 +367,11 @@ export class Queue<T extends TaskMap = TaskMap> {
         changes: this.#changes,
         error: (error) => this.#state.report(error),
         idle: () => this.#events.emit('idle'),
+        unknownTask: (job) => releases.verdict(job, dispatcher.pool.manifest),
+        // A newer tab in line asks for the queue when it sees the jobs waiting for it.
+        awaitingRelease: () => this.#channel.post({ type: 'release' }),
       },
-      factory,
+      releases.takePool(),
     )
     this.#state.runner = dispatcher
     // The runner's own news is best-effort: followers read the store anyway.
@@ -328,13 +379,62 @@ export class Queue<T extends TaskMap = TaskMap> {
     this.#changes.retention = this.#retention
     this.#events.emit('role', 'runner')
     await dispatcher.load()
+    // The releases the store knows, before any job is judged by them (a task this release lacks).
+    await releases.refresh().catch((error: unknown) => this.#state.report(error as Error))
     if (this.#started && !this.#state.closed) dispatcher.start()
-    void dispatcher.pool.whenManifest().then((manifest) => {
-      if (manifest) this.#channel.post({ type: 'manifest', manifest })
+    releases.claimed(committer).catch((error: unknown) => {
+      if (this.#state.runner === dispatcher) this.#state.report(error as Error)
     })
     this.#retention.schedule()
     this.#schedules.start(this.#fence)
   }
+
+  /**
+   * This tab just got the runner lock while a tab of a newer release waits in line: let
+   * it go at once (to the back of the line), so that the older release never takes the
+   * queue back from the newer one. Not after a steal (the tab it came from did not
+   * answer, and may be that newer one, frozen), nor twice within a moment.
+   */
+  async #passOn(): Promise<boolean> {
+    const leadership = this.#leadership
+    if (!leadership?.held || leadership.stolen || performance.now() - this.#passedAt < PASS_AGAIN_AFTER) return false
+    if (!(await this.#releases.newerInLine()) || this.#state.closed || !leadership.held) return false
+    this.#passedAt = performance.now()
+    this.#becoming = undefined
+    leadership.release()
+    setTimeout(() => void this.#elect().catch((error: unknown) => this.#state.report(error as Error)), 0)
+    return true
+  }
+
+  /**
+   * A tab of a newer release asked for the queue (see releases.ts): start nothing new,
+   * give the running jobs `abortGrace` to finish (then stop them: they run again in the
+   * new runner, their durable steps kept), give the place up, and wait in line again.
+   * The new runner's claim fences anything this one might still write.
+   */
+  async #handOver(reason: string): Promise<void> {
+    const runner = this.#state.runner
+    if (!runner || this.#handingOver || this.#state.closed) return
+    this.#handingOver = true
+    try {
+      this.#schedules.stop()
+      await runner.close(this.#options.abortGrace, reason)
+      await this.#committer.settled()
+      if (this.#state.runner !== runner || this.#state.closed) return
+      this.#fence?.lose()
+      this.#fence = undefined
+      this.#state.runner = undefined
+      this.#becoming = undefined
+      this.#channel.mustDeliver = true
+      this.#events.emit('role', 'follower')
+      this.#leadership?.release()
+      await this.#elect()
+    } finally {
+      this.#handingOver = false
+    }
+  }
+
+  #handingOver = false
 
   /**
    * Another tab (or process) took the runner place while this one could not answer
@@ -654,6 +754,7 @@ export class Queue<T extends TaskMap = TaskMap> {
       await this.#retention.stop()
       await this.#committer.settled()
       this.#leadership?.release()
+      this.#releases.close()
       this.#tabs.close()
       await this.#store.close()
       this.#handles.abandon(closed)

@@ -1,14 +1,13 @@
 /**
  * The queue's cross-tab plumbing over its {@link Channel}: what other tabs
- * say (changes, new jobs, the runner's tasks), and cancelling a job whichever
- * tab runs it; only the runner can abort a worker, so a follower asks it.
+ * say (changes, new jobs, releases), and cancelling a job whichever tab runs
+ * it; only the runner can abort a worker, so a follower asks it.
  */
 import { nanoid } from 'nanoid'
 import type { Channel, ChannelMessage } from '../tabs/channel.js'
 import type { JobChange } from '../runner/transition.js'
 import { WorkerError } from '../shared/errors.js'
 import { runnerExists } from '../tabs/leadership.js'
-import type { WorkerManifest } from '../shared/protocol.js'
 import type { Emitter } from '../shared/events.js'
 import type { QueueEvents } from '../shared/types.js'
 import type { Committer } from '../store/committer.js'
@@ -17,14 +16,12 @@ import type { Changes } from './changes.js'
 import type { LiveHandles } from './live-handles.js'
 import type { ResolvedQueueOptions } from './options.js'
 import type { QueueState } from './state.js'
+import type { Releases } from './releases.js'
 import { cancelled } from '../runner/transition.js'
 import { LOST } from '../runner/dispatcher.js'
 import { isFinal } from '../shared/types.js'
 import { toError } from '../shared/timers.js'
 import type { JobRecord } from '../store/store.js'
-
-/** How long `add` waits at most for the first worker to load, to check task names. */
-const MANIFEST_WAIT = 1000
 
 /** How long a follower waits for the runner tab to answer a request. */
 const RUNNER_REPLY_TIMEOUT = 5000
@@ -40,14 +37,14 @@ export interface TabsHost {
   readonly events: Emitter<QueueEvents>
   /** The runner-side scheduler reads the schedules again (when this tab is the runner). */
   readonly schedules: { reload(): void }
+  /** The app's releases: a tab announced one, or asks for the queue. */
+  readonly releases: Releases
 }
 
 /** One queue's link to its other tabs. */
 export class Tabs {
   #host: TabsHost
   #channel: Channel
-  /** The worker module's tasks as the runner tab reported them (for a follower's checks). */
-  #remoteManifest: WorkerManifest | undefined
   #requests = new Map<string, (ok: boolean) => void>()
   #inbox: Promise<void> = Promise.resolve()
 
@@ -64,9 +61,8 @@ export class Tabs {
           })
       },
       () => {
-        // A new tab: tell it the tasks, so it can check names at `add`.
-        const manifest = host.state.runner?.pool.manifest
-        if (manifest) this.#channel.post({ type: 'manifest', manifest })
+        // A new tab: it reads the releases (the runner's among them) from the store.
+        if (host.state.runner) this.#channel.post({ type: 'release' })
       },
     )
   }
@@ -74,15 +70,6 @@ export class Tabs {
   /** Sends to every other tab of this queue. */
   post(message: ChannelMessage): void {
     this.#channel.post(message)
-  }
-
-  /** The worker module's tasks, when this tab can know them (its own pool, or the runner's word). */
-  async manifest(): Promise<Record<string, { priority?: number }> | undefined> {
-    const pool = this.#host.state.runner?.pool
-    if (!pool) return this.#remoteManifest?.tasks
-    // A worker module that is slow to load, broken or stuck must not hold `add` up:
-    // without its word the job is stored, and a task it lacks fails when it runs.
-    return (pool.manifest ?? (await pool.whenManifest(MANIFEST_WAIT)))?.tasks
   }
 
   /** Closes the channel; requests still waiting for the runner answer false. */
@@ -166,8 +153,14 @@ export class Tabs {
       const list = [...ids]
       for (const [i, job] of (await host.store.get(list)).entries()) if (job) stored.set(list[i] as string, job)
     }
+    let looked = false
     for (const message of messages) {
       if (host.state.closed) return
+      // "Look at the releases again" once per batch, however many tabs said it.
+      if (message?.type === 'release') {
+        if (looked) continue
+        looked = true
+      }
       await this.#onMessage(message, stored)
     }
   }
@@ -217,8 +210,11 @@ export class Tabs {
       case 'cancel-reply':
         this.#requests.get(message.request)?.(message.ok === true)
         break
-      case 'manifest':
-        if (typeof message.manifest?.tasks === 'object' && message.manifest.tasks !== null) this.#remoteManifest = message.manifest
+      case 'release':
+        await host.releases.nudged()
+        break
+      case 'handover':
+        if (dispatcher) await host.releases.asked(message.tab, message.key, dispatcher.neededTasks)
         break
       case 'schedules':
         host.schedules.reload()

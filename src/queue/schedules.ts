@@ -40,7 +40,7 @@ export interface SchedulesHost {
   readonly state: QueueState
   readonly channel: Channel
   /** The worker module's tasks, when this tab can know them. */
-  readonly remote: { manifest(): Promise<Record<string, { priority?: number }> | undefined> }
+  readonly releases: { tasks(within: number): Promise<Record<string, { priority?: number }> | undefined> }
   /** Stores prepared jobs and hands them to the runner. */
   readonly inserter: Pick<Inserter, 'persist'>
 }
@@ -105,7 +105,7 @@ export class Schedules {
   async schedule(name: string, options: ScheduleOptions): Promise<Schedule> {
     const host = this.#host
     await host.state.ready()
-    const manifest = await host.remote.manifest()
+    const manifest = await host.releases.tasks(1000)
     if (manifest && !(name in manifest)) {
       throw unknownTask(name, Object.keys(manifest))
     }

@@ -41,7 +41,9 @@ export class QueueState {
     else console.error(`[offthread] queue "${this.name}":`, error)
     if (isStoreGone(error) && !this.closed) {
       // Another tab upgraded the database to a newer schema: nothing more can be stored here.
-      // Close, so that every waiting handle hears why, and the newer tab can run the queue.
+      // Tell the app first (it may ask its user to reload), then close, so that every waiting
+      // handle hears why, and the newer tab can run the queue.
+      this.#events.emit('outdated', error)
       this.#fatal(new QueueClosedError(`The queue "${this.name}" closed: ${error.message}`, { cause: error }))
     }
   }

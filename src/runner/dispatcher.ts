@@ -13,15 +13,15 @@ import { Dependencies } from './dependencies.js'
 import { JobCancelledError, QueueClosedError, serializeError } from '../shared/errors.js'
 import { JobIndex } from './job-index.js'
 import { Limits } from './limits.js'
-import { Pool, type PoolWorker } from '../pool/pool.js'
+import type { Pool, PoolWorker } from '../pool/pool.js'
 import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
 import type { JobRecord, Store } from '../store/store.js'
 import { Attempts, STORAGE_RETRY_MAX_MS, STORAGE_RETRY_MS, type Batch, type Running } from './attempts.js'
 import { Batching } from './batching.js'
 import type { RunnerOptions } from './options.js'
-import { cancelled, interrupted, started, type ChangeSink, type JobChange } from './transition.js'
+import { awaitingRelease, cancelled, interrupted, started, type ChangeSink, type JobChange } from './transition.js'
 import { clearLongTimeout, setLongTimeout, toError } from '../shared/timers.js'
-import { isFinal, type SerializedError } from '../shared/types.js'
+import { JOIN_TASK, isFinal, type SerializedError } from '../shared/types.js'
 
 /** What the dispatcher needs from the queue around it. */
 export interface DispatcherHost {
@@ -32,6 +32,14 @@ export interface DispatcherHost {
   readonly changes: ChangeSink
   error(error: Error): void
   idle(): void
+  /**
+   * What to do with a job whose task this runner's worker module does not define:
+   * `'fail'` it (UnknownTaskError: the task was dropped) or `'wait'` for a release that
+   * defines it (see shared/release.ts).
+   */
+  unknownTask(job: JobRecord): 'fail' | 'wait'
+  /** A job now waits for another release (the runner may hand the queue over). */
+  awaitingRelease(): void
 }
 
 /**
@@ -73,12 +81,19 @@ export class Dispatcher {
    * and the retry their timer will make (see `#retryLater`).
    */
   #refused = new Map<string, { tries: number; retry: () => void }>()
+  /** Waiting jobs whose task this runner's release does not define: they wait for one that does. */
+  #forRelease = new Map<string, JobRecord>()
+  /** The tasks of those jobs the host was told of (see {@link DispatcherHost.awaitingRelease}). */
+  #toldTasks = new Set<string>()
 
-  constructor(host: DispatcherHost, factory: ConstructorParameters<typeof Pool>[0]) {
+  /**
+   * @param pool - the pool to run on (made by the queue, which may have loaded its first worker already); closed with the dispatcher
+   */
+  constructor(host: DispatcherHost, pool: Pool) {
     this.#host = host
     this.#index = new JobIndex(
       host.store,
-      (id) => this.#attempts.has(id) || this.#limits.isParked(id),
+      (id) => this.#attempts.has(id) || this.#limits.isParked(id) || this.#forRelease.has(id),
       () => this.#pump(),
     )
     this.#limits = new Limits(
@@ -125,12 +140,18 @@ export class Dispatcher {
       timeoutOf: (job) => this.#attempts.timeoutOf(job),
       limited: (job) => this.#limits.applies(job),
     })
-    this.#pool = new Pool(factory, host.options.concurrency, {
+    this.#pool = pool
+    pool.attach({
       available: () => this.#pump(),
       message: (worker, message) => this.#onMessage(worker, message),
       crashed: (jobs, error) => this.#onCrash(jobs, error),
       error: (error) => host.error(error),
     })
+  }
+
+  /** The tasks that jobs waiting for another release need (see {@link DispatcherHost.unknownTask}). */
+  get neededTasks(): ReadonlySet<string> {
+    return new Set([...this.#forRelease.values()].map((job) => job.name))
   }
 
   /** The pool, for the manifest of tasks. */
@@ -187,6 +208,9 @@ export class Dispatcher {
       this.#deps.add(job)
       return
     }
+    const parked = this.#forRelease.get(job.id)
+    if (parked && parked.rev >= job.rev) return
+    this.#forRelease.delete(job.id)
     const known = this.#index.get(job.id)
     if (known && known.rev >= job.rev) return
     // A newer view (a debounced add moved it, maybe with new data): what this tab held may be stale.
@@ -200,6 +224,7 @@ export class Dispatcher {
   forget(job: JobRecord): void {
     if (this.#attempts.has(job.id)) return
     this.#limits.unpark(job.id)
+    this.#forRelease.delete(job.id)
     this.#index.remove(job.id)
     this.#payloads.delete(job.id)
     if (isFinal(job.status)) this.#deps.ended(job)
@@ -231,8 +256,9 @@ export class Dispatcher {
       this.#attempts.stop(running, 'cancel', new JobCancelledError(reason ?? 'The job was cancelled'), reason)
       return stopped
     }
-    const job = this.#index.get(id) ?? this.#limits.unpark(id)
+    const job = this.#index.get(id) ?? this.#limits.unpark(id) ?? this.#forRelease.get(id)
     if (!job) return undefined
+    this.#forRelease.delete(id)
     this.#index.remove(id)
     this.#payloads.delete(id)
     const next = cancelled(job, reason, Date.now())
@@ -251,14 +277,14 @@ export class Dispatcher {
    * signal aborts with `QueueClosedError`; what is still running after
    * `abortGrace` is terminated. Interrupted jobs go back to `waiting`.
    */
-  async close(timeout: number): Promise<void> {
+  async close(timeout: number, reason?: string): Promise<void> {
     this.#closing = true
     this.#active = false
     const pending = [...this.#attempts.values()].map(
       (running) => new Promise<void>((resolve) => (running.settled ? resolve() : running.onSettle.push(() => resolve()))),
     )
     const timer = setLongTimeout(() => {
-      for (const running of this.#attempts.values()) this.#attempts.stop(running, 'close', new QueueClosedError())
+      for (const running of this.#attempts.values()) this.#attempts.stop(running, 'close', new QueueClosedError(reason), reason)
     }, timeout)
     await Promise.all(pending)
     clearLongTimeout(timer)
@@ -267,6 +293,7 @@ export class Dispatcher {
     this.#limits.stop()
     this.#index.stop()
     this.#payloads.clear()
+    this.#forRelease.clear()
   }
 
   /**
@@ -345,7 +372,13 @@ export class Dispatcher {
       this.#checkIdle()
       return
     }
+    const tasks = this.#pool.manifest?.tasks
     for (let next = this.#index.peek(); next && this.#uncommitted < MAX_UNCOMMITTED; next = this.#index.peek()) {
+      // A task this release does not define, added by a newer (or another) release: it waits for one that does.
+      if (tasks && !(next.name in tasks) && next.name !== JOIN_TASK && this.#host.unknownTask(next) === 'wait') {
+        this.#awaitRelease(this.#index.take() as JobRecord)
+        continue
+      }
       const full = this.#limits.full(next)
       if (full !== undefined) {
         this.#limits.park(this.#index.take() as JobRecord, full)
@@ -363,6 +396,35 @@ export class Dispatcher {
       if (batch.length > 1) this.#prefetch(worker)
     }
     this.#checkIdle()
+  }
+
+  /**
+   * Keeps a job out of this runner's dispatch (no head-of-line blocking) and writes why it
+   * waits, once: its snapshot says `waitingFor: 'release'` in every tab.
+   */
+  #awaitRelease(job: JobRecord): void {
+    this.#forRelease.set(job.id, job)
+    // Once per task that jobs wait for, not once per job (10,000 of them, say).
+    if (!this.#toldTasks.has(job.name)) {
+      this.#toldTasks.add(job.name)
+      this.#host.awaitingRelease()
+    }
+    if (job.waitingFor === 'release' && job.status === 'waiting') return
+    const next = awaitingRelease(job)
+    this.#forRelease.set(job.id, next)
+    void this.held(this.#host.committer.write([{ op: 'put', job: next, expect: ['waiting', 'delayed'] }])).then(
+      (written) => {
+        if (written === LOST) return
+        const [result] = written
+        if (result?.ok) this.#host.changes.publish({ event: 'requeued', job: next }, 'here')
+        // Moved meanwhile (cancelled, taken by another runner): not this runner's to hold.
+        else if (this.#forRelease.get(job.id) === next) this.#forRelease.delete(job.id)
+      },
+      (error: unknown) => {
+        // Not written: it still waits here (the reason shows once a write lands).
+        this.#host.error(toError(error))
+      },
+    )
   }
 
   /** Queues batches of short jobs behind the ones `worker` has: enough to cover a commit. */
@@ -560,6 +622,7 @@ export class Dispatcher {
           createdAt: job.createdAt,
           data: running.data,
         }
+        if (job.version !== undefined) request.version = job.version
         const stored = steps.get(job.id)
         if (stored && Object.keys(stored).length > 0) request.steps = stored
         requests.push(request)

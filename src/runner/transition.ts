@@ -146,7 +146,17 @@ export function initialStatus(blocked: boolean, runAt: number, now: number): Job
 
 /** A waiting (or due) job a runner takes. */
 export function started(job: JobRecord, now: number): JobRecord {
-  return step(job, 'start', { startedAt: now })
+  const next = step(job, 'start', { startedAt: now })
+  delete next.waitingFor
+  return next
+}
+
+/**
+ * A waiting (or due) job whose task the runner's release does not define, kept
+ * `waiting` for a release that does: its status stays, its reason is written.
+ */
+export function awaitingRelease(job: JobRecord): JobRecord {
+  return { ...job, status: 'waiting', waitingFor: 'release', rev: job.rev + 1 }
 }
 
 /** A delayed job whose time came, in the runner's memory (same revision: nothing is written). */
@@ -258,7 +268,7 @@ export function afterAttempt(
     const next = step(job, outcome === undefined ? 'resume' : 'interrupt')
     delete next.startedAt
     if (outcome !== undefined) {
-      const error = serializeError(new InterruptedError(`Attempt ${job.attempt} was interrupted: the queue closed`))
+      const error = serializeError(new InterruptedError(`Attempt ${job.attempt} was interrupted: ${stop?.reason ?? 'the queue closed'}`))
       ops.push({ op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) })
     }
     return { next, change: { event: 'requeued', job: next }, ops }

@@ -36,6 +36,8 @@ export interface RunRequest {
   queue: string
   attempt: number
   createdAt: number
+  /** The release that added the job (`ctx.version`). */
+  version?: string | number
   data: unknown
   /** The stored results of the job's durable steps (`ctx.step`), when it ran before. */
   steps?: Record<string, unknown>

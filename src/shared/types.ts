@@ -77,6 +77,10 @@ export interface JobSnapshot<R = unknown, P = Progress> {
   startedAt?: number
   finishedAt?: number
   dependencies: string[]
+  /** The release of the app that added it: `createQueue({ version })`, or its worker module's fingerprint (`tasks:…`). */
+  version?: string | number
+  /** Why a `waiting` job does not start: `'release'`, the tab running the queue is of a release that does not define its task. */
+  waitingFor?: 'release'
 }
 
 /**
@@ -179,6 +183,12 @@ export interface JobContext<S = undefined, P = Progress> {
   readonly attempt: number
   /** When the job was added, ms since epoch. */
   readonly createdAt: number
+  /**
+   * The release of the app that added the job (`createQueue({ version })`, or the
+   * adding tab's task fingerprint; undefined when the adding tab knew neither): a
+   * handler reads an older input shape by it.
+   */
+  readonly version: string | number | undefined
   /** Aborts on cancel (`JobCancelledError`), timeout (`JobTimeoutError`) or close (`QueueClosedError`). */
   readonly signal: AbortSignal
   /** What `setup()` returned, once per worker. */
@@ -285,6 +295,11 @@ export type QueueEvents<T = TaskMap> = {
   role: (role: QueueRole) => void
   /** The queue's own trouble: storage quota, a worker that cannot start. */
   error: (error: Error) => void
+  /**
+   * Another tab opened the queue's store with a newer offthread (a newer schema): this
+   * queue closes right after (its calls reject `QueueClosedError`). Ask the user to reload.
+   */
+  outdated: (error: Error) => void
 }
 
 /** The task name of join jobs: completed by the runner with their dependencies' results, in order. */

@@ -25,6 +25,7 @@ const METHODS = [
   'logs',
   'errors',
   'steps',
+  'releases',
   'expired',
 ] as const satisfies readonly Method[]
 

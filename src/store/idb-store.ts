@@ -15,9 +15,11 @@ import {
   type ScheduleRecord,
   type Store,
   type StoredJob,
+  type StoredReleases,
   type WriteOp,
   type WriteResult,
 } from './store.js'
+import { releaseKey, type ReleaseRecord } from '../shared/release.js'
 
 /** The schema version; bump it with a migration step in `upgrade`. */
 export const SCHEMA_VERSION = 5
@@ -109,7 +111,7 @@ interface OffthreadDB extends DBSchema {
   /** Durable step results (`ctx.step`), by `[job id, step id]`. */
   steps: { key: [string, string]; value: unknown }
   /** `seq`, `logSeq` (numbers) and `counts` (jobs per status, kept by every write). */
-  meta: { key: string; value: number | string | Record<JobStatus, number> }
+  meta: { key: string; value: number | string | Record<JobStatus, number> | ReleaseRecord }
   schedules: { key: string; value: ScheduleRecord }
 }
 
@@ -119,6 +121,8 @@ type WriteTx = IDBPTransaction<OffthreadDB, Names[], 'readwrite'>
 
 const ALL: Names[] = ['jobs', 'data', 'logs', 'errors', 'meta', 'schedules', 'steps']
 const PAGE = 500
+/** The prefix of release records' keys in `meta`. */
+const RELEASE = 'release:'
 /** Ops applied between two waits on IndexedDB inside one write: keeps a big batch from being one long task. */
 const CHUNK = 100
 /** From this offset on, list() counts its range to see which end to walk from. */
@@ -198,10 +202,9 @@ function refusedByTransaction(error: unknown): boolean {
 function quotaExceeded(cause: unknown): DOMException {
   const detail = cause instanceof Error && cause.message ? ` (the browser said: ${cause.message})` : ''
   const error = new DOMException(
-    `IndexedDB refused the write for lack of room: this origin's storage quota is used up${detail}. ` +
-      '(It was tried again after a commit that lets the browser count its usage anew: Chromium keeps the data of a refused large write counted until one.) ' +
-      'Stored jobs are kept, and the queue retries its own writes until there is room. To make room, remove finished jobs ' +
-      '(queue.clean(), the retention option) or other data this site stores, or ask for persistent storage with navigator.storage.persist().',
+    `IndexedDB refused the write: this origin's storage quota is used up${detail}. Stored jobs are kept and the queue ` +
+      'retries its own writes until there is room; to make room, remove finished jobs (queue.clean(), retention), ' +
+      "other data of this site, or ask for persisted storage (createQueue({ persist: true })). (Chromium counts a refused Blob's bytes until a commit: offthread commits an empty transaction and retries once.)",
     'QuotaExceededError',
   )
   Object.defineProperty(error, 'cause', { value: cause, configurable: true, writable: true })
@@ -280,6 +283,8 @@ class IdbStore implements Store {
 
   #connection(): Promise<IDBPDatabase<OffthreadDB>> {
     if (this.#closed) return Promise.reject(new Error('idbStore: the store is closed'))
+    // A call before open() must not open (and so create) a database of no name.
+    if (this.#name === '') return Promise.reject(new Error('idbStore: the store is not open yet (call open(queue) first)'))
     this.#db ??= openDB<OffthreadDB>(this.#name, SCHEMA_VERSION, {
       upgrade(db, oldVersion, _newVersion, transaction) {
         if (oldVersion < 1) {
@@ -638,6 +643,18 @@ class IdbStore implements Store {
         }
         return { ok: true }
       }
+      case 'release': {
+        // In `meta`: one record per release (`release:` and its key), and the runner's key.
+        const meta = native(tx, 'meta')
+        for (const version of op.drop ?? []) meta.delete(RELEASE + releaseKey(version))
+        try {
+          meta.put(op.release, RELEASE + releaseKey(op.release.version))
+        } catch (error) {
+          return valueRefused(error)
+        }
+        if (op.runner) meta.put(releaseKey(op.release.version), 'runnerRelease')
+        return { ok: true }
+      }
       case 'unschedule':
         native(tx, 'schedules').delete(op.id)
         schedules.set(op.id, undefined)
@@ -653,6 +670,16 @@ class IdbStore implements Store {
         }
         return { ok: true }
     }
+  }
+
+  async releases(): Promise<StoredReleases> {
+    const tx = await this.#tx('readonly', ['meta'])
+    const meta = tx.objectStore('meta')
+    const [known, runner] = await Promise.all([
+      meta.getAll(IDBKeyRange.bound(RELEASE, `${RELEASE}\uffff`)) as Promise<ReleaseRecord[]>,
+      meta.get('runnerRelease') as Promise<string | undefined>,
+    ])
+    return { known, runner: known.find((r) => releaseKey(r.version) === runner) }
   }
 
   async get(ids: readonly string[]): Promise<Array<JobRecord | undefined>> {

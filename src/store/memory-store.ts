@@ -14,9 +14,11 @@ import {
   type ScheduleRecord,
   type Store,
   type StoredJob,
+  type StoredReleases,
   type WriteOp,
   type WriteResult,
 } from './store.js'
+import { releaseKey, type ReleaseRecord } from '../shared/release.js'
 
 /** A copy of a record deep enough that a caller's change cannot reach the store (the queue replaces nested values, never edits them). */
 function copy<J extends Omit<JobRecord, 'seq'>>(job: J): J {
@@ -58,6 +60,9 @@ class MemoryStore implements Store {
   #steps = new Map<string, Map<string, unknown>>()
   #keys = new Map<string, string>()
   #schedules = new Map<string, ScheduleRecord>()
+  #releases = new Map<string, ReleaseRecord>()
+  /** The key of the runner's release. */
+  #runnerRelease: string | undefined
   #seq = 0
 
   async open(): Promise<void> {}
@@ -211,6 +216,16 @@ class MemoryStore implements Store {
           results.push({ ok: true })
           break
         }
+        case 'release': {
+          const release = structuredClone(op.release)
+          writes.push(() => {
+            for (const version of op.drop ?? []) this.#releases.delete(releaseKey(version))
+            this.#releases.set(releaseKey(release.version), release)
+            if (op.runner) this.#runnerRelease = releaseKey(release.version)
+          })
+          results.push({ ok: true })
+          break
+        }
         case 'delete': {
           for (const id of op.ids) {
             const job = current(id)
@@ -297,6 +312,12 @@ class MemoryStore implements Store {
       .sort((a, b) => (kind === 'ready' ? b.priority - a.priority || a.seq - b.seq : a.runAt - b.runAt || a.seq - b.seq))
       .slice(0, limit)
       .map(copy)
+  }
+
+  async releases(): Promise<StoredReleases> {
+    await Promise.resolve()
+    const known = [...this.#releases.values()].map((r) => structuredClone(r))
+    return { known, runner: known.find((r) => releaseKey(r.version) === this.#runnerRelease) }
   }
 
   async schedules(): Promise<ScheduleRecord[]> {

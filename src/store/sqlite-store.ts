@@ -18,9 +18,11 @@ import {
   type ScheduleRecord,
   type Store,
   type StoredJob,
+  type StoredReleases,
   type WriteOp,
   type WriteResult,
 } from './store.js'
+import { releaseKey, type ReleaseRecord } from '../shared/release.js'
 
 /** The schema version, kept in `PRAGMA user_version`; bump it with a migration step in `#migrate`. */
 export const SQLITE_SCHEMA_VERSION = 1
@@ -570,6 +572,14 @@ class SqliteStore implements Store {
       case 'unschedule':
         this.#sql('DELETE FROM schedules WHERE queue = ? AND id = ?').run(queue, op.id)
         return { ok: true }
+      case 'release': {
+        // In `meta`, as JSON (a task list is plain data): one row per release, and the runner's key.
+        for (const version of op.drop ?? []) this.#sql('DELETE FROM meta WHERE key = ?').run(`${this.#releasePrefix()}${releaseKey(version)}`)
+        const key = releaseKey(op.release.version)
+        this.#sql('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(`${this.#releasePrefix()}${key}`, JSON.stringify(op.release))
+        if (op.runner) this.#sql('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(`runner-release\u0000${queue}`, key)
+        return { ok: true }
+      }
       case 'step': {
         const stored = this.#row(op.id)
         if (stored?.status !== 'running') return { ok: false, reason: 'conflict', job: stored && this.#unpack(stored.record) }
@@ -725,6 +735,20 @@ class SqliteStore implements Store {
         : this.#sql(`SELECT record FROM jobs WHERE queue = ? AND status = 'delayed' ORDER BY run_at, seq LIMIT ?`).all(queue, limit)
     }
     return rows.map((row) => this.#unpack<JobRecord>(row['record']))
+  }
+
+  /** The keys of this queue's release rows in `meta` start so. */
+  #releasePrefix(): string {
+    return `release\u0000${this.#queue}\u0000`
+  }
+
+  async releases(): Promise<StoredReleases> {
+    const prefix = this.#releasePrefix()
+    const known = this.#sql('SELECT value FROM meta WHERE key >= ? AND key < ?')
+      .all(prefix, `${prefix}\uffff`)
+      .map((row) => JSON.parse(String(row['value'])) as ReleaseRecord)
+    const runner = this.#sql('SELECT value FROM meta WHERE key = ?').get(`runner-release\u0000${this.#queue}`)?.['value']
+    return { known, runner: known.find((r) => releaseKey(r.version) === runner) }
   }
 
   async schedules(): Promise<ScheduleRecord[]> {

@@ -4,6 +4,7 @@
  * implement this, and so can a user's own store.
  */
 import type { StoredJobOptions } from '../shared/options.js'
+import type { ReleaseRecord, Version } from '../shared/release.js'
 import type { ErrorRecord, JobStatus, ListOptions, LogEntry, Progress, SerializedError } from '../shared/types.js'
 
 /** A job's metadata as stored: small, rewritten on every state change. Data and result live apart. */
@@ -33,6 +34,10 @@ export interface JobRecord {
   options: StoredJobOptions
   /** How often the current attempt was interrupted (reload, closed tab, crash). */
   interruptions: number
+  /** The release of the app that added it (`createQueue({ version })`, or its tasks' fingerprint). */
+  version?: Version
+  /** Why a `waiting` job does not start: `'release'`, the runner's release does not define its task. */
+  waitingFor?: 'release'
 }
 
 /** A repeating job, as stored. */
@@ -106,6 +111,12 @@ export type WriteOpBody =
    * from this write on, ops fenced with any other token give `fenced`.
    */
   | { op: 'claim'; token: string }
+  /**
+   * Stores a release of the app (its version and tasks; one record per version, replaced),
+   * with `runner` as the release of the queue's runner; `drop` deletes the records of
+   * those versions (releases not seen for long). Sent only to a store with {@link Store.releases}.
+   */
+  | { op: 'release'; release: ReleaseRecord; runner?: boolean; drop?: readonly Version[] }
 
 /** What one {@link WriteOp} did. */
 export type WriteResult =
@@ -213,10 +224,24 @@ export interface Store {
    */
   steps?(id: string): Promise<Record<string, unknown>>
   /**
+   * The releases of the app the store knows (see the `release` op), and the runner's.
+   * Optional for a store of your own: without it, tabs check task names only against
+   * their own worker module, and a runner cannot tell an older release from a newer one.
+   */
+  releases?(): Promise<StoredReleases>
+  /**
    * Ids of finished jobs of `status`, oldest finished first, that finished
    * before `finishedBefore` or are beyond the `keep` newest.
    */
   expired(status: JobStatus, rule: { finishedBefore?: number; keep?: number }, limit: number): Promise<string[]>
+}
+
+/** What {@link Store.releases} reads. */
+export interface StoredReleases {
+  /** Every release stored, in no particular order. */
+  known: ReleaseRecord[]
+  /** The release of the queue's runner, as it wrote it when it took its place. */
+  runner: ReleaseRecord | undefined
 }
 
 /** A stored schedule with the run of `fired` (its next time, its last run and job) written onto it. */

@@ -10,11 +10,10 @@
  * answers: a tab opened a moment ago has not heard from the others yet.
  *
  * What arrives is a claim, not a fact: any script of the origin can post on
- * the channel. Receivers check it against the store (see tabs.ts).
+ * the channel. Receivers check it against the store (see queue/remote.ts).
  */
 import { nanoid } from 'nanoid'
 import type { JobChange } from '../runner/transition.js'
-import type { WorkerManifest } from '../shared/protocol.js'
 import type { JobRecord } from '../store/store.js'
 
 /** What tabs of one queue tell each other. */
@@ -29,8 +28,10 @@ export type ChannelMessage =
   /** A follower asks the runner to cancel a job it runs. */
   | { type: 'cancel'; id: string; reason: string | undefined; request: string }
   | { type: 'cancel-reply'; request: string; ok: boolean }
-  /** The runner tells the worker module's tasks. */
-  | { type: 'manifest'; manifest: WorkerManifest }
+  /** A release was stored, or a runner took the queue: read the releases again (the store says what). */
+  | { type: 'release' }
+  /** A tab in line asks the runner for the queue, for its release (checked against the store and the locks). */
+  | { type: 'handover'; tab: string; key: string }
   /** Jobs were deleted (clean, retention): their live handles go. */
   | { type: 'removed'; ids: string[] }
   /** Schedules changed: the runner reads them again. */

@@ -44,6 +44,8 @@ export interface RunnerElection {
   acquire(onAcquire: () => void): Promise<boolean>
   /** Gives the place up (or stops waiting for it). */
   release(): void
+  /** Whether the place held now was taken from a runner that did not answer (a steal). */
+  readonly stolen?: boolean
   /**
    * Called when the place is lost without {@link release} (another tab stole the lock
    * from a frozen one, a lease could not be renewed). The election waits in line again.
@@ -82,6 +84,7 @@ export class Leadership implements RunnerElection {
   #stealing = false
   /** The request whose lock this tab holds now. */
   #holding: { granted: boolean } | undefined
+  #stolen = false
   onLost: (() => void) | undefined
 
   /**
@@ -99,6 +102,10 @@ export class Leadership implements RunnerElection {
 
   get token(): string {
     return this.#token
+  }
+
+  get stolen(): boolean {
+    return this.#held && this.#stolen
   }
 
   /**
@@ -145,8 +152,9 @@ export class Leadership implements RunnerElection {
   }
 
   /** The lock is this tab's: a fresh token, and the tabs in line hear so at once. */
-  #took(): void {
+  #took(stolen = false): void {
     this.#held = true
+    this.#stolen = stolen
     // Without Web Locks every page runs (one runner per page): nothing to fence, no token.
     this.#token = hasWebLocks() ? newId() : ''
     this.#unanswered = undefined
@@ -155,8 +163,8 @@ export class Leadership implements RunnerElection {
   }
 
   /** The lock callback's promise: the lock is kept until it resolves. */
-  #hold(): Promise<void> {
-    this.#took()
+  #hold(stolen = false): Promise<void> {
+    this.#took(stolen)
     return new Promise<void>((resolve) => (this.#release = resolve))
   }
 
@@ -265,7 +273,7 @@ export class Leadership implements RunnerElection {
       this.#request(
         { mode: 'exclusive', steal: true },
         () => {
-          const held = this.#hold()
+          const held = this.#hold(true)
           onAcquire()
           return held
         },

@@ -43,7 +43,7 @@ export function stepStored(seq: number, error?: SerializedError): void {
 }
 
 /** What `ctx` says about the job: a {@link RunRequest} without its data. */
-export type JobInfo = Pick<RunRequest, 'id' | 'name' | 'queue' | 'attempt' | 'createdAt'>
+export type JobInfo = Pick<RunRequest, 'id' | 'name' | 'queue' | 'attempt' | 'createdAt' | 'version'>
 
 /**
  * Sends one job's progress, logs and heartbeats. Leading edge right away, then
@@ -185,6 +185,7 @@ export function createContext<S>(
     queue: request.queue,
     attempt: request.attempt,
     createdAt: request.createdAt,
+    version: request.version,
     signal,
     state,
     log: logger,

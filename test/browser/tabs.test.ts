@@ -95,7 +95,7 @@ describe('one runner per queue across tabs (Web Locks + BroadcastChannel)', () =
     expect((await resumed?.errors())?.[0]?.name).toBe('InterruptedError')
   })
 
-  it('a follower knows the task names from the runner and rejects an unknown one at add', async () => {
+  it('a follower without a worker knows the task names from the releases the store holds, and rejects an unknown one at add', async () => {
     const runner = makeQueue()
     await runner.add('double', 1).then((j) => j.result())
     const follower = makeQueue({ name: runner.name, worker: undefined })

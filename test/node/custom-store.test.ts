@@ -130,8 +130,10 @@ class JsonKvStore implements Store {
           results.push({ ok: true })
           break
         }
+        // Never sent here: a store without `fencing` keeps no runner token (and its runner is never taken
+        // over), and one without `releases()` keeps no releases (tabs check names against their own worker).
         case 'claim':
-          // Never sent here: a store without `fencing` keeps no runner token (and its runner is never taken over).
+        case 'release':
           results.push({ ok: true })
           break
         case 'log': {

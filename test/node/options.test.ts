@@ -49,6 +49,8 @@ describe('resolveQueueOptions', () => {
       runnerTimeout: 10_000,
       autostart: true,
       replace: true,
+      version: undefined,
+      persist: false,
     })
     expect(resolveQueueOptions({})).toEqual(resolved)
     expect(Object.isFrozen(DEFAULTS)).toBe(true)

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { idbStore } from '../../src/store/idb-store.js'
 import { memoryStore } from '../../src/store/memory-store.js'
 import { storesUnderTest } from './helpers/stores.js'
-import type { ScheduleRecord, JobRecord, Store, WriteOp } from '../../src/store/store.js'
+import type { ScheduleRecord, JobRecord, Store, StoredReleases, WriteOp } from '../../src/store/store.js'
+import type { ReleaseRecord } from '../../src/shared/release.js'
 import type { ErrorRecord, JobStatus, LogEntry } from '../../src/shared/types.js'
 
 let counter = 0
@@ -1057,6 +1058,53 @@ describe.each(storesUnderTest({ memoryStore, idbStore }))('%s conforms to the St
       ])
       expect((await store.get(['c', 'e'])).every((j) => j === undefined)).toBe(true)
       expect((await store.counts()).waiting).toBe(2)
+    })
+  })
+
+  describe('releases', () => {
+    const release = (version: string | number, tasks: string[], seenAt = 1): ReleaseRecord => ({
+      version,
+      tasks: Object.fromEntries(tasks.map((name) => [name, name === 'slow' ? { timeout: 5, concurrency: 2, rateLimit: { max: 1, per: 10 } } : {}])),
+      seenAt,
+    })
+
+    it("keeps one record per release, replaced by a later one of the same version, and the runner's", async () => {
+      const store = await fresh()
+      expect(await store.releases?.()).toEqual({ known: [], runner: undefined })
+      expect(await store.write([{ op: 'release', release: release(1, ['a', 'slow']) }])).toEqual([{ ok: true }])
+      await store.write([{ op: 'release', release: release('1.10', ['a', 'b'], 2) }])
+      await store.write([{ op: 'release', release: release(1, ['a', 'slow'], 3) }])
+      const read = (await store.releases?.()) as StoredReleases
+      expect(read.runner).toBeUndefined()
+      expect(read.known.sort((x, y) => x.seenAt - y.seenAt)).toEqual([release('1.10', ['a', 'b'], 2), release(1, ['a', 'slow'], 3)])
+      await store.write([{ op: 'release', release: release('1.10', ['a', 'b'], 4), runner: true }])
+      expect((await store.releases?.())?.runner).toEqual(release('1.10', ['a', 'b'], 4))
+      // Another tab announces the runner's release again: it stays the runner's.
+      await store.write([{ op: 'release', release: release('1.10', ['a', 'b'], 5) }])
+      expect((await store.releases?.())?.runner).toEqual(release('1.10', ['a', 'b'], 5))
+    })
+
+    it('drops the releases named in `drop`; a fenced release op of a runner that lost its place writes nothing', async () => {
+      const store = await fresh()
+      await store.write([{ op: 'release', release: release('old', ['a']) }])
+      await store.write([{ op: 'claim', token: 't1' }])
+      expect(
+        await store.write([{ op: 'release', release: release('new', ['a', 'b'], 2), runner: true, drop: ['old', 'never-stored'], fence: 't1' }]),
+      ).toEqual([{ ok: true }])
+      expect(await store.releases?.()).toEqual({ known: [release('new', ['a', 'b'], 2)], runner: release('new', ['a', 'b'], 2) })
+      await store.write([{ op: 'claim', token: 't2' }])
+      expect(await store.write([{ op: 'release', release: release('late', ['a']), runner: true, fence: 't1' }])).toEqual([
+        { ok: false, reason: 'fenced' },
+      ])
+      expect((await store.releases?.())?.runner?.version).toBe('new')
+    })
+
+    it("a job's release and why it waits are kept with it", async () => {
+      const store = await fresh()
+      await seed(store, [job('a', { version: '2.1' })])
+      await update(store, 'a', { waitingFor: 'release' })
+      expect((await store.get(['a']))[0]).toMatchObject({ version: '2.1', waitingFor: 'release', status: 'waiting' })
+      expect((await store.list({ limit: 10 }))[0]).toMatchObject({ version: '2.1', waitingFor: 'release' })
     })
   })
 })

@@ -113,12 +113,14 @@ describe('runTask', () => {
       queue: ctx.queue,
       attempt: ctx.attempt,
       createdAt: ctx.createdAt,
+      version: ctx.version,
     })
     const defaults = await runTask(describeCtx, null)
-    expect(defaults.result).toMatchObject({ id: 'test-job', name: 'describeCtx', queue: 'default', attempt: 1 })
+    expect(defaults.result).toMatchObject({ id: 'test-job', name: 'describeCtx', queue: 'default', attempt: 1, version: undefined })
     expect(Math.abs((defaults.result?.createdAt ?? 0) - Date.now())).toBeLessThan(1000)
-    const given = await runTask(describeCtx, null, { id: 'j7', name: 'thumb', queue: 'media', attempt: 3, createdAt: 42 })
-    expect(given.result).toEqual({ id: 'j7', name: 'thumb', queue: 'media', attempt: 3, createdAt: 42 })
+    const given = await runTask(describeCtx, null, { id: 'j7', name: 'thumb', queue: 'media', attempt: 3, createdAt: 42, version: '1.2' })
+    expect(given.result).toEqual({ id: 'j7', name: 'thumb', queue: 'media', attempt: 3, createdAt: 42, version: '1.2' })
+    await expect(runTask(describeCtx, null, { version: '' })).rejects.toThrow(/"version"/)
   })
 
   it('records a thrown error: status failed, the error with its name and message', async () => {

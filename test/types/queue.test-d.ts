@@ -79,6 +79,26 @@ describe('defineTasks', () => {
   })
 })
 
+describe('releases', () => {
+  it('ctx.version, job.version, queue.runner and queue.storage() are typed', async () => {
+    defineTasks({
+      read(input: { n: number } | { value: number }, ctx) {
+        expectTypeOf(ctx.version).toEqualTypeOf<string | number | undefined>()
+        return 'n' in input ? input.n : input.value
+      },
+    })
+    const queue = createQueue<Tasks>({ store: memoryStore(), version: '2026.12.07', persist: true })
+    const job = await queue.add('upper', 'a')
+    expectTypeOf(job.toJSON().version).toEqualTypeOf<string | number | undefined>()
+    expectTypeOf(job.toJSON().waitingFor).toEqualTypeOf<'release' | undefined>()
+    expectTypeOf(queue.runner?.version).toEqualTypeOf<string | number | undefined>()
+    expectTypeOf(await queue.storage()).toEqualTypeOf<{ persisted?: boolean; usage?: number; quota?: number }>()
+    queue.on('outdated', (error) => expectTypeOf(error).toEqualTypeOf<Error>())
+    // @ts-expect-error: a version is a string or a number
+    createQueue({ version: true })
+  })
+})
+
 describe('Queue<typeof tasks>', () => {
   it('add takes a task name and its input', async () => {
     const queue = makeQueue()

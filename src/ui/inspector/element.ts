@@ -185,7 +185,11 @@ export class OffthreadInspector extends Base {
     this.#completions = []
     this.#since = performance.now()
     this.#showRate()
-    this.#ticker = setInterval(() => this.#showRate(), 1000)
+    this.#ticker = setInterval(() => {
+      this.#showRate()
+      // Which release runs the queue changes with other tabs (a deploy): no event of this tab says so.
+      this.#showRole(queue.role)
+    }, 1000)
 
     const counts = new CountsFeed(queue, (value) => {
       this.#counts = value
@@ -290,7 +294,9 @@ export class OffthreadInspector extends Base {
 
   #showRole(role: QueueRole): void {
     this.#role.dataset['role'] = role
-    setText(this.#role, role === 'runner' ? 'this tab runs the queue' : 'another tab runs the queue')
+    const release = this.#current?.runner?.version
+    const of = release === undefined ? '' : ` (release ${String(release)})`
+    setText(this.#role, role === 'runner' ? `this tab runs the queue${of}` : `another tab runs the queue${of}`)
   }
 
   #showRate(): void {

@@ -394,7 +394,10 @@ export class JobList {
       return
     }
     row.status.dataset['status'] = job.status
-    setText(row.status, job.status)
+    // A job the runner's release cannot run says so where its status is.
+    setText(row.status, job.waitingFor === 'release' ? 'waiting (release)' : job.status)
+    if (job.waitingFor === 'release') row.status.title = 'waits for a tab of a release that defines its task'
+    else row.status.removeAttribute('title')
     setText(row.name, job.name)
     setText(row.id, job.id)
     setText(row.attempt, String(job.attempt))

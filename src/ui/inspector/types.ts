@@ -12,6 +12,8 @@ export type JobEvent = 'added' | 'started' | 'retrying' | 'completed' | 'failed'
 export interface InspectedQueue {
   readonly name: string
   readonly role: QueueRole
+  /** The runner's release, as stored. */
+  readonly runner?: { readonly version: string | number } | undefined
   list(options?: ListOptions): Promise<JobSnapshot[]>
   counts(): Promise<Record<JobStatus, number>>
   getJob(id: string): Promise<JobHandle | undefined>
