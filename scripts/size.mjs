@@ -32,7 +32,9 @@ export const TARGET = { page: 15_000, worker: 4_000 }
 // Issue 23's releases (queue/releases.ts, shared/release.ts, tabs/release-marks.ts: a tab's own task check,
 // release records, the handover, jobs waiting for a release) and the full-origin recovery: +3.4 kB page.
 // Every tab with a worker needs them at start; issue 27's runner chunk is where the runner's half goes.
-export const CEILING = { page: 38_000, worker: 7_300 }
+// Issue 24's page lifecycle (freeze and back/forward cache, the blocked-storage watchdog, StorageBlockedError,
+// explicit commits, the full-origin recount): +1.0 kB page (39.0 kB measured; the ceiling keeps 0.2 kB over it).
+export const CEILING = { page: 39_200, worker: 7_300 }
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/size/')

@@ -17,7 +17,8 @@ export { DEFAULT_LIST_LIMIT } from './shared/types.js'
 export { memoryStore } from './store/memory-store.js'
 export { idbStore } from './store/idb-store.js'
 export type { IdbStoreOptions } from './store/idb-store.js'
-export type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, WriteOp, WriteResult } from './store/store.js'
+export type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, StoredReleases, WriteOp, WriteResult } from './store/store.js'
+export type { ReleaseRecord, Version } from './shared/release.js'
 export {
   OffthreadError,
   JobFailedError,
@@ -27,6 +28,7 @@ export {
   UnknownTaskError,
   InterruptedError,
   QueueClosedError,
+  StorageBlockedError,
   WorkerError,
   RetryError,
 } from './shared/errors.js'

@@ -43,6 +43,25 @@ const percentile = (values: number[], p: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN
 }
 
+/**
+ * How long each of offthread's readwrite transactions stays open (ms), from its start to its
+ * commit, while it is measured: what a page stopped mid-transaction would hold other tabs up by.
+ */
+function transactionTimes(): { stop(): { txP50: number; txP99: number; txMax: number; txCount: number } } {
+  const key = Symbol.for('offthread.transaction')
+  const times: number[] = []
+  ;(globalThis as { [key: symbol]: unknown })[key] = (mode: IDBTransactionMode, ms: number) => {
+    if (mode === 'readwrite') times.push(ms)
+  }
+  return {
+    stop() {
+      delete (globalThis as { [key: symbol]: unknown })[key]
+      const sorted = times.sort((a, b) => a - b)
+      return { txP50: percentile(sorted, 50), txP99: percentile(sorted, 99), txMax: sorted.at(-1) ?? 0, txCount: sorted.length }
+    },
+  }
+}
+
 const heap = (): number => {
   ;(globalThis as { gc?: () => void }).gc?.()
   return (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? NaN
@@ -191,15 +210,17 @@ const scenarios = {
     const queue = makeQueue(store === 'idb' ? idbStore() : memoryStore())
     await warm(queue)
     const observer = longTasks()
+    const open = transactionTimes()
     const t0 = performance.now()
     await queue.addBulk(Array.from({ length: jobs }, () => ({ name: 'noop' as const, data: null })))
     await queue.idle()
     const seconds = (performance.now() - t0) / 1000
     const long = observer.stop()
+    const tx = open.stop()
     const counts = await queue.counts()
     await queue.close()
     if (counts.completed !== jobs + N * 4) throw new Error(`S1: ${counts.completed} completed of ${jobs + N * 4}`)
-    return { jobsPerSec: jobs / seconds, longTasks: long.count, longestTask: long.max }
+    return { jobsPerSec: jobs / seconds, longTasks: long.count, longestTask: long.max, ...tx }
   },
 
   /**
@@ -280,11 +301,13 @@ const scenarios = {
   async s6({ jobs }: { jobs: number }) {
     const queue = createQueue<Tasks>({ name: freshName(), store: idbStore(), autostart: false })
     await queue.add('noop', null)
+    const open = transactionTimes()
     const t0 = performance.now()
     await queue.addBulk(Array.from({ length: jobs }, () => ({ name: 'noop' as const, data: null })))
     const seconds = (performance.now() - t0) / 1000
+    const tx = open.stop()
     await queue.close()
-    return { jobsPerSec: jobs / seconds }
+    return { jobsPerSec: jobs / seconds, ...tx }
   },
 
   /** S7: cancel a running job, cooperative and one that ignores its signal. */

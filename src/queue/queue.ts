@@ -9,7 +9,8 @@ import { Committer, FencedWriter } from '../store/committer.js'
 import { Dispatcher } from '../runner/dispatcher.js'
 import type { FlowHandle } from './flow-handle.js'
 import type { ChainMismatch, ChainOutput, FlowStep, GroupOutput } from './flow.js'
-import { QueueClosedError } from '../shared/errors.js'
+import { QueueClosedError, StorageBlockedError } from '../shared/errors.js'
+import { whenFreezing, whenRunning } from '../shared/lifecycle.js'
 import { Emitter } from '../shared/events.js'
 import { toSnapshot, type JobHandle } from './handle.js'
 import { Inserter } from './insert.js'
@@ -274,6 +275,11 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   async #open(): Promise<void> {
     if (this.#options.persist) void requestPersistence()
+    this.#offFreeze = whenFreezing(() => this.#freeze())
+    this.#offBlocked = this.#store.blocked?.((blocked) => {
+      this.#storageBlocked = blocked
+      this.#state.report(new StorageBlockedError(undefined, { blocked }))
+    })
     await this.#store.open(this.#options.name)
     this.#releases.open()
     this.#leadership = await this.#election()
@@ -435,6 +441,44 @@ export class Queue<T extends TaskMap = TaskMap> {
   }
 
   #handingOver = false
+  #offFreeze: (() => void) | undefined
+  #offBlocked: (() => void) | undefined
+  #storageBlocked = false
+
+  /**
+   * Whether this tab's calls are waiting on a database another tab holds (a frozen or
+   * stopped page): set and cleared with the `StorageBlockedError`s of the `error` event.
+   */
+  get storageBlocked(): boolean {
+    return this.#storageBlocked
+  }
+
+  /**
+   * The page is about to be frozen or put in the back/forward cache (it runs no code from
+   * now on, maybe never again): a runner gives its place up at once, so that another tab
+   * takes over in a moment instead of `runnerTimeout` (its running jobs are interrupted
+   * there, as after a reload); a tab in line leaves it. Once the page runs again, it
+   * waits in line as a follower. (The store aborts the transactions it holds: see idbStore.)
+   */
+  #freeze(): void {
+    const leadership = this.#leadership
+    if (!leadership || this.#state.closed) return
+    const runner = this.#state.runner
+    if (runner) {
+      this.#fence?.lose()
+      this.#fence = undefined
+      this.#becoming = undefined
+      runner.abandon()
+      this.#schedules.stop()
+      this.#state.runner = undefined
+      this.#channel.mustDeliver = true
+      this.#events.emit('role', 'follower')
+    }
+    leadership.release()
+    void whenRunning().then(() => {
+      if (!this.#state.closed) this.#elect().catch((error: unknown) => this.#state.report(error as Error))
+    })
+  }
 
   /**
    * Another tab (or process) took the runner place while this one could not answer
@@ -754,6 +798,8 @@ export class Queue<T extends TaskMap = TaskMap> {
       await this.#retention.stop()
       await this.#committer.settled()
       this.#leadership?.release()
+      this.#offFreeze?.()
+      this.#offBlocked?.()
       this.#releases.close()
       this.#tabs.close()
       await this.#store.close()

@@ -20,6 +20,7 @@ import type { TaskMeta, WorkerManifest } from '../shared/protocol.js'
 import { compareVersions, fingerprint, releaseKey, shouldHandOver, unknownTaskVerdict, type ReleaseRecord, type Version } from '../shared/release.js'
 import { newId } from '../shared/ids.js'
 import { setUnrefTimeout } from '../shared/timers.js'
+import { whenFreezing, whenRunning } from '../shared/lifecycle.js'
 import type { JobRecord, Store, StoredReleases } from '../store/store.js'
 import type { Channel } from '../tabs/channel.js'
 import { holdReleaseMark, releaseMarks } from '../tabs/release-marks.js'
@@ -28,8 +29,8 @@ import type { QueueState } from './state.js'
 
 /** A release not announced for this long is forgotten when a runner takes the queue. */
 const FORGET_AFTER = 30 * 24 * 3_600_000
-/** How often a tab in line looks whether it should run the queue (besides the channel's nudges). */
-const LOOK_EVERY = 5000
+/** How often a tab in line looks whether it should run the queue (besides the channel's nudges): one small read. */
+const LOOK_EVERY = 2000
 /** The least time between two asks of one tab. */
 const ASK_EVERY = 1000
 /** After a failed worker load, the next `add` tries again only after this long. */
@@ -105,6 +106,7 @@ export class Releases {
   /** Stops: drops this tab's mark and its probe. */
   close(): void {
     this.#closed = true
+    this.#offFreeze?.()
     this.#unmark?.()
     this.#probe?.close()
     this.#probe = undefined
@@ -185,10 +187,23 @@ export class Releases {
     await this.#host.state.ready()
     if (this.#host.store.releases) await this.#host.committer.write([{ op: 'release', release: record }])
     this.#announced = true
-    this.#unmark?.()
-    this.#unmark = this.#closed ? undefined : holdReleaseMark(this.#host.options.name, this.tab, releaseKey(record.version))
+    this.#mark(record)
+    this.#offFreeze ??= whenFreezing(() => {
+      // A frozen tab cannot take the queue: it is not open for the runner's purposes until it runs again.
+      this.#unmark?.()
+      this.#unmark = undefined
+      void whenRunning().then(() => this.#mark(this.record))
+    })
     this.#host.channel.post({ type: 'release' })
     await this.nudged()
+  }
+
+  #offFreeze: (() => void) | undefined
+
+  /** Holds this tab's release mark (see tabs/release-marks.ts). */
+  #mark(record: ReleaseRecord | undefined): void {
+    this.#unmark?.()
+    this.#unmark = this.#closed || !record ? undefined : holdReleaseMark(this.#host.options.name, this.tab, releaseKey(record.version))
   }
 
   /**
@@ -204,7 +219,8 @@ export class Releases {
     const old = known.filter((r) => r.seenAt < record.seenAt - FORGET_AFTER).map((r) => r.version)
     await writer.write([{ op: 'release', release: record, runner: true, drop: old }])
     await this.refresh()
-    this.#host.channel.post({ type: 'release' })
+    // Reliable: a tab opened a moment ago, not yet known to this one, must hear it too.
+    this.#host.channel.post({ type: 'release' }, true)
   }
 
   /**

@@ -18,6 +18,7 @@ export type OffthreadErrorCode =
   | 'ERR_RETRY'
   | 'ERR_WORKER'
   | 'ERR_STORE_VERSION'
+  | 'ERR_STORAGE_BLOCKED'
 
 /** The base of every error offthread throws. */
 export class OffthreadError extends Error {
@@ -102,6 +103,30 @@ export class WorkerError extends OffthreadError {
   override readonly name = 'WorkerError' as const
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options, 'ERR_WORKER')
+  }
+}
+
+/**
+ * This tab's calls to the database have waited past a bound (`idbStore({ blockedAfter })`,
+ * 5 s) with none done meanwhile: another tab of the origin holds it (a transaction left open
+ * by a page the browser froze or stopped). On the queue's `error` event, once when it
+ * starts (`blocked: true`) and once when it clears (`blocked: false`).
+ */
+export class StorageBlockedError extends OffthreadError {
+  override readonly name = 'StorageBlockedError' as const
+  /** True while the database is held elsewhere; false on the event that says it cleared. */
+  readonly blocked: boolean
+  constructor(message?: string, options?: { cause?: unknown; blocked?: boolean }) {
+    const blocked = options?.blocked ?? true
+    super(
+      message ??
+        (blocked
+          ? 'Another tab of this origin holds the database (a frozen or stopped page?): reads and writes of this tab wait until it lets go'
+          : 'The database is free again: reads and writes of this tab go through'),
+      options,
+      'ERR_STORAGE_BLOCKED',
+    )
+    this.blocked = blocked
   }
 }
 

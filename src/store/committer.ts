@@ -10,6 +10,12 @@ import { yieldToPage } from '../shared/timers.js'
 const RESOLVE_CHUNK = 64
 /** Time the woken callers may take before the page gets a turn. */
 const SLICE_MS = 12
+/**
+ * Ops of callers that share one transaction, at most (a caller's own ops are never split).
+ * A transaction the page must keep feeding stays open across page turns, and a page frozen
+ * or stopped in one of them blocks every other tab: a bounded batch is over in a few.
+ */
+const GROUP_OPS = 1000
 
 interface Pending {
   ops: WriteOp[]
@@ -60,7 +66,15 @@ export class Committer implements Writer {
     while (this.#pending.length > 0) {
       // An atomic batch gets a transaction of its own; the others share one.
       const first = this.#pending[0] as Pending
-      const group = first.atomic ? [first] : takeWhile(this.#pending, (p) => !p.atomic)
+      let ops = 0
+      const group = first.atomic
+        ? [first]
+        : takeWhile(this.#pending, (p) => {
+            // The first caller always goes, however many ops it has; the others while they fit.
+            const fits = !p.atomic && (ops === 0 || ops + p.ops.length <= GROUP_OPS)
+            if (fits) ops += p.ops.length
+            return fits
+          })
       this.#pending.splice(0, group.length)
       await this.#commit(group, first.atomic)
     }

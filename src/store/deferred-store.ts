@@ -6,7 +6,7 @@
  */
 import type { Store } from './store.js'
 
-type Method = Exclude<keyof Store, 'kind' | 'fencing' | 'lease' | 'version'>
+type Method = Exclude<keyof Store, 'kind' | 'fencing' | 'lease' | 'version' | 'blocked'>
 
 const METHODS = [
   'open',

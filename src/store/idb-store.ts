@@ -20,6 +20,7 @@ import {
   type WriteResult,
 } from './store.js'
 import { releaseKey, type ReleaseRecord } from '../shared/release.js'
+import { whenFreezing, whenRunning } from '../shared/lifecycle.js'
 
 /** The schema version; bump it with a migration step in `upgrade`. */
 export const SCHEMA_VERSION = 5
@@ -123,8 +124,136 @@ const ALL: Names[] = ['jobs', 'data', 'logs', 'errors', 'meta', 'schedules', 'st
 const PAGE = 500
 /** The prefix of release records' keys in `meta`. */
 const RELEASE = 'release:'
-/** Ops applied between two waits on IndexedDB inside one write: keeps a big batch from being one long task. */
+/** Ops applied between two looks at the clock inside one write. */
 const CHUNK = 100
+/**
+ * Page time one write may take before it waits on IndexedDB once (which keeps the transaction
+ * alive and lets the page breathe). Few waits: each is a moment the transaction needs this page
+ * to run, and a page frozen or stopped in one blocks every other tab of the origin.
+ */
+const SLICE_MS = 8
+/** Calls waiting on the database this long (ms) with nothing done meanwhile: another tab holds it. */
+const BLOCKED_AFTER = 5000
+/** The reads tried again after a freeze aborted them (`scan` is not: it would visit jobs twice). */
+const RETRIED_READS = [
+  'get',
+  'getFull',
+  'getData',
+  'list',
+  'counts',
+  'pending',
+  'schedules',
+  'debounced',
+  'dependents',
+  'logs',
+  'errors',
+  'steps',
+  'expired',
+  'releases',
+] as const
+
+/**
+ * Whether `commit()` may be called with requests still in flight: only where a request that
+ * fails after it still aborts the transaction with its error, which was seen in Chromium only.
+ * Firefox (153 ESR) committed a put that broke a unique index (test/browser/storage.test.ts,
+ * "a storage failure surfaces…"), and WebKitGTK (2.50) a transaction whose Blob put it could not
+ * prepare, without that record (test/browser/binary.test.ts): a write would resolve as stored
+ * with part of it missing. There the engine commits on its own once the page stops feeding the
+ * transaction, as every engine did before `commit()` existed.
+ */
+const EARLY_COMMIT = typeof navigator !== 'undefined' && /\bChrome\//.test(navigator.userAgent ?? '')
+
+/** Commits a transaction whose last request is issued (where the engine has a `commit()` that can be trusted). */
+function commitNow(tx: WriteTx): void {
+  if (!EARLY_COMMIT) return
+  const raw = unwrap(tx) as IDBTransaction & { commit?: () => void }
+  try {
+    raw.commit?.()
+  } catch {
+    // Aborted meanwhile: its completion says why.
+  }
+}
+
+/**
+ * A function a benchmark may set on `globalThis[Symbol.for('offthread.transaction')]`: called
+ * with each transaction's mode and how long it stayed open (ms). Unset, it costs a lookup.
+ */
+const transactionHook = (): ((mode: IDBTransactionMode, ms: number) => void) | undefined => {
+  const hook = (globalThis as { [key: symbol]: unknown })[Symbol.for('offthread.transaction')]
+  return typeof hook === 'function' ? (hook as (mode: IDBTransactionMode, ms: number) => void) : undefined
+}
+
+/**
+ * Watches a store's calls: when some have waited `after` ms with none done meanwhile,
+ * the database is held elsewhere (another tab's transaction left open: a frozen or
+ * stopped page); its listeners hear `true`, and `false` once calls go through again.
+ */
+class Watchdog {
+  #after: number
+  #pending = 0
+  #last = 0
+  #blocked = false
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #listeners = new Set<(blocked: boolean) => void>()
+
+  constructor(after: number) {
+    this.#after = after
+  }
+
+  listen(listener: (blocked: boolean) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** A call starts; the returned function says it ended. */
+  start(): () => void {
+    if (this.#pending++ === 0) {
+      this.#last = performance.now()
+      this.#arm()
+    }
+    let ended = false
+    return () => {
+      if (ended) return
+      ended = true
+      this.#pending--
+      this.progress()
+    }
+  }
+
+  /** Something went through (a transaction ended, a big write moved on). */
+  progress(): void {
+    this.#last = performance.now()
+    if (!this.#blocked) return
+    this.#blocked = false
+    this.#tell(false)
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#listeners.clear()
+  }
+
+  #arm(): void {
+    if (this.#timer !== undefined || !Number.isFinite(this.#after)) return
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined
+        if (this.#pending === 0) return
+        if (!this.#blocked && performance.now() - this.#last >= this.#after) {
+          this.#blocked = true
+          this.#tell(true)
+        }
+        this.#arm()
+      },
+      Math.max(20, Math.min(1000, this.#after / 4)),
+    )
+  }
+
+  #tell(blocked: boolean): void {
+    for (const listener of [...this.#listeners]) listener(blocked)
+  }
+}
 /** From this offset on, list() counts its range to see which end to walk from. */
 const FAR_OFFSET = 1000
 
@@ -141,6 +270,13 @@ export interface IdbStoreOptions {
    * @defaultValue 'default' (the browser's choice; relaxed in Chromium)
    */
   durability?: 'default' | 'strict' | 'relaxed'
+  /**
+   * Ms this store's calls may wait on the database, with none done meanwhile, before the
+   * queue reports a `StorageBlockedError` (another tab holds the database: a frozen or
+   * stopped page). `Infinity`: never.
+   * @defaultValue 5000
+   */
+  blockedAfter?: number
 }
 
 /**
@@ -262,20 +398,77 @@ class IdbStore implements Store {
   #name = ''
   #db: Promise<IDBPDatabase<OffthreadDB>> | undefined
   #closed = false
+  /** Every transaction this store has open (see `#frozen`). */
+  #open = new Set<IDBTransaction>()
+  /** How often the page froze while this store was open: a call that failed across one is tried again. */
+  #freezes = 0
+  #unfreeze: (() => void) | undefined
+  #watch: Watchdog
 
   constructor(options: IdbStoreOptions) {
     this.#options = options
+    this.#watch = new Watchdog(options.blockedAfter ?? BLOCKED_AFTER)
+    // A read whose transaction the page's freeze aborted is read again once the page runs.
+    for (const name of RETRIED_READS) {
+      const read = (this[name] as (...args: unknown[]) => Promise<unknown>).bind(this)
+      Object.defineProperty(this, name, { value: (...args: unknown[]) => this.#retried(() => read(...args)), writable: true, configurable: true })
+    }
+  }
+
+  /** Tells `listener` when this store's calls have waited on the database past `blockedAfter` ms (true), and when they flow again (false). */
+  blocked(listener: (blocked: boolean) => void): () => void {
+    return this.#watch.listen(listener)
   }
 
   async open(queue: string): Promise<void> {
     if (typeof indexedDB === 'undefined') throw new Error('idbStore: IndexedDB is not available here; use memoryStore()')
     this.#name = `${this.#options.prefix ?? 'offthread:'}${queue}`
     this.#closed = false
+    this.#unfreeze ??= whenFreezing(() => this.#frozen())
     await this.#connection()
+  }
+
+  /**
+   * The page is about to be frozen (or put in the back/forward cache): a transaction it
+   * holds open would block every other tab until it runs again, maybe never. Abort them
+   * all; their callers try again once the page runs (nothing they were told is lost: a
+   * write resolves only once committed).
+   */
+  #frozen(): void {
+    this.#freezes++
+    for (const tx of this.#open) {
+      try {
+        tx.abort()
+      } catch {
+        // Committed or aborted already.
+      }
+    }
+  }
+
+  /** Runs `work` (one transaction) once the page runs, again as long as a freeze aborts it. */
+  async #retried<T>(work: () => Promise<T>): Promise<T> {
+    const done = this.#watch.start()
+    try {
+      for (;;) {
+        await whenRunning()
+        const freezes = this.#freezes
+        try {
+          return await work()
+        } catch (error) {
+          // Aborted by a freeze (its transaction was open when the page froze): again, once the page runs.
+          if (this.#freezes === freezes || this.#closed) throw error
+        }
+      }
+    } finally {
+      done()
+    }
   }
 
   async close(): Promise<void> {
     this.#closed = true
+    this.#unfreeze?.()
+    this.#unfreeze = undefined
+    this.#watch.stop()
     const db = this.#db
     this.#db = undefined
     if (db) (await db).close()
@@ -352,7 +545,20 @@ class IdbStore implements Store {
   #tx(mode: 'readonly', names: Names[]): Promise<IDBPTransaction<OffthreadDB, Names[], 'readonly'>>
   async #tx(mode: IDBTransactionMode, names: Names[] = ALL): Promise<IDBPTransaction<OffthreadDB, Names[], IDBTransactionMode>> {
     const db = await this.#connection()
-    return db.transaction(names, mode as 'readwrite', { durability: this.#options.durability ?? 'default' })
+    const tx = db.transaction(names, mode as 'readwrite', { durability: this.#options.durability ?? 'default' })
+    const raw = unwrap(tx)
+    // Aborted (by a freeze, say), idb's own completion promise rejects: its caller hears it through its requests.
+    tx.done.catch(ignore)
+    const opened = performance.now()
+    this.#open.add(raw)
+    const closed = (): void => {
+      this.#open.delete(raw)
+      this.#watch.progress()
+      transactionHook()?.(mode, performance.now() - opened)
+    }
+    raw.addEventListener('complete', closed)
+    raw.addEventListener('abort', closed)
+    return tx
   }
 
   async write(ops: readonly WriteOp[], options: { atomic?: boolean } = {}): Promise<WriteResult[]> {
@@ -360,7 +566,7 @@ class IdbStore implements Store {
     let overQuota = false
     for (;;) {
       try {
-        return await this.#write(ops, options)
+        return await this.#retried(() => this.#write(ops, options))
       } catch (error) {
         if (isQuotaError(error)) {
           // Chromium keeps the bytes of a Blob whose transaction the quota aborted counted against
@@ -380,6 +586,17 @@ class IdbStore implements Store {
         refused = true
       }
     }
+  }
+
+  /**
+   * Inside a big write, every {@link CHUNK} ops: once the page has spent {@link SLICE_MS} on
+   * it since `slice.start`, wait on IndexedDB once (the page breathes; the transaction stays alive).
+   */
+  async #breathe(meta: { get(key: string): Promise<unknown> }, slice: { start: number }): Promise<void> {
+    if (performance.now() - slice.start < SLICE_MS) return
+    await meta.get('seq')
+    this.#watch.progress()
+    slice.start = performance.now()
   }
 
   /** Commits a transaction that writes nothing: after a quota abort, the engine counts the origin's usage again. */
@@ -467,6 +684,7 @@ class IdbStore implements Store {
       // Let the page breathe in a big batch: awaiting IndexedDB keeps the transaction alive.
       // (Counted in requests: a log op of 100,000 lines is 100,000 of them.)
       let work = 0
+      const slice = { start: performance.now() }
       for (const op of ops) {
         if (op.fence !== undefined && op.fence !== runner) {
           results.push({ ok: false, reason: 'fenced' })
@@ -484,7 +702,7 @@ class IdbStore implements Store {
             putLog(logs, entry, [op.id, ++logSeq])
             if (++work >= CHUNK) {
               work = 0
-              await meta.get('seq')
+              await this.#breathe(meta, slice)
             }
           }
           results.push({ ok: true })
@@ -509,7 +727,7 @@ class IdbStore implements Store {
         }
         if (++work >= CHUNK) {
           work = 0
-          await meta.get('seq')
+          await this.#breathe(meta, slice)
         }
       }
     } catch (error) {
@@ -534,6 +752,9 @@ class IdbStore implements Store {
     if (needsLogSeq) quiet(meta.put(logSeq, 'logSeq'))
     if (counts) quiet(meta.put(counts, 'counts'))
     if (claimed) quiet(meta.put(runner as string, 'runner'))
+    // Every request is issued: commit now, so that the engine finishes without this page
+    // (a page frozen or stopped from here on blocks no other tab).
+    commitNow(tx)
     await done
     if (claimed) this.#claimed = runner
     return results

@@ -230,6 +230,12 @@ export interface Store {
    */
   releases?(): Promise<StoredReleases>
   /**
+   * Tells `listener` when this store's calls have waited on its storage past a bound with
+   * none done meanwhile (`true`: another tab or process holds it), and when they go through
+   * again (`false`). The queue reports both as a `StorageBlockedError`. Returns the unsubscribe function.
+   */
+  blocked?(listener: (blocked: boolean) => void): () => void
+  /**
    * Ids of finished jobs of `status`, oldest finished first, that finished
    * before `finishedBefore` or are beyond the `keep` newest.
    */

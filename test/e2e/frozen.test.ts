@@ -3,20 +3,30 @@
  * freezes a background tab (page and workers stop, its Web Lock stays held).
  * Another tab must take over within `runnerTimeout` + 1 s and finish every job;
  * the frozen tab, resumed (SIGCONT), must run nothing more and commit nothing.
+ * Then a runner stopped at 20 moments of a busy run, some after the `freeze` or
+ * `pagehide` event a browser fires first, in Chromium and in Firefox.
  *
- * Chromium only: its tabs get a renderer process each (with the spare renderer
- * off), found as the new `--type=renderer` process under this browser's process.
- * Linux only (signals and `ps`).
+ * Chromium: its tabs get a renderer process each (with the spare renderer off),
+ * found as the new `--type=renderer` process under this browser's process. Firefox:
+ * two tabs of one site share a content process by default (a stop of one stops
+ * both); with `dom.ipc.processCount.webIsolated` raised each gets its own, found as
+ * the new `-contentproc -isForBrowser` process of this browser. Linux only (signals
+ * and `ps`).
  */
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, findChromium, HOW_TO_GET } from '../../scripts/browsers.mjs'
-import { buildFixture, serveStatic } from './harness.js'
+import { buildFixture, launchFirefox, serveStatic } from './harness.js'
 
 type Harness = {
   ready: Promise<boolean>
+  addWork(count: number, ms: number): Promise<string[]>
+  bulkNoops(count: number): Promise<number>
+  naps(count: number, ms: number): Promise<number>
+  countsWithin(ms: number): Promise<Record<string, number> | null>
+  lifecycle(event: 'freeze' | 'resume' | 'pagehide' | 'pageshow'): void
   role(): string
   block(ms: number): number
   roleChanges(): Array<{ role: string; at: number }>
@@ -59,6 +69,48 @@ function renderers(): Set<number> {
   return new Set([...all].filter(([pid, [, args]]) => args.includes('--type=renderer') && under(pid)).map(([pid]) => pid))
 }
 
+/** Chromium with every tab in a renderer process of its own, marked so that its processes can be told from others'. */
+async function launchMarkedChromium(): Promise<Browser> {
+  const found = await findChromium()
+  if (!found) throw new Error(HOW_TO_GET.chromium)
+  return chromium.launch({
+    executablePath: found.path,
+    headless: true,
+    args: [...CHROMIUM_ARGS, '--disable-features=SpareRendererForSitePerProcess', MARK],
+  })
+}
+
+/** The main process of the Firefox this file launched (its content processes name it as their parent). */
+let firefoxMain: number | undefined
+
+/**
+ * Firefox with a content process per tab: by default two tabs of one site share one
+ * (a stop of one would stop both); `dom.ipc.processCount.webIsolated` raised, each gets
+ * its own. No process is launched ahead (its first tab would take it).
+ */
+async function launchOwnFirefox(): Promise<Browser> {
+  const mains = (): number[] => [...processes()].filter(([, [, args]]) => /firefox/.test(args) && !args.includes('-contentproc')).map(([pid]) => pid)
+  const before = new Set(mains())
+  const launched = await launchFirefox({
+    'dom.ipc.processCount.webIsolated': 16,
+    'dom.ipc.processPrelaunch.enabled': false,
+  })
+  const mine = mains().filter((pid) => !before.has(pid))
+  // The browser itself: the new process whose parent is not another new one.
+  firefoxMain = mine.find((pid) => !mine.includes(processes().get(pid)?.[0] ?? 0))
+  return launched
+}
+
+/** The content processes (those that run pages) of that Firefox. */
+function firefoxTabProcesses(): Set<number> {
+  const main = firefoxMain
+  return new Set(
+    [...processes()]
+      .filter(([, [, args]]) => args.includes('-contentproc') && args.includes('-isForBrowser') && args.includes(`-parentPid ${main}`))
+      .map(([pid]) => pid),
+  )
+}
+
 async function open(page: Page, query: string): Promise<void> {
   await page.goto(`${url}?${query}`)
   await page.waitForFunction(() => (window as unknown as { harness?: Harness }).harness !== undefined)
@@ -70,13 +122,7 @@ beforeAll(async () => {
   const server = await serveStatic(outDir)
   url = server.url
   stopServer = server.close
-  const found = await findChromium()
-  if (!found) throw new Error(HOW_TO_GET.chromium)
-  browser = await chromium.launch({
-    executablePath: found.path,
-    headless: true,
-    args: [...CHROMIUM_ARGS, '--disable-features=SpareRendererForSitePerProcess', MARK],
-  })
+  browser = await launchMarkedChromium()
 })
 
 afterAll(async () => {
@@ -159,4 +205,112 @@ describe('a frozen runner tab: Chromium only (SIGSTOP of its renderer process)',
     expect(errors).toEqual([])
     await context.close()
   }, 40_000)
+})
+
+/** The stop loop, in a browser of `engine`; `tabProcesses` lists the processes its pages run in (a new page: the new ones). */
+function stopLoop(engine: string, launch: (() => Promise<Browser>) | 'shared', tabProcesses: () => Set<number>): void {
+  let engineBrowser: Browser
+  beforeAll(async () => {
+    engineBrowser = launch === 'shared' ? browser : await launch()
+  })
+  afterAll(async () => {
+    if (launch !== 'shared') await engineBrowser?.close()
+  })
+  it('20 stops (during an addBulk of 5,000, amid bursts of outcomes, at random; some after a freeze or pagehide event): the other tab takes over within runnerTimeout + 1 s and gets work done while the first is stopped, always after an event; a stop with no event that lands inside a transaction is told (StorageBlockedError); every job completes', async () => {
+    const RUNNER = 1_500
+    const context = await engineBrowser.newContext()
+    const queue = `stops-${engine}-${Date.now()}`
+    const pids = new Map<Page, number[]>()
+    const tabs: Page[] = []
+    for (const name of ['A', 'B']) {
+      const before = tabProcesses()
+      const page = await context.newPage()
+      await open(page, `queue=${queue}&tab=${name}&concurrency=2&runnerTimeout=${RUNNER}&blockedAfter=1000`)
+      pids.set(
+        page,
+        [...tabProcesses()].filter((pid) => !before.has(pid) && ![...pids.values()].flat().includes(pid)),
+      )
+      expect(pids.get(page)?.length, `renderer processes of tab ${name}`).toBeGreaterThanOrEqual(1)
+      tabs.push(page)
+    }
+    const [a, b] = tabs as [Page, Page]
+    // Jobs that write nothing outside the queue: a stopped tab's other databases cannot hold the test up.
+    let added = await a.evaluate(() => harness.naps(200, 25))
+    const tookOver: number[] = []
+    const stalled: string[] = []
+    for (let stop = 0; stop < 20; stop++) {
+      const runner = (await a.evaluate(() => harness.role())) === 'runner' ? a : b
+      const other = runner === a ? b : a
+      // The moment: mid-addBulk of 5,000 (stops 0, 7, 14), else amid bursts of outcomes or at random.
+      const bulk = stop % 7 === 0
+      // What the page is told first: as Chrome fires `freeze` before it freezes a tab, or `pagehide` entering the cache.
+      const event: 'freeze' | 'pagehide' | undefined = stop % 3 === 1 ? 'freeze' : stop % 3 === 2 && stop % 2 === 1 ? 'pagehide' : undefined
+      if (bulk) {
+        void runner.evaluate(() => harness.bulkNoops(5000)).catch(() => undefined)
+        added += 5000
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 60))
+      } else {
+        added += await runner.evaluate(() => harness.naps(60, 30))
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 300))
+      }
+      const done = (await other.evaluate(() => harness.countsWithin(10_000)))?.['completed'] ?? 0
+      const errorsBefore = (await other.evaluate(() => harness.errors())).length
+      const target = pids.get(runner) as number[]
+      if (event) {
+        await runner.evaluate((event) => harness.lifecycle(event), event)
+        // A frozen page runs no code, but its process does (SIGSTOP stops that too): what the
+        // page sent on the way out (an abort, a lock released) gets a moment to leave it.
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      const stoppedAt = Date.now()
+      try {
+        for (const pid of target) process.kill(pid, 'SIGSTOP')
+        const ranOn = await expect
+          .poll(() => other.evaluate(() => harness.role()), { timeout: RUNNER + 1_000, interval: 20 })
+          .toBe('runner')
+          .then(() => true)
+          .catch(() => false)
+        if (ranOn) {
+          tookOver.push(Date.now() - stoppedAt)
+          // Work gets done while the first is still stopped: its reads answer, its jobs complete.
+          await expect
+            .poll(async () => (await other.evaluate(() => harness.countsWithin(1_000)))?.['completed'] ?? -1, { timeout: 5_000, interval: 50 })
+            .toBeGreaterThan(done)
+        } else {
+          // Stopped inside a transaction, with no event before: the other tab waits on the database, and says so.
+          stalled.push(`stop ${stop}${bulk ? ' (bulk)' : ''}${event ? ` after ${event}` : ''}`)
+          await expect
+            .poll(async () => (await other.evaluate(() => harness.errors())).slice(errorsBefore).join(' '), { timeout: 5_000, interval: 50 })
+            .toMatch(/StorageBlockedError/)
+        }
+      } finally {
+        for (const pid of target) process.kill(pid, 'SIGCONT')
+      }
+      if (event) await runner.evaluate((event) => harness.lifecycle(event === 'freeze' ? 'resume' : 'pageshow'), event)
+      await expect.poll(() => runner.evaluate(() => harness.role()), { timeout: 5_000, interval: 20 }).toBe('follower')
+    }
+    console.log(
+      `[stops] takeovers in ${tookOver.sort((x, y) => x - y).join(', ')} ms; stalled (no event, inside a transaction): ${stalled.length} of 20: ${stalled.join('; ')}`,
+    )
+    // After an event the page gave everything up first: never a stall.
+    expect(stalled.filter((s) => s.includes(' after '))).toEqual([])
+    // Every job added completes (the bulk adds that a stop interrupted resolved once the page ran again; retention
+    // keeps the newest 1,000 completed, so what is checked is that nothing is left to run and nothing failed).
+    const pending = async (): Promise<number> => {
+      const counts = await a.evaluate(() => harness.countsWithin(5_000))
+      return counts ? (counts['waiting'] ?? 0) + (counts['running'] ?? 0) + (counts['delayed'] ?? 0) + (counts['blocked'] ?? 0) : -1
+    }
+    await expect.poll(pending, { timeout: 90_000, interval: 500 }).toBe(0)
+    expect(await a.evaluate(() => harness.countsWithin(5_000))).toMatchObject({ failed: 0, cancelled: 0 })
+    expect(added).toBeGreaterThan(15_000)
+    await context.close()
+  }, 300_000)
+}
+
+describe('a runner stopped at many moments of a busy run: Chromium (SIGSTOP of its renderer process)', () => {
+  stopLoop('chromium', 'shared', renderers)
+})
+
+describe('a runner stopped at many moments of a busy run: Firefox (SIGSTOP of its content process; one per tab with dom.ipc.processCount.webIsolated raised)', () => {
+  stopLoop('firefox', launchOwnFirefox, () => firefoxTabProcesses())
 })

@@ -65,6 +65,8 @@ export class OffthreadInspector extends Base {
   #role: HTMLSpanElement
   #rate: HTMLSpanElement
   #announce: HTMLSpanElement
+  /** Shown while this tab's calls wait on a database another tab holds (a `StorageBlockedError`). */
+  #blocked: HTMLSpanElement
   #all: HTMLButtonElement
   #countButtons = new Map<JobStatus, { button: HTMLButtonElement; n: HTMLSpanElement }>()
   #taskInput: HTMLInputElement
@@ -80,6 +82,8 @@ export class OffthreadInspector extends Base {
     this.#role = h('span', { class: 'role' })
     this.#rate = h('span', { class: 'rate', attrs: { title: 'Jobs completed per second over the last 10 seconds' } })
     this.#announce = h('span', { class: 'announce', attrs: { role: 'status' } })
+    this.#blocked = h('span', { class: 'blocked', attrs: { role: 'alert' } })
+    this.#blocked.hidden = true
 
     this.#all = h('button', { class: 'count all', attrs: { type: 'button', 'aria-pressed': 'true' } }, ['All'])
     this.#all.addEventListener('click', () => this.#filterStatus(undefined))
@@ -123,7 +127,7 @@ export class OffthreadInspector extends Base {
     ])
     root.append(
       h('div', { class: 'shell' }, [
-        h('div', { class: 'top' }, [this.#title, this.#role, this.#rate, this.#announce]),
+        h('div', { class: 'top' }, [this.#title, this.#role, this.#rate, this.#blocked, this.#announce]),
         h('div', { class: 'bar' }, [counts, h('label', { class: 'task' }, [h('span', { text: 'Task' }), this.#taskInput]), this.#total]),
         h('div', { class: 'body' }, [h('div', { class: 'pane' }, [columns, this.#list.element]), this.#detail.element]),
       ]),
@@ -189,6 +193,7 @@ export class OffthreadInspector extends Base {
       this.#showRate()
       // Which release runs the queue changes with other tabs (a deploy): no event of this tab says so.
       this.#showRole(queue.role)
+      this.#showBlocked(queue.storageBlocked === true)
     }, 1000)
 
     const counts = new CountsFeed(queue, (value) => {
@@ -200,6 +205,7 @@ export class OffthreadInspector extends Base {
     this.#offs.push(queue.on('progress', (job, progress) => this.#list.progress(job.id, progress)))
     this.#offs.push(queue.on('completed', () => this.#completions.push(performance.now())))
     this.#offs.push(queue.on('role', (role) => this.#showRole(role)))
+
     this.#offs.push(
       queue.on('removed', (ids) => {
         this.#list.invalidate()
@@ -297,6 +303,13 @@ export class OffthreadInspector extends Base {
     const release = this.#current?.runner?.version
     const of = release === undefined ? '' : ` (release ${String(release)})`
     setText(this.#role, role === 'runner' ? `this tab runs the queue${of}` : `another tab runs the queue${of}`)
+  }
+
+  /** Read on the throughput's tick (listening to `error` would take the queue's errors off the console). */
+  #showBlocked(blocked: boolean): void {
+    if (this.#blocked.hidden === !blocked) return
+    this.#blocked.hidden = !blocked
+    setText(this.#blocked, blocked ? 'storage blocked: another tab holds the database (frozen or stopped?)' : '')
   }
 
   #showRate(): void {

@@ -91,6 +91,7 @@ button:focus-visible, input:focus-visible, .heading:focus-visible { outline: 2px
 .role[data-role='runner']::before { color: var(--ot-completed); }
 .rate { font-variant-numeric: tabular-nums; }
 .announce { margin-left: auto; }
+.blocked { color: var(--ot-failed, #b42318); font-weight: 600; }
 .bar { display: flex; flex-wrap: wrap; align-items: center; gap: 0.35rem; padding: 0.5rem 0.75rem; }
 .counts { display: contents; }
 .count { display: inline-flex; gap: 0.4em; align-items: baseline; }

@@ -12,6 +12,8 @@ export type JobEvent = 'added' | 'started' | 'retrying' | 'completed' | 'failed'
 export interface InspectedQueue {
   readonly name: string
   readonly role: QueueRole
+  /** Whether this tab's calls wait on a database another tab holds. */
+  readonly storageBlocked?: boolean
   /** The runner's release, as stored. */
   readonly runner?: { readonly version: string | number } | undefined
   list(options?: ListOptions): Promise<JobSnapshot[]>
