@@ -199,7 +199,7 @@ export class Queue<T extends TaskMap = TaskMap> {
       get releases(): Releases {
         return engines.releases
       },
-      handOver: (reason: string) => void this.#handOver(reason),
+      handOver: (reason: string) => void this.#handOver(reason).catch((error: unknown) => this.#state.report(error as Error)),
     }
     const handles = new LiveHandles(services)
     const engines = {

@@ -93,7 +93,10 @@ export class Releases {
   open(): void {
     void this.refresh().catch(() => undefined)
     if (!this.#host.options.worker) return
-    void this.#announce()
+    // A queue closed meanwhile announces nothing; any other trouble is the queue's to report.
+    this.#announce().catch((error: unknown) => {
+      if (!this.#host.state.closed) this.#host.state.report(error as Error)
+    })
     const look = (): void => {
       if (this.#closed) return
       // A worker module that failed to load at first is tried again (at most every PROBE_RETRY).

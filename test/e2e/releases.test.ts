@@ -62,7 +62,7 @@ describe.each(E2E_ENGINES)('%s: tabs of two releases on one queue', (engine) => 
     const context = await browser.newContext()
     const older = await open(browser, 1, context)
     await older.waitForFunction(() => harness.role() === 'runner')
-    const long = await older.evaluate(() => harness.add('shared', 1500))
+    const long = await older.evaluate(() => harness.add('shared', 4000))
     await older.waitForFunction((id) => harness.status(id).then((s) => s === 'running'), long)
     const newer = await open(browser, 2, context)
     const started = Date.now()
@@ -71,7 +71,7 @@ describe.each(E2E_ENGINES)('%s: tabs of two releases on one queue', (engine) => 
     expect(Date.now() - started).toBeLessThan(8000)
     expect(await newer.evaluate(() => harness.role())).toBe('runner')
     expect(await older.evaluate(() => harness.role())).toBe('follower')
-    // Interrupted at the handover (abortGrace 300 ms), it ran again in the newer tab.
+    // Running at the handover (4 s long, abortGrace 300 ms): stopped there, run again in the newer tab.
     expect(await older.evaluate((id) => harness.result(id), long)).toBe('2')
     expect(await older.evaluate(() => harness.failed())).toEqual([])
     await older.waitForFunction(() => harness.runner() === 2)
