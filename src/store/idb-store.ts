@@ -165,8 +165,9 @@ const EARLY_COMMIT = typeof navigator !== 'undefined' && /\bChrome\//.test(navig
 
 /** Commits a transaction whose last request is issued (where the engine has a `commit()` that can be trusted). */
 function commitNow(tx: WriteTx): void {
-  if (!EARLY_COMMIT) return
   const raw = unwrap(tx) as IDBTransaction & { commit?: () => void }
+  issued.set(raw, performance.now())
+  if (!EARLY_COMMIT) return
   try {
     raw.commit?.()
   } catch {
@@ -174,13 +175,18 @@ function commitNow(tx: WriteTx): void {
   }
 }
 
+/** When a write issued its last request: until then, the transaction needs its page to run. */
+const issued = new WeakMap<IDBTransaction, number>()
+
 /**
  * A function a benchmark may set on `globalThis[Symbol.for('offthread.transaction')]`: called
- * with each transaction's mode and how long it stayed open (ms). Unset, it costs a lookup.
+ * with each transaction's mode, how long it stayed open (ms), and for how much of that it
+ * needed its page (until its last request was issued). Unset, it costs a lookup.
  */
-const transactionHook = (): ((mode: IDBTransactionMode, ms: number) => void) | undefined => {
+type TransactionHook = (mode: IDBTransactionMode, openMs: number, pageMs: number) => void
+const transactionHook = (): TransactionHook | undefined => {
   const hook = (globalThis as { [key: symbol]: unknown })[Symbol.for('offthread.transaction')]
-  return typeof hook === 'function' ? (hook as (mode: IDBTransactionMode, ms: number) => void) : undefined
+  return typeof hook === 'function' ? (hook as TransactionHook) : undefined
 }
 
 /**
@@ -554,7 +560,8 @@ class IdbStore implements Store {
     const closed = (): void => {
       this.#open.delete(raw)
       this.#watch.progress()
-      transactionHook()?.(mode, performance.now() - opened)
+      const now = performance.now()
+      transactionHook()?.(mode, now - opened, (issued.get(raw) ?? now) - opened)
     }
     raw.addEventListener('complete', closed)
     raw.addEventListener('abort', closed)

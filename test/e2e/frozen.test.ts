@@ -26,6 +26,7 @@ type Harness = {
   bulkNoops(count: number): Promise<number>
   naps(count: number, ms: number): Promise<number>
   countsWithin(ms: number): Promise<Record<string, number> | null>
+  failedJobs(): Promise<Array<{ name: string; error?: string; attempt: number }>>
   lifecycle(event: 'freeze' | 'resume' | 'pagehide' | 'pageshow'): void
   role(): string
   block(ms: number): number
@@ -301,7 +302,14 @@ function stopLoop(engine: string, launch: (() => Promise<Browser>) | 'shared', t
       return counts ? (counts['waiting'] ?? 0) + (counts['running'] ?? 0) + (counts['delayed'] ?? 0) + (counts['blocked'] ?? 0) : -1
     }
     await expect.poll(pending, { timeout: 90_000, interval: 500 }).toBe(0)
-    expect(await a.evaluate(() => harness.countsWithin(5_000))).toMatchObject({ failed: 0, cancelled: 0 })
+    // A job the runner had committed to start (running it, or queued behind others in a worker: up to 256
+    // ahead) at three stops ends failed with InterruptedError, as a job that keeps taking its runner down
+    // must (README "Guarantees"). 20 stops of a deep queue fail some that way (the same oldest jobs are
+    // taken first after each takeover); nothing else may fail.
+    const failed = await a.evaluate(() => harness.failedJobs())
+    console.log(`[stops] ${engine}: ${failed.length} jobs failed, ${new Set(failed.map((job) => job.error?.split(':')[0])).size} kinds of error`)
+    expect(failed.filter((job) => !job.error?.startsWith('InterruptedError'))).toEqual([])
+    expect(await a.evaluate(() => harness.countsWithin(5_000))).toMatchObject({ cancelled: 0 })
     expect(added).toBeGreaterThan(15_000)
     await context.close()
   }, 300_000)
