@@ -46,13 +46,14 @@ describe('the runner re-arms its timers outside timer callbacks', () => {
   })
 })
 
+/** A delayed job as a store keeps it: its `seq` (insertion order) orders jobs that fall due together, as a late timer makes them. */
 function delayed(id: string, runAt: number): JobRecord {
   return {
     id,
     name: 'task',
     queue: 'q',
     status: 'delayed',
-    seq: 0,
+    seq: Number(id.slice(1)) + 1,
     rev: 1,
     priority: 0,
     attempt: 1,
