@@ -4,30 +4,11 @@
  * queue's fallback where IndexedDB is missing (Deno, Bun, Node) is `memoryStore`
  * this way: a browser page, which always has IndexedDB, never loads it.
  */
-import type { Store } from './store.js'
+import { STORE_READS, type Store } from './store.js'
 
 type Method = Exclude<keyof Store, 'kind' | 'fencing' | 'lease' | 'version' | 'blocked'>
 
-const METHODS = [
-  'open',
-  'close',
-  'write',
-  'get',
-  'getFull',
-  'getData',
-  'list',
-  'counts',
-  'pending',
-  'schedules',
-  'debounced',
-  'dependents',
-  'scan',
-  'logs',
-  'errors',
-  'steps',
-  'releases',
-  'expired',
-] as const satisfies readonly Method[]
+const METHODS = ['open', 'close', 'write', ...STORE_READS] as const satisfies readonly Method[]
 
 // Every method of Store: one added to the interface and not listed above is a type error here.
 type Missing = Exclude<Method, (typeof METHODS)[number]>

@@ -10,6 +10,7 @@ import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry 
 import {
   firedOnto,
   rollsBack,
+  STORE_READS,
   type JobRecord,
   type ListQuery,
   type ScheduleRecord,
@@ -135,22 +136,7 @@ const SLICE_MS = 8
 /** Calls waiting on the database this long (ms) with nothing done meanwhile: another tab holds it. */
 const BLOCKED_AFTER = 5000
 /** The reads tried again after a freeze aborted them (`scan` is not: it would visit jobs twice). */
-const RETRIED_READS = [
-  'get',
-  'getFull',
-  'getData',
-  'list',
-  'counts',
-  'pending',
-  'schedules',
-  'debounced',
-  'dependents',
-  'logs',
-  'errors',
-  'steps',
-  'expired',
-  'releases',
-] as const
+const RETRIED_READS = STORE_READS.filter((name): name is Exclude<(typeof STORE_READS)[number], 'scan'> => name !== 'scan')
 
 /**
  * Whether `commit()` may be called with requests still in flight: only where a request that

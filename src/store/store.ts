@@ -250,6 +250,25 @@ export interface StoredReleases {
   runner: ReleaseRecord | undefined
 }
 
+/** The plain reads of a {@link Store}, by name: what a store that wraps another forwards (or, after a freeze, retries). */
+export const STORE_READS = [
+  'get',
+  'getFull',
+  'getData',
+  'list',
+  'counts',
+  'pending',
+  'schedules',
+  'debounced',
+  'dependents',
+  'scan',
+  'logs',
+  'errors',
+  'steps',
+  'releases',
+  'expired',
+] as const
+
 /** A stored schedule with the run of `fired` (its next time, its last run and job) written onto it. */
 export function firedOnto(stored: ScheduleRecord, fired: ScheduleRecord): ScheduleRecord {
   const record: ScheduleRecord = { ...stored, nextRunAt: fired.nextRunAt }
