@@ -56,6 +56,11 @@ export class Pool {
     if (this.#idle.length > 0) events.available()
   }
 
+  /** Whether its last worker failed to start (the pool tries again after a pause). */
+  get failing(): boolean {
+    return this.#failures > 0
+  }
+
   /** Whether the pool is closed (it starts no more workers). */
   get closed(): boolean {
     return this.#closed

@@ -33,8 +33,10 @@ const FORGET_AFTER = 30 * 24 * 3_600_000
 const LOOK_EVERY = 2000
 /** The least time between two asks of one tab. */
 const ASK_EVERY = 1000
-/** After a failed worker load, the next `add` tries again only after this long. */
+/** After a failed worker load, the next try comes only after this long, doubled after each failure in a row. */
 const PROBE_RETRY = 5000
+/** The longest wait between two tries (every failed try is an error event). */
+const PROBE_RETRY_MAX = 300_000
 
 /** What the releases engine needs from its queue. */
 export interface ReleasesHost {
@@ -62,6 +64,7 @@ export class Releases {
   /** The pool that loads this tab's first worker (handed to the runner, if this tab becomes it). */
   #probe: Pool | undefined
   #probeFailedAt = -Infinity
+  #probeFailures = 0
   #stored: StoredReleases = { known: [], runner: undefined }
   #unmark: (() => void) | undefined
   #lastAsk = -Infinity
@@ -99,7 +102,7 @@ export class Releases {
     })
     const look = (): void => {
       if (this.#closed) return
-      // A worker module that failed to load at first is tried again (at most every PROBE_RETRY).
+      // A worker module that failed to load is tried again, ever less often (see PROBE_RETRY).
       const next = this.#announced ? this.nudged() : this.#announce()
       void next.catch(() => undefined).finally(() => setUnrefTimeout(look, LOOK_EVERY))
     }
@@ -138,14 +141,17 @@ export class Releases {
     const runnerPool = this.#host.state.runner?.pool
     if (runnerPool) return this.#learned(await runnerPool.whenManifest(within))
     if (!this.#probe) {
-      if (performance.now() - this.#probeFailedAt < PROBE_RETRY) return undefined
+      const wait = Math.min(PROBE_RETRY_MAX, PROBE_RETRY * 2 ** Math.max(0, this.#probeFailures - 1))
+      if (performance.now() - this.#probeFailedAt < wait) return undefined
       this.#probe = this.#newPool()
     }
     const probe = this.#probe
     const manifest = await probe.whenManifest(within)
-    if (!manifest && this.#probe === probe && !this.#manifest) {
-      // The module failed to load (or is slow): try again on a later call, not on every one.
+    if (!manifest && this.#probe === probe && !this.#manifest && probe.failing) {
+      // The module failed to load: try again on a later call, not on every one. (A module slow to
+      // load keeps loading: a later call waits for the same worker.)
       this.#probeFailedAt = performance.now()
+      this.#probeFailures++
       this.#probe = undefined
       probe.close()
     }

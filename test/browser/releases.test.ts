@@ -189,6 +189,37 @@ describe('tabs of two releases on one queue (a deploy while tabs stay open)', ()
     expect(plus.role).toBe('runner')
   })
 
+  it('a follower whose worker module will not load still adds (unchecked), and tries it again ever less often', async () => {
+    const runner = makeQueue()
+    await runner.counts()
+    const broken = (): Worker => new Worker(new URL('./fixtures/broken.worker.ts', import.meta.url), { type: 'module' })
+    const follower = makeQueue({ name: runner.name, worker: broken })
+    const errors: string[] = []
+    follower.on('error', (error) => errors.push(error.name))
+    await follower.counts()
+    const job = await follower.add('double', 4)
+    await expect(job.result()).resolves.toBe(8)
+    await delay(2500)
+    // Its first load failed (an error event), and it is not tried again on every look (each 2 s).
+    expect(errors.length).toBeGreaterThanOrEqual(1)
+    expect(errors.length).toBeLessThanOrEqual(2)
+    expect(errors.every((name) => name === 'WorkerError')).toBe(true)
+    expect(follower.role).toBe('follower')
+  })
+
+  it('a follower whose worker module is slow to load checks add against it once it has loaded (its load is not cut short)', async () => {
+    const runner = makeQueue()
+    await runner.counts()
+    const slow = (): Worker => new Worker(new URL('./fixtures/slow.worker.ts', import.meta.url), { type: 'module' })
+    const follower = makeQueue({ name: runner.name, worker: slow })
+    await follower.counts()
+    // Within add's 1 s wait the module has not loaded: the job is stored unchecked (the runner's tasks have it).
+    await expect(add(follower, 'echo', 'early').then((job) => job.result())).resolves.toBe('early')
+    await delay(1500)
+    // Loaded by now: names are checked against it (it defines only `double`).
+    await expect(add(follower, 'echo', 'late')).rejects.toThrow(/Unknown task "echo"; the worker module defines: double/)
+  })
+
   it('what arrives on the channel is no fact: a forged task list, release or ask changes nothing', async () => {
     const runner = tab1(undefined)
     await opened(runner)
