@@ -121,6 +121,10 @@ const STORE_POLL_MS = 200
 const MAX_LEASE = 2 ** 31 - 1
 /** A tab that let the runner lock go for a newer release keeps it if it comes back within this (ms). */
 const PASS_AGAIN_AFTER = 2000
+/** How long (ms) a runner's word that it gave jobs up (frozen, hidden) is kept for the next runner. */
+const GIVEN_UP_FOR = 60_000
+/** Ids of one such word kept at most (any script of the origin can post on the channel). */
+const MAX_GIVEN_UP = 10_000
 
 /** Asks the browser, once per page, to keep this origin's storage (`persist: true`). */
 let persistence: Promise<boolean> | undefined
@@ -200,6 +204,7 @@ export class Queue<T extends TaskMap = TaskMap> {
         return engines.releases
       },
       handOver: (reason: string) => void this.#handOver(reason).catch((error: unknown) => this.#state.report(error as Error)),
+      givenUp: (ids: string[]) => this.#noteGivenUp(ids),
     }
     const handles = new LiveHandles(services)
     const engines = {
@@ -376,6 +381,7 @@ export class Queue<T extends TaskMap = TaskMap> {
         unknownTask: (job) => releases.verdict(job, dispatcher.pool.manifest),
         // A newer tab in line asks for the queue when it sees the jobs waiting for it.
         awaitingRelease: () => this.#channel.post({ type: 'release' }),
+        givenUp: (id) => this.#givenUp.delete(id),
       },
       releases.takePool(),
     )
@@ -441,7 +447,15 @@ export class Queue<T extends TaskMap = TaskMap> {
   }
 
   #handingOver = false
+  /** Running jobs that a runner frozen or hidden gave up lately (see `#freeze`), and when it said so. */
+  #givenUp = new Map<string, number>()
   #offFreeze: (() => void) | undefined
+
+  #noteGivenUp(ids: string[]): void {
+    const now = Date.now()
+    for (const [id, at] of this.#givenUp) if (now - at > GIVEN_UP_FOR) this.#givenUp.delete(id)
+    for (const id of ids.slice(0, MAX_GIVEN_UP)) this.#givenUp.set(id, now)
+  }
   #offBlocked: (() => void) | undefined
   #storageBlocked = false
 
@@ -456,9 +470,11 @@ export class Queue<T extends TaskMap = TaskMap> {
   /**
    * The page is about to be frozen or put in the back/forward cache (it runs no code from
    * now on, maybe never again): a runner gives its place up at once, so that another tab
-   * takes over in a moment instead of `runnerTimeout` (its running jobs are interrupted
-   * there, as after a reload); a tab in line leaves it. Once the page runs again, it
-   * waits in line as a follower. (The store aborts the transactions it holds: see idbStore.)
+   * takes over in a moment instead of `runnerTimeout`; a tab in line leaves it. Once the
+   * page runs again, it waits in line as a follower. (The store aborts the transactions
+   * it holds: see idbStore.) Its running jobs run again there; the page says which, so
+   * that no interruption is counted against them: they did not take the page down.
+   * (What it says is best-effort: a runner that never hears it counts them, as after a reload.)
    */
   #freeze(): void {
     const leadership = this.#leadership
@@ -468,7 +484,13 @@ export class Queue<T extends TaskMap = TaskMap> {
       this.#fence?.lose()
       this.#fence = undefined
       this.#becoming = undefined
-      runner.abandon()
+      const ids = runner.abandon()
+      if (ids.length > 0) {
+        // Sent before the place is given up (this turn's messages go out with its microtasks);
+        // kept here too, for when this tab is the next runner.
+        this.#channel.post({ type: 'given-up', ids }, false)
+        this.#noteGivenUp(ids)
+      }
       this.#schedules.stop()
       this.#state.runner = undefined
       this.#channel.mustDeliver = true

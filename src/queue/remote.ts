@@ -39,6 +39,8 @@ export interface TabsHost {
   readonly schedules: { reload(): void }
   /** The app's releases: a tab announced one, or asks for the queue. */
   readonly releases: Releases
+  /** A runner gave these running jobs up as its page was frozen or hidden. */
+  givenUp(ids: string[]): void
 }
 
 /** One queue's link to its other tabs. */
@@ -218,6 +220,9 @@ export class Tabs {
         break
       case 'schedules':
         host.schedules.reload()
+        break
+      case 'given-up':
+        if (Array.isArray(message.ids)) host.givenUp(message.ids.filter((id): id is string => typeof id === 'string'))
         break
       case 'removed': {
         if (!Array.isArray(message.ids)) return

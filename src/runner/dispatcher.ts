@@ -19,7 +19,7 @@ import type { JobRecord, Store } from '../store/store.js'
 import { Attempts, STORAGE_RETRY_MAX_MS, STORAGE_RETRY_MS, type Batch, type Running } from './attempts.js'
 import { Batching } from './batching.js'
 import type { RunnerOptions } from './options.js'
-import { awaitingRelease, cancelled, interrupted, started, type ChangeSink, type JobChange } from './transition.js'
+import { awaitingRelease, cancelled, givenUp, interrupted, started, type ChangeSink, type JobChange } from './transition.js'
 import { clearLongTimeout, setLongTimeout, toError } from '../shared/timers.js'
 import { JOIN_TASK, isFinal, type SerializedError } from '../shared/types.js'
 
@@ -40,6 +40,11 @@ export interface DispatcherHost {
   unknownTask(job: JobRecord): 'fail' | 'wait'
   /** A job now waits for another release (the runner may hand the queue over). */
   awaitingRelease(): void
+  /**
+   * Whether the runner before this one said it gave this `running` job up as its page was
+   * frozen or hidden (then no interruption is counted against it); asked once per job.
+   */
+  givenUp(id: string): boolean
 }
 
 /**
@@ -167,18 +172,22 @@ export class Dispatcher {
   /**
    * Takes over the store: jobs found `running` were interrupted (their runner
    * is gone) and go back to `waiting`, recorded, or `failed` after
-   * `MAX_INTERRUPTIONS` (transition.ts); then the first window of due jobs is loaded.
+   * `MAX_INTERRUPTIONS` (transition.ts), unless their runner said it gave them up
+   * (frozen, hidden: then uncounted); then the first window of due jobs is loaded.
    */
   async load(): Promise<void> {
     const found: JobRecord[] = []
     await this.#host.store.scan(['running'], (job) => found.push(job))
     if (found.length > 0) {
       const now = Date.now()
-      const changes = found.map((old) => interrupted(old, now))
+      const changes = found.map((old) => (this.#host.givenUp(old.id) ? givenUp(old) : interrupted(old, now)))
       const results = await this.#host.committer.write(changes.flatMap((c) => c.ops))
-      for (const [i, { job }] of changes.entries()) {
-        // Cancelled (or taken) meanwhile by another tab: leave it.
-        if (!results[i * 2]?.ok) continue
+      let at = 0
+      for (const { job, ops } of changes) {
+        // Each change's first op is its put. Cancelled (or taken) meanwhile by another tab: leave it.
+        const result = results[at]
+        at += ops.length
+        if (!result?.ok) continue
         if (job.status === 'failed') this.#host.changes.publish({ event: 'failed', job, error: job.error as SerializedError }, 'here')
         else this.#host.changes.publish({ event: 'requeued', job }, 'here')
       }
@@ -351,8 +360,11 @@ export class Dispatcher {
    * This runner lost its place (another tab or process took over, see leadership.ts):
    * stops at once, writes nothing more (its writes are fenced anyway), and terminates
    * every worker. Its running jobs are the new runner's: it counts them as interrupted.
+   *
+   * @returns the ids of the jobs it had running (or sent to a worker, not begun yet)
    */
-  abandon(): void {
+  abandon(): string[] {
+    const ids = [...this.#attempts.values()].map((running) => running.job.id)
     this.#closing = true
     this.#active = false
     this.#abandoned = true
@@ -363,6 +375,7 @@ export class Dispatcher {
     this.#limits.stop()
     this.#index.stop()
     this.#payloads.clear()
+    return ids
   }
 
   // ── the hot loop ───────────────────────────────────────────────────────

@@ -63,7 +63,7 @@ export type Move =
   | 'interrupt'
   /** Its attempt was interrupted {@link MAX_INTERRUPTIONS} times. */
   | 'give-up'
-  /** Its worker died running another job of its batch: it runs again, unharmed. */
+  /** Its worker died running another job of its batch, or its runner gave it up (frozen, hidden): it runs again, unharmed. */
   | 'resume'
   /** `cancel()`, a cancelled dependency, or `remove()`. */
   | 'cancel'
@@ -226,6 +226,16 @@ export function errorRecord(attempt: number, error: SerializedError, at: number)
 /** A job that had not started, cancelled. */
 export function cancelled(job: JobRecord, reason: string | undefined, now: number): JobRecord {
   return step(job, 'cancel', { finishedAt: now, error: serializeError(new JobCancelledError(reason ?? 'The job was cancelled')) })
+}
+
+/**
+ * A job found `running` that its runner gave up as its page was frozen or hidden: it
+ * runs again, no interruption counted (it did not take the page down).
+ */
+export function givenUp(old: JobRecord): { job: JobRecord; ops: WriteOp[] } {
+  const job = step(old, 'resume')
+  delete job.startedAt
+  return { job, ops: [{ op: 'put', job, expect: ['running'] }] }
 }
 
 /** A job found `running` when a runner starts: its runner is gone. */

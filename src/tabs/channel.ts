@@ -36,6 +36,11 @@ export type ChannelMessage =
   | { type: 'removed'; ids: string[] }
   /** Schedules changed: the runner reads them again. */
   | { type: 'schedules' }
+  /**
+   * A runner gave its place up as its page was frozen or hidden (no fault of its jobs'):
+   * the next runner puts these `running` jobs back without counting an interruption.
+   */
+  | { type: 'given-up'; ids: string[] }
 
 /** Reliable messages kept at most while no other tab is known. */
 const MAX_HELD = 10_000

@@ -100,6 +100,25 @@ describe('page lifecycle: a frozen page holds nothing another tab waits for', ()
     expect(await runner.counts()).toMatchObject({ waiting: 0, running: 0, failed: 0 })
   })
 
+  it('jobs a runner gives up on freeze run again with no interruption counted: three freezes fail none of them', async () => {
+    const runner = makeQueue({ retention: { completed: false } })
+    const other = makeQueue({ name: runner.name, retention: { completed: false } })
+    await runner.counts()
+    await other.counts()
+    const handles = await runner.addBulk(Array.from({ length: 6 }, () => ({ name: 'sleep' as const, data: 400 })))
+    for (let i = 0; i < 3; i++) {
+      // The oldest two run (the same two each time: the oldest go first after a takeover) when the page freezes.
+      await expect.poll(async () => (await runner.counts()).running, { timeout: 5000 }).toBe(2)
+      freeze()
+      await delay(50)
+      resume()
+      await expect.poll(() => [runner.role, other.role].filter((r) => r === 'runner').length, { timeout: 5000 }).toBe(1)
+    }
+    await expect.poll(async () => (await runner.counts()).completed, { timeout: 15_000 }).toBe(6)
+    expect(await runner.counts()).toMatchObject({ failed: 0, waiting: 0, running: 0 })
+    for (const handle of handles) expect((await handle.errors()).map((e) => e.name)).toEqual([])
+  })
+
   it('pagehide with persisted (the back/forward cache) does what freeze does; pageshow resumes', async () => {
     const queue = makeQueue()
     await queue.counts()
