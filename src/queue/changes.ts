@@ -66,7 +66,7 @@ export class Changes {
   #emit(change: JobChange, handle: Handle | undefined): void {
     const events = this.#events
     const { job } = change
-    if (!events.has(change.event as keyof QueueEvents)) return
+    if (!events.has(change.event)) return
     const data = 'data' in change && change.data !== undefined ? change.data : handle?.toJSON().data
     const snapshot = toSnapshot(job, data, change.event === 'completed' ? change.result : undefined)
     switch (change.event) {
@@ -92,6 +92,7 @@ export class Changes {
         events.emit('cancelled', snapshot, change.reason)
         break
       case 'requeued':
+        events.emit('requeued', snapshot, undefined)
         break
     }
   }

@@ -125,17 +125,27 @@ export class Inserter {
     await host.state.ready()
     const [job] = await host.store.get([id])
     if (!job) throw new TypeError(`Cannot retry job "${id}": no job has that id`)
-    if (job.status !== 'failed' && job.status !== 'cancelled') {
-      throw new TypeError(`Cannot retry job "${id}": it is ${job.status}; only failed or cancelled jobs can be retried`)
-    }
+    if (job.status === 'completed') throw new TypeError(`Cannot retry job "${id}": it is completed; only failed or cancelled jobs can be retried`)
+    if (job.status !== 'failed' && job.status !== 'cancelled') return this.#alreadyBack(job)
     const next = requeued(job, Date.now())
     const [result] = await host.committer.write([{ op: 'put', job: next, expect: ['failed', 'cancelled'] }])
-    if (!result?.ok) throw new TypeError(`Cannot retry job "${id}": it changed meanwhile`)
+    if (!result?.ok) {
+      // Retried meanwhile (another click, another tab): the job is back already.
+      const now = result?.reason === 'conflict' ? result.job : undefined
+      if (now && now.status !== 'failed' && now.status !== 'cancelled' && now.status !== 'completed') return this.#alreadyBack(now)
+      throw new TypeError(`Cannot retry job "${id}": it changed meanwhile (it is ${now?.status ?? 'gone'})`)
+    }
     // As stored: the worker reads large binaries back itself; a handle reads the data when asked.
     const [data] = await host.store.getData([id])
     host.state.runner?.enqueue(next, { data, transfer: [] })
     host.changes.publish({ event: 'requeued', job: next }, 'here')
     return host.handles.handleFor(next, undefined)
+  }
+
+  /** A retry of a job that is back in the queue already: nothing to do, and said so. */
+  #alreadyBack(job: JobRecord): JobHandle {
+    console.info(`[offthread] retry("${job.id}"): the job is already ${job.status}; nothing to do`)
+    return this.#host.handles.handleFor(job, undefined)
   }
 
   /** The handles of the jobs with these ids, undefined for those that do not exist. */

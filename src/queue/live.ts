@@ -37,7 +37,7 @@ export interface LiveHost {
 }
 
 /** The events after which a list or the counts may have changed. */
-const MEMBERSHIP = ['added', 'started', 'retrying', 'completed', 'failed', 'cancelled', 'removed', 'role'] as const
+const MEMBERSHIP = ['added', 'started', 'retrying', 'requeued', 'completed', 'failed', 'cancelled', 'removed', 'role'] as const
 
 /** Shared by both kinds: listeners, frames, one read at a time. */
 abstract class LiveQuery<V> implements LiveStore<V> {

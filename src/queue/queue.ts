@@ -703,6 +703,23 @@ export class Queue<T extends TaskMap = TaskMap> {
     return true
   }
 
+  /**
+   * Cancels job `id` (a running one through the tab that runs it), as its handle's
+   * `cancel(reason)` does, without reading the handle first.
+   *
+   * @returns false when no job has that id, or it is final already
+   * @example
+   * ```ts
+   * await queue.cancel(id, 'the user closed the dialog')
+   * ```
+   */
+  async cancel(id: string, reason?: string): Promise<boolean> {
+    if (typeof id !== 'string') throw invalidOption('id', 'a job id (string)', id)
+    if (reason !== undefined && typeof reason !== 'string')
+      throw new TypeError(`cancel(id, reason): expected a string reason, received ${typeof reason}`)
+    return this.#tabs.cancel(id, reason)
+  }
+
   /** How many jobs there are in each status. */
   async counts(): Promise<Record<JobStatus, number>> {
     await this.#state.ready()
@@ -711,8 +728,10 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   /**
    * Puts a `failed` or `cancelled` job back in the queue; its attempts start again.
+   * A job already back (waiting, delayed, blocked or running: a second click, another
+   * tab's retry) is left as it is: its handle, and a console note that says so.
    *
-   * @throws TypeError when the job is in another status, or does not exist
+   * @throws TypeError when the job is completed, or does not exist
    */
   async retry(id: string): Promise<JobHandle> {
     return this.#inserter.requeue(id)

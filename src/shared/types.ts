@@ -288,6 +288,12 @@ export type QueueEvents<T = TaskMap> = {
   completed: (job: AnySnapshot<T>, result: AnySnapshot<T>['result']) => void
   failed: (job: AnySnapshot<T>, error: SerializedError) => void
   cancelled: (job: AnySnapshot<T>, reason: string | undefined) => void
+  /**
+   * The job is back in line without an attempt of its own ending: `retry(id)`, an
+   * interrupted run (reload, crash, a runner given up), its dependencies done, waiting
+   * for a release; in any tab. Its snapshot tells its status (`waiting`, `delayed`).
+   */
+  requeued: (job: AnySnapshot<T>, value: undefined) => void
   /** Jobs deleted (by `remove`, `clean` or retention), in any tab. */
   removed: (ids: readonly string[]) => void
   /** Nothing waiting, due or running in this runner. */

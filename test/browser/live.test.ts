@@ -6,6 +6,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { createQueue, idbStore, QueueClosedError, type JobSnapshot } from '../../src/index.js'
 import { makeQueue, tasksWorker } from './fixtures/queue.js'
+import '../../src/inspector.js'
 import { LiveJobList, type LiveHost } from '../../src/queue/live.js'
 import { Emitter } from '../../src/shared/events.js'
 import type { QueueEvents } from '../../src/shared/types.js'
@@ -187,5 +188,66 @@ describe('a second createQueue of an open name in one page (hot reload)', () => 
     await expect(job.result()).resolves.toBe(8)
     expect(queue.role).toBe('runner')
     await expect(queue.add('double', 1)).resolves.toBeDefined()
+  })
+})
+
+describe('every status change reaches every live view', () => {
+  it('a retry while the pool is busy: watch(), watchCounts() and the inspector show the job waiting, in this tab and another; a second retry is a no-op that says so', async () => {
+    const queue = makeQueue({ concurrency: 2 })
+    const other = makeQueue({ name: queue.name, worker: undefined })
+    // Both workers busy for the whole test.
+    const busy = await Promise.all([queue.add('sleep', 20_000), queue.add('sleep', 20_000)])
+    const job = await queue.add('sleep', 10)
+    await expect.poll(async () => (await queue.counts()).running).toBe(2)
+    await job.cancel()
+    const views = [queue, other].map((q) => ({ list: q.watch(), counts: q.watchCounts() }))
+    const offs = views.flatMap(({ list, counts }) => [list.subscribe(() => undefined), counts.subscribe(() => undefined)])
+    const inspectors = [queue, other].map((q) => {
+      const el = document.createElement('offthread-inspector') as HTMLElement & { queue: unknown }
+      el.queue = q
+      document.body.append(el)
+      return el
+    })
+    const statusIn = (el: HTMLElement): string | undefined =>
+      [...(el.shadowRoot?.querySelectorAll<HTMLElement>('.row') ?? [])]
+        .find((r) => r.querySelector('.id')?.textContent === job.id)
+        ?.querySelector('.badge')?.textContent ?? undefined
+    const seen = (): unknown[] => [
+      ...views.flatMap(({ list, counts }) => [list.getSnapshot().find((j) => j.id === job.id)?.status, counts.getSnapshot().cancelled]),
+      ...inspectors.map(statusIn),
+    ]
+    try {
+      await expect.poll(seen, { timeout: 5000 }).toEqual(['cancelled', 1, 'cancelled', 1, 'cancelled', 'cancelled'])
+      const requeued: string[] = []
+      const offRequeued = other.on('requeued', (snapshot) => requeued.push(snapshot.id))
+      await queue.retry(job.id)
+      await expect.poll(seen, { timeout: 3000 }).toEqual(['waiting', 0, 'waiting', 0, 'waiting', 'waiting'])
+      expect(requeued).toContain(job.id)
+      offRequeued()
+      // Again, while it waits: nothing to do, and said so (no TypeError).
+      const warn = vi.spyOn(console, 'info').mockImplementation(() => undefined)
+      const again = await queue.retry(job.id)
+      expect(again.id).toBe(job.id)
+      expect(warn.mock.calls.flat().join(' ')).toMatch(/already waiting/)
+      warn.mockRestore()
+      expect((await queue.counts()).waiting).toBe(1)
+    } finally {
+      for (const off of offs) off()
+      for (const el of inspectors) el.remove()
+      for (const handle of busy) await handle.cancel()
+    }
+  })
+
+  it('queue.cancel(id): cancels by id, false when there is nothing to cancel', async () => {
+    const queue = makeQueue({ concurrency: 1 })
+    const running = await queue.add('sleep', 20_000)
+    const waiting = await queue.add('sleep', 10)
+    expect(await queue.cancel(waiting.id)).toBe(true)
+    expect((await waiting.result().catch((e: Error) => e.name)) as string).toBe('JobCancelledError')
+    expect(await queue.cancel(waiting.id)).toBe(false)
+    expect(await queue.cancel('no-such-job')).toBe(false)
+    await expect.poll(async () => (await queue.counts()).running).toBe(1)
+    expect(await queue.cancel(running.id)).toBe(true)
+    await expect.poll(() => running.status).toBe('cancelled')
   })
 })

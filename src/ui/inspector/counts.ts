@@ -18,7 +18,7 @@ const MIN_SPACING = 200
 const COST_FACTOR = 4
 
 /** The events after which the counts may have changed. */
-const EVENTS = ['added', 'started', 'retrying', 'completed', 'failed', 'cancelled'] as const
+const EVENTS = ['added', 'started', 'retrying', 'requeued', 'completed', 'failed', 'cancelled'] as const
 
 export type Counts = Readonly<Record<JobStatus, number>>
 

@@ -26,7 +26,7 @@ const THROUGHPUT_WINDOW = 10_000
 /** How long typing in the task filter waits before it filters, in ms. */
 const TYPING_DELAY = 250
 /** The events after which the list's window may show other jobs. */
-const CHANGES = ['added', 'started', 'retrying', 'completed', 'failed', 'cancelled'] as const
+const CHANGES = ['added', 'started', 'retrying', 'requeued', 'completed', 'failed', 'cancelled'] as const
 
 // Where there is no DOM (a server render importing the module), a plain base keeps the import from throwing.
 const Base: typeof HTMLElement = typeof HTMLElement === 'undefined' ? (class {} as unknown as typeof HTMLElement) : HTMLElement

@@ -6,7 +6,7 @@ import type { JobHandle } from '../../queue/handle.js'
 import type { JobSnapshot, JobStatus, ListOptions, Progress, QueueRole } from '../../shared/types.js'
 
 /** The job events after which the jobs a list shows may have changed. */
-export type JobEvent = 'added' | 'started' | 'retrying' | 'completed' | 'failed' | 'cancelled'
+export type JobEvent = 'added' | 'started' | 'retrying' | 'requeued' | 'completed' | 'failed' | 'cancelled'
 
 /** The queue an inspector shows: the methods of `Queue` it calls, typed for any task map. */
 export interface InspectedQueue {
