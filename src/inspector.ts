@@ -11,6 +11,8 @@ import { OffthreadInspector } from './ui/inspector/element.js'
 
 export { OffthreadInspector }
 export type { InspectedQueue } from './ui/inspector/element.js'
+// Its JSX typing (React, Preact) comes with this entry's types.
+export type { OffthreadInspectorProps } from './ui/inspector/jsx.js'
 
 // Here, in the entry package.json lists in `sideEffects`: a bundler keeps this call (and so the element) for a bare `import 'offthread/inspector'`.
 if (typeof customElements !== 'undefined' && !customElements.get('offthread-inspector')) {

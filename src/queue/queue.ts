@@ -31,10 +31,11 @@ import { Tabs } from './remote.js'
 import { Releases, type RunnerRelease } from './releases.js'
 import { Changes } from './changes.js'
 import { fromStored } from '../shared/binary.js'
-import { LiveCounts, LiveJobList, type LiveList, type LiveStore, type WatchQuery } from './live.js'
+import { LiveCounts, LiveJob, LiveJobList, LiveViews, type LiveJobStore, type LiveList, type LiveStore, type WatchQuery } from './live.js'
 import { Channel } from '../tabs/channel.js'
 import type {
   AnySnapshot,
+  Listed,
   TaskProgress,
   BulkJob,
   JobOptions,
@@ -231,12 +232,15 @@ export class Queue<T extends TaskMap = TaskMap> {
       )
     }
     const replaced = previous?.close({ timeout: 0 }).catch(() => undefined)
-    this.#state.opened = (async () => {
+    const open = async (): Promise<void> => {
       await replaced
       await this.#open()
-    })()
-    // Errors of opening surface on every call and as an `error` event; none go unhandled.
-    this.#state.opened.catch((error: unknown) => this.#state.report(error as Error))
+    }
+    // Without IndexedDB and without a store of the app's (a server render, a script), nothing
+    // stored can wait to be resumed: the queue opens at its first use, and a queue never used
+    // (made at module scope, rendered on a server) starts nothing that keeps the process alive.
+    if (this.#options.store === undefined && typeof indexedDB === 'undefined') this.#state.deferOpen(open)
+    else this.#state.open(open)
   }
 
   /** The queue's name. */
@@ -658,15 +662,44 @@ export class Queue<T extends TaskMap = TaskMap> {
    * const off = running.subscribe((jobs) => render(jobs))
    * ```
    */
-  watch(query: WatchQuery = {}): LiveList<AnySnapshot<T>> {
+  watch(query: WatchQuery = {}): LiveList<Listed<AnySnapshot<T>>> {
     validateList({ ...query })
-    return new LiveJobList(this.#live, query) as unknown as LiveList<AnySnapshot<T>>
+    // Views of the same query share one list (one read per change, however many views).
+    const { status, name, limit } = query
+    const key = JSON.stringify([typeof status === 'string' ? [status] : (status ?? null), name ?? null, limit === undefined ? null : String(limit)])
+    return this.#views.get(`list:${key}`, () => new LiveJobList(this.#live, query)) as unknown as LiveList<Listed<AnySnapshot<T>>>
   }
 
-  /** Live `counts()`, in the store contract of {@link watch}. */
+  /** Live `counts()`, in the store contract of {@link watch}; one for the queue. */
   watchCounts(): LiveStore<Readonly<Record<JobStatus, number>>> {
-    return new LiveCounts(this.#live)
+    return this.#views.get('counts', () => new LiveCounts(this.#live))
   }
+
+  /**
+   * A job by id, live: `{ state, job, handle, error }`, where `state` is `'loading'`
+   * until it is read, `'ready'` (with its snapshot and live handle), `'missing'` (no
+   * such job; with `name`, none of that task), `'deleted'` once it is deleted in any
+   * tab, or `'error'` (the read failed). In the store contract of {@link watch}.
+   *
+   * @example
+   * ```ts
+   * const job = queue.watchJob(id, 'resize')
+   * const off = job.subscribe(({ state, job }) => render(state === 'ready' ? job.progress : state))
+   * ```
+   */
+  watchJob<K extends TaskName<T>>(id: string, name: K): LiveJobStore<TaskOutput<T[K]>, TaskProgress<T[K]>>
+  watchJob<R = unknown>(id: string): LiveJobStore<R>
+  watchJob(id: string, name?: string): LiveJobStore {
+    if (typeof id !== 'string') throw invalidOption('id', 'a job id (string)', id)
+    if (name !== undefined && typeof name !== 'string') throw invalidOption('name', 'a task name (string)', name)
+    return this.#views.get(
+      `job:${name ?? ''}\u0000${id}`,
+      () => new LiveJob({ getJob: (job) => this.getJob(job, name as TaskName<T>), on: (event, listener) => this.#events.on(event, listener) }, id),
+    )
+  }
+
+  /** The live views handed out, shared by query. */
+  #views = new LiveViews()
 
   get #live(): ConstructorParameters<typeof LiveCounts>[0] {
     return { list: (query) => this.list(query), counts: () => this.counts(), on: (event, listener) => this.#events.on(event, listener) }
@@ -827,7 +860,7 @@ export class Queue<T extends TaskMap = TaskMap> {
   #shutdown(timeout: number, closed: QueueClosedError): Promise<void> {
     this.#closing ??= (async () => {
       this.#state.closed = closed
-      await this.#state.opened.catch(() => undefined)
+      await this.#state.settled()
       await this.#becoming?.catch(() => undefined)
       this.#schedules.stop()
       await this.#state.runner?.close(timeout)

@@ -15,8 +15,9 @@ export class QueueState {
   runner: Dispatcher | undefined
   /** Why the queue cannot be used (it closed), or undefined. */
   closed: QueueClosedError | undefined
-  /** Settles once the store is open (and, where the lock was free, this tab runs the queue). */
-  opened: Promise<void> = Promise.resolve()
+  #opened: Promise<void> = Promise.resolve()
+  /** What opens the queue, while it waits for a first use (see {@link deferOpen}). */
+  #open: (() => Promise<void>) | undefined
   #events: Emitter<QueueEvents>
   #fatal: (error: QueueClosedError) => void
 
@@ -27,6 +28,40 @@ export class QueueState {
     this.name = name
     this.#events = events
     this.#fatal = fatal
+  }
+
+  /**
+   * Settles once the store is open (and, where the lock was free, this tab runs the
+   * queue); asking opens a queue that waits for its first use.
+   */
+  get opened(): Promise<void> {
+    const open = this.#open
+    if (open && !this.closed) {
+      this.#open = undefined
+      this.#opened = open()
+      // Errors of opening surface on every call and as an `error` event; none go unhandled.
+      this.#opened.catch((error: unknown) => this.report(error as Error))
+    }
+    return this.#opened
+  }
+
+  /** Opens the queue now. */
+  open(open: () => Promise<void>): void {
+    this.#open = open
+    void this.opened
+  }
+
+  /**
+   * Opens the queue at its first use: where nothing stored can be waiting (a memory store),
+   * so that a queue made at module scope and never used (a server render) starts nothing.
+   */
+  deferOpen(open: () => Promise<void>): void {
+    this.#open = open
+  }
+
+  /** Settles once an opening under way has (without starting one). */
+  settled(): Promise<void> {
+    return this.#opened.catch(() => undefined)
   }
 
   /** Rejects once the queue closed; else waits for it to be open. */

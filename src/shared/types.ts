@@ -273,6 +273,12 @@ export type TaskSnapshot<T, K extends keyof T> = Omit<JobSnapshot<TaskOutput<T[K
 /** A job snapshot of a queue of tasks `T`: a union by task name (`snapshot.name` narrows it); a plain `JobSnapshot` for an untyped queue. */
 export type AnySnapshot<T> = string extends TaskName<T> ? JobSnapshot : { [K in TaskName<T>]: TaskSnapshot<T, K> }[TaskName<T>]
 
+/**
+ * A snapshot as a list gives it (`queue.watch`, `useJobs`): without `data` and `result`,
+ * which a list does not read (`list({ data: true })` does).
+ */
+export type Listed<S> = S extends unknown ? Omit<S, 'data' | 'result'> : never
+
 /** Whether this tab runs the queue's jobs. */
 export type QueueRole = 'runner' | 'follower'
 

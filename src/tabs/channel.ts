@@ -74,6 +74,8 @@ export class Channel {
   constructor(queue: string) {
     if (typeof BroadcastChannel === 'undefined') return
     this.#channel = new BroadcastChannel(`offthread:${queue}`)
+    // Node's channel would keep the process alive by itself: what runs (a worker, a timer) does that.
+    ;(this.#channel as { unref?: () => void }).unref?.()
     this.#channel.onmessage = (event: MessageEvent<Envelope>) => this.#receive(event.data)
     this.#send({ kind: 'hello', from: this.id })
     if (typeof addEventListener === 'function') addEventListener('pagehide', this.#onPageHide)

@@ -7,86 +7,38 @@
  *
  * Hooks only, no JSX: the module needs no JSX transform, and no `react-dom`.
  */
-import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react'
-import { report } from '../shared/events.js'
+import { useCallback, useMemo, useSyncExternalStore } from 'react'
 import type { JobHandle } from '../queue/handle.js'
-import type { LiveStore, WatchQuery } from '../queue/live.js'
+import { LOADING_JOB, type JobLookup, type LiveResult, type LiveState, type LiveStore, type WatchQuery } from '../queue/live.js'
 import type { Queue } from '../queue/queue.js'
-import type { AnySnapshot, JobSnapshot, JobStatus, Progress, QueueRole, TaskMap, TaskName } from '../shared/types.js'
+import {
+  JOB_STATUSES,
+  type AnySnapshot,
+  type JobSnapshot,
+  type JobStatus,
+  type Listed,
+  type Progress,
+  type QueueRole,
+  type TaskMap,
+  type TaskName,
+  type TaskOutput,
+  type TaskProgress,
+} from '../shared/types.js'
 
-/** What a store gives `useSyncExternalStore`: bound, stable functions. */
-interface Bound<V> {
-  subscribe: (onChange: () => void) => () => void
-  getSnapshot: () => V
-}
+export type { JobLookup, JobLookupState, LiveState } from '../queue/live.js'
 
 const noop = (): void => undefined
 
-/** `store`'s methods, bound once per store (a new pair each render would resubscribe each render). */
-function bind<V>(store: LiveStore<V>): Bound<V> {
-  return { subscribe: (onChange) => store.subscribe(() => onChange()), getSnapshot: () => store.getSnapshot() }
-}
-
-/** Reads a live store; `getSnapshot` serves the server render too (the store's value as it is then). */
-function useStore<V>({ subscribe, getSnapshot }: Bound<V>): V {
-  return useSyncExternalStore(subscribe, getSnapshot, getSnapshot)
-}
-
 /** Whether `useJob` was given a queue (then the second argument is a job id). */
 function isQueue(value: unknown): value is Queue<TaskMap> {
-  return typeof value === 'object' && value !== null && typeof (value as { getJob?: unknown }).getJob === 'function'
+  return typeof value === 'object' && value !== null && typeof (value as { watchJob?: unknown }).watchJob === 'function'
 }
 
-/** What `useJob(queue, id)` found, with what it looked up (so a new id never shows the old job). */
-interface Found {
-  queue: Queue<TaskMap>
-  id: string
-  handle: JobHandle | undefined
-}
+/** No id to look up: nothing to show, and nothing to wait for. */
+const NO_ID: JobLookup = Object.freeze({ state: 'missing', job: undefined, handle: undefined, error: undefined })
 
-/**
- * The live handle of job `id` of `queue`: undefined until it is read, when there is
- * no such job, and once the job is deleted (a `removed` event, from any tab).
- */
-function useLookup(queue: Queue<TaskMap> | undefined, id: string | undefined): JobHandle | undefined {
-  const [found, setFound] = useState<Found | undefined>(undefined)
-  useEffect(() => {
-    if (queue === undefined || id === undefined) return undefined
-    let active = true
-    // Bumped by every look-up and every removal: only the latest one may answer.
-    let turn = 0
-    const lookUp = (): void => {
-      const mine = ++turn
-      queue.getJob(id).then(
-        (handle) => {
-          if (active && mine === turn) setFound({ queue, id, handle })
-        },
-        (error: unknown) => {
-          // A closed queue has nothing to show; anything else is news.
-          if (!(error instanceof Error && error.name === 'QueueClosedError')) report(error)
-          if (active && mine === turn) setFound({ queue, id, handle: undefined })
-        },
-      )
-    }
-    // Listen first: a removal while the look-up reads is not missed.
-    const offRemoved = queue.on('removed', (ids) => {
-      if (!ids.includes(id)) return
-      turn++
-      setFound({ queue, id, handle: undefined })
-    })
-    // A job added under that id later (a chosen `id`, after it was deleted or before it existed).
-    const offAdded = queue.on('added', (job) => {
-      if (job.id === id) lookUp()
-    })
-    lookUp()
-    return () => {
-      active = false
-      offRemoved()
-      offAdded()
-    }
-  }, [queue, id])
-  return found !== undefined && found.queue === queue && found.id === id ? found.handle : undefined
-}
+/** What a server render shows (and a hydrating client first): nothing read yet. */
+const serverLookup = (): JobLookup => LOADING_JOB
 
 /** The live snapshot of `handle` (undefined without one). */
 function useHandle<R, P>(handle: JobHandle<R, P> | undefined): JobSnapshot<R, P> | undefined {
@@ -96,15 +48,18 @@ function useHandle<R, P>(handle: JobHandle<R, P> | undefined): JobSnapshot<R, P>
 }
 
 /**
- * A job's live snapshot, re-rendered when the job changes (at most once per
- * animation frame, however fast its progress comes).
+ * A job, live, re-rendered when it changes (at most once per animation frame, however
+ * fast its progress comes).
  *
  * - `useJob(handle)`: the snapshot of a handle (from `add`, `addBulk`, `getJob`),
  *   typed by it (`JobHandle<R, P>` gives `JobSnapshot<R, P>`); undefined for an
  *   undefined handle.
- * - `useJob(queue, id)`: the job of that id, looked up with `queue.getJob(id)`:
- *   undefined until it is read, when there is no such job, and once it is
- *   deleted (`remove`, `clean` or retention, in any tab).
+ * - `useJob(queue, id, name?)`: the job of that id (`queue.watchJob(id, name)`), as
+ *   `{ state, job, handle, error }`: `state` is `'loading'` until it is read (and in a
+ *   server render), `'ready'` with its snapshot `job` and live `handle` (for
+ *   `handle.cancel()`), `'missing'` (no such job; with `name`, none of that task, and
+ *   the snapshot is typed by it, as `getJob(id, name)` is), `'deleted'` once deleted
+ *   in any tab, or `'error'` when the read failed (`error` says why).
  *
  * @example
  * ```ts
@@ -117,85 +72,130 @@ function useHandle<R, P>(handle: JobHandle<R, P> | undefined): JobSnapshot<R, P>
  * }
  *
  * function JobById({ id }: { id: string }) {
- *   const job = useJob(queue, id)
- *   return h('p', null, job ? job.status : 'no such job')
+ *   const { state, job, handle } = useJob(queue, id, 'resize')
+ *   if (state !== 'ready') return h('p', null, state)
+ *   return h('button', { onClick: () => void handle.cancel() }, `Cancel (${job.progress ?? 0} %)`)
  * }
  * ```
  */
 export function useJob<R, P>(handle: JobHandle<R, P>): JobSnapshot<R, P>
 export function useJob<R, P>(handle: JobHandle<R, P> | undefined): JobSnapshot<R, P> | undefined
+export function useJob<T extends TaskMap, K extends TaskName<T>>(
+  queue: Queue<T>,
+  id: string | undefined,
+  name: K,
+): JobLookup<TaskOutput<T[K]>, TaskProgress<T[K]>>
 // `Queue<any>`: any typed queue, with `R` still given by the caller (a `Queue<TaskMap>` would refuse a `Queue<Tasks>`).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function useJob<R = unknown>(queue: Queue<any>, id: string | undefined): JobSnapshot<R> | undefined
-export function useJob(source: JobHandle | Queue<TaskMap> | undefined, id?: string): JobSnapshot | undefined {
+export function useJob<R = unknown>(queue: Queue<any>, id: string | undefined): JobLookup<R>
+export function useJob(source: JobHandle | Queue<TaskMap> | undefined, id?: string, name?: string): JobSnapshot | JobLookup | undefined {
   // The same hooks, in the same order, whichever form is used.
-  const byId = isQueue(source)
-  const found = useLookup(byId ? source : undefined, byId ? id : undefined)
-  return useHandle<unknown, Progress>(byId ? found : source)
+  const queue = isQueue(source) ? source : undefined
+  const store = useMemo(() => (queue && id !== undefined ? queue.watchJob(id, name as string) : undefined), [queue, id, name])
+  const subscribe = useCallback((onChange: () => void) => (store ? store.subscribe(() => onChange()) : noop), [store])
+  const getSnapshot = useCallback((): JobLookup => (store ? store.getSnapshot() : NO_ID), [store])
+  const lookup = useSyncExternalStore(subscribe, getSnapshot, store ? serverLookup : getSnapshot)
+  const snapshot = useHandle<unknown, Progress>(queue ? undefined : (source as JobHandle | undefined))
+  return queue ? lookup : snapshot
 }
 
-/** A key that is the same for queries that are the same (so the hook watches once, not once a render). */
-function queryKey({ status, name, limit }: WatchQuery): string {
-  return JSON.stringify([status ?? null, name ?? null, limit === undefined ? null : String(limit)])
+/** A live value with its state, read through `useSyncExternalStore` (the server and a hydrating client: `server`). */
+function useLive<V>(store: LiveStore<V>, server: LiveResult<V>): LiveResult<V> {
+  const subscribe = useCallback((onChange: () => void) => store.subscribeResult(() => onChange()), [store])
+  const getSnapshot = useCallback(() => store.getResult(), [store])
+  return useSyncExternalStore(subscribe, getSnapshot, () => server)
 }
+
+/** What `useJobs` gives: the list, with where it stands. */
+export interface LiveJobs<S> {
+  /** The jobs, newest first: empty until read; the last list read while `state` is `'error'`. */
+  readonly jobs: readonly S[]
+  /** `'loading'` until first read (and in a server render), `'ready'`, or `'error'` when the last read failed. */
+  readonly state: LiveState
+  readonly error: Error | undefined
+}
+
+const EMPTY_LIST: LiveResult<readonly never[]> = Object.freeze({ value: Object.freeze([]), state: 'loading', error: undefined })
 
 /**
  * A live job list: `queue.watch(query)` (the jobs `queue.list(query)` gives,
- * newest first), re-read on every change of membership in any tab, with progress
- * patched in; re-rendered at most once per animation frame. The list is empty
- * until it has been read.
+ * newest first, without `data` and `result`), re-read on every change of membership
+ * in any tab, with progress patched in; re-rendered at most once per animation frame.
+ * A job that did not change keeps its snapshot object, so `React.memo` rows of other
+ * jobs do not render again; components watching the same query share one read.
  *
  * A query with a task `name` narrows the snapshots to that task's; without it,
  * test `job.name` to narrow each one.
  *
  * @param query - `status` (one or several), `name`, `limit` (100 by default); compared
  *   by value, so an inline object literal does not resubscribe on each render
+ * @returns `{ jobs, state, error }` (see {@link LiveJobs})
  * @example
  * ```ts
  * import { createElement as h } from 'react'
  * import { useJobs } from 'offthread/react'
  *
  * function Running() {
- *   const running = useJobs(queue, { status: 'running' })
- *   return h('ul', null, running.map((job) => h('li', { key: job.id }, `${job.name}: ${String(job.progress ?? '')}`)))
+ *   const { jobs, state } = useJobs(queue, { status: 'running' })
+ *   if (state === 'loading') return h('p', null, 'Loading…')
+ *   return h('ul', null, jobs.map((job) => h('li', { key: job.id }, `${job.name}: ${String(job.progress ?? '')}`)))
  * }
  * ```
  */
 export function useJobs<T extends TaskMap, K extends TaskName<T>>(
   queue: Queue<T>,
   query: WatchQuery & { name: K },
-): readonly AnySnapshot<Pick<T, K>>[]
-export function useJobs<T extends TaskMap>(queue: Queue<T>, query?: WatchQuery): readonly AnySnapshot<T>[]
-export function useJobs<T extends TaskMap>(queue: Queue<T>, query: WatchQuery = {}): readonly AnySnapshot<T>[] {
-  const key = queryKey(query)
+): LiveJobs<Listed<AnySnapshot<Pick<T, K>>>>
+export function useJobs<T extends TaskMap>(queue: Queue<T>, query?: WatchQuery): LiveJobs<Listed<AnySnapshot<T>>>
+export function useJobs<T extends TaskMap>(queue: Queue<T>, query: WatchQuery = {}): LiveJobs<Listed<AnySnapshot<T>>> {
+  const { status, name, limit } = query
+  const key = JSON.stringify([status ?? null, name ?? null, limit === undefined ? null : String(limit)])
   // Keyed by the query's value, not its identity: `query` itself is read only when the key changes.
-  const store = useMemo(() => bind(queue.watch(query)), [queue, key])
-  return useStore(store)
+  const store = useMemo(() => queue.watch(query), [queue, key])
+  const result = useLive(store, EMPTY_LIST)
+  return useMemo(() => ({ jobs: result.value, state: result.state, error: result.error }), [result])
 }
+
+/** What `useCounts` gives: the counts, with where they stand. */
+export interface LiveCounts {
+  /** Jobs by status: all zero until read. */
+  readonly counts: Readonly<Record<JobStatus, number>>
+  readonly state: LiveState
+  readonly error: Error | undefined
+}
+
+const ZERO_COUNTS: LiveResult<Readonly<Record<JobStatus, number>>> = Object.freeze({
+  value: Object.freeze(Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>),
+  state: 'loading',
+  error: undefined,
+})
 
 /**
  * The queue's job counts by status (`queue.watchCounts()`), live across tabs,
- * re-rendered at most once per animation frame. All zero until first read.
+ * re-rendered at most once per animation frame.
  *
+ * @returns `{ counts, state, error }`: all zero and `'loading'` until first read
  * @example
  * ```ts
  * import { createElement as h } from 'react'
  * import { useCounts } from 'offthread/react'
  *
  * function Badge() {
- *   const counts = useCounts(queue)
+ *   const { counts } = useCounts(queue)
  *   return h('span', null, `${counts.running} running, ${counts.waiting} waiting`)
  * }
  * ```
  */
-export function useCounts<T extends TaskMap>(queue: Queue<T>): Readonly<Record<JobStatus, number>> {
-  const store = useMemo(() => bind(queue.watchCounts()), [queue])
-  return useStore(store)
+export function useCounts<T extends TaskMap>(queue: Queue<T>): LiveCounts {
+  const store = useMemo(() => queue.watchCounts(), [queue])
+  const result = useLive(store, ZERO_COUNTS)
+  return useMemo(() => ({ counts: result.value, state: result.state, error: result.error }), [result])
 }
 
 /**
  * Whether this tab runs the queue's jobs: `'runner'` (it holds the runner lock)
- * or `'follower'`; re-rendered when it takes over.
+ * or `'follower'`; re-rendered when it takes over. A server render (and a hydrating
+ * client's first render) says `'follower'`: only a tab can hold the lock.
  *
  * @example
  * ```ts
@@ -210,5 +210,57 @@ export function useCounts<T extends TaskMap>(queue: Queue<T>): Readonly<Record<J
 export function useRole<T extends TaskMap>(queue: Queue<T>): QueueRole {
   const subscribe = useCallback((onChange: () => void) => queue.on('role', () => onChange()), [queue])
   const getSnapshot = useCallback(() => queue.role, [queue])
-  return useSyncExternalStore(subscribe, getSnapshot, getSnapshot)
+  return useSyncExternalStore(subscribe, getSnapshot, serverRole)
+}
+
+const serverRole = (): QueueRole => 'follower'
+
+/**
+ * The queue's latest trouble (its `error` event: a worker that cannot start, storage
+ * that is full or held by another tab), until it clears: a `StorageBlockedError` with
+ * `blocked: false` clears the one it answers. Undefined while all is well (and in a
+ * server render).
+ *
+ * @example
+ * ```ts
+ * const error = useQueueError(queue)
+ * return error ? h('p', { role: 'alert' }, error.message) : null
+ * ```
+ */
+export function useQueueError<T extends TaskMap>(queue: Queue<T>): Error | undefined {
+  const store = useMemo(() => queueErrors(queue as unknown as Queue<TaskMap>), [queue])
+  return useSyncExternalStore(store.subscribe, store.getSnapshot, serverError)
+}
+
+const serverError = (): Error | undefined => undefined
+
+/** The latest error of each queue, kept while anything watches it (one listener per queue). */
+const errorStores = new WeakMap<object, { subscribe: (onChange: () => void) => () => void; getSnapshot: () => Error | undefined }>()
+
+function queueErrors(queue: Queue<TaskMap>): { subscribe: (onChange: () => void) => () => void; getSnapshot: () => Error | undefined } {
+  let store = errorStores.get(queue)
+  if (store) return store
+  let latest: Error | undefined
+  const listeners = new Set<() => void>()
+  let off: (() => void) | undefined
+  store = {
+    subscribe(onChange) {
+      listeners.add(onChange)
+      off ??= queue.on('error', (error) => {
+        const cleared = error.name === 'StorageBlockedError' && (error as Error & { blocked?: boolean }).blocked === false
+        latest = cleared ? (latest?.name === 'StorageBlockedError' ? undefined : latest) : error
+        for (const listener of [...listeners]) listener()
+      })
+      return () => {
+        listeners.delete(onChange)
+        if (listeners.size === 0) {
+          off?.()
+          off = undefined
+        }
+      }
+    },
+    getSnapshot: () => latest,
+  }
+  errorStores.set(queue, store)
+  return store
 }

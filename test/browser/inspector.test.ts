@@ -267,6 +267,7 @@ describe('<offthread-inspector>', () => {
       added: 2,
       started: 2,
       retrying: 2,
+      requeued: 2,
       completed: 3,
       failed: 2,
       cancelled: 2,

@@ -2,11 +2,12 @@
 // queues on IndexedDB with module workers. No act(): React schedules renders as it does
 // in an app (so the render counts are real), and the tests wait for the DOM.
 import { deleteDB } from 'idb'
-import { createElement as h, useState, type ReactNode } from 'react'
-import { createRoot, type Root } from 'react-dom/client'
+import { createElement as h, memo, StrictMode, useState, type ReactNode } from 'react'
+import { createRoot, hydrateRoot, type Root } from 'react-dom/client'
+import { renderToString } from 'react-dom/server'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createQueue, idbStore, type JobHandle, type Queue } from '../../src/index.js'
-import { useCounts, useJob, useJobs, useRole } from '../../src/react.js'
+import { createQueue, idbStore, memoryStore, type JobHandle, type Queue } from '../../src/index.js'
+import { useCounts, useJob, useJobs, useQueueError, useRole } from '../../src/react.js'
 import { makeQueue } from './fixtures/queue.js'
 import type { ReactTasks } from './fixtures/react.worker.js'
 import type { Tasks } from './fixtures/tasks.worker.js'
@@ -129,13 +130,13 @@ describe('offthread/react (react-dom in the page)', () => {
     const kept = await queue.add('double', 1)
     const doomed = await queue.add('double', 2)
     function Jobs() {
-      const jobs = useJobs(queue)
+      const { jobs } = useJobs(queue)
       const byId = useJob<number>(queue, doomed.id)
       return h(
         'div',
         null,
         h('span', { 'data-testid': 'list' }, jobs.map((job) => job.id).join(',')),
-        h('span', { 'data-testid': 'byId' }, byId ? `${byId.id}:${byId.status}` : 'none'),
+        h('span', { 'data-testid': 'byId' }, byId.job ? `${byId.job.id}:${byId.job.status}` : byId.state),
       )
     }
     const view = render(h(Jobs))
@@ -147,29 +148,29 @@ describe('offthread/react (react-dom in the page)', () => {
     const other = makeQueue({ name: queue.name, worker: undefined })
     await expect(other.remove(doomed.id)).resolves.toBe(true)
     await vi.waitFor(() => expect(text(view, 'list')).toBe(kept.id), { timeout: 5000 })
-    await vi.waitFor(() => expect(text(view, 'byId')).toBe('none'), { timeout: 5000 })
+    await vi.waitFor(() => expect(text(view, 'byId')).toBe('deleted'), { timeout: 5000 })
     await expect(queue.getJob(doomed.id)).resolves.toBeUndefined()
   })
 
-  it('useJob(queue, id) follows the id: undefined for an unknown id, the job once one is given', async () => {
+  it('useJob(queue, id) follows the id: missing for an unknown id, the job once one is given', async () => {
     const queue = makeQueue({ autostart: false })
     const job = await queue.add('double', 3)
     let setId: (id: string) => void = () => undefined
     function ById({ initial }: { initial: string }) {
       const [id, set] = useState(initial)
       setId = set
-      const snap = useJob(queue, id)
-      return h('span', { 'data-testid': 'byId' }, snap ? `${snap.id}:${snap.status}` : `none:${id}`)
+      const { job: snap, state } = useJob(queue, id)
+      return h('span', { 'data-testid': 'byId' }, snap ? `${snap.id}:${snap.status}` : `${state}:${id}`)
     }
     const view = render(h(ById, { initial: 'no-such-job' }))
-    await vi.waitFor(() => expect(text(view, 'byId')).toBe('none:no-such-job'), { timeout: 5000 })
+    await vi.waitFor(() => expect(text(view, 'byId')).toBe('missing:no-such-job'), { timeout: 5000 })
     setId(job.id)
     await vi.waitFor(() => expect(text(view, 'byId')).toBe(`${job.id}:waiting`), { timeout: 5000 })
     queue.start()
     await vi.waitFor(() => expect(text(view, 'byId')).toBe(`${job.id}:completed`), { timeout: 5000 })
     // A job added later under the id asked for shows up.
     setId('chosen-id')
-    await vi.waitFor(() => expect(text(view, 'byId')).toBe('none:chosen-id'), { timeout: 5000 })
+    await vi.waitFor(() => expect(text(view, 'byId')).toBe('missing:chosen-id'), { timeout: 5000 })
     await queue.add('double', 4, { id: 'chosen-id' })
     await vi.waitFor(() => expect(text(view, 'byId')).toMatch(/^chosen-id:(waiting|running|completed)$/), { timeout: 5000 })
   })
@@ -182,7 +183,7 @@ describe('offthread/react (react-dom in the page)', () => {
     let renders = 0
     let largest = 0
     function Running() {
-      const running = useJobs(queue, { status: 'running' })
+      const { jobs: running } = useJobs(queue, { status: 'running' })
       renders++
       largest = Math.max(largest, running.length)
       return h(
@@ -192,7 +193,7 @@ describe('offthread/react (react-dom in the page)', () => {
       )
     }
     function Done() {
-      const counts = useCounts(queue)
+      const { counts } = useCounts(queue)
       return h('span', { 'data-testid': 'counts' }, `${counts.waiting} waiting ${counts.completed} completed`)
     }
     let progressEvents = 0
@@ -233,7 +234,7 @@ describe('offthread/react (react-dom in the page)', () => {
     let listRenders = 0
     let jobRenders = 0
     function Running() {
-      const running = useJobs(queue, { status: 'running', name: 'steps' })
+      const { jobs: running } = useJobs(queue, { status: 'running', name: 'steps' })
       listRenders++
       return h('p', null, running.map((job) => `${job.progress?.done ?? 0}`).join(' '))
     }
@@ -279,7 +280,7 @@ describe('offthread/react (react-dom in the page)', () => {
     let renders = 0
     function Many() {
       const snaps = jobs.map((job) => useJob(job))
-      const counts = useCounts(queue)
+      const { counts } = useCounts(queue)
       renders++
       return h('p', { 'data-testid': 'many' }, `${counts.completed} ${snaps.filter((s) => s.status === 'completed').length}`)
     }
@@ -302,7 +303,7 @@ describe('offthread/react (react-dom in the page)', () => {
     const follower = makeQueue({ name: queue.name, worker: undefined })
     function Status({ of, id }: { of: Queue<Tasks>; id: string }) {
       const role = useRole(of)
-      const counts = useCounts(of)
+      const { counts } = useCounts(of)
       return h('span', { 'data-testid': id }, `${role} ${counts.waiting} waiting ${counts.completed} completed`)
     }
     const view = render(h('div', null, h(Status, { of: queue, id: 'runner' }), h(Status, { of: follower, id: 'follower' })))
@@ -320,5 +321,173 @@ describe('offthread/react (react-dom in the page)', () => {
     await queue.idle()
     await vi.waitFor(() => expect(text(view, 'runner')).toBe('runner 0 waiting 3 completed'), { timeout: 5000 })
     await vi.waitFor(() => expect(text(view, 'follower')).toBe('follower 0 waiting 3 completed'), { timeout: 5000 })
+  })
+})
+
+describe('offthread/react: states, identity, actions, server rendering', () => {
+  it('useJob(queue, id) tells loading, ready, deleted and missing apart, and gives the handle (a Cancel button)', async () => {
+    const queue = makeQueue({ concurrency: 1 })
+    const busy = await queue.add('sleep', 20_000)
+    const job = await queue.add('sleep', 10)
+    const states: string[] = []
+    function Job({ id }: { id: string }) {
+      const { state, job: snap, handle } = useJob(queue, id, 'sleep')
+      states.push(state)
+      return h(
+        'div',
+        null,
+        h('span', { 'data-testid': 'state' }, `${state}${snap ? ` ${snap.status}` : ''}`),
+        handle ? h('button', { 'data-testid': 'cancel', onClick: () => void handle.cancel('clicked') }, 'Cancel') : null,
+      )
+    }
+    const view = render(h('div', null, h(Job, { id: job.id })))
+    await vi.waitFor(() => expect(states[0]).toBe('loading'))
+    await vi.waitFor(() => expect(text(view, 'state')).toBe('ready waiting'), { timeout: 5000 })
+    ;(view.querySelector('[data-testid="cancel"]') as HTMLButtonElement).click()
+    await vi.waitFor(() => expect(text(view, 'state')).toBe('ready cancelled'), { timeout: 5000 })
+    await queue.remove(job.id)
+    await vi.waitFor(() => expect(text(view, 'state')).toBe('deleted'), { timeout: 5000 })
+    // A job of another task, typed by name: not that task's job.
+    const other = await queue.add('double', 1)
+    const typed = render(h(Job, { id: other.id }))
+    await vi.waitFor(() => expect(text(typed, 'state')).toBe('missing'), { timeout: 5000 })
+    await busy.cancel()
+  })
+
+  it('a read that fails is an error state (the last value kept), read again a moment later', async () => {
+    const store = memoryStore()
+    const queue = createQueue<Tasks>({ name: `react-error-${++counter}`, store, autostart: false, replace: false })
+    queues.push({ queue: queue as unknown as Queue<ReactTasks>, db: 'none' })
+    await queue.add('double', 1)
+    const list = store.list.bind(store)
+    const getFull = store.getFull.bind(store)
+    let broken = false
+    store.list = (query) => (broken ? Promise.reject(new Error('disk on fire')) : list(query))
+    store.getFull = (id, options) => (broken ? Promise.reject(new Error('disk on fire')) : getFull(id, options))
+    function View() {
+      const { jobs, state, error } = useJobs(queue)
+      const byId = useJob(queue, 'never-added')
+      const trouble = useQueueError(queue)
+      return h(
+        'p',
+        { 'data-testid': 'view' },
+        `${state} ${jobs.length} ${error?.message ?? '-'} | ${byId.state} ${byId.error?.message ?? '-'} | ${trouble?.message ?? '-'}`,
+      )
+    }
+    const report = vi.spyOn(globalThis, 'reportError').mockImplementation(() => undefined)
+    broken = true
+    const view = render(h(View))
+    // Both reads fail; each view says so, and reads again a moment later (1 s, then longer).
+    await vi.waitFor(() => expect(text(view, 'view')).toMatch(/\| error disk on fire \|/), { timeout: 5000 })
+    broken = false
+    await vi.waitFor(() => expect(text(view, 'view')).toMatch(/^ready 1 - /), { timeout: 5000 })
+    // A job of that id added: looked up again, and there is none of it yet (still missing, no error).
+    await queue.add('double', 9, { id: 'other-id' })
+    await vi.waitFor(() => expect(text(view, 'view')).toBe('ready 2 - | missing - | -'), { timeout: 5000 })
+    broken = true
+    await queue.add('double', 2)
+    // The list it read last stays, with the error.
+    await vi.waitFor(() => expect(text(view, 'view')).toMatch(/^error 2 disk on fire/), { timeout: 5000 })
+    broken = false
+    await queue.add('double', 3)
+    await vi.waitFor(() => expect(text(view, 'view')).toBe('ready 4 - | missing - | -'), { timeout: 5000 })
+    report.mockRestore()
+  })
+
+  it("useQueueError shows the queue's error event: a worker module that cannot start", async () => {
+    const queue = makeQueue({ worker: () => new Worker(new URL('./fixtures/broken.worker.ts', import.meta.url), { type: 'module' }) })
+    function Trouble() {
+      const error = useQueueError(queue)
+      return h('p', { 'data-testid': 'trouble' }, error ? error.name : 'all well')
+    }
+    const view = render(h(Trouble))
+    await queue.add('double', 1).catch(() => undefined)
+    await vi.waitFor(() => expect(text(view, 'trouble')).toBe('WorkerError'), { timeout: 10_000 })
+  })
+
+  it('React.memo rows of jobs that did not change do not render again when another job changes; views of one query share its reads', async () => {
+    const queue = makeQueue({ autostart: false })
+    const handles = await queue.addBulk([
+      { name: 'double', data: 1 },
+      { name: 'double', data: 2 },
+      { name: 'double', data: 3 },
+    ])
+    const rowRenders = new Map<string, number>()
+    const Row = memo(function Row({ job }: { job: { id: string; status: string } }) {
+      rowRenders.set(job.id, (rowRenders.get(job.id) ?? 0) + 1)
+      return h('li', { 'data-testid': job.id }, job.status)
+    })
+    function List() {
+      const { jobs } = useJobs(queue, { status: ['waiting', 'cancelled'] })
+      return h(
+        'ul',
+        null,
+        jobs.map((job) => h(Row, { key: job.id, job })),
+      )
+    }
+    const list = vi.spyOn(queue, 'list')
+    const view = render(h('div', null, h(List), h(List)))
+    const [a, b, c] = handles as [JobHandle, JobHandle, JobHandle]
+    await vi.waitFor(() => expect(text(view, c.id)).toBe('waiting'), { timeout: 5000 })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const before = { ...Object.fromEntries(rowRenders) }
+    const reads = list.mock.calls.length
+    await b.cancel()
+    await vi.waitFor(() => expect(text(view, b.id)).toBe('cancelled'), { timeout: 5000 })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    // Two lists of the same query: one read for the change, and only b's rows rendered again.
+    expect(list.mock.calls.length - reads).toBe(1)
+    expect(rowRenders.get(a.id)).toBe(before[a.id])
+    expect(rowRenders.get(c.id)).toBe(before[c.id])
+    expect(rowRenders.get(b.id)).toBe((before[b.id] ?? 0) + 2)
+  })
+
+  it('StrictMode: effects run twice, the views still follow the job and let go of the queue when unmounted', async () => {
+    const queue = makeQueue()
+    const job = await queue.add('report', 20)
+    function Both() {
+      const { job: snap } = useJob(queue, job.id, 'report')
+      const { counts } = useCounts(queue)
+      return h('p', { 'data-testid': 'both' }, `${snap?.status ?? '-'} ${counts.completed}`)
+    }
+    const container = document.createElement('div')
+    document.body.append(container)
+    const root = createRoot(container)
+    root.render(h(StrictMode, null, h(Both)))
+    try {
+      await vi.waitFor(() => expect(container.textContent).toBe('completed 1'), { timeout: 10_000 })
+    } finally {
+      root.unmount()
+      container.remove()
+    }
+    expect((queue.watchCounts() as unknown as { watched: boolean }).watched).toBe(false)
+    expect((queue.watchJob(job.id, 'report') as unknown as { watched: boolean }).watched).toBe(false)
+  })
+
+  it('hydration of server-rendered HTML matches (no recoverable error), then shows the live state', async () => {
+    const queue = makeQueue()
+    await (await queue.add('double', 1)).result()
+    await vi.waitFor(() => expect(queue.role).toBe('runner'))
+    function App({ of }: { of: Queue<Tasks> }) {
+      const role = useRole(of)
+      const { counts, state } = useCounts(of)
+      const { jobs } = useJobs(of)
+      return h('p', null, `${role} ${state} ${counts.completed} ${jobs.length}`)
+    }
+    // What a server renders: its own queue object, which has read nothing and runs nothing.
+    const onServer = createQueue<Tasks>({ name: queue.name, store: memoryStore(), autostart: false, replace: false })
+    queues.push({ queue: onServer as unknown as Queue<ReactTasks>, db: 'none' })
+    const container = document.createElement('div')
+    container.innerHTML = renderToString(h(App, { of: onServer }))
+    document.body.append(container)
+    expect(container.textContent).toBe('follower loading 0 0')
+    const recoverable: unknown[] = []
+    const errors = vi.spyOn(console, 'error')
+    const root = hydrateRoot(container, h(App, { of: queue }), { onRecoverableError: (error) => recoverable.push(error) })
+    mounted.push({ root, container })
+    await vi.waitFor(() => expect(container.textContent).toBe('runner ready 1 1'), { timeout: 5000 })
+    expect(recoverable).toEqual([])
+    expect(errors.mock.calls.filter((call) => String(call[0]).includes('ydrat'))).toEqual([])
+    errors.mockRestore()
   })
 })

@@ -46,10 +46,24 @@ describe('typed live state', () => {
     untyped.on('completed', (job) => expectTypeOf(job).toEqualTypeOf<JobSnapshot>())
   })
 
-  it('watch() lists snapshots typed by task; watchCounts() counts', () => {
+  it('watch() lists snapshots typed by task, without the data and result a list does not read; watchCounts() counts', () => {
     const queue = createQueue<Tasks>({ store: memoryStore(), autostart: false })
     const [first] = queue.watch({ status: 'running' }).getSnapshot()
-    if (first?.name === 'plain') expectTypeOf(first.data).toEqualTypeOf<number | undefined>()
+    if (first?.name === 'plain') {
+      expectTypeOf(first.progress).toEqualTypeOf<Progress | undefined>()
+      expectTypeOf(first).not.toHaveProperty('data')
+      expectTypeOf(first).not.toHaveProperty('result')
+    }
     expectTypeOf(queue.watchCounts().getSnapshot().running).toEqualTypeOf<number>()
+  })
+
+  it('watchJob(id, name) is typed by task as getJob(id, name) is', () => {
+    const queue = createQueue<Tasks>({ store: memoryStore(), autostart: false })
+    const lookup = queue.watchJob('some-id', 'resize').getSnapshot()
+    expectTypeOf(lookup.state).toEqualTypeOf<'loading' | 'ready' | 'missing' | 'deleted' | 'error'>()
+    expectTypeOf(lookup.job?.result).toEqualTypeOf<Blob | undefined>()
+    expectTypeOf(lookup.job?.progress).toEqualTypeOf<{ done: number; total: number } | undefined>()
+    expectTypeOf(lookup.handle).toEqualTypeOf<JobHandle<Blob, { done: number; total: number }> | undefined>()
+    expectTypeOf(queue.watchJob('some-id').getSnapshot().job?.result).toEqualTypeOf<unknown>()
   })
 })

@@ -16,8 +16,8 @@ function Job({ handle }: { handle: JobHandle<number, number | object> }) {
 }
 
 function App() {
-  const jobs = useJobs(queue, { name: 'countPrimes' })
-  const counts = useCounts(queue)
+  const { jobs } = useJobs(queue, { name: 'countPrimes' })
+  const { counts } = useCounts(queue)
   const role = useRole(queue)
   const [handle, setHandle] = useState<JobHandle<number, number | object>>()
   return h(
