@@ -12,7 +12,15 @@
 import { report } from '../shared/events.js'
 import { FrameBatch } from '../shared/frame.js'
 import type { JobHandle } from './handle.js'
-import { JOB_STATUSES, type JobSnapshot, type JobStatus, type ListOptions, type Progress, type QueueEvents } from '../shared/types.js'
+import {
+  DEFAULT_LIST_LIMIT,
+  JOB_STATUSES,
+  type JobSnapshot,
+  type JobStatus,
+  type ListOptions,
+  type Progress,
+  type QueueEvents,
+} from '../shared/types.js'
 
 /** Where a live value stands: not read yet, read, or its last read failed (it keeps its last value). */
 export type LiveState = 'loading' | 'ready' | 'error'
@@ -56,6 +64,9 @@ export interface LiveHost {
   counts(): Promise<Record<JobStatus, number>>
   on<K extends keyof QueueEvents>(event: K, listener: QueueEvents[K]): () => void
 }
+
+/** The events that tell a job's new status (its snapshot as committed). */
+const MOVES = ['started', 'retrying', 'requeued', 'completed', 'failed', 'cancelled'] as const
 
 /** The events after which a list or the counts may have changed. */
 const MEMBERSHIP = ['added', 'started', 'retrying', 'requeued', 'completed', 'failed', 'cancelled', 'removed', 'role'] as const
@@ -265,37 +276,91 @@ function retryDelay(failures: number): number {
 /** `queue.watch(query)`. */
 export class LiveJobList extends LiveQuery<readonly JobSnapshot[]> {
   #query: ListOptions
-  /** Progress heard since the last frame, by job id. */
+  /** Progress heard since the last read began, by job id. */
   #progress = new Map<string, Progress>()
+  /** Jobs as the status events since the last read began tell them (committed before each event), by id. */
+  #moved = new Map<string, JobSnapshot>()
+  /** Jobs added since the last read began that the query takes, in the order they were added. */
+  #added = new Map<string, JobSnapshot>()
+  #statuses: ReadonlySet<string> | undefined
 
   constructor(host: LiveHost, query: WatchQuery) {
     super(host, EMPTY)
     this.#query = { ...query }
+    const { status } = query
+    if (status !== undefined) this.#statuses = new Set(typeof status === 'string' ? [status] : status)
   }
 
   protected override listen(): () => void {
-    return this.host.on('progress', (job, progress) => {
-      this.#progress.set(job.id, progress)
-      this.patched()
-    })
+    const moved = (job: JobSnapshot): void => {
+      const { data: _data, result: _result, ...listed } = job
+      this.#moved.set(job.id, listed)
+      this.#progress.delete(job.id)
+    }
+    const offs = [
+      this.host.on('progress', (job, progress) => {
+        this.#progress.set(job.id, progress)
+        this.patched()
+      }),
+      ...MOVES.map((event) => this.host.on(event, moved)),
+      this.host.on('added', (job) => {
+        const { data: _data, result: _result, ...listed } = job
+        if (this.#takes(listed)) this.#added.set(job.id, listed)
+      }),
+    ]
+    return () => {
+      for (const off of offs) off()
+    }
   }
 
   protected override async read(): Promise<readonly JobSnapshot[]> {
-    // Progress heard before this read is in what it reads.
-    this.#progress.clear()
-    return Object.freeze(await this.host.list(this.#query))
+    // What was heard before this read began is in what it reads: dropped once it is back (not
+    // before: until then the view shows it), unless heard anew meanwhile.
+    const heard = [new Map(this.#progress), new Map(this.#moved), new Map(this.#added)] as const
+    const jobs = Object.freeze(await this.host.list(this.#query))
+    for (const [i, map] of [this.#progress, this.#moved, this.#added].entries()) {
+      for (const [id, value] of heard[i] as Map<string, unknown>) if ((map as Map<string, unknown>).get(id) === value) map.delete(id)
+    }
+    return jobs
+  }
+
+  /** Whether the query takes `job` (its limit aside). */
+  #takes(job: JobSnapshot): boolean {
+    return (this.#statuses === undefined || this.#statuses.has(job.status)) && (this.#query.name === undefined || this.#query.name === job.name)
   }
 
   /**
-   * Progress heard since the last read began goes onto the list (and stays until the next
-   * read begins: a read that began before a report may come back with an older value).
+   * What was heard since the last read began goes onto the list at once: a job's new
+   * status (it leaves a list filtered by status it no longer has; one that joins comes
+   * with the re-read the event asked for, which a slow store may make wait), and its
+   * progress. It stays until the next read begins: a read that began before an event
+   * may come back with an older value.
    */
   protected override patch(jobs: readonly JobSnapshot[]): readonly JobSnapshot[] {
-    if (this.#progress.size === 0) return jobs
+    if (this.#progress.size === 0 && this.#moved.size === 0 && this.#added.size === 0) return jobs
     let out: JobSnapshot[] | undefined
-    const listed = new Set<string>()
-    for (const [i, job] of jobs.entries()) {
-      listed.add(job.id)
+    let dropped = false
+    const listed = new Set(jobs.map((job) => job.id))
+    // Added since: newest first, ahead of the rest (a job added later has a greater seq), as far as the limit.
+    const added = [...this.#added.values()].filter((job) => !listed.has(job.id)).reverse()
+    if (added.length > 0) {
+      const limit = this.#query.limit ?? DEFAULT_LIST_LIMIT
+      jobs = [...added, ...jobs].slice(0, limit)
+      out = [...jobs]
+      for (const job of added) listed.add(job.id)
+    }
+    for (const [i, listedJob] of jobs.entries()) {
+      let job = listedJob
+      const moved = this.#moved.get(job.id)
+      if (moved !== undefined && (moved.status !== job.status || moved.attempt !== job.attempt)) {
+        out ??= [...jobs]
+        if (this.#statuses && !this.#statuses.has(moved.status)) {
+          out[i] = undefined as unknown as JobSnapshot
+          dropped = true
+          continue
+        }
+        job = out[i] = moved
+      }
       const progress = this.#progress.get(job.id)
       if (progress === undefined || progress === job.progress || job.status !== 'running') continue
       out ??= [...jobs]
@@ -303,7 +368,8 @@ export class LiveJobList extends LiveQuery<readonly JobSnapshot[]> {
     }
     // A job not listed joins the list only by a read, which reads its progress.
     for (const id of this.#progress.keys()) if (!listed.has(id)) this.#progress.delete(id)
-    return out ? Object.freeze(out) : jobs
+    if (!out) return jobs
+    return Object.freeze(dropped ? out.filter((job) => job !== undefined) : out)
   }
 
   /**

@@ -36,7 +36,10 @@ describe('live queries and handles as stores', () => {
     expect(last.map((j) => j.id)).toEqual([job.id])
     expect(last[0]?.progress).toEqual({ phase: 'done' })
     // Running, with progress on the way, was seen; no two calls gave the same array.
-    expect(seen.some((jobs) => jobs[0]?.status === 'running')).toBe(true)
+    expect(
+      seen.some((jobs) => jobs[0]?.status === 'running'),
+      seen.map((jobs) => jobs.map((j) => `${j.status}:${String(j.progress && JSON.stringify(j.progress))}`).join(',')).join(' | '),
+    ).toBe(true)
     expect(new Set(seen).size).toBe(seen.length)
     // 40 progress reports and 40 log lines did not become 80 calls (at most one a frame: ~13 frames of 200 ms, and a few more).
     expect(seen.length).toBeLessThan(25)
@@ -153,6 +156,53 @@ describe('watch() with reads and progress crossing', () => {
     frameOf = frameOf.slice(1)
     expect(new Set(frameOf).size, 'notices in one frame').toBe(frameOf.length)
     frame = 1000
+  })
+})
+
+describe('watch() while its re-read waits on a slow store', () => {
+  it('an added job, its start and its end show at once from the events, filtered by the query; the re-read settles it', async () => {
+    const events = new Emitter<QueueEvents>()
+    const reads: Array<(jobs: JobSnapshot[]) => void> = []
+    const host: LiveHost = {
+      list: () => new Promise((resolve) => reads.push(resolve)),
+      counts: () => Promise.reject(new Error('not used')),
+      on: (event, listener) => events.on(event, listener),
+    }
+    const job = (id: string, seq: number, status: JobSnapshot['status'], name = 'report'): JobSnapshot => ({
+      id,
+      name,
+      queue: 'q',
+      status,
+      seq,
+      attempt: 1,
+      priority: 0,
+      createdAt: 0,
+      runAt: 0,
+      dependencies: [],
+    })
+    const live = new LiveJobList(host, { status: ['waiting', 'running'], name: 'report' })
+    const off = live.subscribe(() => undefined)
+    await vi.waitFor(() => expect(reads).toHaveLength(1))
+    reads[0]?.([job('a', 1, 'waiting')])
+    await vi.waitFor(() => expect(live.getSnapshot().map((j) => j.id)).toEqual(['a']))
+    // The store is slow from now on: the re-reads these events ask for do not come back.
+    events.emit('added', { ...job('b', 2, 'waiting'), data: 'big input' }, undefined)
+    events.emit('added', job('other', 3, 'waiting', 'double'), undefined)
+    await vi.waitFor(() => expect(live.getSnapshot().map((j) => `${j.id}:${j.status}`)).toEqual(['b:waiting', 'a:waiting']))
+    expect(live.getSnapshot()[0]).not.toHaveProperty('data')
+    events.emit('started', job('b', 2, 'running'), 1)
+    events.emit('progress', job('b', 2, 'running'), 40)
+    await vi.waitFor(() =>
+      expect(live.getSnapshot().map((j) => `${j.id}:${j.status}:${String(j.progress)}`)).toEqual(['b:running:40', 'a:waiting:undefined']),
+    )
+    // Completed: no longer one of the statuses asked for.
+    events.emit('completed', { ...job('b', 2, 'completed'), result: 'big result' }, 'big result')
+    await vi.waitFor(() => expect(live.getSnapshot().map((j) => j.id)).toEqual(['a']))
+    // The re-read brings what the store says, and the events heard before it began are dropped.
+    const last = reads.at(-1)
+    last?.([job('a', 1, 'running')])
+    await vi.waitFor(() => expect(live.getSnapshot().map((j) => `${j.id}:${j.status}`)).toEqual(['a:running']))
+    off()
   })
 })
 
