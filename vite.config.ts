@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config'
 import { playwright } from '@vitest/browser-playwright'
 import { webdriverio } from '@vitest/browser-webdriverio'
+import { svelte } from '@sveltejs/vite-plugin-svelte'
 import { CHROMIUM_ARGS, FIREFOX_PREFS, findBrowser, HOW_TO_GET, type LocatedWebKit } from './scripts/browsers.mjs'
 import { tolerateUnknownEmulationCommands } from './scripts/firefox-bidi.mjs'
 import { startWebKit } from './scripts/webkit-driver.mjs'
@@ -17,11 +18,8 @@ const isVitest = process.env['VITEST'] !== undefined
 
 /** The browser tests (test/browser and the adversarial suite), the same files in each engine. */
 const BROWSER_TESTS = ['test/browser/**/*.test.ts', 'test/adversarial/**/*.test.ts']
-/**
- * The UI bindings' tests (React renders, the inspector element) run in Chromium only, as
- * their issue asks: they passed in Firefox and WebKit when written, and the suite has 10 minutes.
- */
-const CHROMIUM_ONLY = ['test/browser/react.test.ts', 'test/browser/inspector.test.ts']
+/** Every browser test runs in every engine (an engine's own tool, CDP, is in a describe named so). */
+const CHROMIUM_ONLY: string[] = []
 
 /**
  * One Vitest project per engine. A missing browser is an error (`pretest` installs or
@@ -36,7 +34,9 @@ async function browserProject(engine: 'chromium' | 'firefox' | 'webkit'): Promis
     // Precaution: pre-bundle the runtime deps so Vite never discovers them
     // mid-run (a mid-run re-optimisation reloads the test iframe).
     // Everything the tests import from node_modules, found up front: a dependency discovered mid-run reloads the test page.
-    optimizeDeps: { include: ['comlink', 'idb', 'nanoid', 'react', 'react-dom/client'] },
+    optimizeDeps: { include: ['comlink', 'idb', 'nanoid', 'react', 'react-dom/client', 'vue'] },
+    // The Svelte example's test (test/browser/svelte.test.ts) imports examples/svelte/*.svelte.
+    plugins: [svelte({ configFile: false })],
   }
   // expect.poll waits 5 s (not 1): a CI run on 2 busy cores made a 1 s poll of the inspector flaky.
   const test = {
@@ -117,6 +117,7 @@ export default defineConfig({
     alias: [
       { find: /^offthread\/worker$/, replacement: fileURLToPath(new URL('./src/worker.ts', import.meta.url)) },
       { find: /^offthread\/react$/, replacement: fileURLToPath(new URL('./src/react.ts', import.meta.url)) },
+      { find: /^offthread\/vue$/, replacement: fileURLToPath(new URL('./src/vue.ts', import.meta.url)) },
       { find: /^offthread\/inspector$/, replacement: fileURLToPath(new URL('./src/inspector.ts', import.meta.url)) },
       { find: /^offthread$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
     ],
@@ -173,7 +174,7 @@ export default defineConfig({
             only: true,
             checker: 'tsc',
             tsconfig: './tsconfig.json',
-            include: ['test/types/**/*.test-d.ts'],
+            include: ['test/types/**/*.test-d.ts', 'test/types/**/*.test-d.tsx'],
           },
         },
       },

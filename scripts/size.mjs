@@ -33,8 +33,12 @@ export const TARGET = { page: 15_000, worker: 4_000 }
 // release records, the handover, jobs waiting for a release) and the full-origin recovery: +3.4 kB page.
 // Every tab with a worker needs them at start; issue 27's runner chunk is where the runner's half goes.
 // Issue 24's page lifecycle (freeze and back/forward cache, the blocked-storage watchdog, StorageBlockedError,
-// explicit commits, the full-origin recount): +1.0 kB page (39.0 kB measured; the ceiling keeps 0.2 kB over it).
-export const CEILING = { page: 39_200, worker: 7_300 }
+// explicit commits, the full-origin recount): +1.0 kB page. Jobs given up on freeze named to the next runner
+// (+0.1 kB), and issue 25's live state (the requeued event, queue.cancel, watchJob's lookup, live views' states,
+// snapshots kept across re-reads, lists patched from events, views shared by query, a queue opened at first use
+// without IndexedDB): +1.5 kB page (40.7 kB measured; the ceiling keeps 0.2 kB over it). Issue 27 takes the
+// runner's half out of the page.
+export const CEILING = { page: 40_900, worker: 7_300 }
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/size/')
@@ -89,7 +93,7 @@ const report = {
   scheduler: modules.some((m) => m.includes('runner/scheduler')),
   storeLease: modules.some((m) => m.includes('store-lease')),
   flows: modules.some((m) => m.includes('queue/flow')),
-  // offthread/react and offthread/inspector: only in a bundle that imports them.
+  // offthread/react, offthread/vue and offthread/inspector (all under src/ui/): only in a bundle that imports them.
   ui: modules.some((m) => m.includes('/ui/') || m.includes('inspector') || m.includes('react')),
   lazy,
   minified: [...loaded].reduce((sum, name) => sum + Buffer.byteLength(byName.get(name).code), 0),
@@ -115,7 +119,7 @@ if (report.memoryStore) over.push('memoryStore is in the page bundle though the 
 if (report.scheduler) over.push('the scheduler is in the page bundle at start: it must load only when a schedule exists')
 if (report.flows) over.push('flows (chain, group) are in the page bundle at start: they must load on the first chain or group')
 if (report.storeLease) over.push('StoreLease is in the page bundle: it must load only with a store shared between processes')
-if (report.ui) over.push('offthread/react or offthread/inspector code is in the page bundle though the page imports neither')
+if (report.ui) over.push('offthread/react, offthread/vue or offthread/inspector code is in the page bundle though the page imports none of them')
 if (over.length) {
   for (const line of over) console.error(`size: ${line}`)
   process.exit(1)

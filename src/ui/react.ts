@@ -11,6 +11,7 @@ import { useCallback, useMemo, useSyncExternalStore } from 'react'
 import type { JobHandle } from '../queue/handle.js'
 import { LOADING_JOB, type JobLookup, type LiveResult, type LiveState, type LiveStore, type WatchQuery } from '../queue/live.js'
 import type { Queue } from '../queue/queue.js'
+import { queueErrors } from './queue-errors.js'
 import {
   JOB_STATUSES,
   type AnySnapshot,
@@ -233,34 +234,3 @@ export function useQueueError<T extends TaskMap>(queue: Queue<T>): Error | undef
 }
 
 const serverError = (): Error | undefined => undefined
-
-/** The latest error of each queue, kept while anything watches it (one listener per queue). */
-const errorStores = new WeakMap<object, { subscribe: (onChange: () => void) => () => void; getSnapshot: () => Error | undefined }>()
-
-function queueErrors(queue: Queue<TaskMap>): { subscribe: (onChange: () => void) => () => void; getSnapshot: () => Error | undefined } {
-  let store = errorStores.get(queue)
-  if (store) return store
-  let latest: Error | undefined
-  const listeners = new Set<() => void>()
-  let off: (() => void) | undefined
-  store = {
-    subscribe(onChange) {
-      listeners.add(onChange)
-      off ??= queue.on('error', (error) => {
-        const cleared = error.name === 'StorageBlockedError' && (error as Error & { blocked?: boolean }).blocked === false
-        latest = cleared ? (latest?.name === 'StorageBlockedError' ? undefined : latest) : error
-        for (const listener of [...listeners]) listener()
-      })
-      return () => {
-        listeners.delete(onChange)
-        if (listeners.size === 0) {
-          off?.()
-          off = undefined
-        }
-      }
-    },
-    getSnapshot: () => latest,
-  }
-  errorStores.set(queue, store)
-  return store
-}

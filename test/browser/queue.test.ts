@@ -238,8 +238,11 @@ describe('queue basics (IndexedDB, module workers)', () => {
     expect((await job.errors()).map((e) => e.attempt)).toEqual([1, 1])
     await expect(queue.retry(job.id)).resolves.toBe(job)
     await job.wait()
+    // A job already in line (waiting, running): nothing to do, its handle. A completed one: refused.
     const running = await queue.add('sleep', 200)
-    await expect(queue.retry(running.id)).rejects.toThrow(/only failed or cancelled/)
+    await expect(queue.retry(running.id)).resolves.toBe(running)
+    await running.result()
+    await expect(queue.retry(running.id)).rejects.toThrow(/it is completed; only failed or cancelled/)
   })
 
   it('transfer moves buffers to the worker and back zero-copy', async () => {
