@@ -1,35 +1,34 @@
 /**
- * The Queue users hold: a thin facade over engines that each get the services
- * they need as objects: the queue's state (state.ts), adding jobs (insert.ts),
- * schedules (schedules.ts), other tabs (remote.ts), live handles
- * (live-handles.ts) and the one change path (changes.ts); and, while this tab
- * holds the runner lock, the runner (runner/dispatcher.ts).
+ * The Queue users hold: a thin facade over engines (built in engines.ts, each given
+ * what it uses): the queue's state (state.ts), adding jobs (insert.ts), schedules
+ * (schedules.ts), other tabs (remote.ts), live handles (live-handles.ts), the one
+ * change path (changes.ts), releases (releases.ts) and the runner's seat (seat.ts:
+ * the election, and while this tab holds the runner lock, the runner,
+ * runner/dispatcher.ts).
  */
-import { Committer, FencedWriter } from '../store/committer.js'
-import { Dispatcher } from '../runner/dispatcher.js'
+import { Committer } from '../store/committer.js'
 import type { FlowHandle } from './flow-handle.js'
 import type { ChainMismatch, ChainOutput, FlowStep, GroupOutput } from './flow.js'
-import { QueueClosedError, StorageBlockedError } from '../shared/errors.js'
-import { whenFreezing, whenRunning } from '../shared/lifecycle.js'
+import { QueueClosedError } from '../shared/errors.js'
 import { Emitter } from '../shared/events.js'
 import { toSnapshot, type JobHandle } from './handle.js'
-import { Inserter } from './insert.js'
-import { LiveHandles } from './live-handles.js'
+import type { Inserter } from './insert.js'
+import type { LiveHandles } from './live-handles.js'
 import { invalidOption } from '../shared/options.js'
-import { setUnrefTimeout } from '../shared/timers.js'
 import { DEFAULTS, resolveQueueOptions, type QueueOptions, type ResolvedQueueOptions } from './options.js'
-import { Leadership, type RunnerElection } from '../tabs/leadership.js'
 import { validateList } from './list-options.js'
 import { QueueState } from './state.js'
-import { Retention, resolveClean } from '../runner/retention.js'
+import { type Retention, resolveClean } from '../runner/retention.js'
 import type { Schedule, ScheduleOptions } from '../runner/scheduler.js'
-import { Schedules } from './schedules.js'
+import type { Schedules } from './schedules.js'
 import { idbStore } from '../store/idb-store.js'
 import { deferredStore } from '../store/deferred-store.js'
 import type { Store, StoredJob } from '../store/store.js'
-import { Tabs } from './remote.js'
-import { Releases, type RunnerRelease } from './releases.js'
-import { Changes } from './changes.js'
+import type { Tabs } from './remote.js'
+import type { Seat } from './seat.js'
+import { makeEngines } from './engines.js'
+import type { Releases, RunnerRelease } from './releases.js'
+import type { Changes } from './changes.js'
 import { fromStored } from '../shared/binary.js'
 import { LiveCounts, LiveJob, LiveJobList, LiveViews, type LiveJobStore, type LiveList, type LiveStore, type WatchQuery } from './live.js'
 import { Channel } from '../tabs/channel.js'
@@ -116,25 +115,6 @@ export function observeQueue(name: string): { queue: Queue; owned: boolean } {
   }
 }
 
-/** How often a queue on a store shared between processes looks for their writes (ms). */
-const STORE_POLL_MS = 200
-/** The longest runner lease (`runnerTimeout: Infinity` with a lease store): about 24.8 days. */
-const MAX_LEASE = 2 ** 31 - 1
-/** A tab that let the runner lock go for a newer release keeps it if it comes back within this (ms). */
-const PASS_AGAIN_AFTER = 2000
-/** How long (ms) a runner's word that it gave jobs up (frozen, hidden) is kept for the next runner. */
-const GIVEN_UP_FOR = 60_000
-/** Ids of one such word kept at most (any script of the origin can post on the channel). */
-const MAX_GIVEN_UP = 10_000
-
-/** Asks the browser, once per page, to keep this origin's storage (`persist: true`). */
-let persistence: Promise<boolean> | undefined
-function requestPersistence(): Promise<boolean> {
-  const manager = typeof navigator !== 'undefined' ? navigator.storage : undefined
-  persistence ??= manager?.persist ? manager.persist().catch(() => false) : Promise.resolve(false)
-  return persistence
-}
-
 /** A persistent job queue. Create it with {@link createQueue}. */
 export class Queue<T extends TaskMap = TaskMap> {
   #options: ResolvedQueueOptions
@@ -145,9 +125,6 @@ export class Queue<T extends TaskMap = TaskMap> {
   #state: QueueState
   #closing: Promise<void> | undefined
   #started: boolean
-  #leadership: RunnerElection | undefined
-  /** The writes of this tab's runner, fenced with its token (a store with `fencing`). */
-  #fence: FencedWriter | undefined
   // The engines behind the facade; they reach the queue through one context.
   #channel: Channel
   #changes: Changes
@@ -156,8 +133,8 @@ export class Queue<T extends TaskMap = TaskMap> {
   #schedules: Schedules
   #tabs: Tabs
   #releases: Releases
-  /** When this tab last let the runner lock go at once for a newer release in line (see #run). */
-  #passedAt = -Infinity
+  /** The runner's seat: election, becoming the runner, giving the place up (seat.ts). */
+  #seat: Seat
 
   constructor(options?: QueueOptions) {
     this.#options = resolveQueueOptions(options)
@@ -169,59 +146,20 @@ export class Queue<T extends TaskMap = TaskMap> {
         : deferredStore('memory', async () => (await import('../store/memory-store.js')).memoryStore(), true))
     this.#committer = new Committer(this.#store)
     this.#state = new QueueState(this.#options.name, this.#events, (closed) => void this.#shutdown(0, closed))
-    this.#retention = new Retention(
-      this.#store,
-      this.#committer,
-      this.#options.retention,
-      (e) => this.#state.report(e),
-      (ids) => this.#changes.removed(ids, 'here'),
-    )
     this.#started = this.#options.autostart
     this.#channel = new Channel(this.#options.name)
-    // The engines, each given the services it needs as objects (see each one's host interface).
-    const services = {
-      options: this.#options,
-      store: this.#store,
-      committer: this.#committer,
-      channel: this.#channel,
-      events: this.#events,
-      state: this.#state,
-      get changes(): Changes {
-        return engines.changes
-      },
-      get handles(): LiveHandles {
-        return engines.handles
-      },
-      get remote(): Tabs {
-        return engines.remote
-      },
-      get inserter(): Inserter {
-        return engines.inserter
-      },
-      get schedules(): Schedules {
-        return engines.schedules
-      },
-      get releases(): Releases {
-        return engines.releases
-      },
-      handOver: (reason: string) => void this.#handOver(reason).catch((error: unknown) => this.#state.report(error as Error)),
-      givenUp: (ids: string[]) => this.#noteGivenUp(ids),
-    }
-    const handles = new LiveHandles(services)
-    const engines = {
-      handles,
-      changes: new Changes(handles, this.#events, this.#channel),
-      releases: new Releases(services),
-      remote: new Tabs(services, this.#channel),
-      inserter: new Inserter(services),
-      schedules: new Schedules(services),
-    }
+    const engines = makeEngines(
+      { options: this.#options, store: this.#store, committer: this.#committer, state: this.#state, events: this.#events, channel: this.#channel },
+      () => this.#started,
+    )
     this.#handles = engines.handles
     this.#changes = engines.changes
-    this.#tabs = engines.remote
+    this.#retention = engines.retention
+    this.#tabs = engines.tabs
     this.#inserter = engines.inserter
     this.#schedules = engines.schedules
     this.#releases = engines.releases
+    this.#seat = engines.seat
     // Hot reload: the queue of this name open in this page closes and hands its jobs over, as a closed tab would.
     const registers = !makingObserver && this.#options.replace
     const previous = registers ? OPEN.get(this.#options.name) : undefined
@@ -234,7 +172,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     const replaced = previous?.close({ timeout: 0 }).catch(() => undefined)
     const open = async (): Promise<void> => {
       await replaced
-      await this.#open()
+      await this.#seat.open()
     }
     // Without IndexedDB and without a store of the app's (a server render, a script), nothing
     // stored can wait to be resumed: the queue opens at its first use, and a queue never used
@@ -259,6 +197,14 @@ export class Queue<T extends TaskMap = TaskMap> {
   }
 
   /**
+   * Whether this tab's calls are waiting on a database another tab holds (a frozen or
+   * stopped page): set and cleared with the `StorageBlockedError`s of the `error` event.
+   */
+  get storageBlocked(): boolean {
+    return this.#seat.storageBlocked
+  }
+
+  /**
    * The release of the tab that runs the queue, as it stored it when it took its place
    * (its `version` and its worker module's tasks); undefined until one did (or with a
    * store that keeps no releases). Kept current as runners change.
@@ -280,256 +226,6 @@ export class Queue<T extends TaskMap = TaskMap> {
     if (typeof estimate?.usage === 'number') out.usage = estimate.usage
     if (typeof estimate?.quota === 'number') out.quota = estimate.quota
     return out
-  }
-
-  async #open(): Promise<void> {
-    if (this.#options.persist) void requestPersistence()
-    this.#offFreeze = whenFreezing(() => this.#freeze())
-    this.#offBlocked = this.#store.blocked?.((blocked) => {
-      this.#storageBlocked = blocked
-      this.#state.report(new StorageBlockedError(undefined, { blocked }))
-    })
-    await this.#store.open(this.#options.name)
-    this.#releases.open()
-    this.#leadership = await this.#election()
-    if (this.#leadership) this.#leadership.onLost = () => this.#lost()
-    await this.#elect()
-    this.#watchStore()
-  }
-
-  /**
-   * How this queue elects its runner (only a queue with a `worker` runs): a store shared
-   * between processes (sqliteStore) by its lease, tabs by Web Locks. A frozen runner is
-   * replaced only where the store fences its writes. (StoreLease is imported here: a
-   * page's bundle never carries it.)
-   */
-  async #election(): Promise<RunnerElection | undefined> {
-    if (!this.#options.worker) return undefined
-    const timeout = this.#store.fencing ? this.#options.runnerTimeout : Infinity
-    if (!this.#store.lease) return new Leadership(this.#options.name, timeout)
-    const { StoreLease } = await import('../tabs/store-lease.js')
-    return new StoreLease(this.#store, { ttl: Math.min(timeout, MAX_LEASE) })
-  }
-
-  /**
-   * A store shared between processes: no BroadcastChannel reaches the others, so this
-   * queue looks at the store's version every {@link STORE_POLL_MS} and, when another
-   * process wrote, reads again what it may have changed: the runner takes in new jobs
-   * and stops cancelled ones; live handles catch up.
-   */
-  #watchStore(): void {
-    const store = this.#store
-    if (!store.version) return
-    let last: number | undefined
-    const tick = async (): Promise<void> => {
-      if (this.#state.closed) return
-      try {
-        const version = await (store.version as () => Promise<number>)()
-        if (last !== undefined && version !== last) {
-          await this.#state.runner?.refresh()
-          await this.#handles.refreshAll()
-        }
-        last = version
-      } catch (error) {
-        if (!this.#state.closed) this.#state.report(error as Error)
-      }
-      if (!this.#state.closed) setUnrefTimeout(() => void tick(), STORE_POLL_MS)
-    }
-    void tick()
-  }
-
-  /** Free runner place: run now (before the queue reports ready). Else wait in line and take over later. */
-  async #elect(): Promise<void> {
-    const leadership = this.#leadership
-    if (!leadership) return
-    const now = await leadership.acquire(() => {
-      this.#becomeRunner().catch((error: unknown) => this.#state.report(error as Error))
-    })
-    if (now) await this.#becomeRunner()
-  }
-
-  #becoming: Promise<void> | undefined
-
-  /** This tab holds the runner lock: load the unfinished jobs and start the pool. */
-  #becomeRunner(): Promise<void> {
-    // Trouble while closing is no trouble: the next runner loads again.
-    this.#becoming ??= this.#run().catch((error: unknown) => {
-      if (!this.#state.closed) throw error
-    })
-    return this.#becoming
-  }
-
-  async #run(): Promise<void> {
-    const factory = this.#options.worker
-    if (this.#state.closed || !factory || this.#state.runner) return
-    if (await this.#passOn()) return
-    let committer: Committer | FencedWriter = this.#committer
-    if (this.#store.fencing && this.#leadership?.token) {
-      // This runner's token: from now on, the writes of any runner before it are refused.
-      const token = this.#leadership.token
-      const fence = new FencedWriter(this.#committer, token, () => this.#lost())
-      this.#fence = fence
-      await this.#committer.write([{ op: 'claim', token }])
-      if (fence.lost || !this.#leadership.held || this.#state.closed) return
-      committer = fence
-    }
-    const releases = this.#releases
-    const dispatcher: Dispatcher = new Dispatcher(
-      {
-        options: this.#options,
-        store: this.#store,
-        committer,
-        changes: this.#changes,
-        error: (error) => this.#state.report(error),
-        idle: () => this.#events.emit('idle'),
-        unknownTask: (job) => releases.verdict(job, dispatcher.pool.manifest),
-        // A newer tab in line asks for the queue when it sees the jobs waiting for it.
-        awaitingRelease: () => this.#channel.post({ type: 'release' }),
-        givenUp: (id) => this.#givenUp.delete(id),
-      },
-      releases.takePool(),
-    )
-    this.#state.runner = dispatcher
-    // The runner's own news is best-effort: followers read the store anyway.
-    this.#channel.mustDeliver = false
-    this.#changes.retention = this.#retention
-    this.#events.emit('role', 'runner')
-    await dispatcher.load()
-    // The releases the store knows, before any job is judged by them (a task this release lacks).
-    await releases.refresh().catch((error: unknown) => this.#state.report(error as Error))
-    if (this.#started && !this.#state.closed) dispatcher.start()
-    releases.claimed(committer).catch((error: unknown) => {
-      if (this.#state.runner === dispatcher) this.#state.report(error as Error)
-    })
-    this.#retention.schedule()
-    this.#schedules.start(this.#fence)
-  }
-
-  /**
-   * This tab just got the runner lock while a tab of a newer release waits in line: let
-   * it go at once (to the back of the line), so that the older release never takes the
-   * queue back from the newer one. Not after a steal (the tab it came from did not
-   * answer, and may be that newer one, frozen), nor twice within a moment.
-   */
-  async #passOn(): Promise<boolean> {
-    const leadership = this.#leadership
-    if (!leadership?.held || leadership.stolen || performance.now() - this.#passedAt < PASS_AGAIN_AFTER) return false
-    if (!(await this.#releases.newerInLine()) || this.#state.closed || !leadership.held) return false
-    this.#passedAt = performance.now()
-    this.#becoming = undefined
-    leadership.release()
-    setTimeout(() => void this.#elect().catch((error: unknown) => this.#state.report(error as Error)), 0)
-    return true
-  }
-
-  /**
-   * A tab of a newer release asked for the queue (see releases.ts): start nothing new,
-   * give the running jobs `abortGrace` to finish (then stop them: they run again in the
-   * new runner, their durable steps kept), give the place up, and wait in line again.
-   * The new runner's claim fences anything this one might still write.
-   */
-  async #handOver(reason: string): Promise<void> {
-    const runner = this.#state.runner
-    if (!runner || this.#handingOver || this.#state.closed) return
-    this.#handingOver = true
-    try {
-      this.#schedules.stop()
-      await runner.close(this.#options.abortGrace, reason)
-      await this.#committer.settled()
-      if (this.#state.runner !== runner || this.#state.closed) return
-      this.#fence?.lose()
-      this.#fence = undefined
-      this.#state.runner = undefined
-      this.#becoming = undefined
-      this.#channel.mustDeliver = true
-      this.#events.emit('role', 'follower')
-      this.#leadership?.release()
-      await this.#elect()
-    } finally {
-      this.#handingOver = false
-    }
-  }
-
-  #handingOver = false
-  /** Running jobs that a runner frozen or hidden gave up lately (see `#freeze`), and when it said so. */
-  #givenUp = new Map<string, number>()
-  #offFreeze: (() => void) | undefined
-
-  #noteGivenUp(ids: string[]): void {
-    const now = Date.now()
-    for (const [id, at] of this.#givenUp) if (now - at > GIVEN_UP_FOR) this.#givenUp.delete(id)
-    for (const id of ids.slice(0, MAX_GIVEN_UP)) this.#givenUp.set(id, now)
-  }
-  #offBlocked: (() => void) | undefined
-  #storageBlocked = false
-
-  /**
-   * Whether this tab's calls are waiting on a database another tab holds (a frozen or
-   * stopped page): set and cleared with the `StorageBlockedError`s of the `error` event.
-   */
-  get storageBlocked(): boolean {
-    return this.#storageBlocked
-  }
-
-  /**
-   * The page is about to be frozen or put in the back/forward cache (it runs no code from
-   * now on, maybe never again): a runner gives its place up at once, so that another tab
-   * takes over in a moment instead of `runnerTimeout`; a tab in line leaves it. Once the
-   * page runs again, it waits in line as a follower. (The store aborts the transactions
-   * it holds: see idbStore.) Its running jobs run again there; the page says which, so
-   * that no interruption is counted against them: they did not take the page down.
-   * (What it says is best-effort: a runner that never hears it counts them, as after a reload.)
-   */
-  #freeze(): void {
-    const leadership = this.#leadership
-    if (!leadership || this.#state.closed) return
-    const runner = this.#state.runner
-    if (runner) {
-      this.#fence?.lose()
-      this.#fence = undefined
-      this.#becoming = undefined
-      const ids = runner.abandon()
-      if (ids.length > 0) {
-        // Sent before the place is given up (this turn's messages go out with its microtasks);
-        // kept here too, for when this tab is the next runner.
-        this.#channel.post({ type: 'given-up', ids }, false)
-        this.#noteGivenUp(ids)
-      }
-      this.#schedules.stop()
-      this.#state.runner = undefined
-      this.#channel.mustDeliver = true
-      this.#events.emit('role', 'follower')
-    }
-    leadership.release()
-    void whenRunning().then(() => {
-      if (!this.#state.closed) this.#elect().catch((error: unknown) => this.#state.report(error as Error))
-    })
-  }
-
-  /**
-   * Another tab (or process) took the runner place while this one could not answer
-   * (frozen, suspended, blocked): stop at once, terminate the workers, write nothing
-   * more, and wait in line again. The new runner counts this tab's running jobs as
-   * interrupted and runs them; the store's fence refuses anything this tab still sends.
-   */
-  #lost(): void {
-    this.#fence?.lose()
-    this.#fence = undefined
-    const runner = this.#state.runner
-    this.#becoming = undefined
-    if (!runner) return
-    runner.abandon()
-    this.#schedules.stop()
-    this.#state.runner = undefined
-    this.#channel.mustDeliver = true
-    console.warn(`[offthread] queue "${this.name}": another tab took the runner's place (this one was frozen or blocked); its jobs run there`)
-    this.#events.emit('role', 'follower')
-    const election = this.#leadership
-    if (election?.held && !this.#state.closed) {
-      // The store refused this runner while it still held its place: another claimed it. Give it up, wait in line.
-      election.release()
-      this.#elect().catch((error: unknown) => this.#state.report(error as Error))
-    }
   }
 
   /**
@@ -861,7 +557,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     this.#closing ??= (async () => {
       this.#state.closed = closed
       await this.#state.settled()
-      await this.#becoming?.catch(() => undefined)
+      await this.#seat.settled()
       this.#schedules.stop()
       await this.#state.runner?.close(timeout)
       if (this.#state.runner) {
@@ -871,9 +567,7 @@ export class Queue<T extends TaskMap = TaskMap> {
       }
       await this.#retention.stop()
       await this.#committer.settled()
-      this.#leadership?.release()
-      this.#offFreeze?.()
-      this.#offBlocked?.()
+      this.#seat.close()
       this.#releases.close()
       this.#tabs.close()
       await this.#store.close()

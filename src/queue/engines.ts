@@ -1,0 +1,81 @@
+/**
+ * The engines behind a queue's facade, built in the order they need one another: each
+ * is given, where it is made, exactly what it uses. Two links point forward and are
+ * bound late: a live handle's `cancel` goes through the tabs (made after the handles),
+ * and the releases and the tabs reach the runner's seat (made last).
+ */
+import { Retention } from '../runner/retention.js'
+import type { Committer } from '../store/committer.js'
+import type { Store } from '../store/store.js'
+import type { Emitter } from '../shared/events.js'
+import type { QueueEvents } from '../shared/types.js'
+import type { Channel } from '../tabs/channel.js'
+import { Changes } from './changes.js'
+import { Inserter } from './insert.js'
+import { LiveHandles } from './live-handles.js'
+import type { ResolvedQueueOptions } from './options.js'
+import { Releases } from './releases.js'
+import { Tabs } from './remote.js'
+import { Schedules } from './schedules.js'
+import { Seat } from './seat.js'
+import type { QueueState } from './state.js'
+
+/** What every engine may use: the queue's own parts. */
+export interface QueueBase {
+  readonly options: ResolvedQueueOptions
+  readonly store: Store
+  readonly committer: Committer
+  readonly state: QueueState
+  readonly events: Emitter<QueueEvents>
+  readonly channel: Channel
+}
+
+/** A queue's engines. */
+export interface Engines {
+  readonly handles: LiveHandles
+  readonly changes: Changes
+  readonly retention: Retention
+  readonly releases: Releases
+  readonly inserter: Inserter
+  readonly schedules: Schedules
+  readonly tabs: Tabs
+  readonly seat: Seat
+}
+
+/**
+ * Builds a queue's engines.
+ *
+ * @param started - whether dispatching is wanted (not paused), read by the seat when this tab becomes the runner
+ */
+export function makeEngines(base: QueueBase, started: () => boolean): Engines {
+  const { options, store, committer, state, events, channel } = base
+  // `tabs` and `seat` are bound late (see the module's comment): made below, called only once made.
+  const handles: LiveHandles = new LiveHandles({ store, state, remote: { cancel: (id, reason): Promise<boolean> => tabs.cancel(id, reason) } })
+  const changes: Changes = new Changes(handles, events, channel)
+  const retention = new Retention(
+    store,
+    committer,
+    options.retention,
+    (error) => state.report(error),
+    (ids) => changes.removed(ids, 'here'),
+  )
+  const releases = new Releases({
+    ...base,
+    handOver: (reason) => void seat.handOver(reason).catch((error: unknown) => state.report(error as Error)),
+  })
+  const inserter = new Inserter({ ...base, changes, handles, releases })
+  const schedules = new Schedules({ ...base, releases, inserter })
+  const tabs: Tabs = new Tabs({ ...base, changes, handles, schedules, releases, givenUp: (ids) => seat.givenUp(ids) }, channel)
+  const seat: Seat = new Seat({
+    ...base,
+    changes,
+    handles,
+    releases,
+    schedules,
+    retention,
+    get started() {
+      return started()
+    },
+  })
+  return { handles, changes, retention, releases, inserter, schedules, tabs, seat }
+}
