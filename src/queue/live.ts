@@ -1,26 +1,18 @@
 /**
- * Live queries for UI code: `queue.watch(query)` (a job list) and
- * `queue.watchCounts()`, each a store in the shape React's
- * `useSyncExternalStore` and Svelte's stores take: `getSnapshot()` returns the
- * same value until something changes, `subscribe(listener)` calls the listener
- * at once and then on every change, at most once per animation frame.
+ * Live queries for UI code: the store contract they keep (`getSnapshot()` returns the
+ * same value until something changes, `subscribe(listener)` calls the listener at once
+ * and then on every change, at most once per animation frame: React's
+ * `useSyncExternalStore` and Svelte's stores take that shape), the reading machinery
+ * they share (LiveQuery), and `queue.watchCounts()`. The list is live-list.ts
+ * (`queue.watch`), a job by id live-job.ts (`queue.watchJob`).
  *
- * They follow the queue's events, so they hear of changes made in any tab:
- * progress is patched into the list in memory; a change of status, an added
- * or a removed job re-reads the query (an indexed read of one page: list()).
+ * They follow the queue's events, so they hear of changes made in any tab, and re-read
+ * the store (an indexed read of one page) when what they show may have changed.
  */
 import { report } from '../shared/events.js'
 import { FrameBatch } from '../shared/frame.js'
 import type { JobHandle } from './handle.js'
-import {
-  DEFAULT_LIST_LIMIT,
-  JOB_STATUSES,
-  type JobSnapshot,
-  type JobStatus,
-  type ListOptions,
-  type Progress,
-  type QueueEvents,
-} from '../shared/types.js'
+import { JOB_STATUSES, type JobSnapshot, type JobStatus, type ListOptions, type Progress, type QueueEvents } from '../shared/types.js'
 
 /** Where a live value stands: not read yet, read, or its last read failed (it keeps its last value). */
 export type LiveState = 'loading' | 'ready' | 'error'
@@ -65,14 +57,11 @@ export interface LiveHost {
   on<K extends keyof QueueEvents>(event: K, listener: QueueEvents[K]): () => void
 }
 
-/** The events that tell a job's new status (its snapshot as committed). */
-const MOVES = ['started', 'retrying', 'requeued', 'completed', 'failed', 'cancelled'] as const
-
 /** The events after which a list or the counts may have changed. */
 const MEMBERSHIP = ['added', 'started', 'retrying', 'requeued', 'completed', 'failed', 'cancelled', 'removed', 'role'] as const
 
 /** Shared by both kinds: listeners, frames, one read at a time. */
-abstract class LiveQuery<V> implements LiveStore<V> {
+export abstract class LiveQuery<V> implements LiveStore<V> {
   protected host: LiveHost
   #value: V
   #loaded = false
@@ -266,160 +255,18 @@ abstract class LiveQuery<V> implements LiveStore<V> {
   }
 }
 
-const EMPTY: readonly never[] = Object.freeze([])
+export const EMPTY: readonly never[] = Object.freeze([])
 
 /** How long (ms) a live view waits to read again after `failures` failed reads in a row: 1 s, doubling, 30 s at most. */
-function retryDelay(failures: number): number {
+export function retryDelay(failures: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.min(failures - 1, 5))
-}
-
-/** `queue.watch(query)`. */
-export class LiveJobList extends LiveQuery<readonly JobSnapshot[]> {
-  #query: ListOptions
-  /** Progress heard since the last read began, by job id. */
-  #progress = new Map<string, Progress>()
-  /** Jobs as the status events since the last read began tell them (committed before each event), by id. */
-  #moved = new Map<string, JobSnapshot>()
-  /** Jobs added since the last read began that the query takes, in the order they were added. */
-  #added = new Map<string, JobSnapshot>()
-  #statuses: ReadonlySet<string> | undefined
-
-  constructor(host: LiveHost, query: WatchQuery) {
-    super(host, EMPTY)
-    this.#query = { ...query }
-    const { status } = query
-    if (status !== undefined) this.#statuses = new Set(typeof status === 'string' ? [status] : status)
-  }
-
-  protected override listen(): () => void {
-    const moved = (job: JobSnapshot): void => {
-      const { data: _data, result: _result, ...listed } = job
-      this.#moved.set(job.id, listed)
-      this.#progress.delete(job.id)
-    }
-    const offs = [
-      this.host.on('progress', (job, progress) => {
-        this.#progress.set(job.id, progress)
-        this.patched()
-      }),
-      ...MOVES.map((event) => this.host.on(event, moved)),
-      this.host.on('added', (job) => {
-        const { data: _data, result: _result, ...listed } = job
-        if (this.#takes(listed)) this.#added.set(job.id, listed)
-      }),
-    ]
-    return () => {
-      for (const off of offs) off()
-    }
-  }
-
-  protected override async read(): Promise<readonly JobSnapshot[]> {
-    // What was heard before this read began is in what it reads: dropped once it is back (not
-    // before: until then the view shows it), unless heard anew meanwhile.
-    const heard = [new Map(this.#progress), new Map(this.#moved), new Map(this.#added)] as const
-    const jobs = Object.freeze(await this.host.list(this.#query))
-    for (const [i, map] of [this.#progress, this.#moved, this.#added].entries()) {
-      for (const [id, value] of heard[i] as Map<string, unknown>) if ((map as Map<string, unknown>).get(id) === value) map.delete(id)
-    }
-    return jobs
-  }
-
-  /** Whether the query takes `job` (its limit aside). */
-  #takes(job: JobSnapshot): boolean {
-    return (this.#statuses === undefined || this.#statuses.has(job.status)) && (this.#query.name === undefined || this.#query.name === job.name)
-  }
-
-  /**
-   * What was heard since the last read began goes onto the list at once: a job's new
-   * status (it leaves a list filtered by status it no longer has; one that joins comes
-   * with the re-read the event asked for, which a slow store may make wait), and its
-   * progress. It stays until the next read begins: a read that began before an event
-   * may come back with an older value.
-   */
-  protected override patch(jobs: readonly JobSnapshot[]): readonly JobSnapshot[] {
-    if (this.#progress.size === 0 && this.#moved.size === 0 && this.#added.size === 0) return jobs
-    let out: JobSnapshot[] | undefined
-    let dropped = false
-    const listed = new Set(jobs.map((job) => job.id))
-    // Added since: newest first, ahead of the rest (a job added later has a greater seq), as far as the limit.
-    const added = [...this.#added.values()].filter((job) => !listed.has(job.id)).reverse()
-    if (added.length > 0) {
-      const limit = this.#query.limit ?? DEFAULT_LIST_LIMIT
-      jobs = [...added, ...jobs].slice(0, limit)
-      out = [...jobs]
-      for (const job of added) listed.add(job.id)
-    }
-    for (const [i, listedJob] of jobs.entries()) {
-      let job = listedJob
-      const moved = this.#moved.get(job.id)
-      if (moved !== undefined && (moved.status !== job.status || moved.attempt !== job.attempt)) {
-        out ??= [...jobs]
-        if (this.#statuses && !this.#statuses.has(moved.status)) {
-          out[i] = undefined as unknown as JobSnapshot
-          dropped = true
-          continue
-        }
-        job = out[i] = moved
-      }
-      const progress = this.#progress.get(job.id)
-      if (progress === undefined || progress === job.progress || job.status !== 'running') continue
-      out ??= [...jobs]
-      out[i] = { ...job, progress }
-    }
-    // A job not listed joins the list only by a read, which reads its progress.
-    for (const id of this.#progress.keys()) if (!listed.has(id)) this.#progress.delete(id)
-    if (!out) return jobs
-    return Object.freeze(dropped ? out.filter((job) => job !== undefined) : out)
-  }
-
-  /**
-   * A job that reads as it did keeps its snapshot object (so a `React.memo` row, a keyed
-   * Vue or Svelte item, does not render again), and a list that reads as it did keeps its array.
-   */
-  protected override keep(old: readonly JobSnapshot[], fresh: readonly JobSnapshot[]): readonly JobSnapshot[] {
-    if (old.length === 0) return fresh
-    const before = new Map(old.map((job) => [job.id, job]))
-    let changed = old.length !== fresh.length
-    const out = fresh.map((job, i) => {
-      const was = before.get(job.id)
-      const kept = was !== undefined && sameSnapshot(was, job) ? was : job
-      if (kept !== old[i]) changed = true
-      return kept
-    })
-    return changed ? Object.freeze(out) : old
-  }
-
-  protected override same(a: readonly JobSnapshot[], b: readonly JobSnapshot[]): boolean {
-    return a.length === b.length && a.every((job, i) => job === b[i])
-  }
-}
-
-/** Whether two snapshots of a job read alike, field by field (a re-read brings new objects for the same values). */
-export function sameSnapshot(a: JobSnapshot, b: JobSnapshot): boolean {
-  if (a === b) return true
-  const keys = Object.keys(a) as Array<keyof JobSnapshot>
-  if (keys.length !== Object.keys(b).length) return false
-  for (const key of keys) {
-    const x = a[key]
-    const y = b[key]
-    if (x === y) continue
-    if (key === 'dependencies') {
-      const xs = x as readonly string[]
-      const ys = y as readonly string[] | undefined
-      if (!ys || xs.length !== ys.length || xs.some((id, i) => id !== ys[i])) return false
-      continue
-    }
-    // Progress, an error, data or a result: values compared by what they read as.
-    if (!sameProgress(x, y)) return false
-  }
-  return true
 }
 
 /**
  * Whether two progress values read alike: a re-read of the list brings new objects for the
  * same progress (`{ phase: 'done' }` again), which must not make a new value for the listeners.
  */
-function sameProgress(a: unknown, b: unknown): boolean {
+export function sameProgress(a: unknown, b: unknown): boolean {
   if (a === b) return true
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
   try {
@@ -479,141 +326,3 @@ export interface LiveJobHost {
   getJob(id: string): Promise<JobHandle | undefined>
   on<K extends keyof QueueEvents>(event: K, listener: QueueEvents[K]): () => void
 }
-
-const lookup = (state: JobLookupState, handle?: JobHandle, error?: Error): JobLookup =>
-  Object.freeze({ state, job: handle?.getSnapshot(), handle, error })
-
-/** Before any read, and what a server render shows. */
-export const LOADING_JOB: JobLookup = lookup('loading')
-
-/**
- * `queue.watchJob(id)`: the job of that id, looked up once subscribed, then followed
- * through its handle; `deleted` once a `removed` event (from any tab) names it, and
- * looked up again when a job of that id is added (a chosen `id`, after it was deleted).
- * In the store contract of the other live views (Svelte's `$store`, React's
- * `useSyncExternalStore`); it reads only while subscribed.
- */
-export class LiveJob implements LiveJobStore {
-  readonly id: string
-  #host: LiveJobHost
-  #value: JobLookup = LOADING_JOB
-  #listeners = new Set<(value: JobLookup) => void>()
-  #offs: Array<() => void> = []
-  #offHandle: (() => void) | undefined
-  /** Bumped by each look-up and each removal: only the latest may answer. */
-  #turn = 0
-
-  constructor(host: LiveJobHost, id: string) {
-    this.#host = host
-    this.id = id
-  }
-
-  get watched(): boolean {
-    return this.#listeners.size > 0
-  }
-
-  getSnapshot(): JobLookup {
-    return this.#value
-  }
-
-  subscribe(listener: (value: JobLookup) => void): () => void {
-    if (typeof listener !== 'function') throw new TypeError(`subscribe(listener): expected a function, received ${typeof listener}`)
-    this.#listeners.add(listener)
-    if (this.#listeners.size === 1) this.#start()
-    try {
-      listener(this.#value)
-    } catch (error) {
-      report(error)
-    }
-    return () => {
-      if (!this.#listeners.delete(listener) || this.#listeners.size > 0) return
-      for (const off of this.#offs.splice(0)) off()
-      this.#follow(undefined)
-      this.#turn++
-    }
-  }
-
-  #start(): void {
-    // Listen first: a removal while the look-up reads is not missed.
-    this.#offs.push(
-      this.#host.on('removed', (ids) => {
-        if (!ids.includes(this.id)) return
-        this.#turn++
-        this.#follow(undefined)
-        if (this.#value.state === 'ready') this.#set(lookup('deleted'))
-      }),
-      this.#host.on('added', (job) => {
-        if (job.id === this.id) this.#lookUp()
-      }),
-    )
-    this.#lookUp()
-  }
-
-  #lookUp(): void {
-    const turn = ++this.#turn
-    this.#host.getJob(this.id).then(
-      (handle) => {
-        if (turn !== this.#turn) return
-        this.#failures = 0
-        this.#follow(handle)
-        this.#set(handle ? lookup('ready', handle) : lookup('missing'))
-      },
-      (error: unknown) => {
-        if (turn !== this.#turn) return
-        this.#follow(undefined)
-        this.#set(lookup('error', undefined, error instanceof Error ? error : new Error(String(error))))
-        // Look again a moment later, while watched (an `added` or `removed` of it looks sooner).
-        setTimeout(() => {
-          if (turn === this.#turn && this.watched) this.#lookUp()
-        }, retryDelay(++this.#failures))
-      },
-    )
-  }
-
-  /** Look-ups failed in a row. */
-  #failures = 0
-
-  /** Follows `handle`'s changes (at most once a frame: the handle's own pace). */
-  #follow(handle: JobHandle | undefined): void {
-    this.#offHandle?.()
-    this.#offHandle = handle?.subscribe((job) => {
-      if (this.#value.handle === handle && this.#value.job !== job) this.#set(Object.freeze({ ...this.#value, job }))
-    })
-  }
-
-  #set(next: JobLookup): void {
-    const last = this.#value
-    if (next.state === last.state && next.job === last.job && next.handle === last.handle && next.error === last.error) return
-    this.#value = next
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(next)
-      } catch (error) {
-        report(error)
-      }
-    }
-  }
-}
-
-/**
- * Live views shared by key, so that views of the same query share one read: kept while
- * watched, and at most {@link SHARED} of them unwatched.
- */
-export class LiveViews {
-  #views = new Map<string, { readonly watched: boolean }>()
-
-  get<V extends { readonly watched: boolean }>(key: string, make: () => V): V {
-    let view = this.#views.get(key) as V | undefined
-    if (!view) {
-      view = make()
-      this.#views.set(key, view)
-      if (this.#views.size > SHARED) {
-        for (const [k, v] of this.#views) if (!v.watched && k !== key) this.#views.delete(k)
-      }
-    }
-    return view
-  }
-}
-
-/** Unwatched live views kept for reuse, at most. */
-const SHARED = 64

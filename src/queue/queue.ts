@@ -30,7 +30,9 @@ import { makeEngines } from './engines.js'
 import type { Releases, RunnerRelease } from './releases.js'
 import type { Changes } from './changes.js'
 import { fromStored } from '../shared/binary.js'
-import { LiveCounts, LiveJob, LiveJobList, LiveViews, type LiveJobStore, type LiveList, type LiveStore, type WatchQuery } from './live.js'
+import { LiveCounts, type LiveJobStore, type LiveList, type LiveStore, type WatchQuery } from './live.js'
+import { LiveJob, LiveViews } from './live-job.js'
+import { LiveJobList } from './live-list.js'
 import { Channel } from '../tabs/channel.js'
 import type {
   AnySnapshot,

@@ -9,7 +9,8 @@
  */
 import { useCallback, useMemo, useSyncExternalStore } from 'react'
 import type { JobHandle } from '../queue/handle.js'
-import { LOADING_JOB, type JobLookup, type LiveResult, type LiveState, type LiveStore, type WatchQuery } from '../queue/live.js'
+import { LOADING_JOB } from '../queue/live-job.js'
+import type { JobLookup, LiveResult, LiveState, LiveStore, WatchQuery } from '../queue/live.js'
 import type { Queue } from '../queue/queue.js'
 import { queueErrors } from './queue-errors.js'
 import {

@@ -13,7 +13,8 @@
  */
 import { onScopeDispose, shallowReadonly, shallowRef, toRaw, toValue, watch, type MaybeRefOrGetter, type Ref, type ShallowRef } from 'vue'
 import type { JobHandle } from '../queue/handle.js'
-import { LOADING_JOB, type JobLookup, type JobLookupState, type LiveState, type LiveStore, type WatchQuery } from '../queue/live.js'
+import { LOADING_JOB } from '../queue/live-job.js'
+import type { JobLookup, JobLookupState, LiveState, LiveStore, WatchQuery } from '../queue/live.js'
 import type { Queue } from '../queue/queue.js'
 import {
   JOB_STATUSES,
