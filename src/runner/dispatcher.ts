@@ -10,14 +10,16 @@
  */
 import type { Writer } from '../store/committer.js'
 import { Dependencies } from './dependencies.js'
-import { JobCancelledError, QueueClosedError, serializeError } from '../shared/errors.js'
+import { JobCancelledError, QueueClosedError } from '../shared/errors.js'
 import { JobIndex } from './job-index.js'
 import { Limits } from './limits.js'
 import type { Pool, PoolWorker } from '../pool/pool.js'
-import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
+import { MESSAGE_TAG, type WorkerMessage } from '../shared/protocol.js'
 import type { JobRecord, Store } from '../store/store.js'
-import { Attempts, STORAGE_RETRY_MAX_MS, STORAGE_RETRY_MS, type Batch, type Running } from './attempts.js'
+import { Attempts, type Batch, type Running } from './attempts.js'
 import { Batching } from './batching.js'
+import { Refusals } from './refusals.js'
+import { Sender } from './send.js'
 import type { RunnerOptions } from './options.js'
 import { awaitingRelease, cancelled, givenUp, interrupted, started, type ChangeSink, type JobChange } from './transition.js'
 import { clearLongTimeout, setLongTimeout, toError } from '../shared/timers.js'
@@ -81,11 +83,10 @@ export class Dispatcher {
   /** Set by abandon(); what waits on it is woken with LOST (see {@link Dispatcher.held}). */
   #abandoned = false
   #onAbandon = new Set<() => void>()
-  /**
-   * Jobs whose `running` write the store refused (a full origin), by id: how often in a row,
-   * and the retry their timer will make (see `#retryLater`).
-   */
-  #refused = new Map<string, { tries: number; retry: () => void }>()
+  /** Jobs whose `running` write the store refused (a full origin): they go back later. */
+  #refusals: Refusals
+  /** The last step: committed batches to their worker. */
+  #sender: Sender
   /** Waiting jobs whose task this runner's release does not define: they wait for one that does. */
   #forRelease = new Map<string, JobRecord>()
   /** The tasks of those jobs the host was told of (see {@link DispatcherHost.awaitingRelease}). */
@@ -144,6 +145,21 @@ export class Dispatcher {
       stallTimeout: host.options.stallTimeout,
       timeoutOf: (job) => this.#attempts.timeoutOf(job),
       limited: (job) => this.#limits.applies(job),
+    })
+    this.#refusals = new Refusals(
+      (job, payload) => {
+        if (payload && payload.transfer.length === 0) this.#payloads.set(job.id, payload)
+        this.#index.add(job)
+        this.#pump()
+      },
+      () => this.#closing,
+    )
+    this.#sender = new Sender({
+      store: host.store,
+      attempts: this.#attempts,
+      limits: this.#limits,
+      error: (error) => host.error(error),
+      releaseIfIdle: (worker) => this.#releaseIfIdle(worker),
     })
     this.#pool = pool
     pool.attach({
@@ -515,7 +531,7 @@ export class Dispatcher {
     }
     write.then(
       (results) => {
-        this.#storageBack()
+        this.#refusals.back()
         const go: typeof entries = []
         for (const [i, entry] of entries.entries()) {
           const running = this.#attempts.get(entry.job.id)
@@ -535,7 +551,7 @@ export class Dispatcher {
           return
         }
         // The worker first; then the news.
-        this.#send(worker, go)
+        this.#sender.send(worker, go)
         for (const { started } of go) {
           const running = this.#attempts.get(started.id)
           if (running && running.job === started) this.#host.changes.publish({ event: 'started', job: started, data: running.data }, 'here')
@@ -549,7 +565,7 @@ export class Dispatcher {
           if (!running || running.settled) continue
           this.#unsend(running)
           this.#attempts.finish(running, job, undefined)
-          this.#retryLater(job, payload)
+          this.#refusals.later(job, payload)
         }
         this.#releaseIfIdle(worker)
       },
@@ -571,106 +587,6 @@ export class Dispatcher {
       this.#batches.delete(worker)
       this.#pool.release(worker)
     }
-  }
-
-  /**
-   * A job whose `running` state could not be stored: it goes back to the index after a pause,
-   * twice as long each time the store refuses it again (a full origin stays full for a while,
-   * and every refusal is an error event), or at once when a `running` write lands (`#storageBack`).
-   */
-  #retryLater(job: JobRecord, payload: { data: unknown; transfer: Transferable[] } | undefined): void {
-    const tries = (this.#refused.get(job.id)?.tries ?? 0) + 1
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const retry = (): void => {
-      if (timer === undefined) return
-      clearTimeout(timer)
-      timer = undefined
-      if (this.#closing) return
-      if (payload && payload.transfer.length === 0) this.#payloads.set(job.id, payload)
-      this.#index.add(job)
-      this.#pump()
-    }
-    timer = setTimeout(retry, Math.min(STORAGE_RETRY_MAX_MS, STORAGE_RETRY_MS * 2 ** (tries - 1)))
-    this.#refused.set(job.id, { tries, retry })
-  }
-
-  /** The store took a `running` write: it has room again, and the jobs it refused before go now. */
-  #storageBack(): void {
-    if (this.#refused.size === 0) return
-    const retries = [...this.#refused.values()].map((refused) => refused.retry)
-    this.#refused.clear()
-    for (const retry of retries) retry()
-  }
-
-  /** Sends committed jobs to their worker, with their data (read from the store where this tab does not hold it). */
-  #send(worker: PoolWorker, entries: Array<{ job: JobRecord; payload: { data: unknown; transfer: Transferable[] } | undefined }>): void {
-    const missing = entries.filter((e) => !e.payload && e.job.inputFrom === undefined).map((e) => e.job.id)
-    const fromResults = entries.filter((e) => e.job.inputFrom !== undefined)
-    // A job that ran before (a retry, an interrupted run, a requeue) may have durable steps stored.
-    const store = this.#host.store
-    const again = store.steps ? entries.filter((e) => !e.payload || e.job.attempt > 1 || e.job.interruptions > 0) : []
-    const steps = new Map<string, Record<string, unknown>>()
-    const go = (data: Map<string, unknown>): void => {
-      const requests: RunRequest[] = []
-      const transfer: Transferable[] = []
-      for (const { job, payload } of entries) {
-        const running = this.#attempts.get(job.id)
-        if (!running || running.settled) continue
-        if (!payload || job.inputFrom !== undefined) running.data = data.get(job.id)
-        if (running.stop) {
-          // Cancelled (or timed out, or closing) before it was sent: it never runs.
-          running.worker?.jobs.delete(job.id)
-          running.worker = undefined
-          this.#attempts.settle(running, { type: 'failed', error: serializeError(running.stop.error), aborted: true })
-          continue
-        }
-        running.sent = true
-        running.batch.remaining++
-        this.#limits.started(running.job, running.lastSeen, Date.now())
-        const request: RunRequest = {
-          id: job.id,
-          name: job.name,
-          queue: job.queue,
-          attempt: job.attempt,
-          createdAt: job.createdAt,
-          data: running.data,
-        }
-        if (job.version !== undefined) request.version = job.version
-        const stored = steps.get(job.id)
-        if (stored && Object.keys(stored).length > 0) request.steps = stored
-        requests.push(request)
-        if (payload) transfer.push(...payload.transfer)
-        this.#attempts.arm(running)
-      }
-      if (requests.length === 0) {
-        this.#releaseIfIdle(worker)
-        return
-      }
-      worker.run(requests, transfer)
-    }
-    if (missing.length === 0 && fromResults.length === 0 && again.length === 0) {
-      go(new Map())
-      return
-    }
-    // A chain step's input is the result of the step before it.
-    const results = Promise.all(fromResults.map((e) => store.getFull(e.job.inputFrom as string, { data: false })))
-    const stepsRead = Promise.all(again.map((e) => (store.steps as (id: string) => Promise<Record<string, unknown>>).call(store, e.job.id)))
-    Promise.all([store.getData(missing), results, stepsRead]).then(
-      ([values, previous, stored]) => {
-        const data = new Map<string, unknown>(missing.map((id, i) => [id, values[i]]))
-        fromResults.forEach((e, i) => data.set(e.job.id, previous[i]?.result))
-        again.forEach((e, i) => steps.set(e.job.id, stored[i] ?? {}))
-        go(data)
-      },
-      (error: unknown) => {
-        this.#host.error(toError(error))
-        this.#attempts.orphan(
-          worker,
-          entries.map((e) => e.job.id),
-          undefined,
-        )
-      },
-    )
   }
 
   // ── from the workers ───────────────────────────────────────────────────
