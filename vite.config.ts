@@ -116,6 +116,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^offthread\/worker$/, replacement: fileURLToPath(new URL('./src/worker.ts', import.meta.url)) },
+      { find: /^offthread\/store$/, replacement: fileURLToPath(new URL('./src/store.ts', import.meta.url)) },
       { find: /^offthread\/react$/, replacement: fileURLToPath(new URL('./src/react.ts', import.meta.url)) },
       { find: /^offthread\/vue$/, replacement: fileURLToPath(new URL('./src/vue.ts', import.meta.url)) },
       { find: /^offthread\/inspector$/, replacement: fileURLToPath(new URL('./src/inspector.ts', import.meta.url)) },

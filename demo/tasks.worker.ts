@@ -1,4 +1,4 @@
-import { defineTasks, type JobContext } from 'offthread/worker'
+import { defineTasks, type TaskContext } from 'offthread/worker'
 import { tileRow, type TileInput, type TileOutput } from './fractal'
 
 export type Filter = 'grayscale' | 'sepia' | 'blur'
@@ -12,7 +12,7 @@ export interface ImageInput {
 
 const yieldNow = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0))
 
-async function tile(input: TileInput, ctx: JobContext): Promise<TileOutput> {
+async function tile(input: TileInput, ctx: TaskContext): Promise<TileOutput> {
   const started = performance.now()
   ctx.log.info(`tile ${input.index} of ${input.label}`, { x: input.x, y: input.y, maxIter: input.maxIter })
   const pixels = new Uint8ClampedArray(input.size * input.size * 4)
@@ -33,7 +33,7 @@ async function tile(input: TileInput, ctx: JobContext): Promise<TileOutput> {
   return ctx.transfer({ index: input.index, x: input.x, y: input.y, size: input.size, pixels: buffer }, [buffer])
 }
 
-async function image(input: ImageInput, ctx: JobContext): Promise<Blob> {
+async function image(input: ImageInput, ctx: TaskContext): Promise<Blob> {
   ctx.log.info('decoding', { bytes: input.image.size, type: input.image.type })
   const bitmap = await createImageBitmap(input.image)
   const width = Math.min(input.width, bitmap.width)

@@ -2,23 +2,24 @@
  * offthread: a persistent job queue for the browser. Jobs are stored in
  * IndexedDB, run on a pool of Web Workers, and watched through live handles.
  *
+ * This entry holds what a page calls and the types of what it touches. A store
+ * of your own (the `Store` interface, its records, the contract suite) is
+ * written against `offthread/store`.
+ *
  * @packageDocumentation
  */
-export { createQueue, Queue } from './queue/queue.js'
-export type { LiveList, LiveStore, WatchQuery } from './queue/live.js'
-export type { BulkJob, ListOptions, QueueEvents, QueueRole } from './queue/queue.js'
-export type { JobHandle, JobHandleEvents, WaitOptions } from './queue/handle.js'
-export type { FlowHandle } from './queue/flow-handle.js'
-export type { Schedule, ScheduleOptions } from './runner/scheduler.js'
-export type { ChainOutput, FlowJob, FlowStep, GroupOutput, StepOutput } from './queue/flow.js'
+export { createQueue } from './queue/queue.js'
+export type { Queue } from './queue/queue.js'
 export type { QueueOptions, RetentionOptions, RetentionRule } from './queue/options.js'
-export type { WorkerLike } from './pool/pool.js'
-export { DEFAULT_LIST_LIMIT } from './shared/types.js'
-export { memoryStore } from './store/memory-store.js'
 export { idbStore } from './store/idb-store.js'
 export type { IdbStoreOptions } from './store/idb-store.js'
-export type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, StoredReleases, WriteOp, WriteResult } from './store/store.js'
-export type { ReleaseRecord, Version } from './shared/release.js'
+export { memoryStore } from './store/memory-store.js'
+export type { JobHandle, JobHandleEvents, WaitOptions } from './queue/handle.js'
+export type { FlowHandle } from './queue/flow-handle.js'
+export type { ChainOutput, FlowJob, FlowStep, GroupOutput, StepOutput } from './queue/flow.js'
+export type { Schedule, ScheduleOptions } from './runner/scheduler.js'
+export type { JobLookup, JobLookupState, LiveJobStore, LiveList, LiveResult, LiveState, LiveStore, WatchQuery } from './queue/live.js'
+export type { Version } from './shared/release.js'
 export {
   OffthreadError,
   JobFailedError,
@@ -36,20 +37,23 @@ export type { OffthreadErrorCode } from './shared/errors.js'
 export type { BackoffFunction, ErrorMatcher, RetryOptions } from './shared/retry.js'
 export type {
   AnySnapshot,
+  BulkJob,
   ErrorRecord,
-  JobContext,
-  TaskContext,
-  TaskProgress,
-  TaskSnapshot,
   JobOptions,
   JobSnapshot,
   JobStatus,
+  ListOptions,
   LogEntry,
   Progress,
+  QueueEvents,
+  QueueRole,
   SerializedError,
+  TaskContext,
   TaskDefinition,
   TaskHandler,
   TaskInput,
   TaskMap,
   TaskOutput,
+  TaskProgress,
+  TaskSnapshot,
 } from './shared/types.js'

@@ -17,4 +17,5 @@
  *
  * @packageDocumentation
  */
-export * from './ui/react.js'
+export { useCounts, useJob, useJobs, useQueueError, useRole } from './ui/react.js'
+export type { JobLookup, JobLookupState, LiveCounts, LiveJobs, LiveState } from './ui/react.js'

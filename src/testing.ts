@@ -8,13 +8,13 @@
 import { JobCancelledError, JobDataError, JobTimeoutError, RetryError, WorkerError, deserializeError, serializeError } from './shared/errors.js'
 import { invalidOption, resolveTaskOptions } from './shared/options.js'
 import { isVersion } from './shared/release.js'
-import type { JobContext, LogEntry, Progress, TaskDefinition, TaskHandler, TaskInput, TaskOutput } from './shared/types.js'
+import type { LogEntry, Progress, TaskContext, TaskDefinition, TaskHandler, TaskInput, TaskOutput } from './shared/types.js'
 import { createContext, transfers, type ReportSink } from './worker/context.js'
 import { composeMiddleware, validateMiddleware, type Middleware } from './worker/middleware.js'
 import { clearLongTimeout, setLongTimeout } from './shared/timers.js'
 
 /** The state type (`ctx.state`) a task entry's handler expects. */
-export type TaskState<E> = E extends TaskDefinition<any, any, infer S> ? S : E extends (input: any, ctx: JobContext<infer S>) => any ? S : unknown
+export type TaskState<E> = E extends TaskDefinition<any, any, infer S> ? S : E extends (input: any, ctx: TaskContext<infer S>) => any ? S : unknown
 
 /**
  * Options of {@link runTask}: what `ctx` says about the job, its state, the
@@ -373,4 +373,4 @@ function snapshot<T>(value: T, keep: (copy: T) => void): void {
 }
 
 export type { Middleware, MiddlewareContext, MiddlewareNext } from './worker/middleware.js'
-export type { JobContext, LogEntry, Progress, TaskDefinition, TaskHandler } from './shared/types.js'
+export type { LogEntry, Progress, TaskContext, TaskDefinition, TaskHandler } from './shared/types.js'

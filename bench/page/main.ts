@@ -1,5 +1,6 @@
 // The bench page: every scenario and baseline, called by bench/run.mjs through Playwright.
-import { createQueue, idbStore, memoryStore, type Queue, type Store } from 'offthread'
+import { createQueue, idbStore, memoryStore, type Queue } from 'offthread'
+import type { Store } from 'offthread/store'
 import workerpool from 'workerpool'
 import wpUrl from './wp.worker.ts?worker&url'
 import type { Tasks } from './offthread.worker'

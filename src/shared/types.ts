@@ -168,11 +168,14 @@ export interface TaskOptions extends Pick<JobOptions, 'timeout' | 'retry' | 'pri
 }
 
 /**
- * What a handler gets as its second argument.
+ * What a handler gets as its second argument. Its progress type `P` types that task's
+ * handles, events and hooks: `(input, ctx: TaskContext<State, { done: number; total: number }>)`
+ * makes them carry `{ done: number; total: number }` instead of `number | object`.
  *
  * @typeParam S - what the worker's `setup()` returned
+ * @typeParam P - what the handler passes to `ctx.progress()`
  */
-export interface JobContext<S = undefined, P = Progress> {
+export interface TaskContext<S = undefined, P = Progress> {
   /** The job's id. */
   readonly id: string
   /** The task's registered name. */
@@ -228,7 +231,7 @@ export interface JobLogger {
 
 /** A task's handler: takes the job's data and the context, returns the result. */
 // `any` is deliberate: these are the bounds user handlers are checked against.
-export type TaskHandler<I = any, O = any, S = any> = (input: I, ctx: JobContext<S>) => O | Promise<O>
+export type TaskHandler<I = any, O = any, S = any> = (input: I, ctx: TaskContext<S>) => O | Promise<O>
 
 /** The long form of a task: its own defaults and its handler. */
 export interface TaskDefinition<I = any, O = any, S = any> extends TaskOptions {
@@ -247,12 +250,6 @@ export type TaskOutput<E> =
 
 /** The names of the tasks in a task map. */
 export type TaskName<T> = keyof T & string
-
-/**
- * A handler's context with its progress type: `(input, ctx: TaskContext<State, { done: number; total: number }>)`
- * makes that task's handles, events and hooks carry that type instead of `number | object`.
- */
-export type TaskContext<S = undefined, P = Progress> = JobContext<S, P>
 
 /** The progress type a task declares on its context parameter, else `number | object`. */
 export type TaskProgress<E> = [E] extends [never] ? Progress : HandlerProgress<E extends TaskDefinition<any, any, any> ? E['handler'] : E>

@@ -8,7 +8,7 @@ import { JobDataError, RetryError, deserializeError } from '../shared/errors.js'
 import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
 import type { SerializedError } from '../shared/types.js'
 import { nextTurn } from '../shared/timers.js'
-import type { JobContext, JobLogger, LogEntry, Progress } from '../shared/types.js'
+import type { JobLogger, LogEntry, Progress, TaskContext } from '../shared/types.js'
 
 /** Minimum ms between two messages of the same kind for one job; the last value always follows. */
 const REPORT_INTERVAL = 16
@@ -170,7 +170,7 @@ export function createContext<S>(
   state: S,
   reporter: ReportSink,
   stored: Record<string, unknown> = {},
-): JobContext<S> {
+): TaskContext<S> {
   const done = new Map<string, unknown>(Object.entries(stored))
   const used = new Set<string>()
   const log = (level: LogEntry['level']) => (message: string, meta?: Record<string, unknown>) => {

@@ -4,7 +4,7 @@
  * result on its way out, see errors, or answer without calling the handler.
  */
 import { invalidOption } from '../shared/options.js'
-import type { JobContext, TaskHandler } from '../shared/types.js'
+import type { TaskContext, TaskHandler } from '../shared/types.js'
 
 /**
  * What a middleware gets as its first argument: the job's context, plus the
@@ -12,7 +12,7 @@ import type { JobContext, TaskHandler } from '../shared/types.js'
  *
  * @typeParam S - what the worker's `setup()` returned (`ctx.state`)
  */
-export interface MiddlewareContext<S = unknown> extends JobContext<S> {
+export interface MiddlewareContext<S = unknown> extends TaskContext<S> {
   /**
    * The input as this middleware received it: the job's data, or what an outer
    * middleware passed to `next(input)`. Read-only: pass a new input to `next`.
@@ -73,7 +73,7 @@ export function validateMiddleware<S>(value: unknown): Array<Middleware<S>> {
  */
 export function composeMiddleware<S>(middleware: ReadonlyArray<Middleware<S>>, handler: TaskHandler): TaskHandler {
   if (middleware.length === 0) return handler
-  return (data: unknown, ctx: JobContext<S>) => {
+  return (data: unknown, ctx: TaskContext<S>) => {
     const dispatch = async (index: number, input: unknown): Promise<unknown> => {
       const layer = middleware[index]
       if (layer === undefined) return await handler(input, ctx)

@@ -7,7 +7,8 @@
  */
 import { openDB } from 'idb'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createQueue, idbStore, type JobRecord } from '../../src/index.js'
+import { createQueue, idbStore } from '../../src/index.js'
+import type { JobRecord } from '../../src/store.js'
 import { delay, makeAdvQueue, stateAfter, track, uniqueName, within } from './fixtures/queue.js'
 
 let executed: string[] = []

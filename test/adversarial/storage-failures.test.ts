@@ -4,7 +4,8 @@
  * `running`, or forgotten, in a live runner.
  */
 import { describe, expect, it } from 'vitest'
-import { createQueue, idbStore, type Store, type WriteOp } from '../../src/index.js'
+import { createQueue, idbStore } from '../../src/index.js'
+import type { Store, WriteOp } from '../../src/store.js'
 import { adversarialWorker, track, uniqueName, within } from './fixtures/queue.js'
 
 /** idbStore, except that a write holding an op that `refuse` picks fails (each op at most `times` times). */

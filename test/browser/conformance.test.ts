@@ -1,9 +1,12 @@
 /**
  * The conformance suite in each browser engine: the sources through Vite, module Web
- * Workers, memoryStore (the same cases Node, Deno and Bun run on dist/).
+ * Workers, memoryStore (the same cases Node, Deno and Bun run on dist/). And the Store
+ * contract (offthread/store's `runStoreContract`) on idbStore over the engine's own
+ * IndexedDB, as a third-party store would run it.
  */
-import { describe, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as lib from '../../src/index.js'
+import { runStoreContract } from '../../src/store.js'
 import { conformanceCases } from '../conformance/suite.js'
 import { expectAssert } from '../conformance/expect-assert.js'
 
@@ -18,4 +21,8 @@ const makeQueue = (options: object = {}) =>
 
 describe('conformance (module Web Workers)', () => {
   for (const { name, run } of conformanceCases({ lib, makeQueue, assert: expectAssert })) it(name, run)
+})
+
+describe('idbStore conforms to the Store contract (this engine’s IndexedDB)', () => {
+  runStoreContract(() => lib.idbStore({ prefix: 'store-contract:' }), { describe, it, expect })
 })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { idbStore, type Store } from '../../src/index.js'
+import { idbStore } from '../../src/index.js'
+import type { Store } from '../../src/store.js'
 import { delay, makeQueue } from './fixtures/queue.js'
 
 describe('schedules', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { deleteDB } from 'idb'
-import { idbStore, type Store } from '../../src/index.js'
+import { idbStore } from '../../src/index.js'
+import type { Store } from '../../src/store.js'
 import { makeQueue } from './fixtures/queue.js'
 
 /** Another runner (a tab that stole the lock, a process that took the lease) claims the store of queue `name`. */

@@ -9,14 +9,14 @@ import type {
   ErrorRecord,
   JobRecord,
   JobStatus,
-  ListQuery,
+  ListOptions,
   LogEntry,
   ScheduleRecord,
   Store,
   StoredJob,
   WriteOp,
   WriteResult,
-} from '../../src/index.js'
+} from '../../src/store.js'
 import { conformanceCases } from '../conformance/suite.js'
 import { expectAssert } from '../conformance/expect-assert.js'
 import { ensureDist } from './helpers/ensure-dist.js'
@@ -200,7 +200,7 @@ class JsonKvStore implements Store {
     return ids.map((id) => this.#read<JobEntry>(`job:${id}`)?.data)
   }
 
-  async list(query: ListQuery): Promise<StoredJob[]> {
+  async list(query: ListOptions): Promise<StoredJob[]> {
     const statuses = query.status === undefined ? undefined : ([] as JobStatus[]).concat(query.status)
     const offset = query.offset ?? 0
     return this.#entries()

@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest'
 import { defineTasks, type Middleware } from '../../src/worker.js'
 import { composeMiddleware, validateMiddleware } from '../../src/worker/middleware.js'
 import { createContext, type ReportSink } from '../../src/worker/context.js'
-import type { JobContext, LogEntry } from '../../src/shared/types.js'
+import type { TaskContext, LogEntry } from '../../src/shared/types.js'
 
-function makeCtx<S>(state: S): { ctx: JobContext<S>; logs: LogEntry[] } {
+function makeCtx<S>(state: S): { ctx: TaskContext<S>; logs: LogEntry[] } {
   const logs: LogEntry[] = []
   const sink: ReportSink = { progress: () => undefined, log: (entry) => logs.push(entry), heartbeat: () => undefined, step: async () => undefined }
   const job = { id: 'j1', name: 'task', queue: 'q', attempt: 1, createdAt: 0 }
   return { ctx: createContext(job, new AbortController().signal, state, sink), logs }
 }
 
-const run = <S>(middleware: Array<Middleware<S>>, handler: (input: any, ctx: JobContext<S>) => unknown, input: unknown, state?: S) => {
+const run = <S>(middleware: Array<Middleware<S>>, handler: (input: any, ctx: TaskContext<S>) => unknown, input: unknown, state?: S) => {
   const { ctx, logs } = makeCtx(state as S)
   return { out: Promise.resolve(composeMiddleware(middleware, handler)(input, ctx)), logs }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { JobCancelledError, JobTimeoutError, RetryError, WorkerError } from '../../src/shared/errors.js'
 import { runTask } from '../../src/testing.js'
-import { defineTasks, type JobContext, type Middleware } from '../../src/worker.js'
+import { defineTasks, type TaskContext, type Middleware } from '../../src/worker.js'
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve, reject) => {
@@ -39,7 +39,7 @@ const tasks = defineTasks(
 describe('runTask', () => {
   it('records durable steps, and replays stored ones without running them (a test can start from stored steps)', async () => {
     let runs = 0
-    const handler = async (_: null, ctx: JobContext): Promise<number[]> => {
+    const handler = async (_: null, ctx: TaskContext): Promise<number[]> => {
       const a = await ctx.step('a', () => (runs++, 1))
       if (ctx.attempt === 1) throw new Error('fails after a')
       const b = await ctx.step('b', () => (runs++, 2))
@@ -55,7 +55,7 @@ describe('runTask', () => {
     expect(second.steps).toEqual({ a: 1, b: 2 })
     expect(runs).toBe(2)
     // A step result that cannot be stored fails the step, as in a queue.
-    const bad = await runTask(async (_: null, ctx: JobContext) => ctx.step('f', () => ({ fn: () => 1 })), null)
+    const bad = await runTask(async (_: null, ctx: TaskContext) => ctx.step('f', () => ({ fn: () => 1 })), null)
     expect(bad.error?.name).toBe('JobDataError')
     await expect(runTask(handler, null, { steps: 'a' as never })).rejects.toThrow(TypeError)
   })
@@ -68,7 +68,7 @@ describe('runTask', () => {
   })
 
   it('records every progress value, log entry and heartbeat, in order and not coalesced', async () => {
-    const run = await runTask(async (steps: number, ctx: JobContext) => {
+    const run = await runTask(async (steps: number, ctx: TaskContext) => {
       for (let i = 1; i <= steps; i++) {
         ctx.progress(i * 10)
         ctx.log.info(`step ${i}`, { i })
@@ -97,7 +97,7 @@ describe('runTask', () => {
   })
 
   it('records each progress value as it was when reported', async () => {
-    const run = await runTask((_: null, ctx: JobContext) => {
+    const run = await runTask((_: null, ctx: TaskContext) => {
       const state = { done: 1 }
       ctx.progress(state)
       state.done = 2
@@ -107,7 +107,7 @@ describe('runTask', () => {
   })
 
   it('gives ctx the job fields from the options, with defaults', async () => {
-    const describeCtx = (_: null, ctx: JobContext) => ({
+    const describeCtx = (_: null, ctx: TaskContext) => ({
       id: ctx.id,
       name: ctx.name,
       queue: ctx.queue,
@@ -145,19 +145,19 @@ describe('runTask', () => {
   })
 
   it('reports ctx.retry() as status retry, with its delay and reason', async () => {
-    const run = await runTask((_: null, ctx: JobContext) => {
+    const run = await runTask((_: null, ctx: TaskContext) => {
       throw ctx.retry({ delay: 250, reason: 'rate limited' })
     }, null)
     expect(run.status).toBe('retry')
     expect(run.retry).toEqual({ delay: 250, reason: 'rate limited' })
     expect(run.error).toBeInstanceOf(RetryError)
-    const noDelay = await runTask((_: null, ctx: JobContext) => Promise.reject(ctx.retry()), null)
+    const noDelay = await runTask((_: null, ctx: TaskContext) => Promise.reject(ctx.retry()), null)
     expect(noDelay.status).toBe('retry')
     expect(noDelay.retry).not.toHaveProperty('delay')
   })
 
   it('lets attempt-dependent code be tested through the attempt option', async () => {
-    const flaky = (_: null, ctx: JobContext): string => {
+    const flaky = (_: null, ctx: TaskContext): string => {
       if (ctx.attempt < 2) throw ctx.retry({ delay: 10 })
       return `ok on ${ctx.attempt}`
     }
@@ -168,7 +168,7 @@ describe('runTask', () => {
   it('aborts ctx.signal with a JobCancelledError after abortAfter ms', async () => {
     let reason: unknown
     const run = await runTask(
-      async (_: null, ctx: JobContext) => {
+      async (_: null, ctx: TaskContext) => {
         ctx.signal.addEventListener('abort', () => (reason = ctx.signal.reason))
         await sleep(5_000, ctx.signal)
         return 'never'
@@ -184,7 +184,7 @@ describe('runTask', () => {
 
   it('aborts ctx.signal with a JobCancelledError when the given signal aborts', async () => {
     const controller = new AbortController()
-    const pending = runTask((_: null, ctx: JobContext) => sleep(5_000, ctx.signal), null, { signal: controller.signal })
+    const pending = runTask((_: null, ctx: TaskContext) => sleep(5_000, ctx.signal), null, { signal: controller.signal })
     controller.abort('user clicked stop')
     const run = await pending
     expect(run.status).toBe('failed')
@@ -193,13 +193,13 @@ describe('runTask', () => {
   })
 
   it('starts with an aborted ctx.signal when the given signal already aborted', async () => {
-    const run = await runTask((_: null, ctx: JobContext) => ctx.signal.aborted, null, { signal: AbortSignal.abort() })
+    const run = await runTask((_: null, ctx: TaskContext) => ctx.signal.aborted, null, { signal: AbortSignal.abort() })
     expect(run).toMatchObject({ status: 'completed', result: true })
     expect(run.abortReason).toBeInstanceOf(JobCancelledError)
   })
 
   it('aborts ctx.signal with a JobTimeoutError after timeout ms', async () => {
-    const run = await runTask((_: null, ctx: JobContext) => sleep(5_000, ctx.signal), null, { timeout: 10 })
+    const run = await runTask((_: null, ctx: TaskContext) => sleep(5_000, ctx.signal), null, { timeout: 10 })
     expect(run.status).toBe('failed')
     expect(run.error).toBeInstanceOf(JobTimeoutError)
     expect(run.error?.message).toBe('The job timed out after 10 ms')
@@ -227,7 +227,7 @@ describe('runTask', () => {
   })
 
   it('puts the state option, or what setup returns, in ctx.state', async () => {
-    const read = (_: null, ctx: JobContext<State>) => ctx.state.factor
+    const read = (_: null, ctx: TaskContext<State>) => ctx.state.factor
     expect((await runTask(read, null, { state: { factor: 2 } })).result).toBe(2)
     expect((await runTask(read, null, { setup: async () => ({ factor: 5 }) })).result).toBe(5)
   })
@@ -253,14 +253,14 @@ describe('runTask', () => {
     const run = await runTask(tasks.scale, 7, { setup: () => ({ factor: 3 }) })
     expect(run).toMatchObject({ status: 'completed', result: 21, progress: [50] })
     expect((await runTask(tasks.whoAmI, null, { state: { factor: 1 } })).result).toBe('whoAmI')
-    const anonymous = await runTask((_: null, ctx: JobContext) => ctx.name, null)
+    const anonymous = await runTask((_: null, ctx: TaskContext) => ctx.name, null)
     expect(anonymous.result).toBe('task')
   })
 
   it('runs a long-form definition', async () => {
     const definition = {
       retry: { attempts: 2 },
-      handler: (s: string, ctx: JobContext) => {
+      handler: (s: string, ctx: TaskContext) => {
         ctx.log.info('upper')
         return s.toUpperCase()
       },
@@ -299,7 +299,7 @@ describe('runTask', () => {
   })
 
   it('records the transferables handed back with ctx.transfer', async () => {
-    const run = await runTask((size: number, ctx: JobContext) => {
+    const run = await runTask((size: number, ctx: TaskContext) => {
       const buffer = new ArrayBuffer(size)
       return ctx.transfer({ buffer }, [buffer])
     }, 8)

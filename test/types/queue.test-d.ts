@@ -2,7 +2,7 @@
 // test callbacks, which the typecheck project does not run.
 import { describe, expectTypeOf, it } from 'vitest'
 import { createQueue, memoryStore, type JobHandle, type JobSnapshot, type Queue } from '../../src/index.js'
-import { defineTasks, type JobContext } from '../../src/worker.js'
+import { defineTasks, type TaskContext } from '../../src/worker.js'
 
 interface State {
   multiplier: number
@@ -12,7 +12,7 @@ const tasks = defineTasks(
   {
     // short form
     async double(n: number, ctx) {
-      expectTypeOf(ctx).toEqualTypeOf<JobContext<State>>()
+      expectTypeOf(ctx).toEqualTypeOf<TaskContext<State>>()
       expectTypeOf(ctx.state).toEqualTypeOf<State>()
       return n * 2 * ctx.state.multiplier
     },
@@ -45,11 +45,11 @@ describe('defineTasks', () => {
     expectTypeOf(tasks.length.handler).parameter(0).toEqualTypeOf<{ s: string }>()
   })
 
-  it('types ctx as JobContext with the state that setup returns', () => {
+  it('types ctx as TaskContext with the state that setup returns', () => {
     defineTasks(
       {
         run(_input: null, ctx) {
-          expectTypeOf(ctx).toEqualTypeOf<JobContext<{ db: string }>>()
+          expectTypeOf(ctx).toEqualTypeOf<TaskContext<{ db: string }>>()
           expectTypeOf(ctx.state.db).toBeString()
         },
       },
@@ -60,7 +60,7 @@ describe('defineTasks', () => {
   it('without setup, ctx.state is undefined', () => {
     defineTasks({
       run(_input: number, ctx) {
-        expectTypeOf(ctx).toEqualTypeOf<JobContext<undefined>>()
+        expectTypeOf(ctx).toEqualTypeOf<TaskContext<undefined>>()
         expectTypeOf(ctx.state).toEqualTypeOf<undefined>()
       },
     })
@@ -70,7 +70,7 @@ describe('defineTasks', () => {
     defineTasks(
       {
         // @ts-expect-error ctx.state is { n: number }, not { s: string }
-        run(_input: number, ctx: JobContext<{ s: string }>) {
+        run(_input: number, ctx: TaskContext<{ s: string }>) {
           return ctx.state.s
         },
       },

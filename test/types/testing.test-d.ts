@@ -1,7 +1,7 @@
 // Type tests: checked by tsc, never executed.
 import { describe, expectTypeOf, it } from 'vitest'
 import { runTask, type TaskRecord } from '../../src/testing.js'
-import { defineTasks, type JobContext, type Middleware, type MiddlewareContext, type MiddlewareNext } from '../../src/worker.js'
+import { defineTasks, type TaskContext, type Middleware, type MiddlewareContext, type MiddlewareNext } from '../../src/worker.js'
 
 interface State {
   multiplier: number
@@ -80,7 +80,7 @@ describe('Middleware', () => {
   it('has the documented shape', () => {
     expectTypeOf<Middleware<State>>().parameters.toEqualTypeOf<[MiddlewareContext<State>, MiddlewareNext]>()
     expectTypeOf<MiddlewareNext>().toEqualTypeOf<(input?: unknown) => Promise<unknown>>()
-    expectTypeOf<MiddlewareContext<State>>().toMatchTypeOf<JobContext<State>>()
+    expectTypeOf<MiddlewareContext<State>>().toMatchTypeOf<TaskContext<State>>()
   })
 
   it('lets a state-agnostic middleware fit any module', () => {

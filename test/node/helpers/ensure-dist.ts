@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 const dist = join(repoRoot, 'dist')
 const lock = join(repoRoot, 'node_modules', '.offthread-build.lock')
-const NEEDED = ['index.js', 'worker.js', 'node.js', 'node-bootstrap.js', 'sqlite.js', 'react.js', 'vue.js']
+const NEEDED = ['index.js', 'worker.js', 'store.js', 'node.js', 'node-bootstrap.js', 'sqlite.js', 'react.js', 'vue.js']
 
 function newestSource(dir: string): number {
   let newest = 0
