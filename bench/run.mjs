@@ -33,8 +33,8 @@ const outDir = here('../test-results/bench-page/')
 const compareRef = flag('--compare')
 
 const sizes = quick
-  ? { s1: 2000, s2: 300, s3: 100, s5: 20000, s6: 2000, perRecord: 200, s8: 20, s9: 20000 }
-  : { s1: 10000, s2: 2000, s3: 500, s5: 100000, s6: 10000, perRecord: 500, s8: 100, s9: 100000 }
+  ? { s1: 2000, s2: 300, s3: 100, s5: 20000, s6: 2000, perRecord: 200, s8: 20, s9: 20000, s10: 300 }
+  : { s1: 10000, s2: 2000, s3: 500, s5: 100000, s6: 10000, perRecord: 500, s8: 100, s9: 100000, s10: 1000 }
 
 /** Every measurement: what page function, with what arguments, and which value of its result. */
 const runs = [
@@ -53,6 +53,8 @@ const runs = [
   { id: 's7', fn: 's7', params: { abortGrace: 1000 } },
   { id: 's8', fn: 's8', params: { megabytes: sizes.s8 } },
   { id: 's9', fn: 's9', params: { jobs: sizes.s9 } },
+  { id: 's10-without', fn: 's10', params: { jobs: sizes.s10, inspector: false, paragraphs: 200 } },
+  { id: 's10-inspector', fn: 's10', params: { jobs: sizes.s10, inspector: true, paragraphs: 200 } },
 ].filter((r) => !only || only.some((o) => r.id.startsWith(o)))
 
 const found = await findChromium()
@@ -69,6 +71,7 @@ async function buildPage(srcDir, dir) {
     resolve: {
       alias: [
         { find: /^offthread\/worker$/, replacement: `${srcDir}/worker.ts` },
+        { find: /^offthread\/inspector$/, replacement: `${srcDir}/inspector.ts` },
         { find: /^offthread$/, replacement: `${srcDir}/index.ts` },
       ],
     },
@@ -251,6 +254,22 @@ row('S9', 'list({ status, name, before: seq at ¼ }) (keyset)', 's9', 'listKeyse
 row('S9', 'list({ status: [two] })', 's9', 'listTwoStatusesMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
 row('S9', 'counts()', 's9', 'countsMs', 'ms', (v) => ({ text: '≤ 50 ms', pass: v <= 50 }))
 row('S9', 'long tasks ≥ 50 ms over these', 's9', 'longTasks', 'count', (v) => ({ text: '0', pass: v === 0 }))
+// S10: the inspector's cost, the same jobs with and without it, each against the run without.
+const vsWithout = (key) => (v) => {
+  const base = med('s10-without', key)
+  return { text: base ? `${(v / base).toFixed(2)}× without` : '', pass: undefined }
+}
+for (const [id, label] of [
+  ['s10-without', 'no inspector'],
+  ['s10-inspector', 'with <offthread-inspector>'],
+]) {
+  const compared = id === 's10-inspector'
+  row('S10', `${sizes.s10} short jobs, ${label}: long tasks ≥ 50 ms`, id, 'longTasks', 'count', (v) => ({ text: '0', pass: v === 0 }))
+  row('S10', `same: longest task`, id, 'longestTask', 'ms')
+  row('S10', `same: frame interval p50`, id, 'frameP50', 'ms', compared ? vsWithout('frameP50') : undefined)
+  row('S10', `same: frame interval p99`, id, 'frameP99', 'ms', compared ? vsWithout('frameP99') : undefined)
+  row('S10', `same: throughput`, id, 'jobsPerSec', 'jobs/s', compared ? vsWithout('jobsPerSec') : undefined)
+}
 
 const fmt = (v) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2))
 const machine = {
@@ -297,10 +316,19 @@ if (compareRef) {
     s7: 'cooperativeMs',
     s8: 'listMs',
     s9: 'worstMs',
+    s10: 'longestTask',
   }
-  const extra = { s3: ['p99'], s5: ['heapGrowthMB'], s1: ['longTasks'], s8: ['addMs', 'getJobMs', 'longestTask'], s9: ['countsMs', 'longestTask'] }
+  const extra = {
+    s3: ['p99'],
+    s5: ['heapGrowthMB'],
+    s1: ['longTasks'],
+    s8: ['addMs', 'getJobMs', 'longestTask'],
+    s9: ['countsMs', 'longestTask'],
+    s10: ['longTasks', 'frameP50', 'frameP99'],
+  }
   for (const run of runs.filter((r) => /^s\d/.test(r.id))) {
-    for (const key of [keys[run.id.slice(0, 2)], ...(extra[run.id.slice(0, 2)] ?? [])]) {
+    const scenario = /^s\d+/.exec(run.id)[0]
+    for (const key of [keys[scenario], ...(extra[scenario] ?? [])]) {
       const now = stat(run.id, key)
       const then = stat(run.id, key, refSamples)
       if (!now || !then) continue

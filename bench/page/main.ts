@@ -6,6 +6,7 @@ import wpUrl from './wp.worker.ts?worker&url'
 import type { Tasks } from './offthread.worker'
 
 const N = Number(new URLSearchParams(location.search).get('workers') ?? 2)
+const LOREM = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. '.repeat(8)
 let dbNo = 0
 const freshName = (): string => `bench-${Date.now()}-${++dbNo}`
 const offthreadWorker = (): Worker => new Worker(new URL('./offthread.worker.ts', import.meta.url), { type: 'module' })
@@ -35,6 +36,33 @@ function longTasks(): { stop(): { count: number; max: number } } {
       for (const entry of observer.takeRecords()) durations.push(entry.duration)
       observer.disconnect()
       return { count: durations.filter((d) => d >= 50).length, max: Math.max(0, ...durations) }
+    },
+  }
+}
+
+/** The intervals between animation frames (ms) while it runs: what a page's smoothness is. */
+function frameTimes(): { stop(): { frameP50: number; frameP99: number; frameMax: number; frames: number } } {
+  const intervals: number[] = []
+  let last = performance.now()
+  let running = true
+  const tick = (now: number): void => {
+    intervals.push(now - last)
+    last = now
+    if (running) requestAnimationFrame(tick)
+  }
+  requestAnimationFrame((now) => {
+    last = now
+    requestAnimationFrame(tick)
+  })
+  return {
+    stop() {
+      running = false
+      return {
+        frameP50: percentile(intervals, 50),
+        frameP99: percentile(intervals, 99),
+        frameMax: Math.max(0, ...intervals),
+        frames: intervals.length,
+      }
     },
   }
 }
@@ -414,6 +442,43 @@ const scenarios = {
     const stop = long.stop()
     await queue.close()
     return { ...times, worstMs: Math.max(...Object.values(times)), longTasks: stop.count, longestTask: stop.max }
+  },
+
+  /**
+   * S10: a page's text is put in the document and, in the same task (as an app's first render
+   * mounts it), `<offthread-inspector>` is mounted on the queue or not; then `jobs` short
+   * jobs run (added in slices of 100, as an app adds work). Long tasks and the intervals
+   * between frames, from the page's build to the last job done.
+   */
+  async s10({ jobs, inspector, paragraphs }: { jobs: number; inspector: boolean; paragraphs: number }) {
+    const queue = makeQueue(idbStore())
+    await warm(queue)
+    if (inspector) await import('offthread/inspector')
+    const article = document.createElement('article')
+    for (let i = 0; i < paragraphs; i++) article.append(Object.assign(document.createElement('p'), { textContent: LOREM }))
+    const long = longTasks()
+    const frames = frameTimes()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const t0 = performance.now()
+    const el = inspector ? document.createElement('offthread-inspector') : undefined
+    if (el) {
+      el.queue = queue
+      document.body.append(el)
+    }
+    document.body.append(article)
+    for (let i = 0; i < jobs; i += 100) {
+      await queue.addBulk(Array.from({ length: Math.min(100, jobs - i) }, () => ({ name: 'noop' as const, data: null })))
+    }
+    await queue.idle()
+    const seconds = (performance.now() - t0) / 1000
+    // The inspector's last re-read (100 ms after the last event) and its frame.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const stop = long.stop()
+    const frame = frames.stop()
+    el?.remove()
+    article.remove()
+    await queue.close()
+    return { jobsPerSec: jobs / seconds, longTasks: stop.count, longestTask: stop.max, ...frame }
   },
 
   dropDatabases,

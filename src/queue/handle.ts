@@ -88,6 +88,8 @@ export interface HandleHost {
   read(id: string): Promise<StoredJob | undefined>
   /** The job's input, read from the store (a chain step's: the result of the step before it). */
   data(job: JobRecord): Promise<unknown>
+  /** As {@link HandleHost.data}, each large binary read only up to its first `items` elements (a `BinaryHead`). */
+  dataHead(job: JobRecord, items: number): Promise<unknown>
   /** The job's stored durable steps. */
   steps(id: string): Promise<Record<string, unknown>>
   dependents(id: string): Promise<string[]>
@@ -333,6 +335,14 @@ export class Handle<R = unknown> implements JobHandle<R> {
   /** The job's input: the one this handle holds (the adding tab's), else read from the store now (a chain step's is the result of the step before it). */
   async data(): Promise<unknown> {
     return this.#data !== undefined ? this.#data : this.#host.data(this.#job)
+  }
+
+  /**
+   * The input for a preview (the inspector's detail): the one in hand, else read from the
+   * store with each large binary (a Blob there) read only up to its first `items` elements.
+   */
+  dataHead(items: number): Promise<unknown> {
+    return this.#data !== undefined ? Promise.resolve(this.#data) : this.#host.dataHead(this.#job, items)
   }
 
   steps(): Promise<Record<string, unknown>> {

@@ -3,7 +3,7 @@
  * listeners), kept current by the change path (changes.ts).
  */
 import type { JobChange } from '../runner/transition.js'
-import { fromStored } from '../shared/binary.js'
+import { fromStored, headOfStored } from '../shared/binary.js'
 import { JobCancelledError } from '../shared/errors.js'
 import { Handle, type HandleHost, type JobHandle } from './handle.js'
 import type { JobRecord, Store } from '../store/store.js'
@@ -41,6 +41,11 @@ export class LiveHandles {
         if (job.inputFrom !== undefined) return (await store.getFull(job.inputFrom, { data: false }))?.result
         // Large binaries were stored as Blobs: read back into their own type (asynchronously).
         return fromStored((await store.getData([job.id]))[0])
+      },
+      dataHead: async (job, items) => {
+        await host.state.ready()
+        if (job.inputFrom !== undefined) return (await store.getFull(job.inputFrom, { data: false }))?.result
+        return headOfStored((await store.getData([job.id]))[0], items)
       },
       steps: async (id) => (await host.state.ready(), store.steps ? store.steps(id) : {}),
       dependents: async (id) => (await host.state.ready(), (await store.dependents(id)).map((job) => job.id)),

@@ -110,3 +110,39 @@ export function hasStoredBinary(data: unknown): boolean {
 export async function fromStored(data: unknown): Promise<unknown> {
   return hasStoredBinary(data) ? mapInData(data, isStored, restore) : data
 }
+
+/**
+ * What a preview reads of a stored binary: its type, its size, and its first elements,
+ * never the rest of its bytes (a Blob is sliced before it is read).
+ */
+export class BinaryHead {
+  /** The binary's type. */
+  readonly type: BinaryType
+  /** Its whole size, in bytes. */
+  readonly byteLength: number
+  /** Its first elements, of its type (undefined for an `ArrayBuffer` or a `DataView`, which have no elements). */
+  readonly head: ArrayBufferView | undefined
+
+  constructor(type: BinaryType, byteLength: number, head: ArrayBufferView | undefined) {
+    this.type = type
+    this.byteLength = byteLength
+    this.head = head
+  }
+}
+
+async function readHead(value: StoredBinary, items: number): Promise<BinaryHead> {
+  const type = value[TAG]
+  const { size } = value.blob
+  if (type === 'ArrayBuffer' || type === 'DataView') return new BinaryHead(type, size, undefined)
+  const View = VIEWS[type] as unknown as { new (buffer: ArrayBuffer): ArrayBufferView; BYTES_PER_ELEMENT: number }
+  const bytes = Math.min(size, Math.max(0, Math.floor(items)) * View.BYTES_PER_ELEMENT)
+  return new BinaryHead(type, size, new View(await value.blob.slice(0, bytes).arrayBuffer()))
+}
+
+/**
+ * `data` (as read from a store) for a preview: each stored binary as a {@link BinaryHead}
+ * of its first `items` elements, read without the rest of its bytes; the rest as it is.
+ */
+export async function headOfStored(data: unknown, items: number): Promise<unknown> {
+  return hasStoredBinary(data) ? mapInData(data, isStored, (value) => readHead(value, items)) : data
+}

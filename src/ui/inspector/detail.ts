@@ -1,6 +1,7 @@
 /**
- * The inspector's job detail: the job's fields, its input (read on demand
- * with `handle.data()`, previewed within bounds), its result, its error with
+ * The inspector's job detail: the job's fields, its input (read on demand and
+ * previewed within bounds: a large binary, stored as a Blob, is read only as far
+ * as the preview shows it), its result, its error with
  * the stack and causes, every attempt's error (`handle.errors()`), its log
  * (`handle.logs()`, then live `log` events), and the cancel, retry and remove
  * buttons. It follows the job live through its handle.
@@ -8,7 +9,7 @@
 import type { JobHandle } from '../../queue/handle.js'
 import { isFinal, type ErrorRecord, type JobSnapshot, type LogEntry, type SerializedError } from '../../shared/types.js'
 import { errorMessage, formatDateTime, formatTime, h, isClosedError, setText } from './dom.js'
-import { preview } from './preview.js'
+import { preview, TYPED_VALUES } from './preview.js'
 import type { InspectedQueue } from './types.js'
 
 /** Log lines shown at most (the newest). */
@@ -22,6 +23,20 @@ export interface JobDetailHost {
   closed(): void
   /** Says `message` in the inspector's live region. */
   announce(message: string): void
+}
+
+/**
+ * A handle that reads its input for a preview: as `data()`, but each large binary (stored as a
+ * Blob) read only up to its first `items` elements, as a `BinaryHead` (shared/binary.ts).
+ */
+interface HeadReader {
+  dataHead(items: number): Promise<unknown>
+}
+
+/** The job's input as far as its preview shows it: the whole input only from a handle that cannot read less. */
+function inputOf(handle: JobHandle): Promise<unknown> {
+  const reader = handle as JobHandle & Partial<HeadReader>
+  return typeof reader.dataHead === 'function' ? reader.dataHead(TYPED_VALUES) : handle.data()
 }
 
 /** The methods of a queue the detail uses. */
@@ -182,7 +197,7 @@ export class JobDetail {
     this.#offs.push(handle.subscribe((snapshot) => this.#render(snapshot)))
     this.#offs.push(handle.on('log', (entry) => this.#appendLog(entry)))
     try {
-      const data = await handle.data()
+      const data = await inputOf(handle)
       if (generation === this.#generation) setText(this.#input, data === undefined ? '(none)' : preview(data))
     } catch (error) {
       if (generation === this.#generation) setText(this.#input, `Cannot read the input: ${errorMessage(error)}`)

@@ -14,7 +14,7 @@ import { observeQueue, type Queue } from '../../queue/queue.js'
 import { JOB_STATUSES, type JobSnapshot, type JobStatus, type ListOptions, type QueueRole } from '../../shared/types.js'
 import { CountsFeed } from './counts.js'
 import { JobDetail } from './detail.js'
-import { errorMessage, formatCount, h, setText } from './dom.js'
+import { errorMessage, formatCount, h, prepareFormats, setText } from './dom.js'
 import { JobList, type Fetch } from './list.js'
 import { applyStyles } from './styles.js'
 import type { InspectedQueue } from './types.js'
@@ -184,6 +184,7 @@ export class OffthreadInspector extends Base {
     const queue = this.#explicit ?? this.#observe()
     if (!queue) return
     this.#current = queue
+    prepareFormats()
     setText(this.#title, queue.name)
     this.#showRole(queue.role)
     this.#completions = []

@@ -9,10 +9,19 @@
  * Keyboard: the list is one focusable listbox; the active row is its
  * `aria-activedescendant` (rows come and go as it scrolls, focus stays put).
  * Arrows, Page Up/Down, Home and End move; Enter or Space opens the row.
+ *
+ * Cost: an update never reads layout. Reading `scrollTop` (or a size) after the page
+ * changed forces a synchronous layout of the whole page: inside a React render that
+ * mounts the inspector it took 20–86 ms, and in a hidden tab, where nothing else lays the
+ * page out, 28–29 ms per update. The scroll position is read in the `scroll` event and the
+ * view's height comes from a ResizeObserver (both after the browser's own layout), and
+ * kept; `scrollTop` is written only by a filter change or the keyboard, and only when it
+ * moves. While the tab is hidden the list renders nothing and reads nothing: it catches
+ * up when the tab is shown again.
  */
 import { FrameBatch } from '../../shared/frame.js'
 import type { JobSnapshot } from '../../shared/types.js'
-import { formatTime, h, isClosedError, setText } from './dom.js'
+import { formatTime, h, isClosedError, pageHidden, setText } from './dom.js'
 import { preview } from './preview.js'
 import { ROW_HEIGHT } from './styles.js'
 
@@ -83,6 +92,10 @@ interface Row {
   created: HTMLSpanElement
   /** What the row shows now (to skip rewriting an unchanged row). */
   shown: JobSnapshot | null | undefined
+  /** Where it is drawn, and its `aria-setsize` and `aria-selected` as written (each written only when it changes). */
+  top: number
+  setsize: string
+  selected: boolean
 }
 
 /** The virtualised list: its element is the scroll container and the listbox. */
@@ -121,8 +134,17 @@ export class JobList {
   #height = -1
   #frame = new FrameBatch(() => this.#update())
   #resize: ResizeObserver | undefined
-  /** The view's height in px, as the ResizeObserver last told it (read once otherwise: no layout read per frame). */
+  /** The view's height in px, as the ResizeObserver last told it (0: not told yet). */
   #viewportPx = 0
+  /** The scroll position, as the last `scroll` event found it or the list last set it. */
+  #scrollTop = 0
+  /** An update was skipped while the tab was hidden: run it when the tab is shown. */
+  #skipped = false
+  /** The total is to be told at the next update (not in `reset`: see there). */
+  #totalStale = false
+  #onVisibility = (): void => {
+    if (!pageHidden() && this.#skipped) this.#frame.schedule()
+  }
 
   constructor(host: JobListHost, label: string) {
     this.#host = host
@@ -130,7 +152,7 @@ export class JobList {
     this.#empty = h('div', { class: 'empty', text: 'No jobs', attrs: { role: 'presentation' } })
     this.#empty.hidden = true
     this.element = h('div', { class: 'list', attrs: { role: 'listbox', tabindex: '0', 'aria-label': label } }, [this.#spacer, this.#empty])
-    this.element.addEventListener('scroll', () => this.#frame.schedule(), { passive: true })
+    this.element.addEventListener('scroll', () => this.#onScroll(), { passive: true })
     this.element.addEventListener('keydown', (event) => this.#onKey(event))
     this.element.addEventListener('focus', () => this.#onFocus())
     this.element.addEventListener('click', (event) => this.#onClick(event))
@@ -164,7 +186,7 @@ export class JobList {
     this.#stale = true
     this.#failed = false
     this.#active = -1
-    this.element.scrollTop = 0
+    this.#scrollTo(0)
     if (!this.#resize && typeof ResizeObserver === 'function') {
       this.#resize = new ResizeObserver((entries) => {
         const height = entries[entries.length - 1]?.contentRect.height
@@ -173,7 +195,11 @@ export class JobList {
       })
       this.#resize.observe(this.element)
     }
-    this.#tellTotal()
+    // Added once however often called (the same listener).
+    document.addEventListener('visibilitychange', this.#onVisibility)
+    // Told at the next frame, not here in the element's connectedCallback (a framework's render): the page's
+    // first number format sets up its locale data (see dom.ts prepareFormats).
+    this.#totalStale = true
     this.#frame.schedule()
   }
 
@@ -193,6 +219,7 @@ export class JobList {
     this.#refreshTimer = undefined
     this.#resize?.disconnect()
     this.#resize = undefined
+    document.removeEventListener('visibilitychange', this.#onVisibility)
     for (const row of this.#rows.values()) row.element.remove()
     this.#rows.clear()
     this.#jobs = []
@@ -237,8 +264,8 @@ export class JobList {
     return this.#bound + (this.#more ? this.#page * 2 : 0)
   }
 
+  /** The view's height: until the ResizeObserver tells it (after the first layout), ten rows' worth. */
   get #viewport(): number {
-    if (this.#viewportPx <= 0) this.#viewportPx = this.element.clientHeight
     return this.#viewportPx || 10 * ROW_HEIGHT
   }
 
@@ -248,18 +275,34 @@ export class JobList {
   }
 
   #tellTotal(): void {
+    this.#totalStale = false
     if (this.#known !== undefined) this.#host.total(this.#known, true)
     else this.#host.total(this.#end ?? this.#bound, this.#end !== undefined)
+  }
+
+  /** The user scrolled (or the list did): the position is read here, after the browser's layout, and kept. */
+  #onScroll(): void {
+    this.#scrollTop = this.element.scrollTop
+    this.#frame.schedule()
+  }
+
+  /** Scrolls to `top` px: a write forces a layout, so only when the position moves. */
+  #scrollTo(top: number): void {
+    if (top === this.#scrollTop) return
+    this.#scrollTop = top
+    this.element.scrollTop = top
   }
 
   /** One frame's work: lay out the rows in view, and read the window if it does not cover them (or is stale). */
   #update(): void {
     if (!this.#fetch) return
-    // Layout is read first (the scroll position), before this frame writes anything.
-    const scrollTop = this.element.scrollTop
+    // Hidden, nobody sees the rows: no DOM work, no store read; the first frame once shown does both.
+    this.#skipped = pageHidden()
+    if (this.#skipped) return
+    if (this.#totalStale) this.#tellTotal()
     const count = this.#count
     const viewport = this.#viewport
-    const layout = geometry(count, scrollTop, viewport)
+    const layout = geometry(count, this.#scrollTop, viewport)
     if (layout.height !== this.#height) {
       this.#height = layout.height
       this.#spacer.style.height = `${layout.height}px`
@@ -350,15 +393,33 @@ export class JobList {
         row.element.dataset['index'] = String(index)
         row.element.setAttribute('aria-posinset', String(index + 1))
       }
-      row.element.style.transform = `translateY(${layout.top(index)}px)`
-      row.element.setAttribute('aria-setsize', exact ? String(count) : '-1')
-      row.element.setAttribute('aria-selected', String(index === this.#active))
+      this.#place(row, layout.top(index), exact ? String(count) : '-1', index === this.#active)
       this.#fill(row, this.#jobAt(index))
     }
     // Not while the counts are behind a read that found jobs.
-    this.#empty.hidden = !(this.#loaded && count === 0 && this.#jobs.length === 0)
-    if (this.#rows.has(this.#active)) this.element.setAttribute('aria-activedescendant', `row-${this.#active}`)
-    else this.element.removeAttribute('aria-activedescendant')
+    const empty = this.#loaded && count === 0 && this.#jobs.length === 0
+    if (this.#empty.hidden === empty) this.#empty.hidden = !empty
+    const active = this.#rows.has(this.#active) ? `row-${this.#active}` : null
+    if (this.element.getAttribute('aria-activedescendant') !== active) {
+      if (active) this.element.setAttribute('aria-activedescendant', active)
+      else this.element.removeAttribute('aria-activedescendant')
+    }
+  }
+
+  /** Writes a row's position and state, each only when it changed. */
+  #place(row: Row, top: number, setsize: string, selected: boolean): void {
+    if (row.top !== top) {
+      row.top = top
+      row.element.style.transform = `translateY(${top}px)`
+    }
+    if (row.setsize !== setsize) {
+      row.setsize = setsize
+      row.element.setAttribute('aria-setsize', setsize)
+    }
+    if (row.selected !== selected) {
+      row.selected = selected
+      row.element.setAttribute('aria-selected', String(selected))
+    }
   }
 
   /** The job of row `index`, if it is in the window (null: read, and there is none; undefined: not read yet). */
@@ -378,6 +439,9 @@ export class JobList {
       progress: cell('num progress'),
       created: cell('num created'),
       shown: undefined,
+      top: NaN,
+      setsize: '',
+      selected: false,
     }
     row.element.append(row.status, row.name, row.id, row.attempt, row.progress, row.created)
     return row
@@ -408,7 +472,7 @@ export class JobList {
   #onFocus(): void {
     if (this.#active >= 0 && this.#rows.has(this.#active)) return
     if (this.#count === 0) return
-    this.#setActive(Math.ceil(geometry(this.#count, this.element.scrollTop, this.#viewport).first))
+    this.#setActive(Math.ceil(geometry(this.#count, this.#scrollTop, this.#viewport).first))
   }
 
   #onKey(event: KeyboardEvent): void {
@@ -467,9 +531,9 @@ export class JobList {
     const count = this.#count
     const viewport = this.#viewport
     const visible = viewport / ROW_HEIGHT
-    const { first } = geometry(count, this.element.scrollTop, viewport)
-    if (index < first) this.element.scrollTop = scrollTopFor(index, count, viewport)
-    else if (index + 1 > first + visible) this.element.scrollTop = scrollTopFor(index + 1 - visible, count, viewport)
+    const { first } = geometry(count, this.#scrollTop, viewport)
+    if (index < first) this.#scrollTo(scrollTopFor(index, count, viewport))
+    else if (index + 1 > first + visible) this.#scrollTo(scrollTopFor(index + 1 - visible, count, viewport))
     this.#update()
   }
 }

@@ -3,8 +3,11 @@
  * result, a log line's meta): it never stringifies the whole of a value, so a
  * 100 MB ArrayBuffer shows as its type and byteLength, a string of a million
  * characters as its start and length, an array of a million items as its
- * first few. Cycles, depth and the total length are all bounded.
+ * first few. Cycles, depth and the total length are all bounded. A binary read
+ * from the store as a {@link BinaryHead} (its first elements only) shows as the
+ * binary itself would.
  */
+import { BinaryHead } from '../../shared/binary.js'
 
 /** How far a preview goes. */
 export interface PreviewLimits {
@@ -18,7 +21,8 @@ export interface PreviewLimits {
   string?: number
 }
 
-const TYPED_VALUES = 8
+/** The elements shown of a typed array: all a preview reads of a stored one. */
+export const TYPED_VALUES = 8
 
 /** The preview of `value`: indented, like a console's, and bounded by `limits`. */
 export function preview(value: unknown, limits: PreviewLimits = {}): string {
@@ -83,10 +87,11 @@ function describeObject(value: object, level: number, state: State): string {
     return spend(`${tag} { byteLength: ${(value as ArrayBuffer).byteLength.toLocaleString()} }`, state)
   if (ArrayBuffer.isView(value)) {
     if (tag === 'DataView') return spend(`DataView { byteLength: ${value.byteLength.toLocaleString()} }`, state)
-    const typed = value as unknown as ArrayLike<number | bigint>
-    const first = Array.from({ length: Math.min(typed.length, TYPED_VALUES) }, (_, i) => String(typed[i]))
-    const more = typed.length > TYPED_VALUES ? ', …' : ''
-    return spend(`${tag}(${typed.length.toLocaleString()}) { byteLength: ${value.byteLength.toLocaleString()} } [${first.join(', ')}${more}]`, state)
+    return spend(typedText(tag, value as unknown as ArrayLike<number | bigint>, value.byteLength), state)
+  }
+  if (value instanceof BinaryHead) {
+    if (!value.head) return spend(`${value.type} { byteLength: ${value.byteLength.toLocaleString()} }`, state)
+    return spend(typedText(value.type, value.head as unknown as ArrayLike<number | bigint>, value.byteLength), state)
   }
   if (tag === 'Blob' || tag === 'File') {
     const blob = value as Blob & { name?: string }
@@ -150,6 +155,14 @@ function describeObject(value: object, level: number, state: State): string {
   } finally {
     state.ancestors.delete(value)
   }
+}
+
+/** A typed array of `byteLength` bytes whose first elements are `values` (all of it, or a {@link BinaryHead}'s head). */
+function typedText(tag: string, values: ArrayLike<number | bigint> & { BYTES_PER_ELEMENT?: number }, byteLength: number): string {
+  const length = byteLength / (values.BYTES_PER_ELEMENT ?? 1)
+  const first = Array.from({ length: Math.min(values.length, TYPED_VALUES) }, (_, i) => String(values[i]))
+  const more = length > first.length ? ', …' : ''
+  return `${tag}(${length.toLocaleString()}) { byteLength: ${byteLength.toLocaleString()} } [${first.join(', ')}${more}]`
 }
 
 /** The first items of a collection of `size`, within the item count and the budget; then `… n more`. */
