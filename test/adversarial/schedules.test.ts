@@ -75,6 +75,8 @@ describe('adversarial schedules', () => {
     const runner = track(createQueue({ name: `${name}`, worker: tasksWorker, concurrency: 1, store: idbStore(), replace: false }))
     runner.on('error', () => undefined)
     await runner.counts()
+    // Once the runner knows its worker's tasks (its release is stored), the trigger is judged by them.
+    await expect.poll(() => runner.runner?.tasks, { timeout: 10_000 }).toBeDefined()
     const error = await runner.schedules.trigger('t').then(
       () => undefined,
       (e: unknown) => e as Error,
