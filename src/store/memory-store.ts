@@ -5,19 +5,9 @@
  * way; job records (plain data the queue builds and never mutates in place)
  * are copied shallowly.
  */
-import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../shared/types.js'
-import {
-  firedOnto,
-  rollsBack,
-  type JobRecord,
-  type ListQuery,
-  type ScheduleRecord,
-  type Store,
-  type StoredJob,
-  type StoredReleases,
-  type WriteOp,
-  type WriteResult,
-} from './store.js'
+import type { ErrorRecord, JobStatus, LogEntry } from '../shared/types.js'
+import type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, StoredReleases, WriteOp, WriteResult } from './store.js'
+import { holdsKey, rolledBack, WriteRules, zeroCounts, type Sink } from './write-rules.js'
 import { releaseKey, type ReleaseRecord } from '../shared/release.js'
 
 /** A copy of a record deep enough that a caller's change cannot reach the store (the queue replaces nested values, never edits them). */
@@ -35,6 +25,13 @@ const CHUNK = 1000
  */
 const clone = <T>(value: T): T =>
   (typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'symbol' ? structuredClone(value) : value
+
+/** Appends `value` to the list of `id` in `lists`. */
+function append<T>(lists: Map<string, T[]>, id: string, value: T): void {
+  const list = lists.get(id)
+  if (list) list.push(value)
+  else lists.set(id, [value])
+}
 
 /**
  * Creates a store with no persistence: jobs live as long as the page (or process).
@@ -58,12 +55,15 @@ class MemoryStore implements Store {
   #logs = new Map<string, LogEntry[]>()
   #errors = new Map<string, ErrorRecord[]>()
   #steps = new Map<string, Map<string, unknown>>()
-  #keys = new Map<string, string>()
+  /** The unfinished jobs of each key (see holdsKey), as IndexedDB's `activeKey` index has them. */
+  #keys = new Map<string, Set<string>>()
   #schedules = new Map<string, ScheduleRecord>()
   #releases = new Map<string, ReleaseRecord>()
   /** The key of the runner's release. */
   #runnerRelease: string | undefined
   #seq = 0
+  /** Jobs per status, kept by every write. */
+  #counts = zeroCounts()
 
   async open(): Promise<void> {}
 
@@ -71,198 +71,117 @@ class MemoryStore implements Store {
 
   async write(ops: readonly WriteOp[], options: { atomic?: boolean } = {}): Promise<WriteResult[]> {
     await Promise.resolve()
-    // Stage on copies of the indexes that an op may change, commit at the end.
-    const jobs = new Map<string, JobRecord>()
-    const keys = new Map<string, string | undefined>()
+    // Staged: the jobs and schedules an op wrote (undefined: deleted), and the other changes in
+    // order; read through while the write goes on, committed at the end.
+    const jobs = new Map<string, JobRecord | undefined>()
+    const schedules = new Map<string, ScheduleRecord | undefined>()
     const writes: Array<() => void> = []
+    const reads = {
+      job: (id: string) => (jobs.has(id) ? jobs.get(id) : this.#jobs.get(id)),
+      holder: (key: string) => this.#keys.get(key)?.values().next().value,
+      schedule: (id: string) => (schedules.has(id) ? schedules.get(id) : this.#schedules.get(id)),
+    }
+    const rules = new WriteRules(reads, this.#sink(jobs, schedules, writes), this.#seq, this.#runner)
     const results: WriteResult[] = []
-    const current = (id: string): JobRecord | undefined => (jobs.has(id) ? jobs.get(id) : this.#jobs.get(id))
-    const holder = (key: string): string | undefined => (keys.has(key) ? keys.get(key) : this.#keys.get(key))
-    let seq = this.#seq
-    let runner = this.#runner
     for (const [i, op] of ops.entries()) {
       // A big batch yields to the page now and then, like idbStore: nothing is applied before the end.
       if (i % CHUNK === CHUNK - 1) await new Promise((resolve) => setTimeout(resolve, 0))
-      if (op.fence !== undefined && op.fence !== runner) {
-        results.push({ ok: false, reason: 'fenced' })
-        continue
-      }
-      switch (op.op) {
-        case 'claim': {
-          runner = op.token
-          results.push({ ok: true })
-          break
-        }
-        case 'insert': {
-          const existing = current(op.job.id)
-          if (existing) {
-            results.push({ ok: false, reason: 'exists', job: copy(existing) })
-            break
-          }
-          const held = op.job.key === undefined ? undefined : holder(op.job.key)
-          const heldBy = held === undefined ? undefined : current(held)
-          if (heldBy) {
-            results.push({ ok: false, reason: 'key', job: copy(heldBy) })
-            break
-          }
-          let data: unknown
-          try {
-            data = clone(op.data)
-          } catch (error) {
-            results.push({ ok: false, reason: 'uncloneable', error })
-            break
-          }
-          const job: JobRecord = { ...copy(op.job), seq: ++seq }
-          jobs.set(job.id, job)
-          if (job.key !== undefined && !isFinal(job.status)) keys.set(job.key, job.id)
-          writes.push(() => this.#data.set(job.id, data))
-          results.push({ ok: true, seq: job.seq })
-          break
-        }
-        case 'put': {
-          const stored = current(op.job.id)
-          if (op.expect && (!stored || !op.expect.includes(stored.status))) {
-            results.push({ ok: false, reason: 'conflict', job: stored && copy(stored) })
-            break
-          }
-          // A value that cannot be stored fails this op alone, as in idbStore.
-          let data: unknown
-          let result: unknown
-          try {
-            if ('data' in op) data = clone(op.data)
-            if ('result' in op && op.job.status === 'completed') result = clone(op.result)
-            if (op.job.progress !== undefined) clone(op.job.progress)
-          } catch (error) {
-            results.push({ ok: false, reason: 'uncloneable', error })
-            break
-          }
-          if ('data' in op) writes.push(() => this.#data.set(op.job.id, data))
-          const job = copy(op.job)
-          jobs.set(job.id, job)
-          // Like a rewritten row: a result only with a completing put; any other put drops it.
-          if ('result' in op && job.status === 'completed') writes.push(() => this.#results.set(job.id, result))
-          else writes.push(() => this.#results.delete(job.id))
-          if (job.key !== undefined) {
-            if (isFinal(job.status)) {
-              if (holder(job.key) === job.id) keys.set(job.key, undefined)
-            } else if (holder(job.key) === undefined) {
-              keys.set(job.key, job.id)
-            }
-          }
-          results.push({ ok: true })
-          break
-        }
-        case 'log': {
-          const entries = op.entries.map((entry) => {
-            try {
-              return clone(entry)
-            } catch (error) {
-              const { meta: _meta, ...rest } = entry
-              return { ...rest, meta: { unserializable: `the meta of this line could not be stored: ${(error as Error).message}` } }
-            }
-          })
-          writes.push(() => {
-            const list = this.#logs.get(op.id)
-            if (list) list.push(...entries)
-            else this.#logs.set(op.id, entries)
-          })
-          results.push({ ok: true })
-          break
-        }
-        case 'error': {
-          const record = clone(op.record)
-          writes.push(() => {
-            const list = this.#errors.get(op.id)
-            if (list) list.push(record)
-            else this.#errors.set(op.id, [record])
-          })
-          results.push({ ok: true })
-          break
-        }
-        case 'schedule': {
-          const stored = this.#schedules.get(op.schedule.id)
-          if (op.fired && (!stored || (op.fired === 'due' && stored.paused))) {
-            results.push({ ok: false, reason: 'conflict', job: undefined })
-            break
-          }
-          const schedule = clone(op.fired && stored ? firedOnto(stored, op.schedule) : op.schedule)
-          writes.push(() => this.#schedules.set(schedule.id, schedule))
-          results.push({ ok: true })
-          break
-        }
-        case 'step': {
-          const job = current(op.id)
-          if (job?.status !== 'running') {
-            results.push({ ok: false, reason: 'conflict', job: job && copy(job) })
-            break
-          }
-          let value: unknown
-          try {
-            value = clone(op.value)
-          } catch (error) {
-            results.push({ ok: false, reason: 'uncloneable', error })
-            break
-          }
-          writes.push(() => {
-            let steps = this.#steps.get(op.id)
-            if (!steps) this.#steps.set(op.id, (steps = new Map<string, unknown>()))
-            steps.set(op.step, value)
-          })
-          results.push({ ok: true })
-          break
-        }
-        case 'unschedule': {
-          writes.push(() => this.#schedules.delete(op.id))
-          results.push({ ok: true })
-          break
-        }
-        case 'release': {
-          const release = structuredClone(op.release)
-          writes.push(() => {
-            for (const version of op.drop ?? []) this.#releases.delete(releaseKey(version))
-            this.#releases.set(releaseKey(release.version), release)
-            if (op.runner) this.#runnerRelease = releaseKey(release.version)
-          })
-          results.push({ ok: true })
-          break
-        }
-        case 'delete': {
-          for (const id of op.ids) {
-            const job = current(id)
-            if (job?.key !== undefined && holder(job.key) === id) keys.set(job.key, undefined)
-            jobs.set(id, undefined as unknown as JobRecord)
-          }
-          writes.push(() => {
-            for (const id of op.ids) {
-              this.#data.delete(id)
-              this.#results.delete(id)
-              this.#logs.delete(id)
-              this.#errors.delete(id)
-              this.#steps.delete(id)
-            }
-          })
-          results.push({ ok: true })
-          break
-        }
-      }
+      results.push(rules.apply(op))
     }
-    // An atomic batch is all or nothing: bad input or a lost condition rolls it back.
-    // (An insert whose id or key is taken is no failure: the caller gets that job.)
-    if (options.atomic && results.some(rollsBack)) {
-      return results.map((r) => (r.ok || r.reason === 'exists' || r.reason === 'key' ? { ok: false, reason: 'aborted' } : r))
-    }
-    this.#seq = seq
-    this.#runner = runner
-    for (const [id, job] of jobs) {
-      if (job) this.#jobs.set(id, job)
-      else this.#jobs.delete(id)
-    }
-    for (const [key, id] of keys) {
-      if (id === undefined) this.#keys.delete(key)
-      else this.#keys.set(key, id)
+    const rolled = rolledBack(results, options.atomic)
+    if (rolled) return rolled
+    this.#seq = rules.seq
+    this.#runner = rules.runner
+    this.#counts = rules.counts(this.#counts)
+    for (const [id, job] of jobs) this.#commit(id, job)
+    for (const [id, schedule] of schedules) {
+      if (schedule) this.#schedules.set(id, schedule)
+      else this.#schedules.delete(id)
     }
     for (const write of writes) write()
     return results
+  }
+
+  /**
+   * What the rules write through: jobs into `jobs`, schedules into `schedules`, every other
+   * change a function in `writes`. Values are cloned now: one that will not clone fails its op.
+   */
+  #sink(jobs: Map<string, JobRecord | undefined>, schedules: Map<string, ScheduleRecord | undefined>, writes: Array<() => void>): Sink<JobRecord> {
+    return {
+      record: copy,
+      insert: (job, seq, data) => {
+        const value = clone(data)
+        jobs.set(job.id, { ...copy(job), seq })
+        writes.push(() => this.#data.set(job.id, value))
+      },
+      put: (op) => {
+        const data = 'data' in op ? clone(op.data) : undefined
+        // Like a rewritten row: a result only with a completing put; any other put drops it.
+        const completed = 'result' in op && op.job.status === 'completed'
+        const result = completed ? clone(op.result) : undefined
+        if (op.job.progress !== undefined) clone(op.job.progress)
+        const { id } = op.job
+        jobs.set(id, copy(op.job))
+        if ('data' in op) writes.push(() => this.#data.set(id, data))
+        writes.push(completed ? () => this.#results.set(id, result) : () => this.#results.delete(id))
+      },
+      remove: (id) => {
+        jobs.set(id, undefined)
+        writes.push(() => {
+          this.#data.delete(id)
+          this.#results.delete(id)
+          this.#logs.delete(id)
+          this.#errors.delete(id)
+          this.#steps.delete(id)
+        })
+      },
+      log: (id, entry) => {
+        const line = clone(entry)
+        writes.push(() => append(this.#logs, id, line))
+      },
+      error: (id, record) => {
+        const copied = clone(record)
+        writes.push(() => append(this.#errors, id, copied))
+      },
+      step: (id, step, value) => {
+        const copied = clone(value)
+        writes.push(() => {
+          let steps = this.#steps.get(id)
+          if (!steps) this.#steps.set(id, (steps = new Map<string, unknown>()))
+          steps.set(step, copied)
+        })
+      },
+      schedule: (record) => schedules.set(record.id, clone(record)),
+      unschedule: (id) => schedules.set(id, undefined),
+      release: (op) => {
+        const release = structuredClone(op.release)
+        writes.push(() => {
+          for (const version of op.drop ?? []) this.#releases.delete(releaseKey(version))
+          this.#releases.set(releaseKey(release.version), release)
+          if (op.runner) this.#runnerRelease = releaseKey(release.version)
+        })
+      },
+    }
+  }
+
+  /** Commits job `id` (undefined: deleted), and the key it holds. */
+  #commit(id: string, job: JobRecord | undefined): void {
+    const old = this.#jobs.get(id)
+    if (old && holdsKey(old)) {
+      const ids = this.#keys.get(old.key as string)
+      ids?.delete(id)
+      if (ids?.size === 0) this.#keys.delete(old.key as string)
+    }
+    if (!job) {
+      this.#jobs.delete(id)
+      return
+    }
+    this.#jobs.set(id, job)
+    if (holdsKey(job)) {
+      const ids = this.#keys.get(job.key as string)
+      if (ids) ids.add(id)
+      else this.#keys.set(job.key as string, new Set([id]))
+    }
   }
 
   async get(ids: readonly string[]): Promise<Array<JobRecord | undefined>> {
@@ -297,9 +216,7 @@ class MemoryStore implements Store {
   }
 
   async counts(): Promise<Record<JobStatus, number>> {
-    const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>
-    for (const job of this.#jobs.values()) counts[job.status]++
-    return counts
+    return { ...this.#counts }
   }
 
   async pending(kind: 'ready' | 'delayed', limit: number, after?: JobRecord): Promise<JobRecord[]> {

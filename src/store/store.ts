@@ -1,7 +1,9 @@
 /**
  * The Store interface: everything the queue keeps, behind one small contract.
- * The queue never touches IndexedDB directly; `idbStore()` and `memoryStore()`
- * implement this, and so can a user's own store.
+ * The queue never touches IndexedDB directly; `idbStore()`, `memoryStore()` and
+ * `sqliteStore()` implement this, and so can a user's own store. What a `write`
+ * means (keys, `expect`, fences, `fired`, kept counts, the roll-back of an atomic
+ * batch) is written once, in write-rules.ts, which the three stores share.
  */
 import type { StoredJobOptions } from '../shared/options.js'
 import type { ReleaseRecord, Version } from '../shared/release.js'
@@ -268,16 +270,3 @@ export const STORE_READS = [
   'releases',
   'expired',
 ] as const
-
-/** A stored schedule with the run of `fired` (its next time, its last run and job) written onto it. */
-export function firedOnto(stored: ScheduleRecord, fired: ScheduleRecord): ScheduleRecord {
-  const record: ScheduleRecord = { ...stored, nextRunAt: fired.nextRunAt }
-  if (fired.lastRunAt !== undefined) record.lastRunAt = fired.lastRunAt
-  if (fired.lastJobId !== undefined) record.lastJobId = fired.lastJobId
-  return record
-}
-
-/** Whether result `r` of an atomic batch's op rolls the whole batch back (bad input, a lost condition, a lost runner place). */
-export function rollsBack(r: WriteResult): boolean {
-  return !r.ok && (r.reason === 'uncloneable' || r.reason === 'conflict' || r.reason === 'fenced')
-}
