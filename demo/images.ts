@@ -38,12 +38,23 @@ export async function initImages(): Promise<void> {
 async function addImages(pending: Promise<Array<{ blob: Blob; label: string }>>): Promise<void> {
   const images = await pending
   const choice = filterSelect.value
-  const handles = await queue.addBulk(
-    images.map(({ blob, label }, i) => ({
-      name: 'image' as const,
-      data: { image: blob, label, filter: choice === 'mixed' ? FILTERS[i % FILTERS.length]! : (choice as Filter), width: THUMB_WIDTH },
-    })),
-  )
+  let handles: JobHandle<Blob>[]
+  try {
+    handles = await queue.addBulk(
+      images.map(({ blob, label }, i) => ({
+        name: 'image' as const,
+        data: { image: blob, label, filter: choice === 'mixed' ? FILTERS[i % FILTERS.length]! : (choice as Filter), width: THUMB_WIDTH },
+      })),
+    )
+  } catch (error) {
+    // Nothing was added (addBulk is all or none): say why, where the images would have been.
+    // (One cause: a browser whose IndexedDB refuses Blobs, as WebKitGTK's automation session does.)
+    const note = document.createElement('p')
+    note.className = 'add-error'
+    note.textContent = `Could not add the images: ${error instanceof Error ? error.message : String(error)}`
+    gallery.prepend(note)
+    return
+  }
   for (const handle of handles) card(handle)
 }
 

@@ -50,6 +50,9 @@ export interface InserterHost {
 /** The error of data that cannot be stored: names the job, and where in its data the culprit sits. */
 function dataError(which: string, data: unknown, cause: unknown, more = ''): JobDataError {
   const path = findUncloneablePath(data)
+  // Cloneable, yet refused by the store (a Blob where the engine's IndexedDB takes none): its own words say why.
+  if (path === undefined && cause instanceof Error)
+    return new JobDataError(`Cannot add ${which}: its data cannot be stored: ${cause.message}${more}`, { cause })
   return new JobDataError(`Cannot add ${which}: its data cannot be structured-cloned${path ? ` at ${path}` : ''}${more}`, { cause })
 }
 
@@ -155,29 +158,19 @@ export class Inserter {
     return Promise.all(jobs.map((job) => (job ? this.#host.handles.existing(job) : Promise.resolve(undefined))))
   }
 
-  /** Set once the store refused a Blob (WebKitGTK's automation session): data is then stored as it is. */
-  #blobsRefused = false
-
   /**
    * Runs `write` with `data` in its stored form: large binaries as Blobs, built without a
-   * long task (shared/binary.ts). A store that cannot keep Blobs (WebKitGTK under
-   * WebDriver: "Error preparing Blob/File data to be stored in object store") gets the
-   * data as it is, now and from then on: slower for big data, but stored.
+   * long task (shared/binary.ts), where the store keeps Blobs (`storesBlobs`; WebKit in a
+   * private or automated session does not). Elsewhere the data goes as it is: slower for
+   * big data, but stored.
    */
   async #withData(data: unknown[], write: (stored: unknown[]) => Promise<WriteResult[]>): Promise<WriteResult[]> {
     // Only IndexedDB: that is where a big ArrayBuffer's clone is a long task; a store of
     // your own (or memoryStore) gets the data as it was given.
-    if (this.#blobsRefused || this.#host.store.kind !== 'indexeddb' || !data.some(hasLargeBinary)) return write(data)
+    const { store } = this.#host
+    if (store.kind !== 'indexeddb' || !data.some(hasLargeBinary) || !((await store.storesBlobs?.()) ?? true)) return write(data)
     await checkRoom(data)
-    const stored = await Promise.all(data.map(toStored))
-    try {
-      return await write(stored)
-    } catch (error) {
-      if (!(error instanceof DOMException) || error.name === 'QuotaExceededError') throw error
-      const results = await write(data)
-      this.#blobsRefused = true
-      return results
-    }
+    return write(await Promise.all(data.map(toStored)))
   }
 
   /** Stores prepared jobs (checked names, known dependencies) and hands them to the runner. */

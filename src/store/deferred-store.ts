@@ -6,7 +6,7 @@
  */
 import { STORE_READS, type Store } from './store.js'
 
-type Method = Exclude<keyof Store, 'kind' | 'fencing' | 'lease' | 'version' | 'blocked'>
+type Method = Exclude<keyof Store, 'kind' | 'fencing' | 'lease' | 'version' | 'blocked' | 'storesBlobs'>
 
 const METHODS = ['open', 'close', 'write', ...STORE_READS] as const satisfies readonly Method[]
 

@@ -26,7 +26,7 @@ import { zeroCounts } from './write-rules.js'
 import { releaseKey, type ReleaseRecord } from '../shared/release.js'
 import { ALL, dataOf, fromRow, jobRange, RELEASE, SCHEMA_VERSION, upgrade, type Names, type OffthreadDB, type WriteTx } from './idb-schema.js'
 import { completion, IdbLifecycle, ignore } from './idb-lifecycle.js'
-import { triedAgain, writeBatch } from './idb-write.js'
+import { holdsBlob, probeBlobs, triedAgain, writeBatch } from './idb-write.js'
 
 export { SCHEMA_VERSION } from './idb-schema.js'
 
@@ -75,6 +75,8 @@ class IdbStore implements Store {
   readonly fencing = true
   /** The runner token this store claimed last (see `claim`). */
   #claimed: string | undefined
+  /** Whether the engine stores Blob values: asked at the first write that holds one. */
+  #blobs: Promise<boolean> | undefined
   #options: IdbStoreOptions
   #name = ''
   #db: Promise<IDBPDatabase<OffthreadDB>> | undefined
@@ -172,9 +174,16 @@ class IdbStore implements Store {
     }
   }
 
+  storesBlobs(): Promise<boolean> {
+    this.#blobs ??= this.#connection().then((db) => probeBlobs(unwrap(db)))
+    return this.#blobs
+  }
+
   async #write(ops: readonly WriteOp[], options: { atomic?: boolean }): Promise<WriteResult[]> {
+    // The first write that holds a Blob learns whether the engine stores them (see probeBlobs).
+    const blobsRefused = ops.some(holdsBlobs) && !(await this.storesBlobs())
     const tx = await this.#tx('readwrite')
-    const { results, claimed } = await writeBatch(tx, ops, options.atomic, this.#claimed, () => this.#life.progress())
+    const { results, claimed } = await writeBatch(tx, ops, options.atomic, this.#claimed, () => this.#life.progress(), blobsRefused)
     if (claimed !== undefined) this.#claimed = claimed
     return results
   }
@@ -328,4 +337,11 @@ class IdbStore implements Store {
     }
     return out
   }
+}
+
+/** Whether an op stores a value that is or holds a Blob (see holdsBlob). */
+function holdsBlobs(op: WriteOp): boolean {
+  if (op.op === 'insert') return holdsBlob(op.data)
+  if (op.op === 'put') return ('data' in op && holdsBlob(op.data)) || ('result' in op && holdsBlob(op.result))
+  return false
 }

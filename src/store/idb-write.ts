@@ -43,6 +43,7 @@ export async function writeBatch(
   atomic: boolean | undefined,
   claimed: string | undefined,
   progress: () => void,
+  blobsRefused = false,
 ): Promise<Written> {
   const raw = unwrap(tx)
   const { done, error: failure } = completion(raw)
@@ -81,7 +82,7 @@ export async function writeBatch(
     if (restored) runner = claimed
     rules = new WriteRules(
       reads,
-      sink(store, state, schedules, () => ++logSeq),
+      sink(store, state, schedules, () => ++logSeq, blobsRefused),
       (seqStart as number | undefined) ?? 0,
       runner,
     )
@@ -230,11 +231,22 @@ function readAhead(store: (name: Names) => IDBObjectStore, ops: readonly WriteOp
  * The puts of the rules, as plain requests of `store`'s object stores. Each is one request:
  * a value that cannot be stored throws before its request is queued.
  */
-function sink(store: (name: Names) => IDBObjectStore, state: Rows, schedules: Schedules, nextLogSeq: () => number): Sink<JobRow> {
+function sink(
+  store: (name: Names) => IDBObjectStore,
+  state: Rows,
+  schedules: Schedules,
+  nextLogSeq: () => number,
+  blobsRefused: boolean,
+): Sink<JobRow> {
+  // A value the engine would refuse is refused here, before its request: see holdsBlob.
+  const storable = (value: unknown): void => {
+    if (blobsRefused && holdsBlob(value)) throw blobsRefusedError()
+  }
   return {
     record: fromRow,
     fatal: refusedByTransaction,
     insert(job, seq, data) {
+      storable(data)
       // Small data goes in the job's row: one put. Else the data first: if it cannot be
       // cloned, put throws before anything of this job is queued.
       const inline = inlineable(data)
@@ -251,6 +263,8 @@ function sink(store: (name: Names) => IDBObjectStore, state: Rows, schedules: Sc
       state.set(row.id, row)
     },
     put(op, old) {
+      if ('data' in op) storable(op.data)
+      if ('result' in op) storable(op.result)
       const row = toRow(op.job)
       if ('result' in op && op.job.status === 'completed') row.result = op.result
       // A value that cannot be stored (new data, a result, a progress object) throws
@@ -292,4 +306,62 @@ function sink(store: (name: Names) => IDBObjectStore, state: Rows, schedules: Sc
       if (op.runner) meta.put(releaseKey(op.release.version), 'runnerRelease')
     },
   }
+}
+
+/**
+ * Whether `value` is a Blob (a File too), or holds one at its first level (an array's
+ * items, a plain object's values). The check of a store whose engine refuses Blobs: see
+ * {@link probeBlobs}.
+ */
+export function holdsBlob(value: unknown): boolean {
+  if (typeof Blob === 'undefined' || value === null || typeof value !== 'object') return false
+  if (value instanceof Blob) return true
+  if (Array.isArray(value)) return value.some((item) => item instanceof Blob)
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false
+  for (const key in value) if ((value as Record<string, unknown>)[key] instanceof Blob) return true
+  return false
+}
+
+/** The error of a Blob or File value an engine that refuses them was asked to store (one op fails with it: `uncloneable`). */
+export function blobsRefusedError(): DOMException {
+  return new DOMException(
+    "this browser's IndexedDB refuses Blob and File values (WebKit in a private or automated session does); store the bytes (an ArrayBuffer) instead",
+    'DataCloneError',
+  )
+}
+
+/**
+ * Whether the engine stores a Blob: one put of a tiny Blob in a transaction that is then
+ * aborted (nothing is written). WebKit, in a private or automated session, refuses Blobs
+ * ("Error preparing Blob/File data to be stored in object store"), and a transaction with
+ * several such puts may then never complete nor abort (WebKitGTK 2.50, raw IndexedDB):
+ * every later write of the origin would wait for it. So a write that holds a Blob is
+ * checked first, and where Blobs are refused its ops fail alone, before any request.
+ */
+export function probeBlobs(db: IDBDatabase): Promise<boolean> {
+  return new Promise((resolve) => {
+    let tx: IDBTransaction
+    try {
+      tx = db.transaction('meta', 'readwrite')
+    } catch {
+      resolve(true)
+      return
+    }
+    // One put: refused, it aborted at once in every run seen; silence counts as refused.
+    const timer = setTimeout(() => resolve(false), 2000)
+    const done = (stored: boolean): void => {
+      clearTimeout(timer)
+      resolve(stored)
+    }
+    const request = tx.objectStore('meta').put(new Blob(['offthread']), 'blobProbe')
+    request.onsuccess = () => {
+      done(true)
+      tx.abort()
+    }
+    request.onerror = (event) => {
+      event.preventDefault()
+      done(false)
+    }
+    tx.onabort = () => done(false)
+  })
 }

@@ -156,6 +156,12 @@ export interface Store {
    */
   readonly fencing?: boolean
   /**
+   * Whether the store keeps Blob values (answered once, then the same): `add` stores a big
+   * binary as a Blob only where it does. Without it, the queue stores binaries as given.
+   * A store that cannot keep Blobs fails an op that stores one as `uncloneable`.
+   */
+  storesBlobs?(): Promise<boolean>
+  /**
    * Takes or renews the runner lease of the queue for `ttl` ms: resolves true (and
    * makes `token` the runner token) when no lease is held, `token` holds it, or the
    * holder's lease has expired; else false. `ttl` 0 gives the lease up (if `token`
