@@ -18,8 +18,6 @@ const isVitest = process.env['VITEST'] !== undefined
 
 /** The browser tests (test/browser and the adversarial suite), the same files in each engine. */
 const BROWSER_TESTS = ['test/browser/**/*.test.ts', 'test/adversarial/**/*.test.ts']
-/** Every browser test runs in every engine (an engine's own tool, CDP, is in a describe named so). */
-const CHROMIUM_ONLY: string[] = []
 
 /**
  * One Vitest project per engine. A missing browser is an error (`pretest` installs or
@@ -42,8 +40,8 @@ async function browserProject(engine: 'chromium' | 'firefox' | 'webkit'): Promis
   const test = {
     name: engine,
     root: repoRoot,
+    // Every browser test runs in every engine (a test that needs one engine's own tool, CDP, is in a describe named so).
     include: BROWSER_TESTS,
-    exclude: engine === 'chromium' ? [] : CHROMIUM_ONLY,
     testTimeout: 20_000,
     hookTimeout: 20_000,
     expect: { poll: { timeout: 5000 } },
@@ -154,7 +152,7 @@ export default defineConfig({
       },
       {
         test: {
-          // Playwright against built pages: the packed package, reloads, several tabs.
+          // Built pages in Chromium and Firefox (Playwright) and WebKit (WebKitWebDriver): the packed package, reloads, several tabs.
           name: 'e2e',
           root: repoRoot,
           environment: 'node',

@@ -1,11 +1,14 @@
 /**
  * Durability in a real browser: reloads in the middle of a run, two tabs,
- * a runner tab closing, crashed and hung workers, a full disk.
+ * a runner tab closing, crashed and hung workers, in Chromium, Firefox and WebKit
+ * (one scenario, driven through test/e2e/tabs.ts); a full disk, in the engines
+ * that have a tool to make one (a CDP quota override, a Firefox pref).
  */
 import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { buildFixture, E2E_ENGINES, launchBrowser, launchChromium, launchFirefox, serveStatic } from './harness.js'
+import { buildFixture, launchChromium, launchFirefox, serveStatic } from './harness.js'
+import { ALL_ENGINES, ENGINE_NAMES, launchEngine, type EngineBrowser, type Tab } from './tabs.js'
 
 type Harness = {
   ready: Promise<boolean>
@@ -33,7 +36,6 @@ type Settled = { id?: string; name?: string; message?: string }
 declare const harness: Harness
 
 const outDir = fileURLToPath(new URL('../../test-results/e2e-fixture/', import.meta.url))
-let browser: Browser
 let url: string
 let stopServer: () => Promise<void>
 let queueNo = 0
@@ -49,7 +51,20 @@ afterAll(async () => {
   await stopServer?.()
 })
 
-async function open(page: Page, query: string): Promise<void> {
+/** Opens the fixture page at `?query` in `tab`, once its queue answers. */
+async function open(tab: Tab, query: string): Promise<void> {
+  await tab.goto(`${url}?${query}`)
+  await loaded(tab)
+}
+
+/** Waits for the fixture page of `tab` (after a goto or a reload) to have a queue that answers. */
+async function loaded(tab: Tab): Promise<void> {
+  await tab.waitFor(() => (window as unknown as { harness?: Harness }).harness !== undefined)
+  await tab.evaluate(() => harness.ready)
+}
+
+/** {@link open} for the tests that drive Playwright directly (an engine's own tool). */
+async function openPage(page: Page, query: string): Promise<void> {
   await page.goto(`${url}?${query}`)
   await page.waitForFunction(() => (window as unknown as { harness?: Harness }).harness !== undefined)
   await page.evaluate(() => harness.ready)
@@ -57,20 +72,19 @@ async function open(page: Page, query: string): Promise<void> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-for (const engine of E2E_ENGINES) {
-  describe(`durability in ${engine} (Playwright)`, () => {
+for (const engine of ALL_ENGINES) {
+  describe(`durability in ${ENGINE_NAMES[engine]}`, () => {
+    let browser: EngineBrowser
     beforeAll(async () => {
-      browser = await launchBrowser(engine)
+      browser = await launchEngine(engine)
     })
     afterAll(async () => {
       await browser?.close()
     })
 
-    // In Chromium (it passed in Firefox too when written; the suite has 10 minutes).
-    const inChromium = engine === 'chromium' ? it : () => undefined
-    inChromium('a reload in the middle of a five-step job: steps 1 to 3, stored, do not run again; the job completes', async () => {
-      const context = await browser.newContext()
-      const page = await context.newPage()
+    it('a reload in the middle of a five-step job: steps 1 to 3, stored, do not run again; the job completes', async () => {
+      const tabs = await browser.group()
+      const page = await tabs.open()
       await open(page, `queue=steps-${++queueNo}&concurrency=1`)
       const id = await page.evaluate(() => harness.add('fiveSteps', 300))
       const stepRuns = async (): Promise<Record<string, number>> => {
@@ -83,20 +97,19 @@ for (const engine of E2E_ENGINES) {
       // Step 4 starts only once step 3's result is stored: reload then, in the middle of step 4.
       await expect.poll(async () => (await stepRuns()).s4 ?? 0, { timeout: 20_000, interval: 25 }).toBe(1)
       await page.reload()
-      await page.waitForFunction(() => (window as unknown as { harness?: Harness }).harness !== undefined)
-      await page.evaluate(() => harness.ready)
+      await loaded(page)
       await expect.poll(() => page.evaluate((jobId) => harness.jobStatus(jobId), id), { timeout: 20_000, interval: 100 }).toBe('completed')
       expect(await page.evaluate((jobId) => harness.results([jobId]), id)).toEqual([['step 1', 'step 2', 'step 3', 'step 4', 'step 5']])
       const counts = await stepRuns()
       expect({ s1: counts.s1, s2: counts.s2, s3: counts.s3, s5: counts.s5 }).toEqual({ s1: 1, s2: 1, s3: 1, s5: 1 })
       // Step 4 was cut short by the reload: it ran again, from its start.
       expect(counts.s4).toBe(2)
-      await context.close()
+      await tabs.close()
     })
 
     it('100 jobs of 50 ms survive three reloads mid-run: all complete, none lost, none run twice at once', async () => {
-      const context = await browser.newContext()
-      const page = await context.newPage()
+      const tabs = await browser.group()
+      const page = await tabs.open()
       const query = `queue=reloads-${++queueNo}&concurrency=2`
       await open(page, query)
       const ids = await page.evaluate(() => harness.addWork(100, 50))
@@ -107,8 +120,7 @@ for (const engine of E2E_ENGINES) {
         // Each reload lands mid-run: jobs are still waiting.
         expect((before.waiting ?? 0) + (before.delayed ?? 0)).toBeGreaterThan(0)
         await page.reload()
-        await page.waitForFunction(() => (window as unknown as { harness?: Harness }).harness !== undefined)
-        await page.evaluate(() => harness.ready)
+        await loaded(page)
       }
       await expect.poll(() => page.evaluate(() => harness.counts().then((c) => c.completed)), { timeout: 60_000, interval: 100 }).toBe(100)
       const counts = await page.evaluate(() => harness.counts())
@@ -139,26 +151,26 @@ for (const engine of E2E_ENGINES) {
       // Interrupted runs were re-run (at most the pool size per reload).
       expect(rerun).toBeGreaterThan(0)
       expect(rerun).toBeLessThanOrEqual(3 * 2)
-      await context.close()
+      await tabs.close()
     })
 
     it('two tabs: jobs added in B run in A; B sees progress and results; when A closes, B takes over within 1 s and finishes', async () => {
-      const context = await browser.newContext()
-      const a = await context.newPage()
-      const b = await context.newPage()
+      const tabs = await browser.group()
+      const a = await tabs.open()
+      const b = await tabs.open()
       const query = `queue=tabs-${++queueNo}&concurrency=2`
       await open(a, query)
       await open(b, query)
       expect(await a.evaluate(() => harness.role())).toBe('runner')
       expect(await b.evaluate(() => harness.role())).toBe('follower')
       const ids = await b.evaluate(() => harness.addWork(20, 100))
-      await b.waitForFunction((jobIds) => harness.statuses(jobIds).filter((s) => s === 'completed').length >= 4, ids)
+      await b.waitFor((jobIds) => harness.statuses(jobIds).filter((s) => s === 'completed').length >= 4, ids)
       const { runs: ranInA } = await a.evaluate(() => harness.runs())
       expect(ranInA.length).toBeGreaterThan(0)
       expect(await b.evaluate(() => harness.role())).toBe('follower')
       const closedAt = Date.now()
       await a.close()
-      await b.waitForFunction(() => harness.role() === 'runner', null, { timeout: 5000 })
+      await b.waitFor(() => harness.role() === 'runner', undefined, { timeout: 5000 })
       const [change] = await b.evaluate(() => harness.roleChanges())
       expect(change?.role).toBe('runner')
       expect((change?.at ?? Infinity) - closedAt).toBeLessThan(1000)
@@ -167,52 +179,51 @@ for (const engine of E2E_ENGINES) {
       const seen = await b.evaluate((jobIds) => harness.progressSeen(jobIds), ids)
       expect(seen.every((n) => n > 0)).toBe(true)
       expect(await b.evaluate(() => harness.counts())).toMatchObject({ completed: 20, running: 0, waiting: 0 })
-      await context.close()
+      await tabs.close()
     })
 
     it('a tab without a worker factory never runs jobs, and hands them to a tab that has one', async () => {
-      const context = await browser.newContext()
-      const adder = await context.newPage()
+      const tabs = await browser.group()
+      const adder = await tabs.open()
       const name = `noworker-${++queueNo}`
       await open(adder, `queue=${name}&noworker`)
       const ids = await adder.evaluate(() => harness.addWork(3, 20))
       await sleep(200)
       expect(await adder.evaluate((jobIds) => harness.statuses(jobIds), ids)).toEqual(['waiting', 'waiting', 'waiting'])
       expect(await adder.evaluate(() => harness.role())).toBe('follower')
-      const runner = await context.newPage()
+      const runner = await tabs.open()
       await open(runner, `queue=${name}`)
       expect(await adder.evaluate((jobIds) => harness.results(jobIds), ids)).toEqual([20, 20, 20])
-      await context.close()
+      await tabs.close()
     })
 
     it('crashed and hung workers: self.close() and while(true) do not stop later jobs', async () => {
-      const context = await browser.newContext()
-      const page = await context.newPage()
+      const tabs = await browser.group()
+      const page = await tabs.open()
       await open(page, `queue=crash-${++queueNo}&concurrency=1`)
       const closed = await page.evaluate(() => harness.add('selfClose', null))
       const [closedResult] = await page.evaluate((id) => harness.results([id]), closed)
       expect(closedResult).toMatch(/^JobFailedError: .*self\.close/)
       const hung = await page.evaluate(() => harness.add('hang', null))
-      await page.waitForFunction((id) => harness.statuses([id])[0] === 'running', hung)
+      await page.waitFor((id) => harness.statuses([id])[0] === 'running', hung)
       const later = await page.evaluate(() => harness.addWork(2, 10))
       // The hung job holds the only worker; cancelling it terminates that worker after abortGrace.
       expect(await page.evaluate((id) => harness.cancel(id), hung)).toBe(true)
       expect(await page.evaluate((ids) => harness.results(ids), later)).toEqual([10, 10])
       expect(await page.evaluate((id) => harness.statuses([id]), hung)).toEqual(['cancelled'])
-      await context.close()
+      await tabs.close()
     })
 
     it('a chain of three steps interrupted by a reload in the middle resumes at its step and ends with the right result', async () => {
-      const context = await browser.newContext()
-      const page = await context.newPage()
+      const tabs = await browser.group()
+      const page = await tabs.open()
       await open(page, `queue=chain-${++queueNo}&concurrency=1`)
       const { jobs } = await page.evaluate(() => harness.chain('three-steps'))
       const [first, second, third] = jobs as [string, string, string]
       // Reload while the second step runs.
       await expect.poll(() => page.evaluate((id) => harness.jobStatus(id), second), { timeout: 5000, interval: 20 }).toBe('running')
       await page.reload()
-      await page.waitForFunction(() => (window as unknown as { harness?: Harness }).harness !== undefined)
-      await page.evaluate(() => harness.ready)
+      await loaded(page)
       expect(await page.evaluate(() => harness.flowResult('three-steps'))).toBe(4)
       const { runs } = await page.evaluate(() => harness.runs())
       const count = (id: string): number => runs.filter((r) => r.jobId === id).length
@@ -220,14 +231,17 @@ for (const engine of E2E_ENGINES) {
       expect(count(first)).toBe(1)
       expect(count(second)).toBe(2)
       expect(count(third)).toBe(1)
-      await context.close()
+      await tabs.close()
     })
   })
 }
 
+/** The browser of the tests that need an engine's own tool. */
+let browser: Browser
+
 /** Fills a 2 MB quota: the add that does not fit is refused whole, reported, and the queue goes on. */
 async function fullDisk(page: Page): Promise<void> {
-  await open(page, `queue=quota-${++queueNo}&concurrency=1`)
+  await openPage(page, `queue=quota-${++queueNo}&concurrency=1`)
   const warmup = await page.evaluate(() => harness.addWork(1, 5))
   expect(await page.evaluate((jobIds) => harness.results(jobIds), warmup)).toEqual([5])
   // Binary data is checked against the quota before it is written; text data is refused by IndexedDB itself.
@@ -244,7 +258,7 @@ async function fullDisk(page: Page): Promise<void> {
 
 const FULL_DISK = 'a full disk: add rejects QuotaExceededError, a queue error event fires, and nothing is half-written'
 
-describe('durability: Chromium only (a 2 MB quota through CDP Storage.overrideQuotaForOrigin)', () => {
+describe('Chromium only (CDP Storage.overrideQuotaForOrigin): a full disk of 2 MB', () => {
   beforeAll(async () => {
     browser = await launchChromium()
   })
@@ -263,7 +277,7 @@ describe('durability: Chromium only (a 2 MB quota through CDP Storage.overrideQu
   })
 })
 
-describe('Chromium only (CDP quota override): a full origin', () => {
+describe('Chromium only (CDP Storage.overrideQuotaForOrigin): a full origin', () => {
   beforeAll(async () => {
     browser = await launchChromium()
   })
@@ -279,7 +293,7 @@ describe('Chromium only (CDP quota override): a full origin', () => {
     // in a context of its own (its storage is its own).
     const probe = await browser.newContext()
     const probePage = await probe.newPage()
-    await open(probePage, `queue=full-origin-probe-${++queueNo}&concurrency=2`)
+    await openPage(probePage, `queue=full-origin-probe-${++queueNo}&concurrency=2`)
     const [probed] = await probePage.evaluate(() => harness.addNoops(1))
     expect(await probePage.evaluate((id) => harness.results([id]), probed?.id as string)).toEqual([0])
     const usage = await probePage.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0)
@@ -290,7 +304,7 @@ describe('Chromium only (CDP quota override): a full origin', () => {
     const page = await context.newPage()
     const cdp = await context.newCDPSession(page)
     await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 3 * MB })
-    await open(page, `queue=full-origin-${++queueNo}&concurrency=2`)
+    await openPage(page, `queue=full-origin-${++queueNo}&concurrency=2`)
     const [first] = await page.evaluate(() => harness.addNoops(1))
     expect(await page.evaluate((id) => harness.results([id]), first?.id as string)).toEqual([0])
 
@@ -329,7 +343,7 @@ describe('Chromium only (CDP quota override): a full origin', () => {
   })
 })
 
-describe('durability: Firefox only (a 2 MB quota through the dom.quotaManager.temporaryStorage.fixedLimit pref)', () => {
+describe('Firefox only (the dom.quotaManager.temporaryStorage.fixedLimit pref): a full disk of 2 MB', () => {
   beforeAll(async () => {
     browser = await launchFirefox({ 'dom.quotaManager.temporaryStorage.fixedLimit': 2048 })
   })

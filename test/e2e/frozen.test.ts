@@ -4,14 +4,16 @@
  * Another tab must take over within `runnerTimeout` + 1 s and finish every job;
  * the frozen tab, resumed (SIGCONT), must run nothing more and commit nothing.
  * Then a runner stopped at 20 moments of a busy run, some after the `freeze` or
- * `pagehide` event a browser fires first, in Chromium and in Firefox.
+ * `pagehide` event a browser fires first. Both in Chromium and in Firefox.
  *
  * Chromium: its tabs get a renderer process each (with the spare renderer off),
  * found as the new `--type=renderer` process under this browser's process. Firefox:
  * two tabs of one site share a content process by default (a stop of one stops
  * both); with `dom.ipc.processCount.webIsolated` raised each gets its own, found as
  * the new `-contentproc -isForBrowser` process of this browser. Linux only (signals
- * and `ps`).
+ * and `ps`). Not WebKit yet: WebKitGTK starts a spare web process ahead of the next
+ * page, so the process that appears with a new tab is not that tab's (stopping it left
+ * the tab running); WebKitWebDriver itself kept answering with a tab's process stopped.
  */
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
@@ -123,29 +125,28 @@ beforeAll(async () => {
   const server = await serveStatic(outDir)
   url = server.url
   stopServer = server.close
-  browser = await launchMarkedChromium()
 })
 
 afterAll(async () => {
-  await browser?.close()
   await stopServer?.()
 })
 
-describe('a frozen runner tab: Chromium only (SIGSTOP of its renderer process)', () => {
+/** A frozen runner, in the browser of the describe it is in; `tabProcesses` lists the processes its pages run in (a new page: the new ones). */
+function frozenRunner(tabProcesses: () => Set<number>): void {
   it('another tab takes over within runnerTimeout + 1 s and finishes every job; the thawed tab runs and commits nothing', async () => {
     const context = await browser.newContext()
     const queue = `frozen-${Date.now()}`
-    const before = renderers()
+    const before = tabProcesses()
     const a = await context.newPage()
     await open(a, `queue=${queue}&tab=A&concurrency=2&runnerTimeout=${RUNNER_TIMEOUT}`)
-    // Tab A's renderers (its first about:blank may have had one of its own): all are stopped.
-    const pidsOfA = [...renderers()].filter((pid) => !before.has(pid))
-    expect(pidsOfA.length, 'new renderer processes for tab A').toBeGreaterThanOrEqual(1)
+    // Tab A's processes (its first about:blank may have had one of its own): all are stopped.
+    const pidsOfA = [...tabProcesses()].filter((pid) => !before.has(pid))
+    expect(pidsOfA.length, 'new processes for tab A').toBeGreaterThanOrEqual(1)
     expect(await a.evaluate(() => harness.role())).toBe('runner')
     const b = await context.newPage()
     await open(b, `queue=${queue}&tab=B&concurrency=2&runnerTimeout=${RUNNER_TIMEOUT}`)
-    // B's renderer is not one of A's.
-    expect([...renderers()].filter((pid) => !before.has(pid) && !pidsOfA.includes(pid)).length).toBeGreaterThanOrEqual(1)
+    // B's process is not one of A's.
+    expect([...tabProcesses()].filter((pid) => !before.has(pid) && !pidsOfA.includes(pid)).length).toBeGreaterThanOrEqual(1)
     expect(await b.evaluate(() => harness.role())).toBe('follower')
 
     // A runner that is only busy (a long task shorter than runnerTimeout) keeps its place.
@@ -206,20 +207,13 @@ describe('a frozen runner tab: Chromium only (SIGSTOP of its renderer process)',
     expect(errors).toEqual([])
     await context.close()
   }, 40_000)
-})
+}
 
-/** The stop loop, in a browser of `engine`; `tabProcesses` lists the processes its pages run in (a new page: the new ones). */
-function stopLoop(engine: string, launch: (() => Promise<Browser>) | 'shared', tabProcesses: () => Set<number>): void {
-  let engineBrowser: Browser
-  beforeAll(async () => {
-    engineBrowser = launch === 'shared' ? browser : await launch()
-  })
-  afterAll(async () => {
-    if (launch !== 'shared') await engineBrowser?.close()
-  })
+/** The stop loop, in the browser of the describe it is in (of `engine`); `tabProcesses` as for {@link frozenRunner}. */
+function stopLoop(engine: string, tabProcesses: () => Set<number>): void {
   it('20 stops (during an addBulk of 5,000, amid bursts of outcomes, at random; some after a freeze or pagehide event): the other tab takes over within runnerTimeout + 1 s and gets work done while the first is stopped, always after an event; a stop with no event that lands inside a transaction is told (StorageBlockedError); every job completes', async () => {
     const RUNNER = 1_500
-    const context = await engineBrowser.newContext()
+    const context = await browser.newContext()
     const queue = `stops-${engine}-${Date.now()}`
     const pids = new Map<Page, number[]>()
     const tabs: Page[] = []
@@ -315,10 +309,23 @@ function stopLoop(engine: string, launch: (() => Promise<Browser>) | 'shared', t
   }, 300_000)
 }
 
-describe('a runner stopped at many moments of a busy run: Chromium (SIGSTOP of its renderer process)', () => {
-  stopLoop('chromium', 'shared', renderers)
-})
-
-describe('a runner stopped at many moments of a busy run: Firefox (SIGSTOP of its content process; one per tab with dom.ipc.processCount.webIsolated raised)', () => {
-  stopLoop('firefox', launchOwnFirefox, () => firefoxTabProcesses())
-})
+for (const { engine, name, launch, tabProcesses } of [
+  { engine: 'chromium', name: 'Chromium (SIGSTOP of its renderer process)', launch: launchMarkedChromium, tabProcesses: renderers },
+  {
+    engine: 'firefox',
+    name: 'Firefox (SIGSTOP of its content process; one per tab with dom.ipc.processCount.webIsolated raised)',
+    launch: launchOwnFirefox,
+    tabProcesses: firefoxTabProcesses,
+  },
+]) {
+  describe(`Chromium and Firefox only (a tab's own process to SIGSTOP; WebKitGTK's cannot be told from its spare): frozen runner tabs in ${name}`, () => {
+    beforeAll(async () => {
+      browser = await launch()
+    })
+    afterAll(async () => {
+      await browser?.close()
+    })
+    frozenRunner(tabProcesses)
+    stopLoop(engine, tabProcesses)
+  })
+}

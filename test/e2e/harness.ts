@@ -1,6 +1,7 @@
 /**
  * Shared pieces of the end-to-end tests: the system's Chromium and Firefox through
  * Playwright, and a Vite server on 127.0.0.1 started and stopped by the test itself.
+ * (All three engines, WebKit included, behind one interface: test/e2e/tabs.ts.)
  */
 import { chromium, firefox, type Browser } from 'playwright'
 import { preview, type PreviewServer } from 'vite'
@@ -8,9 +9,10 @@ import { CHROMIUM_ARGS, FIREFOX_PREFS, findChromium, findFirefox, HOW_TO_GET } f
 import { tolerateUnknownEmulationCommands } from '../../scripts/firefox-bidi.mjs'
 
 /**
- * The engines the end-to-end tests run in. WebKit is not among them: Playwright cannot
- * drive WebKitGTK's MiniBrowser (it refuses Playwright's `--inspector-pipe`), and
- * Playwright's own WebKit build is a download, which these machines cannot make.
+ * The engines Playwright drives. Not WebKit: Playwright cannot drive WebKitGTK's MiniBrowser
+ * (it refuses Playwright's `--inspector-pipe`), and Playwright's own WebKit build is a
+ * download, which these machines cannot make. A scenario written against test/e2e/tabs.ts
+ * runs in all three engines, WebKit through WebKitWebDriver.
  */
 export const E2E_ENGINES = ['chromium', 'firefox'] as const
 export type E2EEngine = (typeof E2E_ENGINES)[number]

@@ -9,10 +9,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Browser } from 'playwright'
 import { createServer, type ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchBrowser } from './harness.js'
+import { ALL_ENGINES, ENGINE_NAMES, launchEngine, type EngineBrowser } from './tabs.js'
 
 type Run = { id: string; at: 'start' | 'end' }
 declare const window: Window &
@@ -70,15 +69,13 @@ function overlaps(runs: Run[]): string[] {
   return twice
 }
 
-// Chromium: hot reload is the dev server's and the library's JavaScript, the same in every engine
-// (run in Firefox too while it was written: it passed); one engine keeps the suite within its time.
-for (const engine of ['chromium'] as const) {
-  describe(`hot reload (${engine})`, () => {
-    let browser: Browser
+for (const engine of ALL_ENGINES) {
+  describe(`hot reload in ${ENGINE_NAMES[engine]}`, () => {
+    let browser: EngineBrowser
     let dev: Awaited<ReturnType<typeof serveDev>>
 
     beforeAll(async () => {
-      ;[browser, dev] = await Promise.all([launchBrowser(engine), serveDev()])
+      ;[browser, dev] = await Promise.all([launchEngine(engine), serveDev()])
     })
 
     afterAll(async () => {
@@ -88,9 +85,10 @@ for (const engine of ['chromium'] as const) {
     })
 
     it('an edited module re-runs createQueue: the new queue replaces the open one, running jobs move over, none runs twice at once', async () => {
-      const page = await browser.newPage()
+      const tabs = await browser.group()
+      const page = await tabs.open()
       await page.goto(dev.url)
-      await page.waitForFunction(() => window.generation === 1 && window.queue.role === 'runner')
+      await page.waitFor(() => window.generation === 1 && window.queue.role === 'runner')
       const ids = await page.evaluate(async () => {
         window.marker = 'same page'
         window.first = window.queue
@@ -98,11 +96,11 @@ for (const engine of ['chromium'] as const) {
         return handles.map((h) => h.id)
       })
       // Two jobs running in the first queue's workers.
-      await page.waitForFunction(() => window.runs.filter((r) => r.at === 'start').length >= 2)
+      await page.waitFor(() => window.runs.filter((r) => r.at === 'start').length >= 2)
 
       const main = join(dev.root, 'main.ts')
       writeFileSync(main, readFileSync(main, 'utf8').replace('const GENERATION = 1', 'const GENERATION = 2'))
-      await page.waitForFunction(() => window.generation === 2, undefined, { timeout: 15_000 })
+      await page.waitFor(() => window.generation === 2, undefined, { timeout: 15_000 })
 
       // The module re-ran in place (no page reload), and said what it did.
       expect(await page.evaluate(() => window.marker)).toBe('same page')
@@ -110,7 +108,7 @@ for (const engine of ['chromium'] as const) {
       expect(warnings.filter((w) => w.includes('a queue named "hot" is open in this page'))).toHaveLength(1)
 
       // The new queue takes the runner lock once the old one let it go, and runs every job to the end.
-      await page.waitForFunction(() => window.queue.role === 'runner', undefined, { timeout: 10_000 })
+      await page.waitFor(() => window.queue.role === 'runner', undefined, { timeout: 10_000 })
       await page.evaluate(() => window.queue.idle())
       const jobs = await page.evaluate(() => window.queue.list({ limit: Infinity }))
       expect(jobs.map((j) => j.id).sort()).toEqual([...ids].sort())
@@ -126,7 +124,7 @@ for (const engine of ['chromium'] as const) {
         ),
       )
       expect(old).toBe('QueueClosedError')
-      await page.close()
+      await tabs.close()
     })
   })
 }

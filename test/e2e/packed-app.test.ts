@@ -1,13 +1,15 @@
 /**
  * The package as users get it: `npm pack`, installed into a fresh Vite app
- * whose files are the README's quick start, built, served, and run in Chromium and Firefox.
+ * whose files are the README's quick start, built, served, and run in Chromium, Firefox
+ * (Playwright) and WebKit (WebKitWebDriver).
  */
 import { execFileSync } from 'node:child_process'
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { E2E_ENGINES, launchBrowser, serveStatic } from './harness.js'
+import { serveStatic } from './harness.js'
+import { ALL_ENGINES, ENGINE_NAMES, launchEngine, type EngineBrowser, type TabGroup } from './tabs.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const reactVersion = (
@@ -57,49 +59,43 @@ describe('the packed package in a fresh Vite app', () => {
     url = server.url
   }, 120_000)
 
-  it.each(E2E_ENGINES)('in %s: defines a worker module, adds a job, sees its progress and gets its result', async (engine) => {
-    const browser = await launchBrowser(engine)
-    cleanups.push(() => browser.close())
-    cleanups.push(() => browser.close())
-    const page = await browser.newPage()
-    const progress: number[] = []
-    await page.exposeFunction('reportProgress', (value: number) => progress.push(value))
-    await page.addInitScript(() => {
-      // Record the progress bar's values as the page sets them.
-      const descriptor = Object.getOwnPropertyDescriptor(HTMLProgressElement.prototype, 'value')
-      Object.defineProperty(HTMLProgressElement.prototype, 'value', {
-        ...descriptor,
-        set(v: number) {
-          ;(window as unknown as { reportProgress(v: number): void }).reportProgress(v)
-          descriptor?.set?.call(this, v)
-        },
+  for (const engine of ALL_ENGINES) {
+    describe(`in ${ENGINE_NAMES[engine]}`, () => {
+      let browser: EngineBrowser
+      let tabs: TabGroup
+      beforeAll(async () => {
+        browser = await launchEngine(engine)
+        tabs = await browser.group()
+      })
+      afterAll(async () => {
+        await tabs?.close()
+        await browser?.close()
+      })
+
+      it('defines a worker module, adds a job, sees its progress and gets its result', async () => {
+        const page = await tabs.open()
+        await page.goto(url)
+        await page.waitFor(() => document.querySelector('#out')?.textContent?.startsWith('primes:'), undefined, { timeout: 30_000 })
+        expect(await page.evaluate(() => document.querySelector('#out')?.textContent)).toBe('primes: 17984')
+        // The page sets its progress bar from the job's progress events only.
+        expect(await page.evaluate(() => (document.querySelector('#bar') as HTMLProgressElement).value)).toBeGreaterThanOrEqual(50)
+        expect(await page.pageErrors()).toEqual([])
+        await page.close()
+      })
+
+      it('offthread/react renders a live list, counts, role and a job to its result', async () => {
+        const page = await tabs.open()
+        await page.goto(`${url}react.html`)
+        await page.waitFor(() => document.querySelector('#role')?.textContent === 'runner')
+        await page.click('#add')
+        await page.waitFor(() => document.querySelector('#job')?.textContent?.startsWith('completed'), undefined, { timeout: 30_000 })
+        expect(await page.evaluate(() => document.querySelector('#job')?.textContent)).toBe('completed 100 17984')
+        await page.waitFor(() => document.querySelector('#counts')?.textContent === 'completed: 1')
+        // The list and the counts are two live views, each told in its own frame: the list may follow a frame later.
+        await page.waitFor(() => document.querySelector('#list')?.textContent === 'countPrimes completed', undefined, { timeout: 5_000 })
+        expect(await page.pageErrors()).toEqual([])
+        await page.close()
       })
     })
-    const errors: string[] = []
-    page.on('pageerror', (e) => errors.push(e.message))
-    await page.goto(url)
-    await page.waitForFunction(() => document.querySelector('#out')?.textContent?.startsWith('primes:'), null, { timeout: 30_000 })
-    expect(await page.textContent('#out')).toBe('primes: 17984')
-    expect(errors).toEqual([])
-    expect(progress.length).toBeGreaterThan(0)
-    expect(Math.max(...progress)).toBeGreaterThanOrEqual(50)
-  })
-
-  // Chromium (the React page passed in Firefox too while it was written; one engine keeps the suite within its time).
-  it.each(['chromium'] as const)('in %s: offthread/react renders a live list, counts, role and a job to its result', async (engine) => {
-    const browser = await launchBrowser(engine)
-    cleanups.push(() => browser.close())
-    const page = await browser.newPage()
-    const errors: string[] = []
-    page.on('pageerror', (e) => errors.push(e.message))
-    await page.goto(`${url}react.html`)
-    await page.waitForFunction(() => document.querySelector('#role')?.textContent === 'runner')
-    await page.click('#add')
-    await page.waitForFunction(() => document.querySelector('#job')?.textContent?.startsWith('completed'), null, { timeout: 30_000 })
-    expect(await page.textContent('#job')).toBe('completed 100 17984')
-    await page.waitForFunction(() => document.querySelector('#counts')?.textContent === 'completed: 1')
-    // The list and the counts are two live views, each told in its own frame: the list may follow a frame later.
-    await page.waitForFunction(() => document.querySelector('#list')?.textContent === 'countPrimes completed', null, { timeout: 5_000 })
-    expect(errors).toEqual([])
-  })
+  }
 })

@@ -1,6 +1,6 @@
 /**
  * A deploy while tabs stay open: real tabs of two releases of one app (two worker
- * modules, `version` 1 and 2) on one queue, in Chromium and Firefox. The browser-mode
+ * modules, `version` 1 and 2) on one queue, in Chromium, Firefox and WebKit. The browser-mode
  * twin (test/browser/releases.test.ts, all three engines) plays the tabs as queues of
  * one page; here each release is a page of its own.
  */
@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Browser, Page } from 'playwright'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { E2E_ENGINES, launchBrowser, serveStatic } from './harness.js'
+import { serveStatic } from './harness.js'
+import { ALL_ENGINES, ENGINE_NAMES, launchEngine, type EngineBrowser, type Tab, type TabGroup } from './tabs.js'
 
 declare const harness: {
   role(): string
@@ -42,29 +42,30 @@ afterAll(async () => {
   rmSync(outDir, { recursive: true, force: true })
 })
 
-async function open(browser: Browser, release: number, context = browser.contexts()[0]): Promise<Page> {
-  const page = await (context ?? (await browser.newContext())).newPage()
+/** Opens a tab of `release` in `tabs`. */
+async function open(tabs: TabGroup, release: number): Promise<Tab> {
+  const page = await tabs.open()
   await page.goto(`${server.url}?release=${release}`)
-  await page.waitForFunction(() => typeof harness === 'object')
+  await page.waitFor(() => typeof harness === 'object')
   return page
 }
 
-describe.each(E2E_ENGINES)('%s: tabs of two releases on one queue', (engine) => {
-  let browser: Browser
+describe.each(ALL_ENGINES.map((engine) => [ENGINE_NAMES[engine], engine] as const))('%s: tabs of two releases on one queue', (_name, engine) => {
+  let browser: EngineBrowser
   beforeAll(async () => {
-    browser = await launchBrowser(engine)
+    browser = await launchEngine(engine)
   })
   afterAll(async () => {
     await browser?.close()
   })
 
   it("the newer tab's job of its new task completes while the older tab stays open; the job running at the handover is not lost", async () => {
-    const context = await browser.newContext()
-    const older = await open(browser, 1, context)
-    await older.waitForFunction(() => harness.role() === 'runner')
+    const tabs = await browser.group()
+    const older = await open(tabs, 1)
+    await older.waitFor(() => harness.role() === 'runner')
     const long = await older.evaluate(() => harness.add('shared', 4000))
-    await older.waitForFunction((id) => harness.status(id).then((s) => s === 'running'), long)
-    const newer = await open(browser, 2, context)
+    await older.waitFor((id) => harness.status(id).then((s) => s === 'running'), long)
+    const newer = await open(tabs, 2)
     const started = Date.now()
     const fresh = await newer.evaluate(() => harness.add('fresh', 1))
     expect(await newer.evaluate((id) => harness.result(id), fresh)).toBe('fresh 1')
@@ -74,12 +75,12 @@ describe.each(E2E_ENGINES)('%s: tabs of two releases on one queue', (engine) => 
     // Running at the handover (4 s long, abortGrace 300 ms): stopped there, run again in the newer tab.
     expect(await older.evaluate((id) => harness.result(id), long)).toBe('2')
     expect(await older.evaluate(() => harness.failed())).toEqual([])
-    await older.waitForFunction(() => harness.runner() === 2)
+    await older.waitFor(() => harness.runner() === 2)
     // An older tab opened after the newer one does not take the queue.
-    const late = await open(browser, 1, context)
-    await late.waitForTimeout(1000)
+    const late = await open(tabs, 1)
+    await new Promise((resolve) => setTimeout(resolve, 1000))
     expect(await late.evaluate(() => harness.role())).toBe('follower')
     expect(await newer.evaluate(() => harness.role())).toBe('runner')
-    await context.close()
+    await tabs.close()
   })
 })
