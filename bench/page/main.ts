@@ -2,6 +2,7 @@
 import { createQueue, idbStore, memoryStore, type Queue } from 'offthread'
 import type { Store } from 'offthread/store'
 import workerpool from 'workerpool'
+import { JOB_INDEXES } from '../../src/store/idb-schema.js'
 import wpUrl from './wp.worker.ts?worker&url'
 import type { Tasks } from './offthread.worker'
 
@@ -128,7 +129,7 @@ const record = (i: number) => ({
   interruptions: 0,
 })
 
-/** A raw database; `indexed`: with the indexes of idbStore's schema (src/store/idb-store.ts). */
+/** A raw database; `indexed`: with the indexes of idbStore's schema (src/store/idb-schema.ts). */
 function openRaw(indexed = false): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
     const request = indexedDB.open(freshName(), 1)
@@ -136,16 +137,7 @@ function openRaw(indexed = false): Promise<IDBDatabase> {
       const jobs = request.result.createObjectStore('jobs', { keyPath: 'id' })
       request.result.createObjectStore('data')
       if (!indexed) return
-      jobs.createIndex('seq', 'seq', { unique: true })
-      jobs.createIndex('status', ['status', 'seq'])
-      jobs.createIndex('ready', 'ready')
-      jobs.createIndex('due', 'due')
-      jobs.createIndex('activeKey', 'activeKey')
-      jobs.createIndex('finished', ['status', 'finishedAt'])
-      jobs.createIndex('deps', 'dependencies', { multiEntry: true })
-      jobs.createIndex('debounce', 'debounceKey')
-      jobs.createIndex('name', ['name', 'seq'])
-      jobs.createIndex('statusName', ['status', 'name', 'seq'])
+      for (const [, name, keyPath, options] of JOB_INDEXES) jobs.createIndex(name, keyPath, options)
     }
     request.onsuccess = () => resolve(request.result)
     request.onerror = () => reject(request.error ?? new Error('indexedDB.open failed'))

@@ -118,6 +118,25 @@ export type IndexName = IndexNames<OffthreadDB, 'jobs'>
 /** A readwrite transaction over every object store (what a write opens). */
 export type WriteTx = IDBPTransaction<OffthreadDB, Names[], 'readwrite'>
 
+/**
+ * Every index of the `jobs` store: the schema version that added it, then what
+ * `createIndex` takes; {@link upgrade} creates them in this order. Tests and the benchmark
+ * that build such a database by hand (an older schema, a raw IndexedDB baseline) read them here.
+ */
+export const JOB_INDEXES: ReadonlyArray<readonly [since: number, name: IndexName, keyPath: string | string[], options?: IDBIndexParameters]> = [
+  [1, 'seq', 'seq', { unique: true }],
+  [1, 'status', ['status', 'seq']],
+  [1, 'ready', 'ready'],
+  [1, 'due', 'due'],
+  [1, 'activeKey', 'activeKey'],
+  [1, 'finished', ['status', 'finishedAt']],
+  [1, 'deps', 'dependencies', { multiEntry: true }],
+  [1, 'debounce', 'debounceKey'],
+  // list() by name, and by status and name, newest first, without reading a job.
+  [2, 'name', ['name', 'seq']],
+  [2, 'statusName', ['status', 'name', 'seq']],
+]
+
 /** Every object store: what a write opens. */
 export const ALL: Names[] = ['jobs', 'data', 'logs', 'errors', 'meta', 'schedules', 'steps']
 /** The prefix of release records' keys in `meta`. */
@@ -130,27 +149,16 @@ export function upgrade(
   transaction: IDBPTransaction<OffthreadDB, Names[], 'versionchange'>,
 ): void {
   if (oldVersion < 1) {
-    const jobs = db.createObjectStore('jobs', { keyPath: 'id' })
-    jobs.createIndex('seq', 'seq', { unique: true })
-    jobs.createIndex('status', ['status', 'seq'])
-    jobs.createIndex('ready', 'ready')
-    jobs.createIndex('due', 'due')
-    jobs.createIndex('activeKey', 'activeKey')
-    jobs.createIndex('finished', ['status', 'finishedAt'])
-    jobs.createIndex('deps', 'dependencies', { multiEntry: true })
-    jobs.createIndex('debounce', 'debounceKey')
+    db.createObjectStore('jobs', { keyPath: 'id' })
     db.createObjectStore('data')
     db.createObjectStore('logs')
     db.createObjectStore('errors')
     db.createObjectStore('meta')
     db.createObjectStore('schedules', { keyPath: 'id' })
   }
-  if (oldVersion < 2) {
-    // list() by name, and by status and name, newest first, without reading a job.
-    const jobs = transaction.objectStore('jobs')
-    jobs.createIndex('name', ['name', 'seq'])
-    jobs.createIndex('statusName', ['status', 'name', 'seq'])
-  }
+  // Each index of the jobs store, in the version that added it.
+  const jobs = transaction.objectStore('jobs')
+  for (const [since, name, keyPath, options] of JOB_INDEXES) if (oldVersion < since) jobs.createIndex(name, keyPath, options)
   if (oldVersion < 3) db.createObjectStore('steps')
   if (oldVersion < 4) {
     // counts() reads one record, kept by every write: counting 100,000 jobs in an on-disk

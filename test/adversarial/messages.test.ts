@@ -9,6 +9,7 @@ import { openDB } from 'idb'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createQueue, idbStore } from '../../src/index.js'
 import type { JobRecord } from '../../src/store.js'
+import { jobRecord } from '../helpers/records.js'
 import { delay, makeAdvQueue, stateAfter, track, uniqueName, within } from './fixtures/queue.js'
 
 let executed: string[] = []
@@ -100,21 +101,7 @@ describe('forged BroadcastChannel messages', () => {
     await (await queue.add('record', 'warm up')).result()
     executed = []
     const now = Date.now()
-    const ghost: JobRecord = {
-      id: 'ghost-job',
-      name: 'record',
-      queue: queue.name,
-      status: 'waiting',
-      seq: 999_999,
-      rev: 1,
-      priority: 100,
-      attempt: 1,
-      createdAt: now,
-      runAt: now,
-      dependencies: [],
-      options: {},
-      interruptions: 0,
-    }
+    const ghost = jobRecord('ghost-job', { name: 'record', queue: queue.name, seq: 999_999, priority: 100, createdAt: now, runAt: now })
     forge(queue.name, { kind: 'batch', from: 'evil', messages: [{ type: 'added', jobs: [ghost] }] })
     await delay(500)
     // A real job after it still runs, and the ghost never did.
@@ -138,23 +125,7 @@ describe('forged BroadcastChannel messages', () => {
       messages: [
         {
           type: 'added',
-          jobs: [
-            {
-              id: 'phantom',
-              name: 'echo',
-              queue: queue.name,
-              status: 'waiting',
-              seq: 1,
-              rev: 1,
-              priority: 0,
-              attempt: 1,
-              createdAt: now,
-              runAt: now,
-              dependencies: [],
-              options: {},
-              interruptions: 0,
-            },
-          ],
+          jobs: [jobRecord('phantom', { name: 'echo', queue: queue.name, seq: 1, createdAt: now, runAt: now })],
         },
       ],
     })

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { createQueue, idbStore } from '../../src/index.js'
 import type { Store, WriteOp } from '../../src/store.js'
+import { withWrite } from '../helpers/store-write.js'
 import { adversarialWorker, track, uniqueName, within } from './fixtures/queue.js'
 
 /** idbStore, except that a write holding an op that `refuse` picks fails (each op at most `times` times). */
@@ -25,14 +26,7 @@ function failingStore(refuse: (op: WriteOp) => string | undefined, times: number
     }
     return inner.write(ops, options)
   }
-  const store = new Proxy(inner, {
-    get: (target, key) => {
-      if (key === 'write') return write
-      const value = Reflect.get(target, key) as unknown
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
-    },
-  })
-  return { store, refused }
+  return { store: withWrite(inner, write), refused }
 }
 
 describe('storage that fails', () => {

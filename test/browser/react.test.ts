@@ -1,30 +1,24 @@
 // offthread/react in real engines: hooks rendered by react-dom into the page, against
 // queues on IndexedDB with module workers. No act(): React schedules renders as it does
 // in an app (so the render counts are real), and the tests wait for the DOM.
-import { deleteDB } from 'idb'
 import { createElement as h, memo, StrictMode, useState, type ReactNode } from 'react'
 import { createRoot, hydrateRoot, type Root } from 'react-dom/client'
 import { renderToString } from 'react-dom/server'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { createQueue, idbStore, memoryStore, type JobHandle, type Queue } from '../../src/index.js'
+import { createQueue, memoryStore, type JobHandle, type Queue } from '../../src/index.js'
 import { useCounts, useJob, useJobs, useQueueError, useRole } from '../../src/react.js'
-import { makeQueue } from './fixtures/queue.js'
+import { makeQueue, queueMaker, track } from './fixtures/queue.js'
 import type { ReactTasks } from './fixtures/react.worker.js'
 import type { Tasks } from './fixtures/tasks.worker.js'
 
 const reactWorker = (): Worker => new Worker(new URL('./fixtures/react.worker.ts', import.meta.url), { type: 'module' })
 
 const mounted: Array<{ root: Root; container: HTMLElement }> = []
-const queues: Array<{ queue: Queue<ReactTasks>; db: string }> = []
 let counter = 0
 
+const reactQueue = queueMaker<ReactTasks>(reactWorker, () => `react-${Date.now()}-${++counter}`)
 /** A queue of the React fixture tasks on a fresh IndexedDB database, closed and deleted after the test. */
-function makeReactQueue(concurrency = 2): Queue<ReactTasks> {
-  const name = `react-${Date.now()}-${++counter}`
-  const queue = createQueue<ReactTasks>({ name, worker: reactWorker, concurrency, store: idbStore(), replace: false })
-  queues.push({ queue, db: `offthread:${name}` })
-  return queue
-}
+const makeReactQueue = (concurrency = 2): Queue<ReactTasks> => reactQueue({ concurrency })
 
 /** Renders `node` into a fresh element of the page; unmounted after the test. */
 function render(node: ReactNode): HTMLElement {
@@ -39,14 +33,10 @@ function render(node: ReactNode): HTMLElement {
 /** The text of the element with `data-testid="id"` in `container`. */
 const text = (container: HTMLElement, id: string): string | null | undefined => container.querySelector(`[data-testid="${id}"]`)?.textContent
 
-afterEach(async () => {
+afterEach(() => {
   for (const { root, container } of mounted.splice(0)) {
     root.unmount()
     container.remove()
-  }
-  for (const { queue, db } of queues.splice(0)) {
-    await queue.close({ timeout: 0 }).catch(() => undefined)
-    await deleteDB(db).catch(() => undefined)
   }
 })
 
@@ -356,8 +346,7 @@ describe('offthread/react: states, identity, actions, server rendering', () => {
 
   it('a read that fails is an error state (the last value kept), read again a moment later', async () => {
     const store = memoryStore()
-    const queue = createQueue<Tasks>({ name: `react-error-${++counter}`, store, autostart: false, replace: false })
-    queues.push({ queue: queue as unknown as Queue<ReactTasks>, db: 'none' })
+    const queue = track(createQueue<Tasks>({ name: `react-error-${++counter}`, store, autostart: false, replace: false }))
     await queue.add('double', 1)
     const list = store.list.bind(store)
     const getFull = store.getFull.bind(store)
@@ -475,8 +464,7 @@ describe('offthread/react: states, identity, actions, server rendering', () => {
       return h('p', null, `${role} ${state} ${counts.completed} ${jobs.length}`)
     }
     // What a server renders: its own queue object, which has read nothing and runs nothing.
-    const onServer = createQueue<Tasks>({ name: queue.name, store: memoryStore(), autostart: false, replace: false })
-    queues.push({ queue: onServer as unknown as Queue<ReactTasks>, db: 'none' })
+    const onServer = track(createQueue<Tasks>({ name: queue.name, store: memoryStore(), autostart: false, replace: false }))
     const container = document.createElement('div')
     container.innerHTML = renderToString(h(App, { of: onServer }))
     document.body.append(container)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { idbStore } from '../../src/index.js'
 import type { Store } from '../../src/store.js'
+import { withWrite } from '../helpers/store-write.js'
 import { delay, makeQueue } from './fixtures/queue.js'
 
 describe('schedules', () => {
@@ -114,14 +115,7 @@ describe('schedules changed while the runner fires them', () => {
       }
       return inner.write(ops, options)
     }
-    const store = new Proxy(inner, {
-      get: (target, key) => {
-        if (key === 'write') return write
-        const value = Reflect.get(target, key) as unknown
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
-      },
-    })
-    return { store, held, release }
+    return { store: withWrite(inner, write), held, release }
   }
 
   for (const change of ['pause', 'remove'] as const) {

@@ -1,6 +1,7 @@
 import { openDB } from 'idb'
 import { describe, expect, it } from 'vitest'
 import { idbStore } from '../../src/index.js'
+import { JOB_INDEXES } from '../../src/store/idb-schema.js'
 import { SCHEMA_VERSION } from '../../src/store/idb-store.js'
 import { makeQueue } from './fixtures/queue.js'
 
@@ -38,14 +39,7 @@ describe('IndexedDB storage', () => {
     const v1 = await openDB(dbName, 1, {
       upgrade(db) {
         const jobs = db.createObjectStore('jobs', { keyPath: 'id' })
-        jobs.createIndex('seq', 'seq', { unique: true })
-        jobs.createIndex('status', ['status', 'seq'])
-        jobs.createIndex('ready', 'ready')
-        jobs.createIndex('due', 'due')
-        jobs.createIndex('activeKey', 'activeKey')
-        jobs.createIndex('finished', ['status', 'finishedAt'])
-        jobs.createIndex('deps', 'dependencies', { multiEntry: true })
-        jobs.createIndex('debounce', 'debounceKey')
+        for (const [since, name, keyPath, options] of JOB_INDEXES) if (since === 1) jobs.createIndex(name, keyPath, options)
         for (const name of ['data', 'logs', 'errors', 'meta']) db.createObjectStore(name)
         db.createObjectStore('schedules', { keyPath: 'id' })
       },

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { JobIndex } from '../../src/runner/job-index.js'
 import { memoryStore } from '../../src/store/memory-store.js'
 import type { JobRecord } from '../../src/store/store.js'
+import { jobRecord } from '../helpers/records.js'
 
 /**
  * Chrome wakes the chained timers of a tab hidden 5 minutes (a timer set from a timer
@@ -47,20 +48,4 @@ describe('the runner re-arms its timers outside timer callbacks', () => {
 })
 
 /** A delayed job as a store keeps it: its `seq` (insertion order) orders jobs that fall due together, as a late timer makes them. */
-function delayed(id: string, runAt: number): JobRecord {
-  return {
-    id,
-    name: 'task',
-    queue: 'q',
-    status: 'delayed',
-    seq: Number(id.slice(1)) + 1,
-    rev: 1,
-    priority: 0,
-    attempt: 1,
-    createdAt: runAt,
-    runAt,
-    dependencies: [],
-    options: {},
-    interruptions: 0,
-  }
-}
+const delayed = (id: string, runAt: number): JobRecord => jobRecord(id, { status: 'delayed', seq: Number(id.slice(1)) + 1, createdAt: runAt, runAt })

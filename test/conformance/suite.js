@@ -4,10 +4,9 @@
 // for the error classes), a `makeQueue(options)` factory (memoryStore or any
 // store, a worker factory for ./tasks.worker.js, plus `options`), and an
 // assertion helper with ok/equal/deepEqual/instanceOf (./assert.js has one).
+import { sleep as delay } from '../helpers/sleep.js'
 
 const CASE_TIMEOUT = 15_000
-
-const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function waitFor(check, what, timeout = 5000) {
   const end = Date.now() + timeout

@@ -4,15 +4,7 @@
 // self-reference on Node (in a nodeWorker thread), Deno and Bun; src/worker.ts
 // in Vitest's Chromium run, where vite.config.ts aliases it.
 import { defineTasks } from 'offthread/worker'
-
-const sleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    })
-  })
+import { sleep } from '../helpers/sleep.js'
 
 const WORKER_ID = Math.random()
 /** How often each step ran in this worker, by `jobId:stepId`. */

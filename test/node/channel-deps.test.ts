@@ -8,9 +8,9 @@ import { Dependencies } from '../../src/runner/dependencies.js'
 import type { JobChange } from '../../src/runner/transition.js'
 import { JOIN_TASK } from '../../src/shared/types.js'
 import { Committer } from '../../src/store/committer.js'
+import { job } from '../../src/store/contract/kit.js'
 import { memoryStore } from '../../src/store/memory-store.js'
 import type { JobRecord, Store } from '../../src/store/store.js'
-import { jobRecord } from './helpers/records.js'
 import { Channel, type ChannelMessage } from '../../src/tabs/channel.js'
 
 const open: Channel[] = []
@@ -70,11 +70,6 @@ describe('Channel', () => {
 })
 
 describe('Dependencies', () => {
-  const record = (id: string, fields: Partial<JobRecord> = {}): Omit<JobRecord, 'seq'> => {
-    const { seq: _seq, ...job } = jobRecord(id, fields)
-    return job
-  }
-
   async function setup(): Promise<{ store: Store; deps: Dependencies; changes: JobChange[]; due: JobRecord[] }> {
     const store = memoryStore()
     await store.open('q')
@@ -102,9 +97,9 @@ describe('Dependencies', () => {
   it('a blocked job becomes due when all its dependencies complete', async () => {
     const { store, deps, changes, due } = await setup()
     await store.write([
-      { op: 'insert', job: record('a'), data: null },
-      { op: 'insert', job: record('b'), data: null },
-      { op: 'insert', job: record('c', { status: 'blocked', dependencies: ['a', 'b'] }), data: null },
+      { op: 'insert', job: job('a'), data: null },
+      { op: 'insert', job: job('b'), data: null },
+      { op: 'insert', job: job('c', { status: 'blocked', dependencies: ['a', 'b'] }), data: null },
     ])
     const [c] = await store.get(['c'])
     deps.add(c as JobRecord)
@@ -121,9 +116,9 @@ describe('Dependencies', () => {
   it('a failed dependency fails its dependents, down the line', async () => {
     const { store, deps, changes } = await setup()
     await store.write([
-      { op: 'insert', job: record('a'), data: null },
-      { op: 'insert', job: record('b', { status: 'blocked', dependencies: ['a'] }), data: null },
-      { op: 'insert', job: record('c', { status: 'blocked', dependencies: ['b'] }), data: null },
+      { op: 'insert', job: job('a'), data: null },
+      { op: 'insert', job: job('b', { status: 'blocked', dependencies: ['a'] }), data: null },
+      { op: 'insert', job: job('c', { status: 'blocked', dependencies: ['b'] }), data: null },
     ])
     for (const job of await store.get(['b', 'c'])) deps.add(job as JobRecord)
     deps.ended(await finish(store, 'a', 'failed'))
@@ -138,9 +133,9 @@ describe('Dependencies', () => {
   it('a join job completes with its members’ results, in order', async () => {
     const { store, deps, changes } = await setup()
     await store.write([
-      { op: 'insert', job: record('m1'), data: null },
-      { op: 'insert', job: record('m2'), data: null },
-      { op: 'insert', job: record('join', { name: JOIN_TASK, status: 'blocked', dependencies: ['m1', 'm2'] }), data: null },
+      { op: 'insert', job: job('m1'), data: null },
+      { op: 'insert', job: job('m2'), data: null },
+      { op: 'insert', job: job('join', { name: JOIN_TASK, status: 'blocked', dependencies: ['m1', 'm2'] }), data: null },
     ])
     deps.add((await store.get(['join']))[0] as JobRecord)
     await finish(store, 'm2', 'completed', 'two')

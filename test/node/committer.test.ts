@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { Committer } from '../../src/store/committer.js'
+import { job } from '../../src/store/contract/kit.js'
 import { memoryStore } from '../../src/store/memory-store.js'
 import type { JobRecord, Store, WriteOp } from '../../src/store/store.js'
+import { withWrite } from '../helpers/store-write.js'
 
 interface WriteCall {
   ops: WriteOp[]
@@ -14,61 +16,25 @@ async function spyStore(): Promise<{ store: Store; calls: WriteCall[]; failNext:
   await inner.open('committer')
   const calls: WriteCall[] = []
   let failure: Error | undefined
-  const store: Store = {
-    kind: 'spy',
-    open: (queue) => inner.open(queue),
-    close: () => inner.close(),
-    write: (ops, options) => {
-      let copied: WriteOp[]
-      try {
-        copied = structuredClone([...ops])
-      } catch {
-        copied = [...ops]
-      }
-      calls.push({ ops: copied, atomic: options?.atomic ?? false })
-      if (failure) {
-        const error = failure
-        failure = undefined
-        return Promise.reject(error)
-      }
-      return inner.write(ops, options)
-    },
-    get: (ids) => inner.get(ids),
-    getFull: (id) => inner.getFull(id),
-    getData: (ids) => inner.getData(ids),
-    list: (query) => inner.list(query),
-    counts: () => inner.counts(),
-    pending: (kind, limit) => inner.pending(kind, limit),
-    dependents: (id) => inner.dependents(id),
-    debounced: (key) => inner.debounced(key),
-    schedules: () => inner.schedules(),
-    scan: (statuses, visit) => inner.scan(statuses, visit),
-    logs: (id) => inner.logs(id),
-    errors: (id) => inner.errors(id),
-    expired: (status, rule, limit) => inner.expired(status, rule, limit),
-  }
+  const store = withWrite(inner, (ops, options) => {
+    let copied: WriteOp[]
+    try {
+      copied = structuredClone([...ops])
+    } catch {
+      copied = [...ops]
+    }
+    calls.push({ ops: copied, atomic: options?.atomic ?? false })
+    if (failure) {
+      const error = failure
+      failure = undefined
+      return Promise.reject(error)
+    }
+    return inner.write(ops, options)
+  })
   return { store, calls, failNext: (error) => (failure = error) }
 }
 
-function record(id: string, overrides: Partial<JobRecord> = {}): Omit<JobRecord, 'seq'> {
-  return {
-    id,
-    name: 'task',
-    queue: 'committer',
-    status: 'waiting',
-    rev: 1,
-    priority: 0,
-    attempt: 1,
-    createdAt: 1000,
-    runAt: 1000,
-    dependencies: [],
-    options: {},
-    interruptions: 0,
-    ...overrides,
-  }
-}
-
-const insert = (id: string, data: unknown = null): WriteOp => ({ op: 'insert', job: record(id), data })
+const insert = (id: string, data: unknown = null): WriteOp => ({ op: 'insert', job: job(id), data })
 
 describe('Committer', () => {
   it('writes queued in the same turn go to the store in one write call', async () => {
@@ -150,7 +116,7 @@ describe('Committer', () => {
     const { store } = await spyStore()
     const committer = new Committer(store)
     await committer.write([insert('dup')])
-    const bad: WriteOp = { op: 'insert', job: record('c'), data: () => 'a function' }
+    const bad: WriteOp = { op: 'insert', job: job('c'), data: () => 'a function' }
     const [plain, atomic] = await Promise.all([committer.write([insert('a')]), committer.write([insert('b'), bad], { atomic: true })])
     expect(plain).toEqual([{ ok: true, seq: 2 }])
     expect(atomic?.[0]).toEqual({ ok: false, reason: 'aborted' })
@@ -170,14 +136,7 @@ describe('Committer', () => {
       }
       return inner.write(ops, options)
     }
-    const store = new Proxy(inner, {
-      get: (target, key) => {
-        if (key === 'write') return write
-        const value = Reflect.get(target, key) as unknown
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
-      },
-    })
-    const committer = new Committer(store)
+    const committer = new Committer(withWrite(inner, write))
     const ids = ['a', 'b', 'over-quota', 'c', 'd', 'e']
     const settled = await Promise.allSettled(ids.map((id) => committer.write([insert(id)])))
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'])
@@ -216,9 +175,9 @@ describe('Committer', () => {
   it('insert records are copied at enqueue time too', async () => {
     const { store } = await spyStore()
     const committer = new Committer(store)
-    const job = record('a')
-    const pending = committer.write([{ op: 'insert', job, data: 1 }])
-    job.name = 'changed'
+    const inserted = job('a')
+    const pending = committer.write([{ op: 'insert', job: inserted, data: 1 }])
+    inserted.name = 'changed'
     await pending
     expect((await store.get(['a']))[0]?.name).toBe('task')
   })

@@ -1,27 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { Committer } from '../../src/store/committer.js'
+import { job, type NewJob } from '../../src/store/contract/kit.js'
 import { Retention } from '../../src/runner/retention.js'
 import { DEFAULTS } from '../../src/queue/options.js'
 import { memoryStore } from '../../src/store/memory-store.js'
-import type { JobRecord, Store, WriteOp } from '../../src/store/store.js'
+import type { Store, WriteOp } from '../../src/store/store.js'
+import { withWrite } from '../helpers/store-write.js'
 
-function finished(i: number, status: 'completed' | 'failed', finishedAt: number): Omit<JobRecord, 'seq'> {
-  return {
-    id: `job-${i}`,
-    name: 'task',
-    queue: 'q',
-    status,
-    rev: 1,
-    priority: 0,
-    attempt: 1,
-    createdAt: finishedAt,
-    runAt: finishedAt,
-    finishedAt,
-    dependencies: [],
-    options: {},
-    interruptions: 0,
-  }
-}
+const finished = (i: number, status: 'completed' | 'failed', finishedAt: number): NewJob =>
+  job(`job-${i}`, { status, createdAt: finishedAt, runAt: finishedAt, finishedAt })
 
 async function seeded(count: number, status: 'completed' | 'failed', at: (i: number) => number): Promise<{ store: Store; deletes: number[] }> {
   const inner = memoryStore()
@@ -32,14 +19,7 @@ async function seeded(count: number, status: 'completed' | 'failed', at: (i: num
     for (const op of ops) if (op.op === 'delete') deletes.push(op.ids.length)
     return inner.write(ops, options)
   }
-  const store = new Proxy(inner, {
-    get: (target, key) => {
-      if (key === 'write') return write
-      const value: unknown = Reflect.get(target, key)
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
-  return { store, deletes }
+  return { store: withWrite(inner, write), deletes }
 }
 
 describe('retention', () => {

@@ -11,9 +11,7 @@ import type { WorkerManifest } from '../../src/shared/protocol.js'
 import { JOIN_TASK } from '../../src/shared/types.js'
 import { memoryStore } from '../../src/store/memory-store.js'
 import type { JobRecord, WriteOp } from '../../src/store/store.js'
-import { jobRecord } from './helpers/records.js'
-
-const job = jobRecord
+import { jobRecord as job } from '../helpers/records.js'
 
 afterEach(() => vi.useRealTimers())
 

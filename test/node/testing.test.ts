@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { JobCancelledError, JobTimeoutError, RetryError, WorkerError } from '../../src/shared/errors.js'
 import { runTask } from '../../src/testing.js'
 import { defineTasks, type TaskContext, type Middleware } from '../../src/worker.js'
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    })
-  })
+import { sleep } from '../helpers/sleep.js'
 
 interface State {
   factor: number

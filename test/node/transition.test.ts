@@ -21,23 +21,10 @@ import {
 } from '../../src/runner/transition.js'
 import { JOB_STATUSES, JOIN_TASK, type JobStatus } from '../../src/shared/types.js'
 import type { JobRecord } from '../../src/store/store.js'
+import { jobRecord } from '../helpers/records.js'
 
-const job = (status: JobStatus, fields: Partial<JobRecord> = {}): JobRecord => ({
-  id: 'j',
-  name: 'task',
-  queue: 'q',
-  status,
-  seq: 1,
-  rev: 5,
-  priority: 0,
-  attempt: 1,
-  createdAt: 1000,
-  runAt: 1000,
-  dependencies: [],
-  options: {},
-  interruptions: 0,
-  ...fields,
-})
+/** Job "j" in `status` at rev 5, with `fields` over it. */
+const job = (status: JobStatus, fields: Partial<JobRecord> = {}): JobRecord => jobRecord('j', { status, seq: 1, rev: 5, ...fields })
 
 /** The table as the contract's state diagram draws it (API.md, "States"). */
 const EXPECTED: Record<JobStatus, Partial<Record<Move, JobStatus>>> = {

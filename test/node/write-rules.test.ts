@@ -7,23 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { firedOnto, holdsKey, rolledBack, WriteRules, zeroCounts, type Reads, type Sink } from '../../src/store/write-rules.js'
 import type { JobRecord, ScheduleRecord, WriteOp, WriteResult } from '../../src/store/store.js'
 import type { JobStatus, LogEntry } from '../../src/shared/types.js'
-
-const job = (id: string, fields: Partial<JobRecord> = {}): JobRecord => ({
-  id,
-  name: 'task',
-  queue: 'q',
-  status: 'waiting',
-  seq: 0,
-  rev: 1,
-  priority: 0,
-  attempt: 1,
-  createdAt: 1,
-  runAt: 1,
-  dependencies: [],
-  options: {},
-  interruptions: 0,
-  ...fields,
-})
+import { jobRecord as job } from '../helpers/records.js'
 
 const schedule = (fields: Partial<ScheduleRecord> = {}): ScheduleRecord => ({
   id: 's',

@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { sqliteStore, SQLITE_SCHEMA_VERSION } from '../../dist/sqlite.js'
 import { assert, runCases } from '../conformance/assert.js'
+import { sleep } from '../helpers/sleep.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'offthread-lease-'))
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 async function rejects(promise, pattern, what) {
   try {
     await promise

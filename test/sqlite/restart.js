@@ -7,6 +7,7 @@
 //                             RESULT and the three stored records as JSON, and exits.
 import { createQueue } from '../../dist/index.js'
 import { sqliteStore } from '../../dist/sqlite.js'
+import { sleep } from '../helpers/sleep.js'
 
 const [file, phase] = typeof Deno !== 'undefined' ? Deno.args : process.argv.slice(2)
 const workerUrl = new URL('./tasks.worker.js', import.meta.url)
@@ -16,7 +17,6 @@ const queue = createQueue({
   worker: () => new Worker(workerUrl, { type: 'module' }),
   runnerTimeout: 1500,
 })
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const status = async (id) => (await queue.getJob(id))?.status
 
 if (phase === 'first') {

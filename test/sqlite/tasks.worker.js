@@ -3,17 +3,9 @@
 // process id) to a log file, so a test can check no attempt ran in two processes at once.
 import { appendFileSync } from 'node:fs'
 import { defineTasks } from 'offthread/worker'
+import { sleep } from '../helpers/sleep.js'
 
 const pid = globalThis.Deno?.pid ?? globalThis.process?.pid
-
-const sleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    })
-  })
 
 export const tasks = defineTasks({
   double: (n) => n * 2,

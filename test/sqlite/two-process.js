@@ -7,6 +7,7 @@
 //                                   completed and prints RESULT as JSON (when it became the runner).
 import { createQueue } from '../../dist/index.js'
 import { sqliteStore } from '../../dist/sqlite.js'
+import { sleep } from '../helpers/sleep.js'
 
 const [file, role, log] = typeof Deno !== 'undefined' ? Deno.args : process.argv.slice(2)
 const workerUrl = new URL('./tasks.worker.js', import.meta.url)
@@ -17,7 +18,6 @@ const queue = createQueue({
   concurrency: 2,
   runnerTimeout: 1500,
 })
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 let runnerAt
 queue.on('role', (r) => {
   if (r === 'runner') runnerAt ??= Date.now()

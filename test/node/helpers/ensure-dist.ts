@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { sleep } from '../../helpers/sleep.js'
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url))
 const dist = join(repoRoot, 'dist')
@@ -28,8 +29,6 @@ function stale(): boolean {
   const built = Math.min(...NEEDED.map((file) => statSync(join(dist, file)).mtimeMs))
   return newestSource(join(repoRoot, 'src')) > built
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Builds dist/ with `tsc -p tsconfig.build.json` unless it is up to date. */
 export async function ensureDist(): Promise<void> {
