@@ -315,10 +315,16 @@ function sink(
  */
 export function holdsBlob(value: unknown): boolean {
   if (typeof Blob === 'undefined' || value === null || typeof value !== 'object') return false
-  if (value instanceof Blob) return true
-  if (Array.isArray(value)) return value.some((item) => item instanceof Blob)
-  if (Object.getPrototypeOf(value) !== Object.prototype) return false
-  for (const key in value) if ((value as Record<string, unknown>)[key] instanceof Blob) return true
+  // A value that throws when looked at (a revoked Proxy, a throwing getter) holds no Blob
+  // here: its put fails in the engine's clone and the op alone fails, named.
+  try {
+    if (value instanceof Blob) return true
+    if (Array.isArray(value)) return value.some((item) => item instanceof Blob)
+    if (Object.getPrototypeOf(value) !== Object.prototype) return false
+    for (const key in value) if ((value as Record<string, unknown>)[key] instanceof Blob) return true
+  } catch {
+    return false
+  }
   return false
 }
 
