@@ -37,9 +37,11 @@ export const TARGET = { page: 15_000, worker: 4_000 }
 // (+0.1 kB), and issue 25's live state (the requeued event, queue.cancel, watchJob's lookup, live views' states,
 // snapshots kept across re-reads, lists patched from events, views shared by query, a queue opened at first use
 // without IndexedDB): +1.5 kB page; a handle's bounded read of its input (dataHead, for the inspector's
-// preview): +0.2 kB (41.0 kB measured; the ceiling keeps 0.2 kB over it). Issue 27 takes the runner's half
-// out of the page.
-export const CEILING = { page: 41_200, worker: 7_300 }
+// preview): +0.2 kB (41.0 kB measured). Issue 26: idbStore's check of an engine that refuses Blobs (WebKit's
+// automation and private sessions) +0.4 kB; files split along their seams (the dispatcher and its loop, the
+// queue's reads and its close, open queues, the inspector's rows) +0.5 kB, in hosts and delegation (41.9 kB
+// measured; the ceiling keeps 0.2 kB over it). Issue 27 takes the runner's half out of the page.
+export const CEILING = { page: 42_100, worker: 7_300 }
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/size/')

@@ -6,6 +6,8 @@
  */
 import { Retention } from '../runner/retention.js'
 import type { Committer } from '../store/committer.js'
+import { deferredStore } from '../store/deferred-store.js'
+import { idbStore } from '../store/idb-store.js'
 import type { Store } from '../store/store.js'
 import type { Emitter } from '../shared/events.js'
 import type { QueueEvents } from '../shared/types.js'
@@ -17,6 +19,7 @@ import type { ResolvedQueueOptions } from './options.js'
 import { Releases } from './releases.js'
 import { Tabs } from './remote.js'
 import { Schedules } from './schedules.js'
+import { Reads } from './reads.js'
 import { Seat } from './seat.js'
 import type { QueueState } from './state.js'
 
@@ -40,6 +43,7 @@ export interface Engines {
   readonly schedules: Schedules
   readonly tabs: Tabs
   readonly seat: Seat
+  readonly reads: Reads
 }
 
 /**
@@ -77,5 +81,16 @@ export function makeEngines(base: QueueBase, started: () => boolean): Engines {
       return started()
     },
   })
-  return { handles, changes, retention, releases, inserter, schedules, tabs, seat }
+  const reads = new Reads({ ...base, handles, changes })
+  return { handles, changes, retention, releases, inserter, schedules, tabs, seat, reads }
+}
+
+/**
+ * The store of a queue made without one: IndexedDB's; where IndexedDB is missing (Deno,
+ * Bun, Node), memoryStore, imported then, so that a page's bundle never carries it.
+ */
+export function defaultStore(): Store {
+  return typeof indexedDB !== 'undefined'
+    ? idbStore()
+    : deferredStore('memory', async () => (await import('../store/memory-store.js')).memoryStore(), true)
 }

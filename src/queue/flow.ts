@@ -167,3 +167,11 @@ export async function addFlow(
   const byId = new Map(handles.map((h) => [h.id, h]))
   return new Flow(id, byId.get(terminal) as JobHandle, steps, handles)
 }
+
+/**
+ * The arguments of `chain` after its steps: `options`; and, when a step without data of
+ * its own does not accept the previous step's output, a required argument of the
+ * mismatch's type, so that the call is a type error that shows the mismatch.
+ */
+export type ChainRest<T extends TaskMap, S> =
+  unknown extends ChainMismatch<T, S> ? [options?: { id?: string }] : [options: { id?: string } | undefined, mismatch: ChainMismatch<T, S>]

@@ -16,7 +16,7 @@ import type { QueueState } from './state.js'
 import { initialStatus, moved, requeued } from '../runner/transition.js'
 import type { Committer } from '../store/committer.js'
 import type { JobRecord, Store, WriteOp, WriteResult } from '../store/store.js'
-import { JOIN_TASK, type BulkJob, type JobOptions, type TaskMap } from '../shared/types.js'
+import { JOIN_TASK, type BulkJob, type JobOptions, type TaskMap, type TaskOutput, type TaskProgress } from '../shared/types.js'
 import { yieldToPage } from '../shared/timers.js'
 import type { Version } from '../shared/release.js'
 
@@ -294,4 +294,9 @@ export class Inserter {
     if (version !== undefined) record.version = version
     return record
   }
+}
+
+/** The handles `addBulk` gives, in order: each typed by its job's task. */
+export type BulkHandles<T extends TaskMap, J extends readonly BulkJob<T>[]> = {
+  [I in keyof J]: J[I] extends { name: infer K } ? JobHandle<TaskOutput<T[K & keyof T]>, TaskProgress<T[K & keyof T]>> : JobHandle
 }

@@ -50,6 +50,14 @@ export type LiveList<S = JobSnapshot> = LiveStore<readonly S[]>
 /** The filters of `queue.watch`: `list()`'s, without `offset` and `data`. */
 export type WatchQuery = Pick<ListOptions, 'status' | 'name' | 'limit'>
 
+/**
+ * The key of a watched query, by value: queries with the same filters share it (a
+ * `status` alone or in an array alike), as they share the queue's view.
+ */
+export function queryKey({ status, name, limit }: WatchQuery): string {
+  return JSON.stringify([typeof status === 'string' ? [status] : (status ?? null), name ?? null, limit === undefined ? null : String(limit)])
+}
+
 /** What a live query needs of its queue. */
 export interface LiveHost {
   list(query: ListOptions): Promise<JobSnapshot[]>

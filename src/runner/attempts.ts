@@ -3,7 +3,7 @@
  * end: time limit and stall watchdog, progress and logs (live at once,
  * written coalesced), stops (cancel, timeout, stall, close) with the abort
  * grace, a dead worker's jobs, and the end committed on condition before it is
- * published. The dispatcher (dispatcher.ts) decides what starts where.
+ * published. The dispatch loop (dispatch-loop.ts) decides what starts where.
  */
 import { JobDataError, JobTimeoutError, WorkerError, findUncloneablePath, serializeError } from '../shared/errors.js'
 import { mergeRetry } from '../shared/options.js'

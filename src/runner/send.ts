@@ -14,9 +14,9 @@ import type { Attempts } from './attempts.js'
 import type { Limits } from './limits.js'
 
 /** A job's data as the runner holds it until its first run. */
-type Payload = { data: unknown; transfer: Transferable[] }
+export type Payload = { data: unknown; transfer: Transferable[] }
 
-/** What sending needs of the dispatcher. */
+/** What sending needs of the dispatch loop (dispatch-loop.ts). */
 export interface SenderHost {
   readonly store: Store
   readonly attempts: Attempts

@@ -12,32 +12,24 @@ import type { JobHandle } from '../queue/handle.js'
 import { LOADING_JOB } from '../queue/live-job.js'
 import type { JobLookup, LiveResult, LiveState, LiveStore, WatchQuery } from '../queue/live.js'
 import type { Queue } from '../queue/queue.js'
+import { isQueue, NO_ID, queryKey, ZERO_COUNTS } from './binding.js'
 import { queueErrors } from './queue-errors.js'
-import {
-  JOB_STATUSES,
-  type AnySnapshot,
-  type JobSnapshot,
-  type JobStatus,
-  type Listed,
-  type Progress,
-  type QueueRole,
-  type TaskMap,
-  type TaskName,
-  type TaskOutput,
-  type TaskProgress,
+import type {
+  AnySnapshot,
+  JobSnapshot,
+  JobStatus,
+  Listed,
+  Progress,
+  QueueRole,
+  TaskMap,
+  TaskName,
+  TaskOutput,
+  TaskProgress,
 } from '../shared/types.js'
 
 export type { JobLookup, JobLookupState, LiveState } from '../queue/live.js'
 
 const noop = (): void => undefined
-
-/** Whether `useJob` was given a queue (then the second argument is a job id). */
-function isQueue(value: unknown): value is Queue<TaskMap> {
-  return typeof value === 'object' && value !== null && typeof (value as { watchJob?: unknown }).watchJob === 'function'
-}
-
-/** No id to look up: nothing to show, and nothing to wait for. */
-const NO_ID: JobLookup = Object.freeze({ state: 'missing', job: undefined, handle: undefined, error: undefined })
 
 /** What a server render shows (and a hydrating client first): nothing read yet. */
 const serverLookup = (): JobLookup => LOADING_JOB
@@ -150,8 +142,7 @@ export function useJobs<T extends TaskMap, K extends TaskName<T>>(
 ): LiveJobs<Listed<AnySnapshot<Pick<T, K>>>>
 export function useJobs<T extends TaskMap>(queue: Queue<T>, query?: WatchQuery): LiveJobs<Listed<AnySnapshot<T>>>
 export function useJobs<T extends TaskMap>(queue: Queue<T>, query: WatchQuery = {}): LiveJobs<Listed<AnySnapshot<T>>> {
-  const { status, name, limit } = query
-  const key = JSON.stringify([status ?? null, name ?? null, limit === undefined ? null : String(limit)])
+  const key = queryKey(query)
   // Keyed by the query's value, not its identity: `query` itself is read only when the key changes.
   const store = useMemo(() => queue.watch(query), [queue, key])
   const result = useLive(store, EMPTY_LIST)
@@ -166,11 +157,7 @@ export interface LiveCounts {
   readonly error: Error | undefined
 }
 
-const ZERO_COUNTS: LiveResult<Readonly<Record<JobStatus, number>>> = Object.freeze({
-  value: Object.freeze(Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>),
-  state: 'loading',
-  error: undefined,
-})
+const LOADING_COUNTS: LiveResult<Readonly<Record<JobStatus, number>>> = Object.freeze({ value: ZERO_COUNTS, state: 'loading', error: undefined })
 
 /**
  * The queue's job counts by status (`queue.watchCounts()`), live across tabs,
@@ -190,7 +177,7 @@ const ZERO_COUNTS: LiveResult<Readonly<Record<JobStatus, number>>> = Object.free
  */
 export function useCounts<T extends TaskMap>(queue: Queue<T>): LiveCounts {
   const store = useMemo(() => queue.watchCounts(), [queue])
-  const result = useLive(store, ZERO_COUNTS)
+  const result = useLive(store, LOADING_COUNTS)
   return useMemo(() => ({ counts: result.value, state: result.state, error: result.error }), [result])
 }
 

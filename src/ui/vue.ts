@@ -16,19 +16,19 @@ import type { JobHandle } from '../queue/handle.js'
 import { LOADING_JOB } from '../queue/live-job.js'
 import type { JobLookup, JobLookupState, LiveState, LiveStore, WatchQuery } from '../queue/live.js'
 import type { Queue } from '../queue/queue.js'
-import {
-  JOB_STATUSES,
-  type AnySnapshot,
-  type JobSnapshot,
-  type JobStatus,
-  type Listed,
-  type Progress,
-  type QueueRole,
-  type TaskMap,
-  type TaskName,
-  type TaskOutput,
-  type TaskProgress,
+import type {
+  AnySnapshot,
+  JobSnapshot,
+  JobStatus,
+  Listed,
+  Progress,
+  QueueRole,
+  TaskMap,
+  TaskName,
+  TaskOutput,
+  TaskProgress,
 } from '../shared/types.js'
+import { isQueue, NO_ID, queryKey, ZERO_COUNTS } from './binding.js'
 import { queueErrors } from './queue-errors.js'
 
 export type { JobLookupState, LiveState } from '../queue/live.js'
@@ -41,11 +41,6 @@ const live = (): boolean => typeof window !== 'undefined'
 
 /** The ref as its readers get it: read-only, and still the value itself (no proxy around it). */
 const readOnly = <V>(ref: ShallowRef<V>): ReadRef<V> => shallowReadonly(ref)
-
-/** Whether `useJob` was given a queue (then the second argument is a job id). */
-function isQueue(value: unknown): value is Queue<TaskMap> {
-  return typeof value === 'object' && value !== null && typeof (value as { watchJob?: unknown }).watchJob === 'function'
-}
 
 /**
  * Follows the store `source()` gives, again whenever it gives another (a ref or getter
@@ -78,9 +73,6 @@ export interface LiveJobRefs<R = unknown, P = Progress> {
   /** Why the read failed (`state: 'error'`). */
   readonly error: ReadRef<Error | undefined>
 }
-
-/** No id to look up: nothing to show, and nothing to wait for. */
-const NO_ID: JobLookup = Object.freeze({ state: 'missing', job: undefined, handle: undefined, error: undefined })
 
 /**
  * A job, live, in refs that change at most once per animation frame, however fast its
@@ -282,10 +274,7 @@ export function useJobs<T extends TaskMap>(queue: Queue<T>, query?: MaybeRefOrGe
 export function useJobs<T extends TaskMap>(queue: Queue<T>, query: MaybeRefOrGetter<WatchQuery> = {}): LiveJobsRefs<Listed<AnySnapshot<T>>> {
   const raw = toRaw(queue)
   // Keyed by the query's value: a new object with the same filters keeps the same list.
-  const key = (): string => {
-    const { status, name, limit } = toValue(query)
-    return JSON.stringify([typeof status === 'string' ? [status] : (status ?? null), name ?? null, limit === undefined ? null : String(limit)])
-  }
+  const key = (): string => queryKey(toValue(query))
   const { value, state, error } = useLive(() => raw.watch(plainQuery(toValue(query))), key, EMPTY)
   return { jobs: value, state, error }
 }
@@ -297,8 +286,6 @@ export interface LiveCountsRefs {
   readonly state: ReadRef<LiveState>
   readonly error: ReadRef<Error | undefined>
 }
-
-const ZERO = Object.freeze(Object.fromEntries(JOB_STATUSES.map((s) => [s, 0]))) as Readonly<Record<JobStatus, number>>
 
 /**
  * The queue's job counts by status (`queue.watchCounts()`), live across tabs, changing at
@@ -316,7 +303,7 @@ export function useCounts<T extends TaskMap>(queue: Queue<T>): LiveCountsRefs {
   const { value, state, error } = useLive(
     () => raw.watchCounts(),
     () => raw,
-    ZERO,
+    ZERO_COUNTS,
   )
   return { counts: value, state, error }
 }

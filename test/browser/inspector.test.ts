@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import '../../src/inspector.js'
 import { OffthreadInspector } from '../../src/inspector.js'
-import { geometry, MAX_SCROLL_HEIGHT, scrollTopFor } from '../../src/ui/inspector/list.js'
+import { geometry, MAX_SCROLL_HEIGHT, scrollTopFor } from '../../src/ui/inspector/rows.js'
 import { preview } from '../../src/ui/inspector/preview.js'
 import { ROW_HEIGHT } from '../../src/ui/inspector/styles.js'
 import type { InspectedQueue } from '../../src/inspector.js'

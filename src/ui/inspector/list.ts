@@ -4,7 +4,8 @@
  * memory, read with one indexed `list({ offset, limit })` at a time. A
  * 100,000-job queue scrolls as a 100-job one does: each frame positions a
  * few dozen rows (CSSOM `transform` writes, which a strict CSP allows) and
- * asks for at most one window.
+ * asks for at most one window. The rows themselves (where each goes, what it shows,
+ * their elements reused) are rows.ts's.
  *
  * Keyboard: the list is one focusable listbox; the active row is its
  * `aria-activedescendant` (rows come and go as it scrolls, focus stays put).
@@ -21,18 +22,12 @@
  */
 import { FrameBatch } from '../../shared/frame.js'
 import type { JobSnapshot } from '../../shared/types.js'
-import { formatTime, h, isClosedError, pageHidden, setText } from './dom.js'
-import { preview } from './preview.js'
+import { h, isClosedError, pageHidden } from './dom.js'
+import { geometry, Rows, scrollTopFor, type Geometry } from './rows.js'
 import { ROW_HEIGHT } from './styles.js'
 
 /** Rows rendered beyond each edge of the view. */
 const OVERSCAN = 6
-/**
- * The tallest the scrolled content gets, in px: engines cap an element's height
- * (Firefox near 17.9 million px), so past this many rows' worth the scroll position
- * maps to a row index by proportion instead of one row per 28 px.
- */
-export const MAX_SCROLL_HEIGHT = 4_000_000
 /** The least time between two re-reads that a change of the jobs (not a scroll) asks for, in ms. */
 const REFRESH_INTERVAL = 100
 /**
@@ -41,35 +36,6 @@ const REFRESH_INTERVAL = 100
  * on-disk IndexedDB), which must not keep the database busy while jobs flow.
  */
 const REFRESH_COST_FACTOR = 4
-
-/** Where rows go for a scroll position. */
-export interface Geometry {
-  /** The scrolled content's height, px. */
-  height: number
-  /** The row index at the top of the view (fractional: the top row may be partly hidden). */
-  first: number
-  /** The top of row `index`, px from the start of the scrolled content. */
-  top(index: number): number
-}
-
-/** The layout of `count` rows seen through `viewport` px scrolled to `scrollTop`. */
-export function geometry(count: number, scrollTop: number, viewport: number): Geometry {
-  const natural = count * ROW_HEIGHT
-  if (natural <= MAX_SCROLL_HEIGHT) return { height: natural, first: Math.max(0, scrollTop) / ROW_HEIGHT, top: (index) => index * ROW_HEIGHT }
-  const maxScroll = Math.max(1, MAX_SCROLL_HEIGHT - viewport)
-  const maxFirst = Math.max(0, count - viewport / ROW_HEIGHT)
-  const scroll = Math.min(Math.max(0, scrollTop), maxScroll)
-  const first = (scroll / maxScroll) * maxFirst
-  return { height: MAX_SCROLL_HEIGHT, first, top: (index) => scroll + (index - first) * ROW_HEIGHT }
-}
-
-/** The scroll position that puts row `first` (fractional) at the top of the view: the inverse of {@link geometry}. */
-export function scrollTopFor(first: number, count: number, viewport: number): number {
-  if (count * ROW_HEIGHT <= MAX_SCROLL_HEIGHT) return first * ROW_HEIGHT
-  const maxScroll = Math.max(1, MAX_SCROLL_HEIGHT - viewport)
-  const maxFirst = Math.max(1, count - viewport / ROW_HEIGHT)
-  return (Math.min(Math.max(0, first), maxFirst) / maxFirst) * maxScroll
-}
 
 /** What the list reads jobs with, and tells its owner. */
 export interface JobListHost {
@@ -82,32 +48,12 @@ export interface JobListHost {
 /** Reads the jobs at `offset`, at most `limit` of them, newest first. */
 export type Fetch = (offset: number, limit: number) => Promise<readonly JobSnapshot[]>
 
-interface Row {
-  element: HTMLDivElement
-  status: HTMLSpanElement
-  name: HTMLSpanElement
-  id: HTMLSpanElement
-  attempt: HTMLSpanElement
-  progress: HTMLSpanElement
-  created: HTMLSpanElement
-  /** What the row shows now (to skip rewriting an unchanged row). */
-  shown: JobSnapshot | null | undefined
-  /** Where it is drawn, and its `aria-setsize` and `aria-selected` as written (each written only when it changes). */
-  top: number
-  setsize: string
-  selected: boolean
-}
-
 /** The virtualised list: its element is the scroll container and the listbox. */
 export class JobList {
   readonly element: HTMLDivElement
   #host: JobListHost
-  #spacer: HTMLDivElement
-  #empty: HTMLDivElement
-  /** Rows in the DOM, by index. */
-  #rows = new Map<number, Row>()
-  /** Rows out of the DOM, for reuse. */
-  #pool: Row[] = []
+  /** What the listbox holds: the rows in view (their elements reused), the spacer, the empty note. */
+  #rows: Rows
   #fetch: Fetch | undefined
   /** The total the owner gave (the counts), or undefined when the list finds its end itself. */
   #known: number | undefined = 0
@@ -131,7 +77,6 @@ export class JobList {
   /** How long the last read took, ms. */
   #readCost = 0
   #active = -1
-  #height = -1
   #frame = new FrameBatch(() => this.#update())
   #resize: ResizeObserver | undefined
   /** The view's height in px, as the ResizeObserver last told it (0: not told yet). */
@@ -148,10 +93,8 @@ export class JobList {
 
   constructor(host: JobListHost, label: string) {
     this.#host = host
-    this.#spacer = h('div', { class: 'spacer', attrs: { 'aria-hidden': 'true' } })
-    this.#empty = h('div', { class: 'empty', text: 'No jobs', attrs: { role: 'presentation' } })
-    this.#empty.hidden = true
-    this.element = h('div', { class: 'list', attrs: { role: 'listbox', tabindex: '0', 'aria-label': label } }, [this.#spacer, this.#empty])
+    this.element = h('div', { class: 'list', attrs: { role: 'listbox', tabindex: '0', 'aria-label': label } })
+    this.#rows = new Rows(this.element)
     this.element.addEventListener('scroll', () => this.#onScroll(), { passive: true })
     this.element.addEventListener('keydown', (event) => this.#onKey(event))
     this.element.addEventListener('focus', () => this.#onFocus())
@@ -220,7 +163,6 @@ export class JobList {
     this.#resize?.disconnect()
     this.#resize = undefined
     document.removeEventListener('visibilitychange', this.#onVisibility)
-    for (const row of this.#rows.values()) row.element.remove()
     this.#rows.clear()
     this.#jobs = []
     this.#loaded = false
@@ -303,10 +245,6 @@ export class JobList {
     const count = this.#count
     const viewport = this.#viewport
     const layout = geometry(count, this.#scrollTop, viewport)
-    if (layout.height !== this.#height) {
-      this.#height = layout.height
-      this.#spacer.style.height = `${layout.height}px`
-    }
     const first = Math.floor(layout.first)
     const from = Math.max(0, Math.min(count, first - OVERSCAN))
     const to = Math.max(0, Math.min(count, first + this.#page + 1 + OVERSCAN))
@@ -373,100 +311,18 @@ export class JobList {
     this.#tellTotal()
   }
 
-  /** Puts rows [from, to) in the DOM, each at its place; takes the others out. */
+  /** Draws rows [from, to) of `layout` (and the spacer, the empty note, the active row). */
   #render(from: number, to: number, layout: Geometry, count: number): void {
-    for (const [index, row] of this.#rows) {
-      if (index >= from && index < to) continue
-      this.#rows.delete(index)
-      row.element.remove()
-      this.#pool.push(row)
-    }
     const exact = this.#known !== undefined || this.#end !== undefined
-    for (let index = from; index < to; index++) {
-      let row = this.#rows.get(index)
-      if (!row) {
-        row = this.#pool.pop() ?? this.#makeRow()
-        row.shown = undefined
-        this.#rows.set(index, row)
-        this.element.append(row.element)
-        row.element.id = `row-${index}`
-        row.element.dataset['index'] = String(index)
-        row.element.setAttribute('aria-posinset', String(index + 1))
-      }
-      this.#place(row, layout.top(index), exact ? String(count) : '-1', index === this.#active)
-      this.#fill(row, this.#jobAt(index))
-    }
     // Not while the counts are behind a read that found jobs.
     const empty = this.#loaded && count === 0 && this.#jobs.length === 0
-    if (this.#empty.hidden === empty) this.#empty.hidden = !empty
-    const active = this.#rows.has(this.#active) ? `row-${this.#active}` : null
-    if (this.element.getAttribute('aria-activedescendant') !== active) {
-      if (active) this.element.setAttribute('aria-activedescendant', active)
-      else this.element.removeAttribute('aria-activedescendant')
-    }
-  }
-
-  /** Writes a row's position and state, each only when it changed. */
-  #place(row: Row, top: number, setsize: string, selected: boolean): void {
-    if (row.top !== top) {
-      row.top = top
-      row.element.style.transform = `translateY(${top}px)`
-    }
-    if (row.setsize !== setsize) {
-      row.setsize = setsize
-      row.element.setAttribute('aria-setsize', setsize)
-    }
-    if (row.selected !== selected) {
-      row.selected = selected
-      row.element.setAttribute('aria-selected', String(selected))
-    }
+    this.#rows.render(layout, from, to, exact ? String(count) : '-1', this.#active, (index) => this.#jobAt(index), empty)
   }
 
   /** The job of row `index`, if it is in the window (null: read, and there is none; undefined: not read yet). */
   #jobAt(index: number): JobSnapshot | null | undefined {
     if (index < this.#start || index >= this.#loadedTo) return undefined
     return this.#jobs[index - this.#start] ?? null
-  }
-
-  #makeRow(): Row {
-    const cell = (cls: string): HTMLSpanElement => h('span', { class: cls })
-    const row: Row = {
-      element: h('div', { class: 'row', attrs: { role: 'option' } }),
-      status: cell('badge'),
-      name: cell('name'),
-      id: cell('id'),
-      attempt: cell('num attempt'),
-      progress: cell('num progress'),
-      created: cell('num created'),
-      shown: undefined,
-      top: NaN,
-      setsize: '',
-      selected: false,
-    }
-    row.element.append(row.status, row.name, row.id, row.attempt, row.progress, row.created)
-    return row
-  }
-
-  #fill(row: Row, job: JobSnapshot | null | undefined): void {
-    if (row.shown === job && job !== undefined) return
-    row.shown = job
-    row.element.classList.toggle('loading', !job)
-    if (!job) {
-      row.status.removeAttribute('data-status')
-      setText(row.status, job === null ? '' : '…')
-      for (const cell of [row.name, row.id, row.attempt, row.progress, row.created]) setText(cell, '')
-      return
-    }
-    row.status.dataset['status'] = job.status
-    // A job the runner's release cannot run says so where its status is.
-    setText(row.status, job.waitingFor === 'release' ? 'waiting (release)' : job.status)
-    if (job.waitingFor === 'release') row.status.title = 'waits for a tab of a release that defines its task'
-    else row.status.removeAttribute('title')
-    setText(row.name, job.name)
-    setText(row.id, job.id)
-    setText(row.attempt, String(job.attempt))
-    setText(row.progress, progressText(job.progress))
-    setText(row.created, formatTime(job.createdAt))
   }
 
   #onFocus(): void {
@@ -536,11 +392,4 @@ export class JobList {
     else if (index + 1 > first + visible) this.#scrollTo(scrollTopFor(index + 1 - visible, count, viewport))
     this.#update()
   }
-}
-
-/** A row's progress: a percentage, or a short preview of a structured value. */
-function progressText(progress: JobSnapshot['progress']): string {
-  if (progress === undefined) return ''
-  if (typeof progress === 'number') return `${Math.round(progress)}%`
-  return preview(progress, { budget: 40, depth: 1, items: 3 })
 }
