@@ -22,7 +22,8 @@ const status = async (id) => (await queue.getJob(id))?.status
 if (phase === 'first') {
   const quick = await queue.add('double', 21, { id: 'quick' })
   await quick.result()
-  await queue.add('double', 2, { id: 'later', runAt: Date.now() + 60_000 })
+  // `delay`, not `runAt: Date.now() + …`: the job's runAt is then its createdAt + 60 s exactly (one clock read).
+  await queue.add('double', 2, { id: 'later', delay: 60_000 })
   await queue.add('hold', { ms: 1500 }, { id: 'long' })
   while ((await status('long')) !== 'running') await sleep(10)
   console.log('RUNNING')
