@@ -2,10 +2,12 @@
 // @ts-nocheck -- a plain Node script over Vite's build output
 // The size budget: builds bench/size (a page with createQueue + add + the runner, and a
 // worker with one task) with Vite in production mode against dist/ (the published
-// build: run `npm run build` first), and measures what the page loads at start, gzipped.
-// Chunks only reached by a dynamic import (croner, loaded when a cron schedule exists)
-// are listed apart and not counted. Exits 1 over the ceiling, or when croner or
-// memoryStore is in what the page loads at start.
+// build: run `npm run build` first), and measures, gzipped: what the page loads at start
+// (before `createQueue` returns: its entry and what that imports statically), the page's
+// total (that, and the runner's code, a chunk a tab with a worker loads as its queue
+// opens), and the worker. Other chunks are reached only by a use that needs them (croner
+// for a cron schedule, the scheduler, flows, memoryStore, a shared store's lease): listed
+// apart, not counted. Exits 1 over a ceiling, or when one of those is in the start.
 //   node scripts/size.mjs [--json]
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -18,7 +20,7 @@ import { build } from 'vite'
  * measured when it was set, plus a little, so the bundle cannot grow back unnoticed.
  * Lower the ceiling as the bundle shrinks.
  */
-export const TARGET = { page: 15_000, worker: 4_000 }
+export const TARGET = { start: 15_000, total: 30_000, worker: 5_000 }
 // page: 29.6 kB after issue 13's first round; issue 14's live core (watch, watchCounts, handles as
 // stores, hot-reload replacement) added 1.3 kB, and large binaries stored as Blobs without a long task
 // (queue/large-data.ts, shared/binary.ts) 0.3 kB on each side: the worker reads them back. Issue 15's
@@ -40,8 +42,12 @@ export const TARGET = { page: 15_000, worker: 4_000 }
 // preview): +0.2 kB (41.0 kB measured). Issue 26: idbStore's check of an engine that refuses Blobs (WebKit's
 // automation and private sessions) +0.4 kB; files split along their seams (the dispatcher and its loop, the
 // queue's reads and its close, open queues, the inspector's rows) +0.5 kB, in hosts and delegation (41.9 kB
-// measured; the ceiling keeps 0.2 kB over it). Issue 27 takes the runner's half out of the page.
-export const CEILING = { page: 42_100, worker: 7_300 }
+// measured; the ceiling keeps 0.2 kB over it). Issue 27 takes the runner's half
+// out of the page.
+// Issue 27: the runner's code (the dispatcher, its loop, attempts, limits, batching; the pool and Comlink) in a
+// chunk of its own, loaded as a queue with a worker opens: the start 41.9 → 33.6 kB; the total 43.6 kB (the
+// split costs 1.7 kB of gzip: two files compress less well than one, and the chunks' imports and exports).
+export const CEILING = { start: 33_800, total: 43_800, worker: 7_300 }
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/size/')
@@ -75,9 +81,20 @@ const visit = (name) => {
   for (const dep of byName.get(name)?.imports ?? []) visit(dep)
 }
 visit(entry.fileName)
-const page = [...loaded].reduce((sum, name) => sum + gz(byName.get(name).code), 0)
+const start = [...loaded].reduce((sum, name) => sum + gz(byName.get(name).code), 0)
+// The runner's code: the chunk of runner/runner-chunk.js, and what it imports that the start has not.
+const runnerChunk = chunks.find((c) => Object.keys(c.modules).some((m) => m.endsWith('/runner/runner-chunk.js')))
+const runnerFiles = new Set()
+const visitRunner = (name) => {
+  if (loaded.has(name) || runnerFiles.has(name)) return
+  runnerFiles.add(name)
+  for (const dep of byName.get(name)?.imports ?? []) visitRunner(dep)
+}
+if (runnerChunk) visitRunner(runnerChunk.fileName)
+const runner = [...runnerFiles].reduce((sum, name) => sum + gz(byName.get(name).code), 0)
+const total = start + runner
 const lazy = chunks
-  .filter((c) => !loaded.has(c.fileName))
+  .filter((c) => !loaded.has(c.fileName) && !runnerFiles.has(c.fileName))
   .map((c) => ({ file: c.fileName, gzip: gz(c.code), modules: Object.keys(c.modules).map((m) => m.replace(/.*node_modules\//, '')) }))
 
 // The worker: Vite emits it as an asset of its own.
@@ -86,7 +103,11 @@ const workerFile = assets.find((f) => f.startsWith('tasks.worker') && f.endsWith
 const worker = workerFile ? gz(readFileSync(join(outDir, 'assets', workerFile))) : NaN
 const modules = [...loaded].flatMap((name) => Object.keys(byName.get(name).modules))
 const report = {
-  page,
+  start,
+  runner,
+  total,
+  // The runner's code is a chunk of its own, not in the start.
+  runnerApart: runnerChunk !== undefined && !loaded.has(runnerChunk.fileName),
   worker,
   target: TARGET,
   ceiling: CEILING,
@@ -104,7 +125,10 @@ const report = {
 if (process.argv.includes('--json')) console.log(JSON.stringify(report, null, 2))
 else {
   const kb = (n) => `${(n / 1000).toFixed(1)} kB`
-  console.log(`size: page ${kb(page)} gzip (${kb(report.minified)} minified; ceiling ${kb(CEILING.page)}, target ${kb(TARGET.page)})`)
+  console.log(`size: page at start ${kb(start)} gzip (${kb(report.minified)} minified; ceiling ${kb(CEILING.start)}, target ${kb(TARGET.start)})`)
+  console.log(
+    `size: page in total ${kb(total)} gzip (the start and the runner's code, ${kb(runner)}, loaded as a queue with a worker opens; ceiling ${kb(CEILING.total)}, target ${kb(TARGET.total)})`,
+  )
   console.log(`size: worker ${kb(worker)} gzip (ceiling ${kb(CEILING.worker)}, target ${kb(TARGET.worker)})`)
   console.log(
     `size: at start, croner ${report.croner ? 'IS' : 'is not'} loaded, memoryStore ${report.memoryStore ? 'IS' : 'is not'} loaded, the scheduler ${report.scheduler ? 'IS' : 'is not'} loaded, flows ${report.flows ? 'ARE' : 'are not'} loaded, StoreLease ${report.storeLease ? 'IS' : 'is not'} loaded, the UI bindings ${report.ui ? 'ARE' : 'are not'} in it`,
@@ -115,7 +139,9 @@ else {
     )
 }
 const over = []
-if (page > CEILING.page) over.push(`the page's bundle is ${page} B gzip, over its ceiling of ${CEILING.page} B`)
+if (start > CEILING.start) over.push(`what the page loads at start is ${start} B gzip, over its ceiling of ${CEILING.start} B`)
+if (total > CEILING.total) over.push(`the page's total is ${total} B gzip, over its ceiling of ${CEILING.total} B`)
+if (!report.runnerApart) over.push("the runner's code (runner/runner-chunk.js) is not a chunk of its own: the page's start carries it")
 if (!(worker <= CEILING.worker)) over.push(`the worker's bundle is ${worker} B gzip, over its ceiling of ${CEILING.worker} B`)
 if (report.croner) over.push('croner is in the page bundle at start: it must load only when a cron schedule exists')
 if (report.memoryStore) over.push('memoryStore is in the page bundle though the page does not import it')

@@ -15,7 +15,8 @@
  *   the ask against the store and the locks, and hands over (queue.ts).
  */
 import type { Committer, Writer } from '../store/committer.js'
-import { Pool } from '../pool/pool.js'
+import type { Pool } from '../pool/pool.js'
+import { loadRunnerCode } from './runner-code.js'
 import type { TaskMeta, WorkerManifest } from '../shared/protocol.js'
 import { compareVersions, fingerprint, releaseKey, shouldHandOver, unknownTaskVerdict, type ReleaseRecord, type Version } from '../shared/release.js'
 import { newId } from '../shared/ids.js'
@@ -119,16 +120,23 @@ export class Releases {
   }
 
   /** The pool for this tab's runner: the one that loaded the first worker, if still open; else a new one. */
-  takePool(): Pool {
+  async takePool(): Promise<Pool> {
+    await this.#loadPool()
     const probe = this.#probe
     this.#probe = undefined
     if (probe && !probe.closed) return probe
     return this.#newPool()
   }
 
+  /** The Pool class, once the runner's code has loaded (runner-code.ts). */
+  #Pool: typeof Pool | undefined
+  async #loadPool(): Promise<void> {
+    this.#Pool ??= (await loadRunnerCode()).Pool
+  }
+
   #newPool(): Pool {
     const { worker, concurrency } = this.#host.options
-    return new Pool(worker as NonNullable<typeof worker>, concurrency, { error: (error) => this.#host.state.report(error) })
+    return new (this.#Pool as typeof Pool)(worker as NonNullable<typeof worker>, concurrency, { error: (error) => this.#host.state.report(error) })
   }
 
   /**
@@ -138,6 +146,17 @@ export class Releases {
    */
   async manifest(within = Infinity): Promise<WorkerManifest | undefined> {
     if (this.#manifest || !this.#host.options.worker || this.#closed) return this.#manifest
+    // The runner's code did not load (offline): no tasks known yet, as while a worker module fails to load.
+    // (Told when this tab becomes the runner: see seat.ts.)
+    if (
+      !(await this.#loadPool().then(
+        () => true,
+        () => false,
+      )) ||
+      this.#manifest ||
+      this.#closed
+    )
+      return this.#manifest
     const runnerPool = this.#host.state.runner?.pool
     if (runnerPool) return this.#learned(await runnerPool.whenManifest(within))
     if (!this.#probe) {

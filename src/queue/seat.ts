@@ -4,12 +4,13 @@
  * release, on a page freeze, when another took it), and the poll of a store shared
  * between processes. The queue (queue.ts) is the facade; this is the life of its runner.
  */
-import { Dispatcher } from '../runner/dispatcher.js'
+import type { Dispatcher } from '../runner/dispatcher.js'
+import { loadRunnerCode, type RunnerCode } from './runner-code.js'
 import type { Retention } from '../runner/retention.js'
 import type { Schedules } from './schedules.js'
 import { FencedWriter, type Committer } from '../store/committer.js'
 import type { Store } from '../store/store.js'
-import { StorageBlockedError } from '../shared/errors.js'
+import { StorageBlockedError, WorkerError } from '../shared/errors.js'
 import type { Emitter } from '../shared/events.js'
 import { whenFreezing, whenRunning } from '../shared/lifecycle.js'
 import { setUnrefTimeout } from '../shared/timers.js'
@@ -50,6 +51,9 @@ const GIVEN_UP_FOR = 60_000
 /** Ids of one such word kept at most (any script of the origin can post on the channel). */
 const MAX_GIVEN_UP = 10_000
 
+/** How long (ms) a tab whose runner code did not load leaves the place to others before it tries again. */
+const RUNNER_RETRY_MS = 5000
+
 /** Asks the browser, once per page, to keep this origin's storage (`persist: true`). */
 let persistence: Promise<boolean> | undefined
 function requestPersistence(): Promise<boolean> {
@@ -74,6 +78,8 @@ export class Seat {
   /** Opens the store and takes this tab's place in line (or the runner's, when free). */
   async open(): Promise<void> {
     if (this.#host.options.persist) void requestPersistence()
+    // Loaded at once, beside the store's opening: a load that fails is told when this tab becomes the runner.
+    if (this.#host.options.worker) loadRunnerCode().catch(() => undefined)
     this.#offFreeze = whenFreezing(() => this.#freeze())
     this.#offBlocked = this.#host.store.blocked?.((blocked) => {
       this.#storageBlocked = blocked
@@ -152,6 +158,14 @@ export class Seat {
   async #run(): Promise<void> {
     const factory = this.#host.options.worker
     if (this.#host.state.closed || !factory || this.#host.state.runner) return
+    let runnerCode: RunnerCode
+    try {
+      runnerCode = await loadRunnerCode()
+    } catch (error) {
+      this.#cannotRun(error)
+      return
+    }
+    if (this.#host.state.closed || this.#host.state.runner) return
     if (await this.#passOn()) return
     let committer: Committer | FencedWriter = this.#host.committer
     if (this.#host.store.fencing && this.#leadership?.token) {
@@ -164,7 +178,12 @@ export class Seat {
       committer = fence
     }
     const releases = this.#host.releases
-    const dispatcher: Dispatcher = new Dispatcher(
+    const pool = await releases.takePool()
+    if (this.#host.state.closed || this.#host.state.runner) {
+      pool.close()
+      return
+    }
+    const dispatcher: Dispatcher = new runnerCode.Dispatcher(
       {
         options: this.#host.options,
         store: this.#host.store,
@@ -177,7 +196,7 @@ export class Seat {
         awaitingRelease: () => this.#host.channel.post({ type: 'release' }),
         givenUp: (id) => this.#givenUp.delete(id),
       },
-      releases.takePool(),
+      pool,
     )
     this.#host.state.runner = dispatcher
     // The runner's own news is best-effort: followers read the store anyway.
@@ -193,6 +212,27 @@ export class Seat {
     })
     this.#host.retention.schedule()
     this.#host.schedules.start(this.#fence)
+  }
+
+  /**
+   * The runner's code did not load (the network is down, or a deploy took the chunk off the
+   * server): this tab cannot run the queue. It says so on the `error` event, lets the place
+   * go to the next tab in line, and tries again in a moment.
+   */
+  #cannotRun(cause: unknown): void {
+    if (this.#host.state.closed) return
+    const name = this.#host.options.name
+    this.#host.state.report(
+      new WorkerError(
+        `queue "${name}": this tab cannot run its jobs: offthread's runner code did not load (${String((cause as Error | undefined)?.message ?? cause)}); another tab may run them, and this one tries again in ${RUNNER_RETRY_MS / 1000} s`,
+        { cause },
+      ),
+    )
+    this.#becoming = undefined
+    this.#leadership?.release()
+    setUnrefTimeout(() => {
+      if (!this.#host.state.closed) this.#elect().catch((error: unknown) => this.#host.state.report(error as Error))
+    }, RUNNER_RETRY_MS)
   }
 
   /**

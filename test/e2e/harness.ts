@@ -38,13 +38,30 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: found.path, headless: true, args: [...CHROMIUM_ARGS] })
 }
 
-/** Serves a built folder with `vite preview` on a free port of 127.0.0.1. */
-export async function serveStatic(outDir: string): Promise<{ url: string; close: () => Promise<void> }> {
+/**
+ * Serves a built folder with `vite preview` on a free port of 127.0.0.1. A path for which
+ * `refuse` is true gets a 404, as a file a deploy took off the server.
+ */
+export async function serveStatic(outDir: string, refuse?: (path: string) => boolean): Promise<{ url: string; close: () => Promise<void> }> {
   const server: PreviewServer = await preview({
     configFile: false,
     logLevel: 'warn',
     build: { outDir },
     preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
+    plugins: refuse
+      ? [
+          {
+            name: 'refuse',
+            configurePreviewServer(preview) {
+              preview.middlewares.use((request, response, next) => {
+                if (!refuse(request.url ?? '')) return next()
+                response.statusCode = 404
+                response.end()
+              })
+            },
+          },
+        ]
+      : [],
   })
   const address = server.httpServer.address()
   if (!address || typeof address === 'string') throw new Error('vite preview did not listen on a port')

@@ -17,6 +17,10 @@ const reactVersion = (
 ).version
 const work = fileURLToPath(new URL('../../test-results/packed-app/', import.meta.url))
 const cleanups: Array<() => Promise<void> | void> = []
+/** While set, the server refuses the runner's chunk (a 404, as after a deploy that took it off); the refusals are counted. */
+let refusing = false
+let refused = 0
+const RUNNER_CHUNK = /\/assets\/runner-chunk-[^/]*\.js/
 
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup()
@@ -51,10 +55,10 @@ describe('the packed package in a fresh Vite app', () => {
       root: app,
       configFile: false,
       logLevel: 'warn',
-      build: { outDir: `${app}dist`, target: 'es2022', rollupOptions: { input: [`${app}index.html`, `${app}react.html`] } },
+      build: { outDir: `${app}dist`, target: 'es2022', rollupOptions: { input: [`${app}index.html`, `${app}react.html`, `${app}offline.html`] } },
       worker: { format: 'es' },
     })
-    const server = await serveStatic(`${app}dist`)
+    const server = await serveStatic(`${app}dist`, (path) => refusing && RUNNER_CHUNK.test(path) && ++refused > 0)
     cleanups.push(() => server.close())
     url = server.url
   }, 120_000)
@@ -81,6 +85,38 @@ describe('the packed package in a fresh Vite app', () => {
         expect(await page.evaluate(() => (document.querySelector('#bar') as HTMLProgressElement).value)).toBeGreaterThanOrEqual(50)
         expect(await page.pageErrors()).toEqual([])
         await page.close()
+      })
+
+      it("the runner's chunk refused by the server (a deploy took it off): the tab says so and leaves the runner's place; another tab runs, and both jobs complete", async () => {
+        refusing = true
+        refused = 0
+        const a = await tabs.open()
+        await a.goto(`${url}offline.html`)
+        // Its job is stored (nothing lost), and the queue's error event names what failed.
+        await a.waitFor(
+          () => document.querySelector('#added')?.textContent !== '' && document.querySelector('#errors')?.textContent?.includes('WorkerError'),
+          undefined,
+          {
+            timeout: 15_000,
+          },
+        )
+        expect(await a.evaluate(() => document.querySelector('#errors')?.textContent ?? '')).toMatch(
+          /^WorkerError: queue "offline": this tab cannot run its jobs: offthread's runner code did not load \(.+\); another tab may run them, and this one tries again in 5 s$/m,
+        )
+        expect(refused).toBeGreaterThan(0)
+        expect(await a.evaluate(() => document.querySelector('#out')?.textContent)).toBe('pending')
+        // The chunk is back (or another tab has it): that tab takes the place and runs both jobs.
+        refusing = false
+        const b = await tabs.open()
+        await b.goto(`${url}offline.html`)
+        await b.waitFor(() => document.querySelector('#out')?.textContent === 'primes: 2262', undefined, { timeout: 30_000 })
+        await a.waitFor(() => document.querySelector('#out')?.textContent === 'primes: 2262', undefined, { timeout: 30_000 })
+        // Nothing unhandled: Firefox reports the refused load itself (a module "blocked because of a
+        // disallowed MIME type"), and that is all.
+        expect((await a.pageErrors()).filter((error) => !error.includes('/assets/runner-chunk-'))).toEqual([])
+        expect(await b.pageErrors()).toEqual([])
+        await a.close()
+        await b.close()
       })
 
       it('offthread/react renders a live list, counts, role and a job to its result', async () => {
