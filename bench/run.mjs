@@ -33,8 +33,8 @@ const outDir = here('../test-results/bench-page/')
 const compareRef = flag('--compare')
 
 const sizes = quick
-  ? { s1: 2000, s2: 300, s3: 100, s5: 20000, s6: 2000, perRecord: 200, s8: 20, s9: 20000, s10: 300 }
-  : { s1: 10000, s2: 2000, s3: 500, s5: 100000, s6: 10000, perRecord: 500, s8: 100, s9: 100000, s10: 1000 }
+  ? { s1: 2000, s2: 300, s3: 100, s5: 20000, s6: 2000, perRecord: 200, s8: 20, s9: 20000, s10: 300, s12: 100 }
+  : { s1: 10000, s2: 2000, s3: 500, s5: 100000, s6: 10000, perRecord: 500, s8: 100, s9: 100000, s10: 1000, s12: 300 }
 
 /** Every measurement: what page function, with what arguments, and which value of its result. */
 const runs = [
@@ -55,6 +55,9 @@ const runs = [
   { id: 's9', fn: 's9', params: { jobs: sizes.s9 } },
   { id: 's10-without', fn: 's10', params: { jobs: sizes.s10, inspector: false, paragraphs: 200 } },
   { id: 's10-inspector', fn: 's10', params: { jobs: sizes.s10, inspector: true, paragraphs: 200 } },
+  { id: 's11', fn: 's11', params: {} },
+  { id: 's12', fn: 's12', params: { jobs: sizes.s12, ms: 20, kb: 200, resultKb: 50 } },
+  { id: 'workerpool-mix', fn: 's12', params: { jobs: sizes.s12, ms: 20, kb: 200, resultKb: 50, contender: 'workerpool' } },
 ].filter((r) => !only || only.some((o) => r.id.startsWith(o)))
 
 const found = await findChromium()
@@ -75,7 +78,14 @@ async function buildPage(srcDir, dir) {
         { find: /^offthread$/, replacement: `${srcDir}/index.ts` },
       ],
     },
-    build: { outDir: dir, emptyOutDir: true, target: 'es2022', minify: !args.includes('--no-minify') },
+    build: {
+      outDir: dir,
+      emptyOutDir: true,
+      target: 'es2022',
+      minify: !args.includes('--no-minify'),
+      // S11's app page beside the bench page: a page that loads offthread alone.
+      rollupOptions: { input: { main: here('./page/index.html'), s11: here('./page/s11.html') } },
+    },
     worker: { format: 'es' },
   })
   return preview({ configFile: false, logLevel: 'warn', build: { outDir: dir }, preview: { host: '127.0.0.1', port: 0, open: false } })
@@ -270,6 +280,16 @@ for (const [id, label] of [
   row('S10', `same: frame interval p99`, id, 'frameP99', 'ms', compared ? vsWithout('frameP99') : undefined)
   row('S10', `same: throughput`, id, 'jobsPerSec', 'jobs/s', compared ? vsWithout('jobsPerSec') : undefined)
 }
+row('S11', 'a built app: page load to its first job started (a cached reload)', 's11', 'firstStartMs', 'ms')
+const wpMix = med('workerpool-mix', 'jobsPerSec')
+row('baseline', `workerpool, S12's mix`, 'workerpool-mix', 'jobsPerSec', 'jobs/s')
+row('baseline', `workerpool, S12's mix: long tasks ≥ 50 ms`, 'workerpool-mix', 'longTasks', 'count')
+row('S12', `${sizes.s12} jobs of 20 ms, 200 kB in, 50 kB out, ${sizes.s12} adds in one turn`, 's12', 'jobsPerSec', 'jobs/s', (v) => ({
+  text: `≥ 0.9× workerpool (${ratio(wpMix)(v).toFixed(2)}×)`,
+  pass: ratio(wpMix)(v) >= 0.9,
+}))
+row('S12', 'same: long tasks ≥ 50 ms', 's12', 'longTasks', 'count', (v) => ({ text: '0', pass: v === 0 }))
+row('S12', 'same: longest task', 's12', 'longestTask', 'ms')
 
 const fmt = (v) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2))
 const machine = {
@@ -317,6 +337,8 @@ if (compareRef) {
     s8: 'listMs',
     s9: 'worstMs',
     s10: 'longestTask',
+    s11: 'firstStartMs',
+    s12: 'jobsPerSec',
   }
   const extra = {
     s3: ['p99'],
@@ -325,6 +347,7 @@ if (compareRef) {
     s8: ['addMs', 'getJobMs', 'longestTask'],
     s9: ['countsMs', 'longestTask'],
     s10: ['longTasks', 'frameP50', 'frameP99'],
+    s12: ['longTasks', 'longestTask'],
   }
   for (const run of runs.filter((r) => /^s\d/.test(r.id))) {
     const scenario = /^s\d+/.exec(run.id)[0]

@@ -473,6 +473,79 @@ const scenarios = {
     return { jobsPerSec: jobs / seconds, longTasks: stop.count, longestTask: stop.max, ...frame }
   },
 
+  /**
+   * S11: a built app's page load to its first job started: an app page (s11.ts: createQueue, then
+   * one add) in a frame, timed in the frame from its navigation to the job's `started` event.
+   */
+  async s11() {
+    const name = freshName()
+    const frame = document.createElement('iframe')
+    const started = new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('S11: no job started within 20 s')), 20_000)
+      addEventListener('message', function heard(event: MessageEvent<{ s11?: number }>) {
+        if (typeof event.data?.s11 !== 'number') return
+        removeEventListener('message', heard)
+        clearTimeout(timer)
+        resolve(event.data.s11)
+      })
+    })
+    frame.src = `./s11.html?queue=${name}&workers=${N}`
+    document.body.append(frame)
+    try {
+      return { firstStartMs: await started }
+    } finally {
+      frame.remove()
+    }
+  },
+
+  /**
+   * S12: a realistic mix: `jobs` jobs of `ms` CPU, each given a `kb` kB Uint8Array and giving
+   * `resultKb` kB back, added as a user adds files (`jobs` add calls in one turn, no transfer),
+   * with idbStore; or the same inputs through workerpool (`contender: 'workerpool'`). Timed from
+   * the first add to the last result; the long tasks over all of it.
+   */
+  async s12({
+    jobs,
+    ms,
+    kb,
+    resultKb,
+    contender = 'offthread',
+  }: {
+    jobs: number
+    ms: number
+    kb: number
+    resultKb: number
+    contender?: 'offthread' | 'workerpool'
+  }) {
+    const inputs = Array.from({ length: jobs }, (_, i) => new Uint8Array(kb * 1000).fill(i % 251))
+    const out = resultKb * 1000
+    let results: Uint8Array[]
+    let seconds: number
+    let long: { count: number; max: number }
+    if (contender === 'workerpool') {
+      const pool = workerpool.pool(wpUrl, { maxWorkers: N, minWorkers: N, workerOpts: { type: 'module' } })
+      await Promise.all(Array.from({ length: N * 4 }, () => pool.exec('noop', [])))
+      const observer = longTasks()
+      const t0 = performance.now()
+      results = await Promise.all(inputs.map((bytes) => pool.exec('mix', [{ bytes, ms, out }]) as Promise<Uint8Array>))
+      seconds = (performance.now() - t0) / 1000
+      long = observer.stop()
+      await pool.terminate()
+    } else {
+      const queue = makeQueue(idbStore())
+      await warm(queue)
+      const observer = longTasks()
+      const t0 = performance.now()
+      const handles = await Promise.all(inputs.map((bytes) => queue.add('mix', { bytes, ms, out })))
+      results = await Promise.all(handles.map((handle) => handle.result()))
+      seconds = (performance.now() - t0) / 1000
+      long = observer.stop()
+      await queue.close()
+    }
+    if (results.some((r) => r.byteLength !== out)) throw new Error(`S12 (${contender}): a result is not ${out} bytes`)
+    return { jobsPerSec: jobs / seconds, longTasks: long.count, longestTask: long.max }
+  },
+
   dropDatabases,
 }
 

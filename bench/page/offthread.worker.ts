@@ -1,9 +1,10 @@
 import { defineTasks } from 'offthread/worker'
-import { burn, noop } from './tasks.js'
+import { burn, mix, noop } from './tasks.js'
 
 export const tasks = defineTasks({
   noop,
   cpu: (ms: number) => burn(ms),
+  mix,
   /** S8: the size of a big input, a small result. */
   bytes: (data: { buf: ArrayBuffer }) => data.buf.byteLength,
   /** Cooperative: ends as soon as its signal aborts. */
