@@ -89,7 +89,8 @@ const fixture = {
   /**
    * Scrolls the list from top to bottom in `steps` scrollTop steps, waiting at each
    * until the top row shows its job; measures long tasks (where the engine reports
-   * them), the longest gap between animation frames, the list() calls and the time.
+   * them), the longest gap between animation frames, the longest gap between the ticks
+   * of a chain of zero-delay timers, the list() calls and the time.
    */
   async scroll(steps: number, total: number): Promise<Record<string, number | boolean | string[]>> {
     const box = listbox()
@@ -121,6 +122,15 @@ const fixture = {
       if (running) requestAnimationFrame(tick)
     }
     requestAnimationFrame(tick)
+    let maxTimerGap = 0
+    let lastTimer = performance.now()
+    const timerTick = (): void => {
+      const now = performance.now()
+      maxTimerGap = Math.max(maxTimerGap, now - lastTimer)
+      lastTimer = now
+      if (running) setTimeout(timerTick, 0)
+    }
+    setTimeout(timerTick, 0)
 
     const calls = listCalls
     let maxRows = 0
@@ -161,6 +171,7 @@ const fixture = {
       longTasks: longTasks.length,
       maxLongTask: Math.round(Math.max(0, ...longTasks)),
       maxFrameGap: Math.round(maxGap),
+      maxTimerGap: Math.round(maxTimerGap),
       listCalls: listCalls - calls,
       scrollMs: Math.round(elapsed),
       maxRows,
