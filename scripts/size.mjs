@@ -45,9 +45,11 @@ export const TARGET = { start: 15_000, total: 30_000, worker: 5_000 }
 // measured; the ceiling keeps 0.2 kB over it). Issue 27 takes the runner's half
 // out of the page.
 // Issue 27: the runner's code (the dispatcher, its loop, attempts, limits, batching; the pool and Comlink) in a
-// chunk of its own, loaded as a queue with a worker opens: the start 41.9 → 33.6 kB; the total 43.6 kB (the
-// split costs 1.7 kB of gzip: two files compress less well than one, and the chunks' imports and exports).
-export const CEILING = { start: 33_800, total: 43_800, worker: 7_300 }
+// chunk of its own, loaded as a queue with a worker opens: the start 41.9 → 33.6 kB. Then the rest of the queue
+// behind its facade (queue/engines.js: the store, idb, the engines, the seat) in another, loaded as the queue is
+// made (the runner's code too, beside it): the start 33.6 → 12.8 kB. The total: 45.7 kB (the splits cost 3.7 kB of gzip: three files compress
+// less well than one, and the chunks' imports and exports).
+export const CEILING = { start: 13_000, total: 45_900, worker: 7_300 }
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/size/')
@@ -82,15 +84,19 @@ const visit = (name) => {
 }
 visit(entry.fileName)
 const start = [...loaded].reduce((sum, name) => sum + gz(byName.get(name).code), 0)
-// The runner's code: the chunk of runner/runner-chunk.js, and what it imports that the start has not.
-const runnerChunk = chunks.find((c) => Object.keys(c.modules).some((m) => m.endsWith('/runner/runner-chunk.js')))
+// What a queue with a worker loads as it opens, after `createQueue` returned: the rest of the queue
+// (the chunk of queue/engines.js: the store, the engines) and the runner's code (the chunk of
+// runner/runner-chunk.js), with what they import that the start has not.
+const chunkOf = (suffix) => chunks.find((c) => Object.keys(c.modules).some((m) => m.endsWith(suffix)))
+const coreChunk = chunkOf('/queue/engines.js')
+const runnerChunk = chunkOf('/runner/runner-chunk.js')
 const runnerFiles = new Set()
 const visitRunner = (name) => {
   if (loaded.has(name) || runnerFiles.has(name)) return
   runnerFiles.add(name)
   for (const dep of byName.get(name)?.imports ?? []) visitRunner(dep)
 }
-if (runnerChunk) visitRunner(runnerChunk.fileName)
+for (const chunk of [coreChunk, runnerChunk]) if (chunk) visitRunner(chunk.fileName)
 const runner = [...runnerFiles].reduce((sum, name) => sum + gz(byName.get(name).code), 0)
 const total = start + runner
 const lazy = chunks
@@ -106,8 +112,9 @@ const report = {
   start,
   runner,
   total,
-  // The runner's code is a chunk of its own, not in the start.
+  // The rest of the queue and the runner's code are chunks of their own, not in the start.
   runnerApart: runnerChunk !== undefined && !loaded.has(runnerChunk.fileName),
+  coreApart: coreChunk !== undefined && !loaded.has(coreChunk.fileName),
   worker,
   target: TARGET,
   ceiling: CEILING,
@@ -127,7 +134,7 @@ else {
   const kb = (n) => `${(n / 1000).toFixed(1)} kB`
   console.log(`size: page at start ${kb(start)} gzip (${kb(report.minified)} minified; ceiling ${kb(CEILING.start)}, target ${kb(TARGET.start)})`)
   console.log(
-    `size: page in total ${kb(total)} gzip (the start and the runner's code, ${kb(runner)}, loaded as a queue with a worker opens; ceiling ${kb(CEILING.total)}, target ${kb(TARGET.total)})`,
+    `size: page in total ${kb(total)} gzip (the start, and ${kb(runner)} loaded as a queue with a worker opens: the rest of the queue and the runner's code; ceiling ${kb(CEILING.total)}, target ${kb(TARGET.total)})`,
   )
   console.log(`size: worker ${kb(worker)} gzip (ceiling ${kb(CEILING.worker)}, target ${kb(TARGET.worker)})`)
   console.log(
@@ -142,6 +149,8 @@ const over = []
 if (start > CEILING.start) over.push(`what the page loads at start is ${start} B gzip, over its ceiling of ${CEILING.start} B`)
 if (total > CEILING.total) over.push(`the page's total is ${total} B gzip, over its ceiling of ${CEILING.total} B`)
 if (!report.runnerApart) over.push("the runner's code (runner/runner-chunk.js) is not a chunk of its own: the page's start carries it")
+if (!report.coreApart)
+  over.push('the rest of the queue (queue/engines.js) is not a chunk of its own: the page waits for it before createQueue returns')
 if (!(worker <= CEILING.worker)) over.push(`the worker's bundle is ${worker} B gzip, over its ceiling of ${CEILING.worker} B`)
 if (report.croner) over.push('croner is in the page bundle at start: it must load only when a cron schedule exists')
 if (report.memoryStore) over.push('memoryStore is in the page bundle though the page does not import it')

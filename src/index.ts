@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-export { createQueue } from './queue/queue.js'
+export { createQueue } from './queue/create.js'
 export type { Queue } from './queue/queue.js'
 export type { QueueOptions, RetentionOptions, RetentionRule } from './queue/options.js'
 export { idbStore } from './store/idb-store.js'

@@ -3,23 +3,28 @@
  * is given, where it is made, exactly what it uses. Two links point forward and are
  * bound late: a live handle's `cancel` goes through the tabs (made after the handles),
  * and the releases and the tabs reach the runner's seat (made last).
+ *
+ * This module, and all it imports that the facade does not (the store, the engines, the
+ * seat), is a chunk of its own: the facade (queue.ts) imports it dynamically as it is
+ * made, so that `createQueue` returns before any of it has loaded ({@link makeCore}).
  */
 import { Retention } from '../runner/retention.js'
-import type { Committer } from '../store/committer.js'
+import { Committer } from '../store/committer.js'
 import { deferredStore } from '../store/deferred-store.js'
 import { idbStore } from '../store/idb-store.js'
 import type { Store } from '../store/store.js'
 import type { Emitter } from '../shared/events.js'
 import type { QueueEvents } from '../shared/types.js'
-import type { Channel } from '../tabs/channel.js'
+import { Channel } from '../tabs/channel.js'
 import { Changes } from './changes.js'
+import { Closing } from './closing.js'
 import { Inserter } from './insert.js'
 import { LiveHandles } from './live-handles.js'
 import type { ResolvedQueueOptions } from './options.js'
 import { Releases } from './releases.js'
 import { Tabs } from './remote.js'
 import { Schedules } from './schedules.js'
-import { Reads } from './reads.js'
+import { Reads, storageFigures } from './reads.js'
 import { Seat } from './seat.js'
 import type { QueueState } from './state.js'
 
@@ -44,6 +49,30 @@ export interface Engines {
   readonly tabs: Tabs
   readonly seat: Seat
   readonly reads: Reads
+}
+
+/** What the facade holds itself, made before the rest of the queue has loaded. */
+export type QueueParts = Pick<QueueBase, 'options' | 'state' | 'events'>
+
+/** The rest of a queue: its store, committer, channel, engines, and its close. */
+export interface Core extends Engines {
+  readonly store: Store
+  readonly committer: Committer
+  readonly closing: Closing
+  /** What the browser says of this origin's storage (reads.ts). */
+  storage(): ReturnType<typeof storageFigures>
+}
+
+/**
+ * Makes the rest of a queue around the facade's parts.
+ *
+ * @param leave - the queue leaves its name in the page once closed (open-queues.ts)
+ */
+export function makeCore(parts: QueueParts, leave: () => void): Core {
+  const store = parts.options.store ?? defaultStore()
+  const base: QueueBase = { ...parts, store, committer: new Committer(store), channel: new Channel(parts.options.name) }
+  const engines = makeEngines(base, () => parts.state.started)
+  return { ...engines, store, committer: base.committer, closing: new Closing({ ...base, ...engines, leave }), storage: storageFigures }
 }
 
 /**

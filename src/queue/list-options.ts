@@ -1,8 +1,9 @@
 /**
- * Checks the filters of `queue.list` once, before the store sees them.
+ * Checks the filters of `queue.list` once, before the store sees them, and the options
+ * of `queue.clean`.
  */
 import { invalidOption } from '../shared/options.js'
-import { DEFAULT_LIST_LIMIT, JOB_STATUSES, type JobStatus, type ListOptions } from '../shared/types.js'
+import { DEFAULT_LIST_LIMIT, FINAL_STATUSES, JOB_STATUSES, type JobStatus, type ListOptions } from '../shared/types.js'
 
 /** Validates `list(options)`; returns only the known filters, with the default limit. */
 export function validateList(options: ListOptions): ListOptions {
@@ -42,4 +43,18 @@ export function validateList(options: ListOptions): ListOptions {
     if (options.data) out.data = true
   }
   return out
+}
+
+/** Validates `queue.clean(options)`: the final statuses to clean, and their minimum age. */
+export function resolveClean(options: { status: unknown; olderThan?: unknown }): { statuses: JobStatus[]; olderThan: number } {
+  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object { status, olderThan? }', options)
+  const statuses = ([] as unknown[]).concat(options.status)
+  for (const status of statuses) {
+    if (!FINAL_STATUSES.includes(status as JobStatus)) {
+      throw invalidOption('status', "'completed', 'failed' or 'cancelled' (or an array of them)", status)
+    }
+  }
+  const olderThan = options.olderThan === undefined ? 0 : options.olderThan
+  if (typeof olderThan !== 'number' || !(olderThan >= 0)) throw invalidOption('olderThan', 'a number of ms ≥ 0', olderThan, RangeError)
+  return { statuses: statuses as JobStatus[], olderThan }
 }

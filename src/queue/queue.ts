@@ -1,32 +1,31 @@
 /**
- * The Queue users hold: a thin facade over engines (built in engines.ts, each given
- * what it uses): the queue's state (state.ts), adding jobs (insert.ts), reads and live
- * views (reads.ts), schedules (schedules.ts), other tabs (remote.ts), live handles
- * (live-handles.ts), the one change path (changes.ts), releases (releases.ts) and the
- * runner's seat (seat.ts: the election, and while this tab holds the runner lock, the
- * runner, runner/dispatcher.ts); its close and the waits on it are closing.ts's. Which
- * queue holds a name in this page is open-queues.ts's.
+ * The Queue users hold: a thin facade, and all a page loads before `createQueue` returns
+ * (with its options, errors, and live views: views.ts). The rest of the queue is a chunk
+ * it imports as it is made (engines.ts `makeCore`): the store, and the engines, each given
+ * what it uses: the queue's state (state.ts), adding jobs (insert.ts), reads (reads.ts),
+ * schedules (schedules.ts), other tabs (remote.ts), live handles (live-handles.ts), the one
+ * change path (changes.ts), releases (releases.ts), the runner's seat (seat.ts: the
+ * election, and while this tab holds the runner lock, the runner, runner/dispatcher.ts, a
+ * chunk of its own), and the close and the waits on it (closing.ts). Which queue holds a
+ * name in this page is open-queues.ts's.
  */
-import { Committer } from '../store/committer.js'
 import type { FlowHandle } from './flow-handle.js'
 import type { ChainOutput, ChainRest, FlowStep, GroupOutput } from './flow.js'
-import { QueueClosedError } from '../shared/errors.js'
+import { notLoaded, QueueClosedError } from '../shared/errors.js'
 import { Emitter } from '../shared/events.js'
 import type { JobHandle } from './handle.js'
 import type { BulkHandles } from './insert.js'
 import { invalidOption } from '../shared/options.js'
 import { DEFAULTS, resolveQueueOptions, type QueueOptions, type ResolvedQueueOptions } from './options.js'
 import { QueueState } from './state.js'
-import { resolveClean } from '../runner/retention.js'
+import { resolveClean } from './list-options.js'
 import type { Schedule, ScheduleOptions } from '../runner/scheduler.js'
-import type { Store } from '../store/store.js'
-import { defaultStore, makeEngines, type Engines } from './engines.js'
-import { leaveName, observe, takeName } from './open-queues.js'
+import type { Core } from './engines.js'
+import { leaveName, takeName } from './open-queues.js'
 import type { RunnerRelease } from './releases.js'
 import type { LiveJobStore, LiveList, LiveStore, WatchQuery } from './live.js'
-import { Closing } from './closing.js'
-import { storageFigures } from './reads.js'
-import { Channel } from '../tabs/channel.js'
+import { loadRunnerCode } from './runner-code.js'
+import { Views } from './views.js'
 import type {
   AnySnapshot,
   Listed,
@@ -46,75 +45,55 @@ import type {
 
 export type { BulkJob, ListOptions, QueueEvents, QueueRole } from '../shared/types.js'
 
-/**
- * Creates a queue. With a `worker` factory this tab runs the jobs on a pool of
- * workers; without one it only adds and observes them.
- *
- * @typeParam T - the worker module's `typeof tasks`, for typed names, data and results
- * @param options - see {@link QueueOptions}; invalid ones throw a `TypeError`/`RangeError` naming the option
- *
- * @example
- * ```ts
- * import { createQueue } from 'offthread'
- * import type { Tasks } from './tasks.worker'
- *
- * const queue = createQueue<Tasks>({
- *   name: 'media',
- *   worker: () => new Worker(new URL('./tasks.worker.ts', import.meta.url), { type: 'module' }),
- * })
- * const job = await queue.add('thumbnail', { image, width: 256 })
- * job.on('progress', (p) => console.log(p))
- * const blob = await job.result()
- * ```
- */
-export function createQueue<T extends TaskMap = TaskMap>(options?: QueueOptions): Queue<T> {
-  return new Queue<T>(options)
-}
-
-/**
- * The queue of `name` open in this page, or else a new one that only observes
- * (no worker: it runs nothing and replaces nothing). For tools that are given a
- * queue's name only (`<offthread-inspector name>`).
- *
- * @returns the queue, and whether the caller made it (and so closes it when done)
- */
-export function observeQueue(name: string): { queue: Queue; owned: boolean } {
-  return observe(name, () => new Queue({ name }))
-}
-
 /** A persistent job queue. Create it with {@link createQueue}. */
 export class Queue<T extends TaskMap = TaskMap> {
   #options: ResolvedQueueOptions
-  #store: Store
-  #committer: Committer
   #events = new Emitter<QueueEvents>()
   #state: QueueState
-  #started: boolean
-  /** The engines behind the facade (engines.ts). */
-  #engines: Engines
-  #closing: Closing
+  #views: Views
+  /** The rest of the queue (engines.ts: its store, engines and close), a chunk loaded as the queue is made. */
+  #core: Promise<Core>
+  /** The same, once loaded. */
+  #loaded: Core | undefined
+  #closing: Promise<void> | undefined
 
   constructor(options?: QueueOptions) {
-    this.#options = resolveQueueOptions(options)
-    this.#store = this.#options.store ?? defaultStore()
-    this.#committer = new Committer(this.#store)
-    this.#state = new QueueState(this.#options.name, this.#events, (closed) => void this.#closing.shutdown(0, closed))
-    this.#started = this.#options.autostart
-    const channel = new Channel(this.#options.name)
-    const base = { options: this.#options, store: this.#store, committer: this.#committer, state: this.#state, events: this.#events, channel }
-    const engines = (this.#engines = makeEngines(base, () => this.#started))
-    this.#closing = new Closing({ ...base, ...engines, leave: () => leaveName(this) })
+    const resolved = (this.#options = resolveQueueOptions(options))
+    const state = (this.#state = new QueueState(resolved.name, this.#events, (closed) => void this.#shutdown(0, closed)))
+    state.started = resolved.autostart
+    this.#views = new Views({
+      list: (query) => this.list(query),
+      counts: () => this.counts(),
+      getJob: (id, name) => this.getJob(id, name as TaskName<T>),
+      on: (event, listener) => this.#events.on(event, listener),
+    })
+    // `createQueue` returns before the rest of the queue has loaded; every call waits for it (`state.ready()`).
+    this.#core = import('./engines.js').then(
+      ({ makeCore }) => (this.#loaded = makeCore({ options: resolved, state, events: this.#events }, () => leaveName(this))),
+      (error: unknown) => Promise.reject(notLoaded(`queue "${resolved.name}": offthread's code`, error)),
+    )
+    // The runner's code too, at once, beside the rest (seat.ts tells a load that fails when this tab becomes the runner).
+    if (resolved.worker) loadRunnerCode().catch(() => undefined)
+    // A load that fails is told by the queue's open (its error event, and every call rejects with it).
+    this.#core.catch(() => undefined)
     // Hot reload: the queue of this name open in this page closes and hands its jobs over, as a closed tab would.
-    const replaced = takeName(this, this.#options.replace)
+    const replaced = takeName(this, resolved.replace)
     const open = async (): Promise<void> => {
+      const core = await this.#core
       await replaced
-      await engines.seat.open()
+      await core.seat.open()
     }
     // Without IndexedDB and without a store of the app's (a server render, a script), nothing
     // stored can wait to be resumed: the queue opens at its first use, and a queue never used
     // (made at module scope, rendered on a server) starts nothing that keeps the process alive.
-    if (this.#options.store === undefined && typeof indexedDB === 'undefined') this.#state.deferOpen(open)
-    else this.#state.open(open)
+    if (resolved.store === undefined && typeof indexedDB === 'undefined') state.deferOpen(open)
+    else state.open(open)
+  }
+
+  /** The rest of the queue, once the queue is open: rejects as `state.ready()` does. */
+  async #ready(): Promise<Core> {
+    await this.#state.ready()
+    return this.#core
   }
 
   /** The queue's name. */
@@ -137,7 +116,7 @@ export class Queue<T extends TaskMap = TaskMap> {
    * stopped page): set and cleared with the `StorageBlockedError`s of the `error` event.
    */
   get storageBlocked(): boolean {
-    return this.#engines.seat.storageBlocked
+    return this.#loaded?.seat.storageBlocked ?? false
   }
 
   /**
@@ -146,7 +125,7 @@ export class Queue<T extends TaskMap = TaskMap> {
    * store that keeps no releases). Kept current as runners change.
    */
   get runner(): RunnerRelease | undefined {
-    return this.#engines.releases.runner
+    return this.#loaded?.releases.runner
   }
 
   /**
@@ -154,8 +133,8 @@ export class Queue<T extends TaskMap = TaskMap> {
    * under storage pressure), and its usage and quota in bytes. A field is undefined
    * where the engine does not tell (WebKitGTK tells no quota, say).
    */
-  storage(): Promise<{ persisted?: boolean; usage?: number; quota?: number }> {
-    return storageFigures()
+  async storage(): Promise<{ persisted?: boolean; usage?: number; quota?: number }> {
+    return (await this.#core).storage()
   }
 
   /**
@@ -170,7 +149,7 @@ export class Queue<T extends TaskMap = TaskMap> {
    * ```
    */
   async schedule<K extends TaskName<T>>(name: K, options: ScheduleOptions<TaskInput<T[K]>>): Promise<Schedule> {
-    return this.#engines.schedules.schedule(name, options)
+    return (await this.#core).schedules.schedule(name, options)
   }
 
   /** Manage stored schedules: list, pause, resume, remove, trigger (run now). */
@@ -181,7 +160,15 @@ export class Queue<T extends TaskMap = TaskMap> {
     remove(id: string): Promise<boolean>
     trigger(id: string): Promise<JobHandle>
   } {
-    return this.#engines.schedules.manager()
+    // Made at once, as the schedules' code may not have loaded yet: each call waits for it.
+    const manager = async (): Promise<ReturnType<Core['schedules']['manager']>> => (await this.#core).schedules.manager()
+    return {
+      list: async () => (await manager()).list(),
+      pause: async (id) => (await manager()).pause(id),
+      resume: async (id) => (await manager()).resume(id),
+      remove: async (id) => (await manager()).remove(id),
+      trigger: async (id) => (await manager()).trigger(id),
+    }
   }
 
   /**
@@ -196,8 +183,9 @@ export class Queue<T extends TaskMap = TaskMap> {
   async add<K extends TaskName<T>>(name: K, data: TaskInput<T[K]>, options?: JobOptions): Promise<JobHandle<TaskOutput<T[K]>, TaskProgress<T[K]>>> {
     type Typed = JobHandle<TaskOutput<T[K]>, TaskProgress<T[K]>>
     const debounce = options?.debounce
-    if (debounce !== undefined) return (await this.#engines.inserter.debounced(name, data, options as JobOptions)) as unknown as Typed
-    const [handle] = await this.#engines.inserter.insert([{ name, data, options }], false)
+    const { inserter } = await this.#core
+    if (debounce !== undefined) return (await inserter.debounced(name, data, options as JobOptions)) as unknown as Typed
+    const [handle] = await inserter.insert([{ name, data, options }], false)
     return handle as unknown as Typed
   }
 
@@ -208,7 +196,7 @@ export class Queue<T extends TaskMap = TaskMap> {
    */
   async addBulk<const J extends readonly BulkJob<T>[]>(jobs: J): Promise<BulkHandles<T, J>> {
     if (!Array.isArray(jobs)) throw invalidOption('jobs', 'an array of { name, data, options? }', jobs)
-    return (await this.#engines.inserter.insert(jobs as readonly BulkJob<T>[], true)) as BulkHandles<T, J>
+    return (await (await this.#core).inserter.insert(jobs as readonly BulkJob<T>[], true)) as BulkHandles<T, J>
   }
 
   /**
@@ -230,7 +218,7 @@ export class Queue<T extends TaskMap = TaskMap> {
     if (!Array.isArray(steps)) throw invalidOption('steps', 'an array of { name, data?, options? }', steps)
     // Flows' code is imported on first use: a page that adds no flow never loads it.
     const { addFlow } = await import('./flow.js')
-    return (await addFlow({ chain: steps }, options, this.#engines.inserter)) as FlowHandle<ChainOutput<T, S>>
+    return (await addFlow({ chain: steps }, options, (await this.#core).inserter)) as FlowHandle<ChainOutput<T, S>>
   }
 
   /**
@@ -245,7 +233,7 @@ export class Queue<T extends TaskMap = TaskMap> {
   async group<const G extends readonly FlowStep<T>[]>(jobs: G, options: { id?: string } = {}): Promise<FlowHandle<GroupOutput<T, G>>> {
     if (!Array.isArray(jobs)) throw invalidOption('jobs', 'an array of { name, data, options? }', jobs)
     const { addFlow } = await import('./flow.js')
-    return (await addFlow({ group: jobs }, options, this.#engines.inserter)) as FlowHandle<GroupOutput<T, G>>
+    return (await addFlow({ group: jobs }, options, (await this.#core).inserter)) as FlowHandle<GroupOutput<T, G>>
   }
 
   /**
@@ -255,8 +243,8 @@ export class Queue<T extends TaskMap = TaskMap> {
    */
   getJob<K extends TaskName<T>>(id: string, name: K): Promise<JobHandle<TaskOutput<T[K]>, TaskProgress<T[K]>> | undefined>
   getJob<R = unknown>(id: string): Promise<JobHandle<R> | undefined>
-  getJob(id: string, name?: string): Promise<JobHandle | undefined> {
-    return this.#engines.reads.job(id, name)
+  async getJob(id: string, name?: string): Promise<JobHandle | undefined> {
+    return (await this.#core).reads.job(id, name)
   }
 
   /**
@@ -272,12 +260,12 @@ export class Queue<T extends TaskMap = TaskMap> {
    * ```
    */
   watch(query: WatchQuery = {}): LiveList<Listed<AnySnapshot<T>>> {
-    return this.#engines.reads.watch(query) as unknown as LiveList<Listed<AnySnapshot<T>>>
+    return this.#views.watch(query) as unknown as LiveList<Listed<AnySnapshot<T>>>
   }
 
   /** Live `counts()`, in the store contract of {@link watch}; one for the queue. */
   watchCounts(): LiveStore<Readonly<Record<JobStatus, number>>> {
-    return this.#engines.reads.watchCounts()
+    return this.#views.watchCounts()
   }
 
   /**
@@ -295,15 +283,15 @@ export class Queue<T extends TaskMap = TaskMap> {
   watchJob<K extends TaskName<T>>(id: string, name: K): LiveJobStore<TaskOutput<T[K]>, TaskProgress<T[K]>>
   watchJob<R = unknown>(id: string): LiveJobStore<R>
   watchJob(id: string, name?: string): LiveJobStore {
-    return this.#engines.reads.watchJob(id, name)
+    return this.#views.watchJob(id, name)
   }
 
   /**
    * Jobs, newest first: at most `limit` (100 by default), without their `data` and
    * `result` unless `data: true`.
    */
-  list(options: ListOptions = {}): Promise<JobSnapshot[]> {
-    return this.#engines.reads.list(options)
+  async list(options: ListOptions = {}): Promise<JobSnapshot[]> {
+    return (await this.#core).reads.list(options)
   }
 
   /**
@@ -314,14 +302,14 @@ export class Queue<T extends TaskMap = TaskMap> {
    */
   async remove(id: string): Promise<boolean> {
     if (typeof id !== 'string') throw invalidOption('id', 'a job id (string)', id)
-    await this.#state.ready()
-    const [job] = await this.#store.get([id])
+    const { store, tabs, committer, changes } = await this.#ready()
+    const [job] = await store.get([id])
     if (!job) return false
     if (job.status !== 'completed' && job.status !== 'failed' && job.status !== 'cancelled') {
-      await this.#engines.tabs.cancel(id, 'The job was removed')
+      await tabs.cancel(id, 'The job was removed')
     }
-    await this.#committer.write([{ op: 'delete', ids: [id] }])
-    this.#engines.changes.removed([id], 'here')
+    await committer.write([{ op: 'delete', ids: [id] }])
+    changes.removed([id], 'here')
     return true
   }
 
@@ -339,12 +327,12 @@ export class Queue<T extends TaskMap = TaskMap> {
     if (typeof id !== 'string') throw invalidOption('id', 'a job id (string)', id)
     if (reason !== undefined && typeof reason !== 'string')
       throw new TypeError(`cancel(id, reason): expected a string reason, received ${typeof reason}`)
-    return this.#engines.tabs.cancel(id, reason)
+    return (await this.#core).tabs.cancel(id, reason)
   }
 
   /** How many jobs there are in each status. */
-  counts(): Promise<Record<JobStatus, number>> {
-    return this.#engines.reads.counts()
+  async counts(): Promise<Record<JobStatus, number>> {
+    return (await this.#core).reads.counts()
   }
 
   /**
@@ -355,13 +343,12 @@ export class Queue<T extends TaskMap = TaskMap> {
    * @throws TypeError when the job is completed, or does not exist
    */
   async retry(id: string): Promise<JobHandle> {
-    return this.#engines.inserter.requeue(id)
+    return (await this.#core).inserter.requeue(id)
   }
 
   /** Stops taking new jobs; running ones finish. */
   pause(): void {
-    this.#started = false
-    this.#state.runner?.pause()
+    this.#state.pause()
   }
 
   /** Takes new jobs again after `pause()`. */
@@ -371,19 +358,12 @@ export class Queue<T extends TaskMap = TaskMap> {
 
   /** Starts dispatching (after `autostart: false`, or `pause()`). */
   start(): void {
-    if (this.#state.closed) throw this.#state.closed
-    this.#started = true
-    void this.#state.opened.then(
-      () => {
-        if (this.#started && !this.#state.closed) this.#state.runner?.start()
-      },
-      () => undefined,
-    )
+    this.#state.start()
   }
 
   /** Resolves when nothing is waiting, delayed-and-due or running; rejects `QueueClosedError` if the queue closes first. */
-  idle(): Promise<void> {
-    return this.#closing.idle()
+  async idle(): Promise<void> {
+    return (await this.#ready()).closing.idle()
   }
 
   /**
@@ -399,7 +379,8 @@ export class Queue<T extends TaskMap = TaskMap> {
     const { statuses, olderThan } = resolveClean(options)
     await this.#state.ready()
     let count = 0
-    for (const status of statuses) count += await this.#engines.retention.clean(status, olderThan)
+    const { retention } = await this.#ready()
+    for (const status of statuses) count += await retention.clean(status, olderThan)
     return count
   }
 
@@ -416,7 +397,21 @@ export class Queue<T extends TaskMap = TaskMap> {
     if (typeof timeout !== 'number' || !(timeout >= 0)) {
       return Promise.reject(invalidOption('timeout', 'a number of ms ≥ 0', timeout, RangeError))
     }
-    return this.#closing.shutdown(timeout, new QueueClosedError(`The queue "${this.name}" is closed`))
+    return this.#shutdown(timeout, new QueueClosedError(`The queue "${this.name}" is closed`))
+  }
+
+  /**
+   * Closes the queue, once (closing.ts): from now on every call rejects with `closed`, the
+   * first close's error. A queue whose code never loaded has nothing to stop but its name.
+   */
+  #shutdown(timeout: number, closed: QueueClosedError): Promise<void> {
+    this.#state.closed ??= closed
+    const error = this.#state.closed
+    this.#closing ??= this.#core.then(
+      (core) => core.closing.shutdown(timeout, error),
+      () => leaveName(this),
+    )
+    return this.#closing
   }
 
   /** Listens to a queue event; returns the unsubscribe function. */

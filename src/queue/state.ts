@@ -15,6 +15,8 @@ export class QueueState {
   runner: Dispatcher | undefined
   /** Why the queue cannot be used (it closed), or undefined. */
   closed: QueueClosedError | undefined
+  /** Whether dispatching is wanted: `autostart` or `start()`, not since `pause()`. */
+  started = false
   #opened: Promise<void> = Promise.resolve()
   /** What opens the queue, while it waits for a first use (see {@link deferOpen}). */
   #open: (() => Promise<void>) | undefined
@@ -28,6 +30,24 @@ export class QueueState {
     this.name = name
     this.#events = events
     this.#fatal = fatal
+  }
+
+  /** Dispatching from now on (at once, or once open, if this tab is the runner then). */
+  start(): void {
+    if (this.closed) throw this.closed
+    this.started = true
+    void this.opened.then(
+      () => {
+        if (this.started && !this.closed) this.runner?.start()
+      },
+      () => undefined,
+    )
+  }
+
+  /** No new jobs from now on; running ones finish. */
+  pause(): void {
+    this.started = false
+    this.runner?.pause()
   }
 
   /**

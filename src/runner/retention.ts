@@ -4,28 +4,14 @@
  * them.
  */
 import type { Committer } from '../store/committer.js'
-import { invalidOption, type ResolvedRetention } from '../shared/options.js'
+import type { ResolvedRetention } from '../shared/options.js'
 import type { Store } from '../store/store.js'
-import { FINAL_STATUSES, type JobStatus } from '../shared/types.js'
+import type { JobStatus } from '../shared/types.js'
 import { yieldToPage } from '../shared/timers.js'
 
 const BATCH = 200
 const SWEEP_DELAY = 1000
 const SWEEP_INTERVAL = 10_000
-
-/** Validates `queue.clean(options)`: the final statuses to clean, and their minimum age. */
-export function resolveClean(options: { status: unknown; olderThan?: unknown }): { statuses: JobStatus[]; olderThan: number } {
-  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object { status, olderThan? }', options)
-  const statuses = ([] as unknown[]).concat(options.status)
-  for (const status of statuses) {
-    if (!FINAL_STATUSES.includes(status as JobStatus)) {
-      throw invalidOption('status', "'completed', 'failed' or 'cancelled' (or an array of them)", status)
-    }
-  }
-  const olderThan = options.olderThan === undefined ? 0 : options.olderThan
-  if (typeof olderThan !== 'number' || !(olderThan >= 0)) throw invalidOption('olderThan', 'a number of ms ≥ 0', olderThan, RangeError)
-  return { statuses: statuses as JobStatus[], olderThan }
-}
 
 /** Keeps finished jobs within the queue's `retention` rules. */
 export class Retention {

@@ -32,6 +32,11 @@ export class OffthreadError extends Error {
   }
 }
 
+/** The error of a chunk of offthread that did not load (`what`: whose code; offline, or a deploy took it off the server). */
+export function notLoaded(what: string, cause: unknown): OffthreadError {
+  return new OffthreadError(`${what} did not load (${String((cause as Error | undefined)?.message ?? cause)})`, { cause })
+}
+
 /** `handle.result()` rejects with this when the job ended `failed`; `cause` is the worker's error. */
 export class JobFailedError extends OffthreadError {
   override readonly name = 'JobFailedError' as const

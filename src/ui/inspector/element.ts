@@ -10,7 +10,8 @@
  * page's open queue of that name, or else a queue of its own that observes
  * (no worker: it runs nothing), closed when the element leaves the page.
  */
-import { observeQueue, type Queue } from '../../queue/queue.js'
+import { observeQueue } from '../../queue/create.js'
+import type { Queue } from '../../queue/queue.js'
 import { JOB_STATUSES, type JobSnapshot, type JobStatus, type ListOptions, type QueueRole } from '../../shared/types.js'
 import { CountsFeed } from './counts.js'
 import { JobDetail } from './detail.js'
