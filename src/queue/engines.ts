@@ -71,16 +71,12 @@ export interface Core extends Engines {
 export function makeCore(parts: QueueParts, leave: () => void): Core {
   const store = parts.options.store ?? defaultStore()
   const base: QueueBase = { ...parts, store, committer: new Committer(store), channel: new Channel(parts.options.name) }
-  const engines = makeEngines(base, () => parts.state.started)
+  const engines = makeEngines(base)
   return { ...engines, store, committer: base.committer, closing: new Closing({ ...base, ...engines, leave }), storage: storageFigures }
 }
 
-/**
- * Builds a queue's engines.
- *
- * @param started - whether dispatching is wanted (not paused), read by the seat when this tab becomes the runner
- */
-export function makeEngines(base: QueueBase, started: () => boolean): Engines {
+/** Builds a queue's engines (the seat reads `state.started` when this tab becomes the runner). */
+export function makeEngines(base: QueueBase): Engines {
   const { options, store, committer, state, events, channel } = base
   // `tabs` and `seat` are bound late (see the module's comment): made below, called only once made.
   const handles: LiveHandles = new LiveHandles({ store, state, remote: { cancel: (id, reason): Promise<boolean> => tabs.cancel(id, reason) } })
@@ -106,9 +102,6 @@ export function makeEngines(base: QueueBase, started: () => boolean): Engines {
     releases,
     schedules,
     retention,
-    get started() {
-      return started()
-    },
   })
   const reads = new Reads({ ...base, handles, changes })
   return { handles, changes, retention, releases, inserter, schedules, tabs, seat, reads }

@@ -36,8 +36,6 @@ export interface SeatHost {
   readonly releases: Releases
   readonly schedules: Schedules
   readonly retention: Retention
-  /** Whether dispatching is wanted (not paused, `autostart` or `start()`). */
-  readonly started: boolean
 }
 
 /** How often a queue on a store shared between processes looks for their writes (ms). */
@@ -78,8 +76,6 @@ export class Seat {
   /** Opens the store and takes this tab's place in line (or the runner's, when free). */
   async open(): Promise<void> {
     if (this.#host.options.persist) void requestPersistence()
-    // Loaded at once, beside the store's opening: a load that fails is told when this tab becomes the runner.
-    if (this.#host.options.worker) loadRunnerCode().catch(() => undefined)
     this.#offFreeze = whenFreezing(() => this.#freeze())
     this.#offBlocked = this.#host.store.blocked?.((blocked) => {
       this.#storageBlocked = blocked
@@ -206,7 +202,7 @@ export class Seat {
     await dispatcher.load()
     // The releases the store knows, before any job is judged by them (a task this release lacks).
     await releases.refresh().catch((error: unknown) => this.#host.state.report(error as Error))
-    if (this.#host.started && !this.#host.state.closed) dispatcher.start()
+    if (this.#host.state.started && !this.#host.state.closed) dispatcher.start()
     releases.claimed(committer).catch((error: unknown) => {
       if (this.#host.state.runner === dispatcher) this.#host.state.report(error as Error)
     })
