@@ -83,6 +83,11 @@ export function inlineable(value: unknown): boolean {
   }
 }
 
+/** The lease record (`meta`, `leases`: see idb-lease.ts): the running records of the jobs started since their rows were last written. */
+export interface LeaseRecord {
+  jobs: JobRecord[]
+}
+
 /** The database of one queue. */
 export interface OffthreadDB extends DBSchema {
   jobs: {
@@ -106,8 +111,8 @@ export interface OffthreadDB extends DBSchema {
   errors: { key: [string, number]; value: ErrorRecord }
   /** Durable step results (`ctx.step`), by `[job id, step id]`. */
   steps: { key: [string, string]; value: unknown }
-  /** `seq`, `logSeq` (numbers) and `counts` (jobs per status, kept by every write). */
-  meta: { key: string; value: number | string | Record<JobStatus, number> | ReleaseRecord }
+  /** `seq`, `logSeq` (numbers), `counts` (jobs per status, kept by every write), releases and leases (idb-lease.ts). */
+  meta: { key: string; value: number | string | Record<JobStatus, number> | ReleaseRecord | LeaseRecord }
   schedules: { key: string; value: ScheduleRecord }
 }
 

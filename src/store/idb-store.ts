@@ -24,9 +24,22 @@ import {
 } from './store.js'
 import { zeroCounts } from './write-rules.js'
 import { releaseKey, type ReleaseRecord } from '../shared/release.js'
-import { ALL, dataOf, fromRow, jobRange, RELEASE, SCHEMA_VERSION, upgrade, type Names, type OffthreadDB, type WriteTx } from './idb-schema.js'
+import {
+  ALL,
+  dataOf,
+  fromRow,
+  jobRange,
+  RELEASE,
+  SCHEMA_VERSION,
+  upgrade,
+  type LeaseRecord,
+  type Names,
+  type OffthreadDB,
+  type WriteTx,
+} from './idb-schema.js'
 import { completion, IdbLifecycle, ignore } from './idb-lifecycle.js'
 import { holdsBlob, probeBlobs, triedAgain, writeBatch } from './idb-write.js'
+import { Leases, LEASES } from './idb-lease.js'
 
 export { SCHEMA_VERSION } from './idb-schema.js'
 
@@ -199,10 +212,10 @@ class IdbStore implements Store {
   }
 
   async get(ids: readonly string[]): Promise<Array<JobRecord | undefined>> {
-    const tx = await this.#tx('readonly', ['jobs'])
+    const tx = await this.#tx('readonly', ['jobs', 'meta'])
     const store = tx.objectStore('jobs')
-    const rows = await Promise.all(ids.map((id) => store.get(id)))
-    return rows.map((row) => row && fromRow(row))
+    const [leased, rows] = await Promise.all([leases(tx), Promise.all(ids.map((id) => store.get(id)))])
+    return rows.map((row) => leased.record(row))
   }
 
   async getFull(id: string, options: { data?: boolean } = {}): Promise<StoredJob | undefined> {
@@ -218,14 +231,15 @@ class IdbStore implements Store {
 
   /** Jobs with their result, and their data when `withData` (the data store is not even opened otherwise). */
   async #full(ids: readonly string[], withData: boolean): Promise<Array<StoredJob | undefined>> {
-    const tx = await this.#tx('readonly', withData ? ['jobs', 'data'] : ['jobs'])
+    const tx = await this.#tx('readonly', withData ? ['jobs', 'data', 'meta'] : ['jobs', 'meta'])
     const jobs = tx.objectStore('jobs')
     const data = withData ? tx.objectStore('data') : undefined
+    const leased = leases(tx)
     return Promise.all(
       ids.map(async (id) => {
         const [row, value] = await Promise.all([jobs.get(id), data?.get(id)])
         if (!row) return undefined
-        const full = fromRow(row) as StoredJob
+        const full = (await leased).record(row) as StoredJob
         if (withData) full.data = dataOf(row, value)
         if (row.status === 'completed') full.result = row.result
         return full
@@ -244,7 +258,7 @@ class IdbStore implements Store {
       query,
       () => this.#tx('readonly', ['jobs', 'meta']),
       (ids) => this.#full(ids, true),
-      fromRow,
+      leases,
     )
   }
 
@@ -258,18 +272,24 @@ class IdbStore implements Store {
   async pending(kind: 'ready' | 'delayed', limit: number, after?: JobRecord): Promise<JobRecord[]> {
     // getAll's count of 0 means "all": not what a limit of 0 asks.
     if (limit <= 0) return []
-    const tx = await this.#tx('readonly', ['jobs'])
+    const tx = await this.#tx('readonly', ['jobs', 'meta'])
+    const leased = await leases(tx)
+    // Leased jobs are running: read past as many as there are leased.
+    const count = limit + leased.size
     const rows =
       kind === 'ready'
         ? await tx
             .objectStore('jobs')
             .index('ready')
-            .getAll(after ? IDBKeyRange.lowerBound([-after.priority, after.seq], true) : undefined, limit)
+            .getAll(after ? IDBKeyRange.lowerBound([-after.priority, after.seq], true) : undefined, count)
         : await tx
             .objectStore('jobs')
             .index('due')
-            .getAll(after ? IDBKeyRange.lowerBound(after.runAt) : undefined, limit)
-    return rows.map(fromRow)
+            .getAll(after ? IDBKeyRange.lowerBound(after.runAt) : undefined, count)
+    return rows
+      .filter((row) => !leased.leased(row))
+      .slice(0, limit)
+      .map(fromRow)
   }
 
   async schedules(): Promise<ScheduleRecord[]> {
@@ -278,27 +298,37 @@ class IdbStore implements Store {
   }
 
   async debounced(key: string): Promise<JobRecord | undefined> {
-    const tx = await this.#tx('readonly', ['jobs'])
-    const row = await tx.objectStore('jobs').index('debounce').get(key)
+    const tx = await this.#tx('readonly', ['jobs', 'meta'])
+    const [leased, rows] = await Promise.all([leases(tx), tx.objectStore('jobs').index('debounce').getAll(key)])
+    const row = rows.find((r) => !leased.leased(r))
     return row && fromRow(row)
   }
 
   async dependents(id: string): Promise<JobRecord[]> {
-    const tx = await this.#tx('readonly', ['jobs'])
-    return (await tx.objectStore('jobs').index('deps').getAll(id)).map(fromRow)
+    const tx = await this.#tx('readonly', ['jobs', 'meta'])
+    const [leased, rows] = await Promise.all([leases(tx), tx.objectStore('jobs').index('deps').getAll(id)])
+    return rows.map((row) => leased.record(row))
   }
 
   async scan(statuses: readonly JobStatus[], visit: (job: JobRecord) => void): Promise<void> {
     for (const status of statuses) {
       let lower = -Infinity
       for (;;) {
-        const tx = await this.#tx('readonly', ['jobs'])
+        const tx = await this.#tx('readonly', ['jobs', 'meta'])
         const range = IDBKeyRange.bound([status, lower], [status, Infinity], true, false)
-        const rows = await tx.objectStore('jobs').index('status').getAll(range, PAGE)
-        for (const row of rows) visit(fromRow(row))
+        const [leased, rows] = await Promise.all([leases(tx), tx.objectStore('jobs').index('status').getAll(range, PAGE)])
+        for (const row of rows) if (!leased.leased(row)) visit(fromRow(row))
         const last = rows[rows.length - 1]
         if (rows.length < PAGE || !last) break
         lower = last.seq
+      }
+      // Leased jobs are running, their rows `waiting` or `delayed`.
+      if (status === 'running') {
+        const tx = await this.#tx('readonly', ['jobs', 'meta'])
+        const leased = await leases(tx)
+        const jobs = tx.objectStore('jobs')
+        const rows = await Promise.all([...leased.entries.keys()].map((id) => jobs.get(id)))
+        for (const row of rows) if (row && leased.leased(row)) visit(leased.record(row))
       }
     }
   }
@@ -337,6 +367,11 @@ class IdbStore implements Store {
     }
     return out
   }
+}
+
+/** The leases of `tx` (which spans `meta`): see idb-lease.ts. */
+async function leases(tx: IDBPTransaction<OffthreadDB, Names[], 'readonly'>): Promise<Leases> {
+  return new Leases((await tx.objectStore('meta').get(LEASES)) as LeaseRecord | undefined)
 }
 
 /** Whether an op stores a value that is or holds a Blob (see holdsBlob). */

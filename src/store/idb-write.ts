@@ -10,8 +10,9 @@ import type { JobStatus } from '../shared/types.js'
 import { releaseKey } from '../shared/release.js'
 import type { ScheduleRecord, WriteOp, WriteResult } from './store.js'
 import { rolledBack, WriteRules, type Reads, type Sink } from './write-rules.js'
-import { fromRow, inlineable, jobRange, RELEASE, toRow, type JobRow, type Names, type WriteTx } from './idb-schema.js'
+import { fromRow, inlineable, jobRange, RELEASE, toRow, type JobRow, type LeaseRecord, type Names, type WriteTx } from './idb-schema.js'
 import { commitNow, completion, ignore, quotaExceeded, refusedByTransaction } from './idb-lifecycle.js'
+import { Leases, LEASES, startsLease } from './idb-lease.js'
 import { isQuotaError } from '../shared/errors.js'
 
 /** Ops applied between two looks at the clock inside one write. */
@@ -54,7 +55,7 @@ export async function writeBatch(
   // `done` says why).
   const stores: Partial<Record<Names, IDBObjectStore>> = {}
   const store = (name: Names): IDBObjectStore => (stores[name] ??= raw.objectStore(name))
-  const { reads, state, schedules } = readAhead(store, ops)
+  const { reads, state, schedules, leases } = readAhead(store, ops)
   const needsSeq = ops.some((op) => op.op === 'insert')
   const needsCounts = ops.some((op) => op.op === 'insert' || op.op === 'put' || op.op === 'delete')
   const needsLogSeq = ops.some((op) => op.op === 'log' || op.op === 'error')
@@ -72,6 +73,13 @@ export async function writeBatch(
       needsCounts ? meta.get('counts') : undefined,
       needsRunner ? meta.get('runner') : undefined,
     ])
+    // A claim reads the rows of every leased job too, issued once the leases came in: one
+    // more request, answered after them, waits for those rows.
+    if (ops.some((op) => op.op === 'claim')) {
+      await meta.get('seq')
+      // Looking at each leased job drops the entries that are stale (see Leases.over).
+      for (const id of [...leases.entries.keys()]) reads.job(id)
+    }
     countsStart = counts as Record<JobStatus, number> | undefined
     logSeq = (logSeqStart as number | undefined) ?? 0
     // The runner token (see `claim`): an op fenced with another token writes nothing.
@@ -82,7 +90,7 @@ export async function writeBatch(
     if (restored) runner = claimed
     rules = new WriteRules(
       reads,
-      sink(store, state, schedules, () => ++logSeq, blobsRefused),
+      sink(store, state, schedules, leases, () => ++logSeq, blobsRefused),
       (seqStart as number | undefined) ?? 0,
       runner,
     )
@@ -128,6 +136,9 @@ export async function writeBatch(
     return { results: rolled, claimed: undefined }
   }
   const metaStore = store('meta')
+  const lease = leases.changed()
+  if (lease) metaStore.put(lease, LEASES)
+  else if (lease === undefined) metaStore.delete(LEASES)
   if (needsSeq) metaStore.put(rules.seq, 'seq')
   if (needsLogSeq) metaStore.put(logSeq, 'logSeq')
   if (needsCounts) metaStore.put(rules.counts(countsStart), 'counts')
@@ -182,8 +193,12 @@ type Schedules = Map<string, ScheduleRecord | undefined>
  * fired schedules; the rules read them once they are in (`state` and `schedules`, which
  * the sink keeps up to date).
  */
-function readAhead(store: (name: Names) => IDBObjectStore, ops: readonly WriteOp[]): { reads: Reads<JobRow>; state: Rows; schedules: Schedules } {
+function readAhead(
+  store: (name: Names) => IDBObjectStore,
+  ops: readonly WriteOp[],
+): { reads: Reads<JobRow>; state: Rows; schedules: Schedules; leases: Leases } {
   const jobs = store('jobs')
+  const leases = new Leases()
   const state = new Map<string, JobRow | undefined>()
   const holders = new Map<string, string | undefined>()
   const schedules = new Map<string, ScheduleRecord | undefined>()
@@ -224,7 +239,31 @@ function readAhead(store: (name: Names) => IDBObjectStore, ops: readonly WriteOp
       }
     }
   }
-  return { reads: { job: (id) => state.get(id), holder: (key) => holders.get(key), schedule: (id) => schedules.get(id) }, state, schedules }
+  // The leases, read by every write that reads a job (see idb-lease.ts). A claim (a runner
+  // starting) reads each leased job's row too, so that stale entries go.
+  if (
+    ops.some(
+      (op) =>
+        op.op === 'put' ||
+        op.op === 'delete' ||
+        op.op === 'step' ||
+        op.op === 'claim' ||
+        (op.op === 'insert' && (!op.fresh || op.job.key !== undefined)),
+    )
+  ) {
+    const request = store('meta').get(LEASES) as IDBRequest<LeaseRecord | undefined>
+    const claim = ops.some((op) => op.op === 'claim')
+    request.onsuccess = () => {
+      leases.load(request.result)
+      if (claim) for (const id of leases.entries.keys()) read(id)
+    }
+  }
+  return {
+    reads: { job: (id) => leases.over(id, state.get(id)), holder: (key) => holders.get(key), schedule: (id) => schedules.get(id) },
+    state,
+    schedules,
+    leases,
+  }
 }
 
 /**
@@ -235,6 +274,7 @@ function sink(
   store: (name: Names) => IDBObjectStore,
   state: Rows,
   schedules: Schedules,
+  leases: Leases,
   nextLogSeq: () => number,
   blobsRefused: boolean,
 ): Sink<JobRow> {
@@ -263,6 +303,11 @@ function sink(
       state.set(row.id, row)
     },
     put(op, old) {
+      // A start (`running` over `waiting` or `delayed`): the job goes in this write's lease, its row stays.
+      if (startsLease(op.job, old, 'data' in op || 'result' in op)) {
+        leases.start(op.job)
+        return
+      }
       if ('data' in op) storable(op.data)
       if ('result' in op) storable(op.result)
       const row = toRow(op.job)
@@ -278,8 +323,10 @@ function sink(
       // New data moved into the row: its old record goes, after the row's put (which may refuse it).
       if (moved && old && !('input' in old)) store('data').delete(op.job.id)
       state.set(row.id, row)
+      leases.end(row.id)
     },
     remove(id) {
+      leases.end(id)
       store('jobs').delete(id)
       store('data').delete(id)
       store('logs').delete(jobRange(id))
