@@ -177,6 +177,7 @@ export class DispatchLoop {
       const worker = this.#pool.acquire()
       if (!worker) {
         this.#pool.grow(this.#index.readyCount)
+        this.#queueBehind(tasks)
         break
       }
       const batch = this.#nextBatch()
@@ -215,6 +216,20 @@ export class DispatchLoop {
         this.#host.error(toError(error))
       },
     )
+  }
+
+  /**
+   * Every worker busy: a short job (see `Batching.aheadable`) goes behind the one job of each
+   * busy worker, its `running` committed while that one runs, so that the worker does not wait
+   * for a commit between the two.
+   */
+  #queueBehind(tasks: Readonly<Record<string, unknown>> | undefined): void {
+    for (const [worker, held] of this.#batches) {
+      if (held !== 1 || this.#uncommitted >= MAX_UNCOMMITTED) continue
+      const next = this.#index.peek()
+      if (!next || (tasks && !(next.name in tasks)) || !this.#batching.aheadable(next) || this.#limits.full(next) !== undefined) return
+      this.#begin([this.#index.take() as JobRecord], worker)
+    }
   }
 
   /** Queues batches of short jobs behind the ones `worker` has: enough to cover a commit. */

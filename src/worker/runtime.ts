@@ -194,7 +194,8 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
         }
         outcome.ms = performance.now() - began
         running.delete(request.id)
-        if (pending.length === 0) pendingSince = performance.now()
+        // Counted from the job's start: the outcome of a long job goes at once, short ones share a message.
+        if (pending.length === 0) pendingSince = began
         const result = outcome.type === 'completed' ? outcome.result : undefined
         const list = typeof result === 'object' && result !== null ? transfers.get(result) : undefined
         if (list) pendingTransfer.push(...list)

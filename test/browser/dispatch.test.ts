@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { makeQueue } from './fixtures/queue.js'
+import { sleep } from '../helpers/sleep.js'
 
 // Many short jobs: the dispatcher sends several to a worker in one message,
 // and holds only a window of the waiting jobs in memory.
@@ -40,5 +41,35 @@ describe('dispatching many short jobs', () => {
     expect(others.map((o) => o.result)).toEqual(data.filter((d) => d !== 'crash'))
     const innocentErrors = await Promise.all(handles.filter((_, i) => i !== 100).map((h) => h.errors()))
     expect(innocentErrors.flat()).toEqual([])
+  })
+})
+
+describe('a short job queued behind a busy worker’s job', () => {
+  it('is committed and sent while the job before it runs, and the outcome of that job is not held for it', async () => {
+    const queue = makeQueue({ concurrency: 1, retention: { completed: false } })
+    // Let the queue learn that the task is short (under 50 ms on average); two jobs are too few to share a message.
+    for (let i = 0; i < 3; i++) await (await queue.add('gate', { open: 'warm' })).result()
+    const events: string[] = []
+    queue.on('started', (job) => events.push(`started ${String((job.data as { open: string }).open)}`))
+    queue.on('completed', (job) => events.push(`completed ${String((job.data as { open: string }).open)}`))
+    const key = `gate-${Date.now()}-${Math.random()}`
+    const [first, second] = await Promise.all([
+      queue.add('gate', { channel: `${key}-1`, open: 'one' }),
+      queue.add('gate', { channel: `${key}-2`, open: 'two' }),
+    ])
+    const until = async (event: string): Promise<void> => {
+      for (let i = 0; i < 500 && !events.includes(event); i++) await sleep(10)
+      expect(events).toContain(event)
+    }
+    // One worker, and both started: the second waits on the worker behind the first.
+    await until('started two')
+    expect(events).toEqual(['started one', 'started two'])
+    // The first ends; its outcome comes back while the second still waits for its gate.
+    new BroadcastChannel(`${key}-1`).postMessage('go')
+    await until('completed one')
+    expect(await first.result()).toBe('one')
+    expect(events).not.toContain('completed two')
+    new BroadcastChannel(`${key}-2`).postMessage('go')
+    expect(await second.result()).toBe('two')
   })
 })
