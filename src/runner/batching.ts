@@ -90,16 +90,21 @@ export class Batching {
     )
   }
 
+  /** Whether jobs of `task` take at most {@link AHEAD_MAX_AVERAGE_MS} on average (as far as the workers told). */
+  short(task: string): boolean {
+    const average = this.#durations.get(task)
+    return average !== undefined && average <= AHEAD_MAX_AVERAGE_MS
+  }
+
   /**
    * Short jobs that do not share a message ({@link batchable}'s other conditions) may wait
-   * on a busy worker, one behind the job it runs, when the queue is as deep as the pool.
+   * on a busy worker, one behind the job it runs (a short one too: see DispatchLoop's
+   * `queueBehind`), when the queue is as deep as the pool.
    */
   aheadable(job: JobRecord): boolean {
     const host = this.#host
-    const average = this.#durations.get(job.name)
     return (
-      average !== undefined &&
-      average <= AHEAD_MAX_AVERAGE_MS &&
+      this.short(job.name) &&
       host.readyCount() >= host.poolSize &&
       host.stallTimeout === undefined &&
       host.timeoutOf(job) === undefined &&

@@ -220,12 +220,14 @@ export class DispatchLoop {
 
   /**
    * Every worker busy: a short job (see `Batching.aheadable`) goes behind the one job of each
-   * busy worker, its `running` committed while that one runs, so that the worker does not wait
-   * for a commit between the two.
+   * worker busy with a short job, its `running` committed while that one runs, so that the
+   * worker does not wait for a commit between the two.
    */
   #queueBehind(tasks: Readonly<Record<string, unknown>> | undefined): void {
     for (const [worker, held] of this.#batches) {
       if (held !== 1 || this.#uncommitted >= MAX_UNCOMMITTED) continue
+      // Never behind a long job (a video's transcode): only behind jobs of short tasks.
+      if (![...worker.jobs].every((id) => this.#batching.short(this.#attempts.get(id)?.job.name ?? ''))) continue
       const next = this.#index.peek()
       if (!next || (tasks && !(next.name in tasks)) || !this.#batching.aheadable(next) || this.#limits.full(next) !== undefined) return
       this.#begin([this.#index.take() as JobRecord], worker)

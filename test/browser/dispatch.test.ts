@@ -72,4 +72,15 @@ describe('a short job queued behind a busy worker’s job', () => {
     new BroadcastChannel(`${key}-2`).postMessage('go')
     expect(await second.result()).toBe('two')
   })
+
+  it('never waits behind a job of a task not known to be short: a long job runs alone on its worker', async () => {
+    const queue = makeQueue({ concurrency: 1, retention: { completed: false } })
+    for (let i = 0; i < 3; i++) await (await queue.add('gate', { open: 'warm' })).result()
+    // `sleep` has not run yet here: nothing is known of its length.
+    const [long, short] = await Promise.all([queue.add('sleep', 300), queue.add('gate', { open: 'after' })])
+    const [ran, after] = await Promise.all([long.wait(), short.wait()])
+    expect([ran.result, after.result]).toEqual([300, 'after'])
+    // The short job started once the long one had finished, not behind it while it ran.
+    expect(after.startedAt).toBeGreaterThanOrEqual(ran.finishedAt as number)
+  })
 })
