@@ -267,10 +267,17 @@ function stopLoop(engine: string, tabProcesses: () => Set<number>): void {
           .catch(() => false)
         if (ranOn) {
           tookOver.push(Date.now() - stoppedAt)
-          // Work gets done while the first is still stopped: its reads answer, its jobs complete.
-          await expect
-            .poll(async () => (await other.evaluate(() => harness.countsWithin(1_000)))?.['completed'] ?? -1, { timeout: 5_000, interval: 50 })
-            .toBeGreaterThan(done)
+          // Work gets done while the first is still stopped: its reads answer, its jobs complete. Unless
+          // the stop landed inside a transaction (the other tab took the runner's place when its
+          // heartbeat stopped, and then waits on the database): then it says so.
+          const progress = async (): Promise<'done' | 'blocked' | 'waiting'> => {
+            if (((await other.evaluate(() => harness.countsWithin(1_000)))?.['completed'] ?? -1) > done) return 'done'
+            return (await other.evaluate(() => harness.errors())).slice(errorsBefore).join(' ').includes('StorageBlockedError')
+              ? 'blocked'
+              : 'waiting'
+          }
+          const outcome = await expect.poll(progress, { timeout: 8_000, interval: 50 }).not.toBe('waiting').then(progress)
+          if (outcome === 'blocked') stalled.push(`stop ${stop}${bulk ? ' (bulk)' : ''}${event ? ` after ${event}` : ''} (taken over)`)
         } else {
           // Stopped inside a transaction, with no event before: the other tab waits on the database, and says so.
           stalled.push(`stop ${stop}${bulk ? ' (bulk)' : ''}${event ? ` after ${event}` : ''}`)
