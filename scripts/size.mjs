@@ -50,8 +50,10 @@ export const TARGET = { start: 15_000, total: 30_000, worker: 5_000 }
 // made (the runner's code too, beside it): the start 33.6 → 12.8 kB. The total: 45.7 kB (the splits cost 3.7 kB of gzip: three files compress
 // less well than one, and the chunks' imports and exports). The issue's lease (idbStore keeps `running` in one
 // record, and every read lays it over the rows: store/idb-lease.ts) and short jobs queued behind a busy worker's:
-// +0.6 kB in the core chunk (46.4 kB measured).
-export const CEILING = { start: 13_000, total: 46_500, worker: 7_300 }
+// +0.6 kB in the core chunk (46.4 kB measured). Issue 28's jobs that need the network (`network: true`: the
+// runner's online watch, parking and the offline failure, the option's checks, the inspector's reason): +0.4 kB
+// (46.8 kB measured).
+export const CEILING = { start: 13_000, total: 46_900, worker: 7_300 }
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/size/')

@@ -101,6 +101,20 @@ export interface RunTaskOptions<S = unknown> {
    * @defaultValue {} (a first run)
    */
   steps?: Record<string, unknown>
+  /**
+   * Run as if the browser running the queue were offline. A job that needs the network
+   * (`network: true` here, or in the task's definition) and fails as one does offline
+   * (a `TypeError`, as `fetch` throws, or `throw ctx.retry({ reason: 'offline' })`) would
+   * go back to waiting for the network, its attempt not used up: the record says so in
+   * `waitsForNetwork`.
+   * @defaultValue false
+   */
+  offline?: boolean
+  /**
+   * The job's own `network` option (see `JobOptions.network`).
+   * @defaultValue the task's `network`, else false
+   */
+  network?: boolean
 }
 
 /**
@@ -142,6 +156,12 @@ export interface TaskRecord<R = unknown> {
   /** The transferables given with the result through `ctx.transfer(value, list)`. */
   transferred?: Transferable[]
   /**
+   * Set when the run was `offline` (see {@link RunTaskOptions.offline}), the job needs the
+   * network, and it failed as one does offline: a queue would not count the attempt, and
+   * would run the job again once the browser is online.
+   */
+  waitsForNetwork?: true
+  /**
    * Set when `ctx.signal` aborted before the handler settled: the reason it
    * aborted with (`JobCancelledError` or `JobTimeoutError`). A queue would then
    * end the job `cancelled` or `failed` whatever the handler did.
@@ -164,6 +184,8 @@ const OPTION_KEYS: ReadonlyArray<keyof RunTaskOptions> = [
   'abortAfter',
   'abortGrace',
   'steps',
+  'offline',
+  'network',
 ]
 
 const DEFAULT_ABORT_GRACE = 1000
@@ -272,6 +294,8 @@ export async function runTask<E extends TaskHandler | TaskDefinition>(
     } else {
       record.status = 'failed'
     }
+    // As the queue decides (runner/transition.ts `afterAttempt`).
+    if (run.offline && (error.name === 'TypeError' || (error instanceof RetryError && error.message === 'offline'))) record.waitsForNetwork = true
   } finally {
     for (const cleanup of cleanups) cleanup()
   }
@@ -287,6 +311,8 @@ interface ResolvedRun<S> {
   abortAfter: number | undefined
   abortGrace: number
   signal: AbortSignal | undefined
+  /** Offline, and the job needs the network. */
+  offline: boolean
 }
 
 /** Validates `runTask`'s task and options, once, before anything runs. */
@@ -300,11 +326,14 @@ function resolveRun<S>(task: unknown, options: RunTaskOptions<S>): ResolvedRun<S
   const name = text('name', options.name) ?? (typeof task === 'function' && task.name ? task.name : 'task')
   let handler: TaskHandler
   let ownTimeout: number | undefined
+  let ownNetwork = false
   if (typeof task === 'function') {
     handler = task as TaskHandler
   } else if (typeof task === 'object' && task !== null && typeof (task as TaskDefinition).handler === 'function') {
     handler = (task as TaskDefinition).handler
-    ownTimeout = resolveTaskOptions(name, task as Record<string, unknown>).timeout
+    const own = resolveTaskOptions(name, task as Record<string, unknown>)
+    ownTimeout = own.timeout
+    ownNetwork = own.network === true
   } else {
     throw invalidOption('task', 'a handler function or { handler, ...options }', task)
   }
@@ -320,6 +349,9 @@ function resolveRun<S>(task: unknown, options: RunTaskOptions<S>): ResolvedRun<S
   const signal = options.signal
   if (signal !== undefined && !(typeof signal === 'object' && signal !== null && typeof signal.addEventListener === 'function')) {
     throw invalidOption('signal', 'an AbortSignal', signal)
+  }
+  for (const key of ['offline', 'network'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'boolean') throw invalidOption(key, 'a boolean', options[key])
   }
   const attempt = options.attempt ?? 1
   if (!Number.isInteger(attempt) || attempt < 1) throw invalidOption('attempt', 'an integer ≥ 1', attempt, RangeError)
@@ -344,6 +376,7 @@ function resolveRun<S>(task: unknown, options: RunTaskOptions<S>): ResolvedRun<S
     abortAfter: duration('abortAfter', options.abortAfter, true),
     abortGrace: duration('abortGrace', options.abortGrace, true) ?? DEFAULT_ABORT_GRACE,
     signal,
+    offline: options.offline === true && (options.network ?? ownNetwork),
   }
 }
 

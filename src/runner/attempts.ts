@@ -60,6 +60,8 @@ export interface AttemptsHost {
   suspect(id: string): void
   /** Whether the store keeps durable steps (`Store.steps` and the `step` op); else steps are not stored. */
   readonly durableSteps: boolean
+  /** Whether the job needs the network and the browser is offline now (see network.ts). */
+  offline(job: JobRecord): boolean
 }
 
 const PROGRESS_WRITE_INTERVAL = 100
@@ -288,7 +290,7 @@ export class Attempts {
         return
       }
       const policy = mergeRetry(this.#host.options.defaults.retry, this.#host.manifest()?.tasks[job.name]?.retry, job.options.retry)
-      this.#commitOutcome(running, afterAttempt(job, outcome, running.stop, policy, Date.now()), 0)
+      this.#commitOutcome(running, afterAttempt(job, outcome, running.stop, policy, Date.now(), this.#host.offline(job)), 0)
     })
   }
 

@@ -16,11 +16,11 @@ import type { Attempts, Batch, Running } from './attempts.js'
 import type { Batching } from './batching.js'
 import type { Dependencies } from './dependencies.js'
 import type { JobIndex } from './job-index.js'
-import type { Limits } from './limits.js'
+import { NETWORK, type Limits } from './limits.js'
 import { LOST } from './lost.js'
 import { Refusals } from './refusals.js'
 import { Sender, type Payload } from './send.js'
-import { awaitingRelease, started, type ChangeSink, type JobChange } from './transition.js'
+import { awaitingNetwork, awaitingRelease, started, type ChangeSink, type JobChange } from './transition.js'
 
 /** What the runner needs from the queue around it: its store, its change path, and what it tells the queue. */
 export interface QueueSide {
@@ -170,6 +170,10 @@ export class DispatchLoop {
         continue
       }
       const full = this.#limits.full(next)
+      if (full === NETWORK) {
+        this.#awaitNetwork(this.#index.take() as JobRecord)
+        continue
+      }
       if (full !== undefined) {
         this.#limits.park(this.#index.take() as JobRecord, full)
         continue
@@ -232,6 +236,33 @@ export class DispatchLoop {
       if (!next || (tasks && !(next.name in tasks)) || !this.#batching.aheadable(next) || this.#limits.full(next) !== undefined) return
       this.#begin([this.#index.take() as JobRecord], worker)
     }
+  }
+
+  /**
+   * Parks a job that needs the network while the browser is offline (limits.ts lets it go
+   * when it is online again), and writes why it waits, once: its snapshot says
+   * `waitingFor: 'network'` in every tab, and the inspector shows it.
+   */
+  #awaitNetwork(job: JobRecord): void {
+    if (job.waitingFor === 'network' && job.status === 'waiting') {
+      this.#limits.park(job, NETWORK)
+      return
+    }
+    const next = awaitingNetwork(job)
+    this.#limits.park(next, NETWORK)
+    void this.#host.held(this.#host.committer.write([{ op: 'put', job: next, expect: ['waiting', 'delayed'] }])).then(
+      (written) => {
+        if (written === LOST) return
+        const [result] = written
+        if (result?.ok) this.#host.changes.publish({ event: 'requeued', job: next }, 'here')
+        // Moved meanwhile (cancelled in another tab, say): not this runner's to hold.
+        else if (this.#limits.unpark(next.id)) this.checkIdle()
+      },
+      (error: unknown) => {
+        // Not written: it still waits here (the reason shows once a write lands).
+        this.#host.error(toError(error))
+      },
+    )
   }
 
   /** Queues batches of short jobs behind the ones `worker` has: enough to cover a commit. */

@@ -12,6 +12,7 @@
 import { Dependencies } from './dependencies.js'
 import { JobCancelledError, QueueClosedError } from '../shared/errors.js'
 import { JobIndex } from './job-index.js'
+import { Network } from './network.js'
 import { Limits } from './limits.js'
 import type { Pool } from '../pool/pool.js'
 import type { JobRecord } from '../store/store.js'
@@ -54,6 +55,8 @@ export class Dispatcher {
   #onAbandon = new Set<() => void>()
   /** Waiting jobs whose task this runner's release does not define: they wait for one that does. */
   #forRelease = new Map<string, JobRecord>()
+  /** Whether the browser is online, for jobs that need the network. */
+  #network: Network
 
   /**
    * Builds the engines in the order they need one another, each given what it uses. The
@@ -72,12 +75,17 @@ export class Dispatcher {
       (id) => this.#attempts.has(id) || this.#limits.isParked(id) || this.#forRelease.has(id),
       () => this.#loop.pump(),
     )
+    // Jobs that need the network wait for it while the browser is offline (limits.ts parks them).
+    this.#network = new Network((online) => {
+      if (online) this.#limits.online()
+    })
     this.#limits = new Limits(
       () => pool.manifest,
       (jobs) => {
         for (const job of jobs) this.#index.add(job)
         this.#loop.pump()
       },
+      () => this.#network.online,
     )
     this.#deps = new Dependencies({
       store: host.store,
@@ -102,6 +110,7 @@ export class Dispatcher {
       release: (worker) => this.#loop.release(worker),
       suspect: (id) => batching.suspect(id),
       durableSteps: typeof host.store.steps === 'function',
+      offline: (job) => !this.#network.online && this.#limits.needsNetwork(job),
     })
     const batching = new Batching({
       readyCount: () => this.#index.readyCount,
@@ -280,6 +289,7 @@ export class Dispatcher {
     this.#attempts.close()
     this.#pool.close()
     this.#limits.stop()
+    this.#network.stop()
     this.#index.stop()
     this.#payloads.clear()
     this.#forRelease.clear()

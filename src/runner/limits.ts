@@ -2,11 +2,16 @@
  * Per-task limits and throttles, counted by the runner: a task's own
  * `concurrency` and `rateLimit` (from its definition), and a job's `throttle`
  * key. A due job whose limit is full is parked, and goes back to the index in
- * its order when its group has room again.
+ * its order when its group has room again. A job that needs the network
+ * (`network: true`) is parked the same way while the browser is offline
+ * ({@link NETWORK}), until it is online again.
  */
 import type { WorkerManifest } from '../shared/protocol.js'
 import type { JobRecord } from '../store/store.js'
 import { clearLongTimeout, setUnchainedTimeout, type LongTimer } from '../shared/timers.js'
+
+/** The group of the jobs that wait for the network. */
+export const NETWORK = 'network'
 
 interface Group {
   group: string
@@ -23,14 +28,27 @@ export class Limits {
   #parked = new Map<string, JobRecord[]>()
   #parkedIds = new Set<string>()
   #timers = new Map<string, LongTimer>()
+  #online: () => boolean
 
   /**
    * @param manifest - the worker module's tasks (their limits)
    * @param onRoom - parked jobs whose group has room again, in their order
+   * @param online - whether the browser says it is online (see network.ts)
    */
-  constructor(manifest: () => WorkerManifest | undefined, onRoom: (jobs: JobRecord[]) => void) {
+  constructor(manifest: () => WorkerManifest | undefined, onRoom: (jobs: JobRecord[]) => void, online: () => boolean = () => true) {
     this.#manifest = manifest
     this.#onRoom = onRoom
+    this.#online = online
+  }
+
+  /** Whether the job needs the network: its own option, or its task's. */
+  needsNetwork(job: JobRecord): boolean {
+    return job.options.network === true || this.#manifest()?.tasks[job.name]?.network === true
+  }
+
+  /** The browser is online again: the jobs that wait for the network go back. */
+  online(): void {
+    this.#release(NETWORK)
   }
 
   /** Jobs parked now. */
@@ -50,6 +68,7 @@ export class Limits {
 
   /** The group whose limit the job would pass if it started now, if any. */
   full(job: JobRecord): string | undefined {
+    if (!this.#online() && this.needsNetwork(job)) return NETWORK
     const now = Date.now()
     for (const { group, concurrency, rate } of this.#groupsOf(job)) {
       if (concurrency !== undefined && (this.#running.get(group) ?? 0) >= concurrency) return group

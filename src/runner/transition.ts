@@ -159,6 +159,20 @@ export function awaitingRelease(job: JobRecord): JobRecord {
   return { ...job, status: 'waiting', waitingFor: 'release', rev: job.rev + 1 }
 }
 
+/**
+ * Whether an attempt failed as one does offline: a `TypeError` (what `fetch` throws when
+ * the network is down), or the handler's own `throw ctx.retry({ reason: 'offline' })`.
+ */
+function failedOffline(outcome: Outcome): boolean {
+  if (outcome.type !== 'failed') return false
+  return outcome.error.name === 'TypeError' || (outcome.error.name === 'RetryError' && outcome.error.message === 'offline')
+}
+
+/** A due job that needs the network while the browser is offline: it stays `waiting`, its reason written. */
+export function awaitingNetwork(job: JobRecord): JobRecord {
+  return { ...job, status: 'waiting', waitingFor: 'network', rev: job.rev + 1 }
+}
+
 /** A delayed job whose time came, in the runner's memory (same revision: nothing is written). */
 export function due(job: JobRecord): JobRecord {
   return { ...step(job, 'due'), rev: job.rev }
@@ -268,6 +282,7 @@ export function afterAttempt(
   stop: Stop | undefined,
   policy: RetryOptions,
   now: number,
+  offline = false,
 ): { next: JobRecord; change: JobChange; ops: WriteOp[] } {
   const ops: WriteOp[] = []
   if (stop?.kind === 'cancel') {
@@ -281,6 +296,12 @@ export function afterAttempt(
       const error = serializeError(new InterruptedError(`Attempt ${job.attempt} was interrupted: ${stop?.reason ?? 'the queue closed'}`))
       ops.push({ op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) })
     }
+    return { next, change: { event: 'requeued', job: next }, ops }
+  }
+  if (offline && !stop && failedOffline(outcome)) {
+    // A job that needs the network, failed while the browser is offline: it waits for the network, its attempt not used up.
+    const next = step(job, 'resume', { waitingFor: 'network' })
+    delete next.startedAt
     return { next, change: { event: 'requeued', job: next }, ops }
   }
   if (outcome.type === 'completed' && (!stop || stop.kind === 'close')) {

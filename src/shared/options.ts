@@ -35,6 +35,8 @@ export interface StoredJobOptions {
   timeout?: number
   retry?: RetryOptions
   throttle?: { key: string; max: number; window: number }
+  /** The job needs the network (see `JobOptions.network`). */
+  network?: true
 }
 
 /** {@link JobOptions} after validation, ready to build a job record from. */
@@ -160,7 +162,7 @@ function functionNotStorable(option: string): TypeError {
   )
 }
 
-const JOB_KEYS = ['id', 'key', 'priority', 'delay', 'runAt', 'timeout', 'retry', 'dependsOn', 'transfer', 'debounce', 'throttle'] as const
+const JOB_KEYS = ['id', 'key', 'priority', 'delay', 'runAt', 'timeout', 'retry', 'dependsOn', 'transfer', 'debounce', 'throttle', 'network'] as const
 
 /** Validates the options of one `add` call. */
 export function resolveJobOptions(value: unknown, now: number): ResolvedJobOptions {
@@ -205,6 +207,8 @@ export function resolveJobOptions(value: unknown, now: number): ResolvedJobOptio
     if (max === undefined || window === undefined) throw invalidOption('throttle', 'key, max and window', t)
     stored.throttle = { key: t.key, max, window }
   }
+  if (value.network !== undefined && typeof value.network !== 'boolean') throw invalidOption('network', 'a boolean', value.network)
+  if (value.network === true) stored.network = true
   let debounce: { key: string; delay: number } | undefined
   if (value.debounce !== undefined) {
     const d = value.debounce
@@ -247,8 +251,10 @@ export interface ResolvedTaskOptions extends StoredJobOptions {
 
 /** Validates a task's own options from `defineTasks` (functions allowed). */
 export function resolveTaskOptions(task: string, value: Record<string, unknown>): ResolvedTaskOptions {
-  checkKeys(`${task}.`, value, ['handler', 'timeout', 'retry', 'priority', 'concurrency', 'rateLimit'])
+  checkKeys(`${task}.`, value, ['handler', 'timeout', 'retry', 'priority', 'concurrency', 'rateLimit', 'network'])
   const out: ResolvedTaskOptions = {}
+  if (value.network !== undefined && typeof value.network !== 'boolean') throw invalidOption(`${task}.network`, 'a boolean', value.network)
+  if (value.network === true) out.network = true
   const concurrency = number(`${task}.concurrency`, value.concurrency, 'count')
   if (concurrency !== undefined) out.concurrency = concurrency
   if (value.rateLimit !== undefined) {

@@ -22,6 +22,8 @@ export interface TaskMeta {
   concurrency?: number
   /** At most `max` jobs of the task start per `per` ms. */
   rateLimit?: { max: number; per: number }
+  /** Its jobs need the network (see `JobOptions.network`). */
+  network?: true
 }
 
 /** What a worker says about itself once it has loaded. */

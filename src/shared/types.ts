@@ -79,8 +79,12 @@ export interface JobSnapshot<R = unknown, P = Progress> {
   dependencies: string[]
   /** The release of the app that added it: `createQueue({ version })`, or its worker module's fingerprint (`tasks:…`). */
   version?: string | number
-  /** Why a `waiting` job does not start: `'release'`, the tab running the queue is of a release that does not define its task. */
-  waitingFor?: 'release'
+  /**
+   * Why a `waiting` job does not start: `'release'`, the tab running the queue is of a
+   * release that does not define its task; `'network'`, the job needs the network
+   * (`network: true`) and the runner's browser is offline.
+   */
+  waitingFor?: 'release' | 'network'
 }
 
 /**
@@ -146,6 +150,15 @@ export interface JobOptions {
    */
   throttle?: { key: string; max: number; window: number }
   /**
+   * The job needs the network: it does not start while the runner tab's browser says it
+   * is offline (`navigator.onLine`, the `online` and `offline` events), and an attempt
+   * that fails while offline (a `TypeError`, as `fetch` throws, or the handler's own
+   * `throw ctx.retry({ reason: 'offline' })`) goes back to waiting for the network
+   * without using up an attempt. Other jobs are not held up. Also a task option.
+   * @defaultValue false (the task's `network`)
+   */
+  network?: boolean
+  /**
    * Transferables inside `data` to move to the worker zero-copy, once the job is stored.
    * @defaultValue []
    */
@@ -153,7 +166,7 @@ export interface JobOptions {
 }
 
 /** The options a task may set for itself in `defineTasks` (long form). */
-export interface TaskOptions extends Pick<JobOptions, 'timeout' | 'retry' | 'priority'> {
+export interface TaskOptions extends Pick<JobOptions, 'timeout' | 'retry' | 'priority' | 'network'> {
   /**
    * At most this many jobs of this task run at once (say, one `zip` while
    * thumbnails use every worker).

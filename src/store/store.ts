@@ -39,7 +39,7 @@ export interface JobRecord {
   /** The release of the app that added it (`createQueue({ version })`, or its tasks' fingerprint). */
   version?: Version
   /** Why a `waiting` job does not start: `'release'`, the runner's release does not define its task. */
-  waitingFor?: 'release'
+  waitingFor?: 'release' | 'network'
 }
 
 /** A repeating job, as stored. */

@@ -162,6 +162,23 @@ describe('<offthread-inspector>', () => {
     await expect.poll(() => text(el, '.detail .input')).toMatch(/^\{ buf: ArrayBuffer \{ byteLength: 8.?388.?608 \} \}$/)
   })
 
+  it('a job waiting for the network says so in its row and its detail', async () => {
+    const queue = makeQueue()
+    expect(await (await queue.add('echo', 'warm')).result()).toBe('warm')
+    dispatchEvent(new Event('offline'))
+    try {
+      const net = await queue.add('net', { open: 'later' })
+      const el = mount((el) => (el.queue = queue))
+      await openRow(el, net.id)
+      const row = (): HTMLElement | undefined => rows(el).find((r) => r.querySelector('.id')?.textContent === net.id)
+      await expect.poll(() => row()?.querySelector('.badge')?.textContent).toBe('waiting (network)')
+      expect(row()?.querySelector('.badge')?.getAttribute('title')).toMatch(/needs the network/)
+      await expect.poll(() => text(el, '.detail')).toContain('the network (the browser running the queue is offline')
+    } finally {
+      dispatchEvent(new Event('online'))
+    }
+  })
+
   it('a job with durable steps shows each stored step and its result; a job without shows no such section', async () => {
     const queue = makeQueue()
     const stepped = await queue.add('stepped', { steps: 3, failAt: 2 }, { retry: { attempts: 2, delay: 0 } })

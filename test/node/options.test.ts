@@ -258,7 +258,7 @@ describe('resolveJobOptions', () => {
     const error = thrown(() => resolveJobOptions({ timout: 1000 }, NOW))
     expect(error).toBeInstanceOf(TypeError)
     expect(error.message).toBe(
-      'Unknown option "timout": expected one of id, key, priority, delay, runAt, timeout, retry, dependsOn, transfer, debounce, throttle',
+      'Unknown option "timout": expected one of id, key, priority, delay, runAt, timeout, retry, dependsOn, transfer, debounce, throttle, network',
     )
   })
 
@@ -299,6 +299,14 @@ describe('resolveJobOptions', () => {
     const error = thrown(() => resolveJobOptions({ id: 'me', dependsOn: ['me'] }, NOW))
     expect(error).toBeInstanceOf(TypeError)
     expect(error.message).toBe('Invalid option "dependsOn": job "me" cannot depend on itself')
+  })
+
+  it('validates network: a boolean, stored only when true', () => {
+    expect(resolveJobOptions({ network: true }, NOW).stored).toEqual({ network: true })
+    expect(resolveJobOptions({ network: false }, NOW).stored).toEqual({})
+    expect(thrown(() => resolveJobOptions({ network: 'yes' }, NOW)).message).toBe('Invalid option "network": expected a boolean, received "yes"')
+    expect(resolveTaskOptions('upload', { handler: () => 1, network: true }).network).toBe(true)
+    expect(thrown(() => resolveTaskOptions('upload', { handler: () => 1, network: 1 })).message).toContain('"upload.network"')
   })
 
   it('validates debounce and throttle, naming the option', () => {
@@ -418,7 +426,7 @@ describe('resolveTaskOptions', () => {
     )
     const unknown = thrown(() => resolveTaskOptions('primes', { handler: () => 1, timout: 5 }))
     expect(unknown).toBeInstanceOf(TypeError)
-    expect(unknown.message).toBe('Unknown option "primes.timout": expected one of handler, timeout, retry, priority, concurrency, rateLimit')
+    expect(unknown.message).toBe('Unknown option "primes.timout": expected one of handler, timeout, retry, priority, concurrency, rateLimit, network')
     expect(thrown(() => resolveTaskOptions('zip', { handler: () => 1, concurrency: 0 })).message).toContain('"zip.concurrency"')
     expect(thrown(() => resolveTaskOptions('zip', { handler: () => 1, rateLimit: { max: 1 } })).message).toContain('"zip.rateLimit"')
   })

@@ -148,6 +148,27 @@ describe('runTask', () => {
     expect(noDelay.retry).not.toHaveProperty('delay')
   })
 
+  it('offline: says when a queue would put a job that needs the network back to wait for it', async () => {
+    const tasks = defineTasks({
+      upload: {
+        network: true,
+        handler(_: null): string {
+          throw new TypeError('Failed to fetch')
+        },
+      },
+      plain(_: null, ctx: TaskContext): string {
+        throw ctx.retry({ reason: 'offline' })
+      },
+    })
+    expect((await runTask(tasks.upload, null, { offline: true })).waitsForNetwork).toBe(true)
+    expect(await runTask(tasks.upload, null)).not.toHaveProperty('waitsForNetwork')
+    // A task without `network`: only with the job's own option.
+    expect(await runTask(tasks.plain, null, { offline: true })).not.toHaveProperty('waitsForNetwork')
+    const own = await runTask(tasks.plain, null, { offline: true, network: true })
+    expect([own.status, own.waitsForNetwork]).toEqual(['retry', true])
+    await expect(runTask(tasks.plain, null, { offline: 'yes' as unknown as boolean })).rejects.toThrow('Invalid option "offline": expected a boolean')
+  })
+
   it('lets attempt-dependent code be tested through the attempt option', async () => {
     const flaky = (_: null, ctx: TaskContext): string => {
       if (ctx.attempt < 2) throw ctx.retry({ delay: 10 })

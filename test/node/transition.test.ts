@@ -136,6 +136,23 @@ describe('the job state machine', () => {
     it('failed with no delay: waiting at once', () => {
       expect(afterAttempt(running, failure, undefined, { ...policy, delay: 0 }, 9).next.status).toBe('waiting')
     })
+    it('failed while offline, for a job that needs the network: waiting for it, the attempt unused, no error recorded', () => {
+      const offline = [
+        { type: 'failed' as const, error: { name: 'TypeError', message: 'Failed to fetch' } },
+        { type: 'failed' as const, error: { name: 'RetryError', message: 'offline' }, retry: {} },
+      ]
+      for (const outcome of offline) {
+        const { next, change, ops } = afterAttempt(job('running', { attempt: 3 }), outcome, undefined, policy, 9, true)
+        expect(next).toMatchObject({ status: 'waiting', attempt: 3, waitingFor: 'network' })
+        expect(next).not.toHaveProperty('startedAt')
+        expect(change.event).toBe('requeued')
+        expect(ops).toEqual([])
+      }
+      // Online (or a job that does not need the network), the same failures are ordinary ones.
+      expect(afterAttempt(running, offline[0] as (typeof offline)[0], undefined, policy, 9, false).change.event).toBe('retrying')
+      // Offline, other failures are ordinary ones.
+      expect(afterAttempt(running, failure, undefined, policy, 9, true).change.event).toBe('retrying')
+    })
     it('failed on the last attempt: failed', () => {
       const { next, change } = afterAttempt(job('running', { attempt: 3 }), failure, undefined, policy, 9)
       expect(next).toMatchObject({ status: 'failed', finishedAt: 9, error: { message: 'boom' } })

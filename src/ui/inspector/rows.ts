@@ -11,6 +11,12 @@ import { formatTime, h, setText } from './dom.js'
 import { preview } from './preview.js'
 import { ROW_HEIGHT } from './styles.js'
 
+/** What a waiting job waits for, as its status cell's title says. */
+const WAITS_FOR: Readonly<Record<string, string>> = {
+  release: 'waits for a tab of a release that defines its task',
+  network: 'needs the network: waits until the browser running the queue is online',
+}
+
 /**
  * The tallest the scrolled content gets, in px: engines cap an element's height
  * (Firefox near 17.9 million px), so past this many rows' worth the scroll position
@@ -197,9 +203,10 @@ function fill(row: Row, job: JobSnapshot | null | undefined): void {
     return
   }
   row.status.dataset['status'] = job.status
-  // A job the runner's release cannot run says so where its status is.
-  setText(row.status, job.waitingFor === 'release' ? 'waiting (release)' : job.status)
-  if (job.waitingFor === 'release') row.status.title = 'waits for a tab of a release that defines its task'
+  // A job that waits for something (a release that defines its task, the network) says so where its status is.
+  const why = job.waitingFor === undefined ? undefined : WAITS_FOR[job.waitingFor]
+  setText(row.status, why ? `waiting (${job.waitingFor as string})` : job.status)
+  if (why) row.status.title = why
   else row.status.removeAttribute('title')
   setText(row.name, job.name)
   setText(row.id, job.id)

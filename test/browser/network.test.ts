@@ -1,0 +1,125 @@
+/**
+ * Offline-aware jobs (`network: true`): the runner's `offline` and `online` events,
+ * dispatched on the page here, as the browser dispatches them (`navigator.onLine` cannot
+ * be set from a page; Playwright's `setOffline` is in test/e2e/network.test.ts).
+ */
+import { describe, expect, it } from 'vitest'
+import { makeQueue } from './fixtures/queue.js'
+import { sleep } from '../helpers/sleep.js'
+
+const offline = (): boolean => dispatchEvent(new Event('offline'))
+const online = (): boolean => dispatchEvent(new Event('online'))
+
+async function until(test: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await test())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(10)
+  }
+}
+
+let channels = 0
+const channel = (): string => `net-${Date.now()}-${++channels}`
+const say = (name: string, word: string): void => {
+  const bc = new BroadcastChannel(name)
+  bc.postMessage(word)
+  bc.close()
+}
+
+describe('jobs that need the network', () => {
+  it('do not start while offline, and hold up no other job; start once online, their attempt unused', async () => {
+    const queue = makeQueue()
+    // The worker's tasks are known (a task's `network` comes from them).
+    expect(await (await queue.add('echo', 'warm')).result()).toBe('warm')
+    offline()
+    const net = await queue.add('net', { open: 'task option' })
+    const own = await queue.add('echo', 'job option', { network: true })
+    try {
+      const other = await queue.add('echo', 'other')
+      expect(await other.result()).toBe('other')
+      await until(
+        async () => (await queue.list({ status: 'waiting' })).filter((j) => j.waitingFor === 'network').length === 2,
+        'two jobs waiting for the network',
+      )
+      const waiting = await queue.list({ status: 'waiting' })
+      expect(waiting.map((j) => [j.id, j.attempt, j.waitingFor]).sort()).toEqual(
+        [
+          [net.id, 1, 'network'],
+          [own.id, 1, 'network'],
+        ].sort(),
+      )
+      expect(await queue.counts()).toMatchObject({ running: 0, waiting: 2 })
+    } finally {
+      online()
+    }
+    const done = await Promise.all([net.wait(), own.wait()])
+    expect(done.map((s) => [s.status, s.attempt, s.waitingFor, s.result])).toEqual([
+      ['completed', 1, undefined, 'task option'],
+      ['completed', 1, undefined, 'job option'],
+    ])
+  })
+
+  for (const word of ['typeError', 'offline'] as const) {
+    it(`an attempt that fails while offline (${word === 'typeError' ? 'a TypeError, as fetch throws' : "ctx.retry({ reason: 'offline' })"}) waits for the network without using up an attempt`, async () => {
+      const queue = makeQueue()
+      const name = channel()
+      let starts = 0
+      queue.on('started', () => starts++)
+      const retrying: number[] = []
+      queue.on('retrying', (_job, info) => retrying.push(info.attempt))
+      const net = await queue.add('net', { channel: name, open: 'done' })
+      await until(() => starts === 1, 'the first start')
+      offline()
+      try {
+        // The handler's fetch fails as the network goes.
+        say(name, word)
+        await until(async () => net.getSnapshot().waitingFor === 'network', 'the job waiting for the network')
+        const waiting = net.getSnapshot()
+        expect([waiting.status, waiting.attempt]).toEqual(['waiting', 1])
+        expect(await net.errors()).toEqual([])
+        // Still offline: it does not start again.
+        await sleep(100)
+        expect(starts).toBe(1)
+      } finally {
+        online()
+      }
+      await until(() => starts === 2, 'the second start')
+      say(name, 'ok')
+      const done = await net.wait()
+      expect([done.status, done.attempt, done.result]).toEqual(['completed', 1, 'done'])
+      expect(retrying).toEqual([])
+    })
+  }
+
+  it('a TypeError while online is an ordinary failure: it uses an attempt', async () => {
+    const queue = makeQueue()
+    const name = channel()
+    let starts = 0
+    queue.on('started', () => starts++)
+    const net = await queue.add('net', { channel: name, open: 'done' }, { retry: { attempts: 2, delay: 0 } })
+    await until(() => starts === 1, 'the first start')
+    say(name, 'typeError')
+    await until(() => starts === 2, 'the retry')
+    say(name, 'ok')
+    const done = await net.wait()
+    expect([done.status, done.attempt]).toEqual(['completed', 2])
+    expect((await net.errors()).map((e) => e.name)).toEqual(['TypeError'])
+  })
+
+  it('a job waiting for the network can be cancelled; a bad network option is refused, naming it', async () => {
+    const queue = makeQueue()
+    expect(await (await queue.add('echo', 'warm')).result()).toBe('warm')
+    offline()
+    try {
+      const net = await queue.add('net', { open: 'never' })
+      await until(async () => net.getSnapshot().waitingFor === 'network', 'the job waiting for the network')
+      expect(await net.cancel()).toBe(true)
+      expect((await net.wait()).status).toBe('cancelled')
+      await expect(queue.add('echo', 1, { network: 'yes' as unknown as boolean })).rejects.toThrow(/Invalid option "network": expected a boolean/)
+    } finally {
+      online()
+    }
+    expect(await (await queue.add('echo', 'after')).result()).toBe('after')
+    expect(await queue.counts()).toMatchObject({ waiting: 0, running: 0, cancelled: 1 })
+  })
+})
