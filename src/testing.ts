@@ -9,7 +9,7 @@ import { JobCancelledError, JobDataError, JobTimeoutError, RetryError, WorkerErr
 import { invalidOption, resolveTaskOptions } from './shared/options.js'
 import { isVersion } from './shared/release.js'
 import type { LogEntry, Progress, TaskContext, TaskDefinition, TaskHandler, TaskInput, TaskOutput } from './shared/types.js'
-import { createContext, transfers, type ReportSink } from './worker/context.js'
+import { Sleeping, createContext, transfers, type ReportSink } from './worker/context.js'
 import { composeMiddleware, validateMiddleware, type Middleware } from './worker/middleware.js'
 import { clearLongTimeout, setLongTimeout } from './shared/timers.js'
 
@@ -125,9 +125,16 @@ export interface RunTaskOptions<S = unknown> {
 export interface TaskRecord<R = unknown> {
   /**
    * How the handler ended: `retry` when it threw `ctx.retry(…)` (or a
-   * `RetryError`), `failed` when it threw anything else.
+   * `RetryError`), `sleeping` when it called `ctx.sleep` (see {@link TaskRecord.sleep}),
+   * `failed` when it threw anything else.
    */
-  status: 'completed' | 'failed' | 'retry'
+  status: 'completed' | 'failed' | 'retry' | 'sleeping'
+  /**
+   * When `sleeping`: the sleep's step id, and when the queue would run the job again. Run
+   * it again with `steps: run.steps` to go on (a sleep whose time has not come sleeps
+   * again: give its step `{ until: 0 }` to go past it at once).
+   */
+  sleep?: { step: string; until: number }
   /** What the handler (or its middleware) returned, when `completed`. */
   result?: R
   /**
@@ -288,7 +295,11 @@ export async function runTask<E extends TaskHandler | TaskDefinition>(
   } catch (thrown) {
     const error = thrown instanceof Error ? thrown : deserializeError(serializeError(thrown))
     record.error = error
-    if (error instanceof RetryError) {
+    if (error instanceof Sleeping && !controller.signal.aborted) {
+      record.status = 'sleeping'
+      record.sleep = { step: error.step, until: error.until }
+      delete record.error
+    } else if (error instanceof RetryError) {
       record.status = 'retry'
       record.retry = error.delay === undefined ? { reason: error.message } : { delay: error.delay, reason: error.message }
     } else {

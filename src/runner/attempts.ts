@@ -5,7 +5,7 @@
  * grace, a dead worker's jobs, and the end committed on condition before it is
  * published. The dispatch loop (dispatch-loop.ts) decides what starts where.
  */
-import { JobDataError, JobTimeoutError, WorkerError, findUncloneablePath, serializeError } from '../shared/errors.js'
+import { JobDataError, JobTimeoutError, OffthreadError, WorkerError, findUncloneablePath, serializeError } from '../shared/errors.js'
 import { mergeRetry } from '../shared/options.js'
 import { MESSAGE_TAG, type Outcome, type WorkerManifest, type WorkerMessage } from '../shared/protocol.js'
 import { clearLongTimeout, setLongTimeout, toError, type LongTimer } from '../shared/timers.js'
@@ -288,6 +288,11 @@ export class Attempts {
       if (!committed) {
         this.finish(running, job, undefined)
         return
+      }
+      // A sleep needs its step stored, to end when it should: without durable steps it is an error, not a loop.
+      if (outcome?.type === 'sleep' && !this.#host.durableSteps) {
+        const error = new OffthreadError('ctx.sleep() needs a store that keeps durable steps (idbStore, sqliteStore, memoryStore); this one does not')
+        outcome = { type: 'failed', error: serializeError(error) }
       }
       const policy = mergeRetry(this.#host.options.defaults.retry, this.#host.manifest()?.tasks[job.name]?.retry, job.options.retry)
       this.#commitOutcome(running, afterAttempt(job, outcome, running.stop, policy, Date.now(), this.#host.offline(job)), 0)

@@ -40,7 +40,7 @@ export class Sender {
     const fromResults = entries.filter((e) => e.job.inputFrom !== undefined)
     // A job that ran before (a retry, an interrupted run, a requeue) may have durable steps stored.
     const store = this.#host.store
-    const again = store.steps ? entries.filter((e) => !e.payload || e.job.attempt > 1 || e.job.interruptions > 0) : []
+    const again = store.steps ? entries.filter((e) => !e.payload || e.job.attempt > 1 || e.job.interruptions > 0 || e.job.slept) : []
     const steps = new Map<string, Record<string, unknown>>()
     const go = (data: Map<string, unknown>): void => {
       const requests: RunRequest[] = []

@@ -81,6 +81,8 @@ export type Move =
   | 'join'
   /** `queue.retry(id)`: attempts start again. */
   | 'requeue'
+  /** Its handler called `ctx.sleep(id, ms)`: it runs again at its time, its attempt not used up. */
+  | 'sleep'
 
 /** Every move, for tests and tables. */
 export const MOVES: readonly Move[] = [
@@ -100,6 +102,7 @@ export const MOVES: readonly Move[] = [
   'dependency-failed',
   'join',
   'requeue',
+  'sleep',
 ]
 
 /** Every allowed move: from a status, by a move, to a status. What is not here cannot happen. */
@@ -122,6 +125,7 @@ export const NEXT: Readonly<Record<JobStatus, Readonly<Partial<Record<Move, JobS
     'give-up': 'failed',
     resume: 'waiting',
     cancel: 'cancelled',
+    sleep: 'delayed',
   },
   completed: {},
   failed: { requeue: 'waiting' },
@@ -289,13 +293,19 @@ export function afterAttempt(
     const next = step(job, 'cancel', { finishedAt: now, error: serializeError(stop.error) })
     return { next, change: { event: 'cancelled', job: next, reason: stop.reason }, ops }
   }
-  if (outcome === undefined || (stop?.kind === 'close' && outcome.type !== 'completed')) {
+  if (outcome === undefined || (stop?.kind === 'close' && outcome.type !== 'completed' && outcome.type !== 'sleep')) {
     const next = step(job, outcome === undefined ? 'resume' : 'interrupt')
     delete next.startedAt
     if (outcome !== undefined) {
       const error = serializeError(new InterruptedError(`Attempt ${job.attempt} was interrupted: ${stop?.reason ?? 'the queue closed'}`))
       ops.push({ op: 'error', id: job.id, record: errorRecord(job.attempt, error, now) })
     }
+    return { next, change: { event: 'requeued', job: next }, ops }
+  }
+  if (outcome.type === 'sleep' && (!stop || stop.kind === 'close')) {
+    // `ctx.sleep`: the run ends, no worker held, and the job runs again at its time (its steps stored, the sleep's too).
+    const next = step(job, 'sleep', { runAt: outcome.until, slept: true })
+    delete next.startedAt
     return { next, change: { event: 'requeued', job: next }, ops }
   }
   if (offline && !stop && failedOffline(outcome)) {

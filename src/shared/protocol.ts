@@ -63,6 +63,8 @@ export interface WorkerApi {
 /** How a job's attempt ended in the worker. */
 export type Outcome = (
   | { type: 'completed'; result: unknown }
+  /** The handler called `ctx.sleep(id, ms)`: it runs again at `until` (ms since epoch). */
+  | { type: 'sleep'; until: number }
   | {
       type: 'failed'
       error: SerializedError

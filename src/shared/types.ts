@@ -233,6 +233,16 @@ export interface TaskContext<S = undefined, P = Progress> {
    * step that throws stores nothing.
    */
   step<T>(id: string, fn: () => T | Promise<T>): Promise<T>
+  /**
+   * A durable sleep: the first time, stores the time it sleeps until (a step of id `id`)
+   * and ends the run. The job is `delayed` meanwhile (no worker held; a reload or a closed
+   * tab does not lose it), its attempt not used up. At its time it runs again from the
+   * start: stored steps return their results, and this sleep returns at once. Ids share
+   * the steps' (unique within a job). Needs a store that keeps steps (idbStore,
+   * sqliteStore, memoryStore). It ends the run by throwing: a handler that catches
+   * errors around it must throw that one on.
+   */
+  sleep(id: string, ms: number): Promise<void>
 }
 
 /** The `ctx.log` methods. */

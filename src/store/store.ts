@@ -40,6 +40,8 @@ export interface JobRecord {
   version?: Version
   /** Why a `waiting` job does not start: `'release'`, the runner's release does not define its task. */
   waitingFor?: 'release' | 'network'
+  /** Its handler slept (`ctx.sleep`) in this attempt: its next run reads its durable steps. */
+  slept?: true
 }
 
 /** A repeating job, as stored. */

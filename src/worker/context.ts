@@ -160,6 +160,20 @@ export class JobReporter implements ReportSink {
   }
 }
 
+/**
+ * What `ctx.sleep` throws to end the run: the job runs again at `until`. A handler that
+ * catches it must throw it on (as with `ctx.retry`).
+ */
+export class Sleeping extends Error {
+  override readonly name = 'Sleeping'
+  constructor(
+    readonly step: string,
+    readonly until: number,
+  ) {
+    super(`ctx.sleep("${step}"): the job sleeps until ${new Date(until).toISOString()}; rethrow this error if you catch it`)
+  }
+}
+
 /** What a handler returned through `ctx.transfer(value, list)`. */
 export const transfers = new WeakMap<object, Transferable[]>()
 
@@ -204,6 +218,25 @@ export function createContext<S>(
       await reporter.step(id, value)
       done.set(id, value)
       return value
+    },
+    async sleep(id: string, ms: number): Promise<void> {
+      if (typeof id !== 'string' || id === '') throw new TypeError(`ctx.sleep(id, ms): expected a non-empty string id, received ${String(id)}`)
+      if (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity) {
+        throw new TypeError(`ctx.sleep("${id}", ms): expected a finite number of ms ≥ 0, received ${String(ms)}`)
+      }
+      if (used.has(id)) throw new TypeError(`ctx.sleep("${id}"): a step id is used once per job; this one was used already`)
+      used.add(id)
+      signal.throwIfAborted()
+      // Stored: the time it sleeps until (a run before its time, after an interruption say, sleeps again).
+      let stored = done.get(id) as { until?: unknown } | undefined
+      if (typeof stored?.until !== 'number') {
+        stored = { until: Date.now() + ms }
+        await reporter.step(id, stored)
+        done.set(id, stored)
+      }
+      const until = stored.until as number
+      if (Date.now() >= until) return
+      throw new Sleeping(id, until)
     },
     async yield(): Promise<void> {
       signal.throwIfAborted()

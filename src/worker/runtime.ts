@@ -17,7 +17,7 @@ import {
 } from '../shared/protocol.js'
 import { WORKER_FUNCTION, type RetryHints, type RetryOptions } from '../shared/retry.js'
 import type { SerializedError, TaskDefinition, TaskHandler, TaskMap } from '../shared/types.js'
-import { JobReporter, createContext, stepStored, transfers, type PostTarget } from './context.js'
+import { JobReporter, Sleeping, createContext, stepStored, transfers, type PostTarget } from './context.js'
 import { composeMiddleware, validateMiddleware, type Middleware } from './middleware.js'
 
 /** Outcomes of short jobs wait at most this long to share a message. */
@@ -127,6 +127,7 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
       const result: unknown = await task.handler(await fromStored(request.data), ctx)
       return { type: 'completed', result }
     } catch (thrown) {
+      if (isInstance(thrown, Sleeping) && !controller.signal.aborted) return { type: 'sleep', until: (thrown as Sleeping).until }
       const outcome: Outcome = { type: 'failed', error: serializeError(thrown) }
       // `instanceof` itself throws on a revoked Proxy: whatever was thrown, the job settles.
       if (isInstance(thrown, RetryError)) {

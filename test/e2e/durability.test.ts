@@ -107,6 +107,33 @@ for (const engine of ALL_ENGINES) {
       await tabs.close()
     })
 
+    it('jobs asleep (ctx.sleep) over a reload, then over a closed tab and a new one: the step before the sleep runs once; each completes', async () => {
+      const tabs = await browser.group()
+      const page = await tabs.open()
+      const query = `queue=sleepy-${++queueNo}&concurrency=1`
+      await open(page, query)
+      const [a, b] = await page.evaluate(() => Promise.all([harness.add('sleepy', 2500), harness.add('sleepy', 8000)]))
+      const status = (tab: Tab, id: string): Promise<string | undefined> => tab.evaluate((jobId) => harness.jobStatus(jobId), id)
+      await expect.poll(async () => [await status(page, a), await status(page, b)], { timeout: 20_000, interval: 50 }).toEqual(['delayed', 'delayed'])
+      await page.reload()
+      await loaded(page)
+      await expect.poll(() => status(page, a), { timeout: 20_000, interval: 100 }).toBe('completed')
+      // The other still sleeps: its tab closes, and another opens.
+      expect(await status(page, b)).toBe('delayed')
+      const next = await tabs.open()
+      await page.close()
+      await open(next, query)
+      await expect.poll(() => status(next, b), { timeout: 20_000, interval: 100 }).toBe('completed')
+      expect(await next.evaluate((ids) => harness.results(ids), [a, b] as string[])).toEqual([
+        ['step 1', 'step 2'],
+        ['step 1', 'step 2'],
+      ])
+      const { runs } = await next.evaluate(() => harness.runs())
+      const count = (jobId: string): number => runs.filter((run) => run.jobId === jobId).length
+      expect([a, b].flatMap((id) => [count(`${id}:s1`), count(`${id}:s2`)])).toEqual([1, 1, 1, 1])
+      await tabs.close()
+    })
+
     it('100 jobs of 50 ms survive three reloads mid-run: all complete, none lost, none run twice at once', async () => {
       const tabs = await browser.group()
       const page = await tabs.open()

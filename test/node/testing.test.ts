@@ -169,6 +169,34 @@ describe('runTask', () => {
     await expect(runTask(tasks.plain, null, { offline: 'yes' as unknown as boolean })).rejects.toThrow('Invalid option "offline": expected a boolean')
   })
 
+  it('ctx.sleep: status sleeping with its time; a run from its stored steps goes past it once its time came', async () => {
+    const napper = async (_: null, ctx: TaskContext): Promise<string[]> => {
+      const a = await ctx.step('a', () => 'a')
+      await ctx.sleep('nap', 60_000)
+      return [a, await ctx.step('b', () => 'b')]
+    }
+    const before = Date.now()
+    const first = await runTask(napper, null)
+    expect(first.status).toBe('sleeping')
+    expect(first.sleep?.step).toBe('nap')
+    expect(first.sleep?.until).toBeGreaterThanOrEqual(before + 60_000)
+    expect(first).not.toHaveProperty('error')
+    expect(first.ran).toEqual(['a', 'nap'])
+    // Its time has not come: it sleeps again, its step not run again.
+    const early = await runTask(napper, null, { steps: first.steps })
+    expect([early.status, early.ran]).toEqual(['sleeping', []])
+    const later = await runTask(napper, null, { steps: { ...first.steps, nap: { until: 0 } } })
+    expect([later.status, later.result, later.ran]).toEqual(['completed', ['a', 'b'], ['b']])
+    for (const [id, ms, message] of [
+      ['', 5, 'expected a non-empty string id'],
+      ['x', -1, 'expected a finite number of ms ≥ 0'],
+      ['x', Infinity, 'expected a finite number of ms ≥ 0'],
+    ] as const) {
+      const bad = await runTask(async (_: null, ctx: TaskContext) => ctx.sleep(id, ms), null)
+      expect([bad.status, bad.error?.message]).toEqual(['failed', expect.stringContaining(message)])
+    }
+  })
+
   it('lets attempt-dependent code be tested through the attempt option', async () => {
     const flaky = (_: null, ctx: TaskContext): string => {
       if (ctx.attempt < 2) throw ctx.retry({ delay: 10 })

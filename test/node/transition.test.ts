@@ -40,6 +40,7 @@ const EXPECTED: Record<JobStatus, Partial<Record<Move, JobStatus>>> = {
     'give-up': 'failed',
     resume: 'waiting',
     cancel: 'cancelled',
+    sleep: 'delayed',
   },
   completed: {},
   failed: { requeue: 'waiting' },
@@ -152,6 +153,13 @@ describe('the job state machine', () => {
       expect(afterAttempt(running, offline[0] as (typeof offline)[0], undefined, policy, 9, false).change.event).toBe('retrying')
       // Offline, other failures are ordinary ones.
       expect(afterAttempt(running, failure, undefined, policy, 9, true).change.event).toBe('retrying')
+    })
+    it('slept (ctx.sleep): delayed until its time, the attempt unused, marked to read its steps', () => {
+      const { next, change, ops } = afterAttempt(job('running', { attempt: 2, startedAt: 3 }), { type: 'sleep', until: 5000 }, undefined, policy, 9)
+      expect(next).toMatchObject({ status: 'delayed', attempt: 2, runAt: 5000, slept: true })
+      expect(next).not.toHaveProperty('startedAt')
+      expect(change.event).toBe('requeued')
+      expect(ops).toEqual([])
     })
     it('failed on the last attempt: failed', () => {
       const { next, change } = afterAttempt(job('running', { attempt: 3 }), failure, undefined, policy, 9)
