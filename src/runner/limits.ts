@@ -61,9 +61,12 @@ export class Limits {
     return this.#parkedIds.has(id)
   }
 
-  /** Whether any limit applies to the job (such jobs are not batched). */
+  /**
+   * Whether any limit applies to the job, or it needs the network: such jobs are not batched
+   * nor queued behind another (each is checked by {@link full} as it starts).
+   */
   applies(job: JobRecord): boolean {
-    return this.#groupsOf(job).length > 0
+    return this.#groupsOf(job).length > 0 || this.needsNetwork(job)
   }
 
   /** The group whose limit the job would pass if it started now, if any. */
