@@ -20,16 +20,17 @@ describe('ctx.sleep', () => {
   it('ends the run: the job is delayed, its attempt unused, its worker free for others; at its time it goes on, its steps not run again', async () => {
     const queue = makeQueue({ concurrency: 1 })
     const before = Date.now()
-    const napper = await queue.add('napper', 400)
+    // Long enough that the other job surely completes first, on a slow machine too.
+    const napper = await queue.add('napper', 1500)
     await until(() => napper.status === 'delayed', 'the job asleep')
     expect(napper.attempt).toBe(1)
-    expect(napper.runAt).toBeGreaterThanOrEqual(before + 400)
+    expect(napper.runAt).toBeGreaterThanOrEqual(before + 1500)
     // The only worker is free: another job runs while it sleeps.
     expect(await (await queue.add('echo', 'meanwhile')).result()).toBe('meanwhile')
     expect(napper.status).toBe('delayed')
     const done = await napper.wait()
     expect([done.status, done.attempt, done.result]).toEqual(['completed', 1, ['a', 'b']])
-    expect(Date.now()).toBeGreaterThanOrEqual(before + 400)
+    expect(Date.now()).toBeGreaterThanOrEqual(before + 1500)
     expect((await napper.logs()).map((l) => l.message)).toEqual(['ran a', 'ran b'])
     expect(await napper.errors()).toEqual([])
     expect(Object.keys(await napper.steps()).sort()).toEqual(['a', 'b', 'nap'])
@@ -37,7 +38,8 @@ describe('ctx.sleep', () => {
 
   it('over a closed and reopened queue (a closed tab): the sleeping job goes on in the next one', async () => {
     const first = makeQueue({ concurrency: 1 })
-    const napper = await first.add('napper', 500)
+    // Long enough to outlast the close and the reopen, on a slow machine too.
+    const napper = await first.add('napper', 2000)
     await until(() => napper.status === 'delayed', 'the job asleep')
     await first.close()
     const second = makeQueue({ concurrency: 1, name: first.name })
