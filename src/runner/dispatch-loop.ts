@@ -207,19 +207,9 @@ export class DispatchLoop {
     if (job.waitingFor === 'release' && job.status === 'waiting') return
     const next = awaitingRelease(job)
     this.#forRelease.set(job.id, next)
-    void this.#host.held(this.#host.committer.write([{ op: 'put', job: next, expect: ['waiting', 'delayed'] }])).then(
-      (written) => {
-        if (written === LOST) return
-        const [result] = written
-        if (result?.ok) this.#host.changes.publish({ event: 'requeued', job: next }, 'here')
-        // Moved meanwhile (cancelled, taken by another runner): not this runner's to hold.
-        else if (this.#forRelease.get(job.id) === next) this.#forRelease.delete(job.id)
-      },
-      (error: unknown) => {
-        // Not written: it still waits here (the reason shows once a write lands).
-        this.#host.error(toError(error))
-      },
-    )
+    this.#writeWhy(next, () => {
+      if (this.#forRelease.get(job.id) === next) this.#forRelease.delete(job.id)
+    })
   }
 
   /**
@@ -250,18 +240,24 @@ export class DispatchLoop {
     }
     const next = awaitingNetwork(job)
     this.#limits.park(next, NETWORK)
+    this.#writeWhy(next, () => {
+      if (this.#limits.unpark(next.id)) this.checkIdle()
+    })
+  }
+
+  /**
+   * Writes why a job this runner holds waits (`waitingFor`), once, and tells every tab; a job
+   * moved meanwhile (cancelled in another tab, taken by another runner) is `moved`: not this
+   * runner's to hold. Not written: it still waits here, and the reason shows once a write lands.
+   */
+  #writeWhy(next: JobRecord, moved: () => void): void {
     void this.#host.held(this.#host.committer.write([{ op: 'put', job: next, expect: ['waiting', 'delayed'] }])).then(
       (written) => {
         if (written === LOST) return
-        const [result] = written
-        if (result?.ok) this.#host.changes.publish({ event: 'requeued', job: next }, 'here')
-        // Moved meanwhile (cancelled in another tab, say): not this runner's to hold.
-        else if (this.#limits.unpark(next.id)) this.checkIdle()
+        if (written[0]?.ok) this.#host.changes.publish({ event: 'requeued', job: next }, 'here')
+        else moved()
       },
-      (error: unknown) => {
-        // Not written: it still waits here (the reason shows once a write lands).
-        this.#host.error(toError(error))
-      },
+      (error: unknown) => this.#host.error(toError(error)),
     )
   }
 

@@ -11,7 +11,7 @@ import { idbStore, memoryStore } from '../../src/index.js'
 import type { JobRecord, ListQuery, Store, WriteOp } from '../../src/store/store.js'
 import { job } from '../../src/store/contract/kit.js'
 import { makeQueue } from './fixtures/queue.js'
-import { sleep } from '../helpers/sleep.js'
+import { until } from '../helpers/until.js'
 
 let count = 0
 const fresh = () => `lease-${Date.now()}-${++count}`
@@ -24,14 +24,6 @@ async function raw(name: string, ids: string[]): Promise<{ statuses: Array<strin
   const lease = (await tx.objectStore('meta').get('leases')) as { jobs: JobRecord[] } | undefined
   db.close()
   return { statuses: rows.map((row) => row?.status), leased: (lease?.jobs ?? []).map((j) => j.id).sort() }
-}
-
-async function until(test: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await test())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
 }
 
 /** A start, as a runner writes it: `running`, the attempt's revision, fenced. */

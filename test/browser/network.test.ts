@@ -6,17 +6,10 @@
 import { describe, expect, it } from 'vitest'
 import { makeQueue } from './fixtures/queue.js'
 import { sleep } from '../helpers/sleep.js'
+import { until } from '../helpers/until.js'
 
 const offline = (): boolean => dispatchEvent(new Event('offline'))
 const online = (): boolean => dispatchEvent(new Event('online'))
-
-async function until(test: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await test())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
-}
 
 let channels = 0
 const channel = (): string => `net-${Date.now()}-${++channels}`

@@ -6,15 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import { memoryStore } from '../../src/index.js'
 import { makeQueue } from './fixtures/queue.js'
-import { sleep } from '../helpers/sleep.js'
-
-async function until(test: () => boolean | Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await test())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(10)
-  }
-}
+import { until } from '../helpers/until.js'
 
 describe('ctx.sleep', () => {
   it('ends the run: the job is delayed, its attempt unused, its worker free for others; at its time it goes on, its steps not run again', async () => {
