@@ -12,6 +12,7 @@ import type { LogEntry, Progress, TaskContext, TaskDefinition, TaskHandler, Task
 import { Sleeping, createContext, transfers, type ReportSink } from './worker/context.js'
 import { composeMiddleware, validateMiddleware, type Middleware } from './worker/middleware.js'
 import { clearLongTimeout, setLongTimeout } from './shared/timers.js'
+import { FOREVER, signalStep } from './shared/waits.js'
 
 /** The state type (`ctx.state`) a task entry's handler expects. */
 export type TaskState<E> = E extends TaskDefinition<any, any, infer S> ? S : E extends (input: any, ctx: TaskContext<infer S>) => any ? S : unknown
@@ -102,6 +103,13 @@ export interface RunTaskOptions<S = unknown> {
    */
   steps?: Record<string, unknown>
   /**
+   * Signals sent to the job (`queue.signal(id, name, payload)`), by name: a
+   * `ctx.waitFor(name)` returns its payload. Without one, the wait ends the run
+   * (`status: 'waiting'`); run again with `steps: run.steps` and the signal to go on.
+   * @defaultValue {} (no signal sent)
+   */
+  signals?: Record<string, unknown>
+  /**
    * Run as if the browser running the queue were offline. A job that needs the network
    * (`network: true` here, or in the task's definition) and fails as one does offline
    * (a `TypeError`, as `fetch` throws, or `throw ctx.retry({ reason: 'offline' })`) would
@@ -128,13 +136,21 @@ export interface TaskRecord<R = unknown> {
    * `RetryError`), `sleeping` when it called `ctx.sleep` (see {@link TaskRecord.sleep}),
    * `failed` when it threw anything else.
    */
-  status: 'completed' | 'failed' | 'retry' | 'sleeping'
+  status: 'completed' | 'failed' | 'retry' | 'sleeping' | 'waiting'
   /**
    * When `sleeping`: the sleep's step id, and when the queue would run the job again. Run
    * it again with `steps: run.steps` to go on (a sleep whose time has not come sleeps
    * again: give its step `{ until: 0 }` to go past it at once).
    */
   sleep?: { step: string; until: number }
+  /**
+   * When `waiting`: the handler called `ctx.waitFor(signal)` and no such signal was given
+   * ({@link RunTaskOptions.signals}); a queue would keep the job `delayed` until the signal
+   * comes, or until `until` (its timeout, if it has one), when the wait rejects with a
+   * `TimeoutError`. Run it again with `steps: run.steps` (they hold the wait's own step)
+   * and `signals: { [signal]: payload }` to go on.
+   */
+  waitFor?: { signal: string; until?: number }
   /** What the handler (or its middleware) returned, when `completed`. */
   result?: R
   /**
@@ -191,6 +207,7 @@ const OPTION_KEYS: ReadonlyArray<keyof RunTaskOptions> = [
   'abortAfter',
   'abortGrace',
   'steps',
+  'signals',
   'offline',
   'network',
 ]
@@ -283,7 +300,11 @@ export async function runTask<E extends TaskHandler | TaskDefinition>(
 
   const attempt = (async (): Promise<unknown> => {
     const state = run.setup ? await run.setup() : (options.state as S)
-    const ctx = createContext<S>(run.job, controller.signal, state, sink, given)
+    const signals = Object.entries(options.signals ?? {}).map(([name, payload]): [string, unknown] => [
+      signalStep(name),
+      { payload: structuredClone(payload) },
+    ])
+    const ctx = createContext<S>(run.job, controller.signal, state, sink, { ...given, ...Object.fromEntries(signals) })
     return await run.handler(data, ctx)
   })()
 
@@ -295,7 +316,11 @@ export async function runTask<E extends TaskHandler | TaskDefinition>(
   } catch (thrown) {
     const error = thrown instanceof Error ? thrown : deserializeError(serializeError(thrown))
     record.error = error
-    if (error instanceof Sleeping && !controller.signal.aborted) {
+    if (error instanceof Sleeping && !controller.signal.aborted && error.signal !== undefined) {
+      record.status = 'waiting'
+      record.waitFor = error.until < FOREVER ? { signal: error.signal, until: error.until } : { signal: error.signal }
+      delete record.error
+    } else if (error instanceof Sleeping && !controller.signal.aborted) {
       record.status = 'sleeping'
       record.sleep = { step: error.step, until: error.until }
       delete record.error
@@ -353,6 +378,9 @@ function resolveRun<S>(task: unknown, options: RunTaskOptions<S>): ResolvedRun<S
   }
   if (options.setup !== undefined && 'state' in options) {
     throw new TypeError('Invalid options: give either "state" or "setup", not both')
+  }
+  if (options.signals !== undefined && (typeof options.signals !== 'object' || options.signals === null || Array.isArray(options.signals))) {
+    throw invalidOption('signals', 'an object of signal payloads by signal name', options.signals)
   }
   if (options.steps !== undefined && (typeof options.steps !== 'object' || options.steps === null || Array.isArray(options.steps))) {
     throw invalidOption('steps', 'an object of step results by step id', options.steps)
