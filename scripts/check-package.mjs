@@ -13,17 +13,22 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-const run = (command, args, options = {}) => execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], ...options })
+/** @param {string} command @param {string[]} args @returns {string} */
+const run = (command, args) => execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
 const dir = mkdtempSync(join(tmpdir(), 'offthread-pack-'))
 let failed = false
+/** @param {string} message */
 const fail = (message) => {
   console.error(`check-package: ${message}`)
   failed = true
 }
 
 try {
+  /** @type {Array<{ filename: string; size: number; files: Array<{ path: string }> }>} */
   const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir]))
+  if (!packed) throw new Error('npm pack packed nothing')
   const files = packed.files.map((f) => f.path).sort()
+  /** @param {string} path */
   const allowed = (path) => path === 'package.json' || path === 'README.md' || path === 'LICENSE' || path.startsWith('dist/')
   const stray = files.filter((path) => !allowed(path))
   if (stray.length > 0) fail(`the tarball holds files it should not: ${stray.join(', ')}`)
@@ -40,13 +45,13 @@ try {
   try {
     console.log(run('npx', ['--no-install', 'publint', '--strict']).trim())
   } catch (error) {
-    fail(`publint found problems:\n${error.stdout ?? error.message}`)
+    fail(`publint found problems:\n${/** @type {{ stdout?: string; message: string }} */ (error).stdout ?? String(error)}`)
   }
   try {
     const out = run('npx', ['--no-install', 'attw', join(dir, packed.filename), '--profile', 'esm-only', '--format', 'table-flipped'])
     console.log(out.trim().split('\n').slice(-20).join('\n'))
   } catch (error) {
-    fail(`arethetypeswrong found problems:\n${error.stdout ?? error.message}`)
+    fail(`arethetypeswrong found problems:\n${/** @type {{ stdout?: string; message: string }} */ (error).stdout ?? String(error)}`)
   }
 } finally {
   rmSync(dir, { recursive: true, force: true })
