@@ -3,6 +3,7 @@
  * Playwright, and a Vite server on 127.0.0.1 started and stopped by the test itself.
  * (All three engines, WebKit included, behind one interface: test/e2e/tabs.ts.)
  */
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { chromium, firefox, type Browser } from 'playwright'
 import { preview, type PreviewServer } from 'vite'
 import { CHROMIUM_ARGS, FIREFOX_PREFS, findChromium, findFirefox, HOW_TO_GET } from '../../scripts/browsers.mjs'
@@ -42,26 +43,33 @@ export async function launchChromium(): Promise<Browser> {
  * Serves a built folder with `vite preview` on a free port of 127.0.0.1. A path for which
  * `refuse` is true gets a 404, as a file a deploy took off the server.
  */
-export async function serveStatic(outDir: string, refuse?: (path: string) => boolean): Promise<{ url: string; close: () => Promise<void> }> {
+export async function serveStatic(
+  outDir: string,
+  refuse?: (path: string) => boolean,
+  /** Answers a request itself (returns true), or leaves it to the static files (false). */
+  answer?: (request: IncomingMessage, response: ServerResponse) => boolean,
+): Promise<{ url: string; close: () => Promise<void> }> {
   const server: PreviewServer = await preview({
     configFile: false,
     logLevel: 'warn',
     build: { outDir },
     preview: { host: '127.0.0.1', port: 0, strictPort: false, open: false },
-    plugins: refuse
-      ? [
-          {
-            name: 'refuse',
-            configurePreviewServer(preview) {
-              preview.middlewares.use((request, response, next) => {
-                if (!refuse(request.url ?? '')) return next()
-                response.statusCode = 404
-                response.end()
-              })
+    plugins:
+      refuse || answer
+        ? [
+            {
+              name: 'refuse',
+              configurePreviewServer(preview) {
+                preview.middlewares.use((request, response, next) => {
+                  if (answer?.(request, response)) return
+                  if (!refuse?.(request.url ?? '')) return next()
+                  response.statusCode = 404
+                  response.end()
+                })
+              },
             },
-          },
-        ]
-      : [],
+          ]
+        : [],
   })
   const address = server.httpServer.address()
   if (!address || typeof address === 'string') throw new Error('vite preview did not listen on a port')
