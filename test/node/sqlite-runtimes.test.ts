@@ -167,6 +167,22 @@ describe('sqliteStore on Deno and Bun', () => {
     })
   }, 60_000)
 
+  it('a signal sent from another process wakes a job waiting for it (ctx.waitFor) in the runner process', async () => {
+    await both(async (runtime) => {
+      const file = join(dir, `signals-${runtime}.db`)
+      const a = start(runtime, script(runtime, 'test/sqlite/signal-process.js', file, 'A'))
+      expect(await a.line('WAITING '), `${runtime}: ${a.output()}`).toBe('WAITING runner delayed signal')
+      const b = await run(runtime, script(runtime, 'test/sqlite/signal-process.js', file, 'B'))
+      expect(b.output, runtime).toContain('SENT follower true')
+      const line = await a.line('RESULT ', 20_000)
+      expect(JSON.parse(line.slice('RESULT '.length)), `${runtime}: ${a.output()}`).toEqual({
+        status: 'completed',
+        result: { from: 'B' },
+        attempt: 1,
+      })
+    })
+  }, 60_000)
+
   it(`two processes on one file: one runs, the other follows (adds, cancels) and takes over within ttl + poll (${TTL} + ${POLL} ms) of a SIGKILL; no attempt runs in both`, async () => {
     await both(async (runtime) => {
       const file = join(dir, `pair-${runtime}.db`)

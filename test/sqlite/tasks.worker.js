@@ -10,6 +10,8 @@ const pid = globalThis.Deno?.pid ?? globalThis.process?.pid
 export const tasks = defineTasks({
   double: (n) => n * 2,
   noop: () => undefined,
+  /** Waits for signal `name` (ctx.waitFor) and returns its payload. */
+  waiter: (name, ctx) => ctx.waitFor(name),
   async hold({ ms, log, id }, ctx) {
     if (log) appendFileSync(log, `${JSON.stringify({ pid, id, ev: 'start', t: Date.now() })}\n`)
     await sleep(ms, ctx.signal)
