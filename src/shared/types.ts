@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import type { GroupLimits } from './options.js'
 import type { RetryOptions } from './retry.js'
 
 /** Where a job is in its life. `completed`, `failed` and `cancelled` are final. */
@@ -85,6 +86,8 @@ export interface JobSnapshot<R = unknown, P = Progress> {
    * (`network: true`) and the runner's browser is offline.
    */
   waitingFor?: 'release' | 'network'
+  /** The job's group (`JobOptions.group`), if it has one. */
+  group?: string
 }
 
 /**
@@ -159,6 +162,16 @@ export interface JobOptions {
    */
   network?: boolean
   /**
+   * The job's group (a user, an album, a document: a non-empty string of at most 256
+   * characters). Jobs of different groups are taken in turn (round robin), so that a group
+   * with 10,000 waiting jobs does not hold up a group with one; priorities order the jobs
+   * within a group. Each group's limits come from `queue.groups.set(group, …)`, else the
+   * task's `groups`, else the queue's `groups`, and a group can be paused
+   * (`queue.groups.pause(group)`). Persisted with the job.
+   * @defaultValue none (the job belongs to no group)
+   */
+  group?: string
+  /**
    * Transferables inside `data` to move to the worker zero-copy, once the job is stored.
    * @defaultValue []
    */
@@ -167,6 +180,12 @@ export interface JobOptions {
 
 /** The options a task may set for itself in `defineTasks` (long form). */
 export interface TaskOptions extends Pick<JobOptions, 'timeout' | 'retry' | 'priority' | 'network'> {
+  /**
+   * The limits of each group of this task's jobs (see `JobOptions.group`): over the
+   * queue's `groups`, under a group's own (`queue.groups.set`).
+   * @defaultValue the queue's `groups`
+   */
+  groups?: GroupLimits
   /**
    * At most this many jobs of this task run at once (say, one `zip` while
    * thumbnails use every worker).
