@@ -18,6 +18,7 @@ import type { QueueEvents } from '../shared/types.js'
 import { Channel } from '../tabs/channel.js'
 import { Changes } from './changes.js'
 import { Closing } from './closing.js'
+import { Groups } from './groups.js'
 import { Inserter } from './insert.js'
 import { LiveHandles } from './live-handles.js'
 import type { ResolvedQueueOptions } from './options.js'
@@ -49,6 +50,7 @@ export interface Engines {
   readonly tabs: Tabs
   readonly seat: Seat
   readonly reads: Reads
+  readonly groups: Groups
 }
 
 /** What the facade holds itself, made before the rest of the queue has loaded. */
@@ -104,7 +106,7 @@ export function makeEngines(base: QueueBase): Engines {
     retention,
   })
   const reads = new Reads({ ...base, handles, changes })
-  return { handles, changes, retention, releases, inserter, schedules, tabs, seat, reads }
+  return { handles, changes, retention, releases, inserter, schedules, tabs, seat, reads, groups: new Groups(base) }
 }
 
 /**
