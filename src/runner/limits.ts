@@ -140,6 +140,12 @@ export class Limits {
     return undefined
   }
 
+  /** Whether the job's group is paused (`queue.groups.pause`). */
+  paused(job: JobRecord): boolean {
+    const id = job.options.group
+    return id !== undefined && this.#groups.own(id)?.paused === true
+  }
+
   /** The job started. */
   count(job: JobRecord, now: number): void {
     for (const { group, rate } of this.#groupsOf(job)) {

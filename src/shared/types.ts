@@ -83,9 +83,11 @@ export interface JobSnapshot<R = unknown, P = Progress> {
   /**
    * Why a `waiting` job does not start: `'release'`, the tab running the queue is of a
    * release that does not define its task; `'network'`, the job needs the network
-   * (`network: true`) and the runner's browser is offline.
+   * (`network: true`) and the runner's browser is offline; `'group'`, its group is paused
+   * (`queue.groups.pause`). A job whose group is only full (at its concurrency) says nothing:
+   * that passes as soon as one of its group ends.
    */
-  waitingFor?: 'release' | 'network'
+  waitingFor?: 'release' | 'network' | 'group'
   /** The job's group (`JobOptions.group`), if it has one. */
   group?: string
 }

@@ -38,8 +38,11 @@ export interface JobRecord {
   interruptions: number
   /** The release of the app that added it (`createQueue({ version })`, or its tasks' fingerprint). */
   version?: Version
-  /** Why a `waiting` job does not start: `'release'`, the runner's release does not define its task. */
-  waitingFor?: 'release' | 'network'
+  /**
+   * Why a `waiting` job does not start: `'release'`, the runner's release does not define its
+   * task; `'network'`, it needs the network and the runner is offline; `'group'`, its group is paused.
+   */
+  waitingFor?: 'release' | 'network' | 'group'
   /** Its handler slept (`ctx.sleep`) in this attempt: its next run reads its durable steps. */
   slept?: true
 }

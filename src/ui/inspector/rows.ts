@@ -15,6 +15,7 @@ import { ROW_HEIGHT } from './styles.js'
 const WAITS_FOR: Readonly<Record<string, string>> = {
   release: 'waits for a tab of a release that defines its task',
   network: 'needs the network: waits until the browser running the queue is online',
+  group: 'its group is paused: waits until it is resumed (queue.groups.resume)',
 }
 
 /**
@@ -208,7 +209,10 @@ function fill(row: Row, job: JobSnapshot | null | undefined): void {
   setText(row.status, why ? `waiting (${job.waitingFor as string})` : job.status)
   if (why) row.status.title = why
   else row.status.removeAttribute('title')
-  setText(row.name, job.name)
+  // A job of a group shows it beside its task: which user's, album's or document's job it is.
+  setText(row.name, job.group === undefined ? job.name : `${job.name} · ${job.group}`)
+  if (job.group !== undefined) row.name.title = `group ${job.group}`
+  else row.name.removeAttribute('title')
   setText(row.id, job.id)
   setText(row.attempt, String(job.attempt))
   setText(row.progress, progressText(job.progress))
