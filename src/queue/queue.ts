@@ -185,7 +185,7 @@ export class Queue<T extends TaskMap = TaskMap> {
    */
   get groups(): GroupManager {
     // Made at once, as the rest of the queue may not have loaded yet: each call waits for it.
-    const manager = async (): Promise<GroupManager> => (await this.#core).groups.manager()
+    const manager = async (): Promise<GroupManager> => (await this.#core).groups()
     return {
       set: async (id, limits) => (await manager()).set(id, limits),
       pause: async (id) => (await manager()).pause(id),

@@ -36,6 +36,9 @@ const MAIN = {
     'JobHandleEvents',
     'WaitOptions',
     'FlowHandle',
+    'GroupCounts',
+    'GroupManager',
+    'GroupLimits',
     'ChainOutput',
     'FlowJob',
     'FlowStep',
@@ -86,6 +89,7 @@ const STORE = {
   types: [
     'Store',
     'JobRecord',
+    'GroupRecord',
     'ScheduleRecord',
     'StoredJob',
     'StoredReleases',
