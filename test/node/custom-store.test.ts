@@ -131,9 +131,11 @@ class JsonKvStore implements Store {
           break
         }
         // Never sent here: a store without `fencing` keeps no runner token (and its runner is never taken
-        // over), and one without `releases()` keeps no releases (tabs check names against their own worker).
+        // over), one without `releases()` keeps no releases (tabs check names against their own worker), and
+        // one without `groups()` keeps no group settings (queue.groups.set rejects).
         case 'claim':
         case 'release':
+        case 'group':
           results.push({ ok: true })
           break
         case 'log': {
