@@ -1,11 +1,11 @@
 /**
- * Per-task limits, throttles and groups, counted by the runner: a task's own
- * `concurrency` and `rateLimit` (from its definition), a job's `throttle`
- * key, and a job's `group` (its limits: the group's own settings, stored, else its
- * task's `groups`, else the queue's `groups`; a paused group's jobs wait). A due job whose limit is full is parked, and goes back to the index in
- * its order when its group has room again. A job that needs the network
- * (`network: true`) is parked the same way while the browser is offline
- * ({@link NETWORK}), until it is online again.
+ * Per-task limits, throttles and job groups, counted by the runner: a task's own
+ * `concurrency` and `rateLimit` (from its definition), a job's `throttle` key, and a
+ * job's `group` (its limits: the group's own settings, stored, else its task's
+ * `groups`, else the queue's `groups`; a paused group's jobs wait). A due job whose
+ * limit is full is parked, and goes back to the index in its order when its group
+ * has room again. A job that needs the network (`network: true`) is parked the same
+ * way while the browser is offline ({@link NETWORK}), until it is online again.
  */
 import type { GroupLimits } from '../shared/options.js'
 import type { WorkerManifest } from '../shared/protocol.js'
