@@ -22,7 +22,7 @@
  *
  * @packageDocumentation
  */
-export type { JobRecord, ScheduleRecord, Store, StoredJob, StoredReleases, WriteOp, WriteResult } from './store/store.js'
+export type { GroupRecord, JobRecord, ScheduleRecord, Store, StoredJob, StoredReleases, WriteOp, WriteResult } from './store/store.js'
 export type { ReleaseRecord } from './shared/release.js'
 export type { ErrorRecord, JobStatus, ListOptions, LogEntry, SerializedError } from './shared/types.js'
 export { runStoreContract } from './store/contract/contract.js'

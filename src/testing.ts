@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 import { JobCancelledError, JobDataError, JobTimeoutError, RetryError, WorkerError, deserializeError, serializeError } from './shared/errors.js'
-import { invalidOption, resolveTaskOptions } from './shared/options.js'
+import { invalidOption, resolveGroupId, resolveTaskOptions } from './shared/options.js'
 import { isVersion } from './shared/release.js'
 import type { LogEntry, Progress, TaskContext, TaskDefinition, TaskHandler, TaskInput, TaskOutput } from './shared/types.js'
 import { Sleeping, createContext, transfers, type ReportSink } from './worker/context.js'
@@ -123,6 +123,12 @@ export interface RunTaskOptions<S = unknown> {
    * @defaultValue the task's `network`, else false
    */
   network?: boolean
+  /**
+   * The job's group (see `JobOptions.group`): validated as `add` does, and nothing more. A
+   * group's limits and turns are the queue's, between jobs; one run alone has none to keep.
+   * @defaultValue none
+   */
+  group?: string
 }
 
 /**
@@ -210,6 +216,7 @@ const OPTION_KEYS: ReadonlyArray<keyof RunTaskOptions> = [
   'signals',
   'offline',
   'network',
+  'group',
 ]
 
 const DEFAULT_ABORT_GRACE = 1000
@@ -389,6 +396,7 @@ function resolveRun<S>(task: unknown, options: RunTaskOptions<S>): ResolvedRun<S
   if (signal !== undefined && !(typeof signal === 'object' && signal !== null && typeof signal.addEventListener === 'function')) {
     throw invalidOption('signal', 'an AbortSignal', signal)
   }
+  if (options.group !== undefined) resolveGroupId('group', options.group)
   for (const key of ['offline', 'network'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'boolean') throw invalidOption(key, 'a boolean', options[key])
   }

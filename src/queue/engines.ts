@@ -18,6 +18,7 @@ import type { QueueEvents } from '../shared/types.js'
 import { Channel } from '../tabs/channel.js'
 import { Changes } from './changes.js'
 import { Closing } from './closing.js'
+import type { GroupManager } from './groups.js'
 import { Inserter } from './insert.js'
 import { LiveHandles } from './live-handles.js'
 import type { ResolvedQueueOptions } from './options.js'
@@ -51,6 +52,8 @@ export interface Engines {
   readonly seat: Seat
   readonly reads: Reads
   readonly signals: Signals
+  /** `queue.groups`: its code loaded on first use (a page that never sets a group's limits never loads it). */
+  readonly groups: () => Promise<GroupManager>
 }
 
 /** What the facade holds itself, made before the rest of the queue has loaded. */
@@ -107,7 +110,9 @@ export function makeEngines(base: QueueBase): Engines {
   })
   const reads = new Reads({ ...base, handles, changes })
   const signals = new Signals({ ...base, changes })
-  return { handles, changes, retention, releases, inserter, schedules, tabs, seat, reads, signals }
+  let groups: Promise<GroupManager> | undefined
+  const groupManager = (): Promise<GroupManager> => (groups ??= import('./groups.js').then(({ Groups }) => new Groups(base).manager()))
+  return { handles, changes, retention, releases, inserter, schedules, tabs, seat, reads, signals, groups: groupManager }
 }
 
 /**

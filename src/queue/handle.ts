@@ -131,11 +131,14 @@ export function toSnapshot<R>(job: JobRecord, data: unknown, result?: unknown): 
   const why = job.waitingFor
   if (
     why &&
-    (job.status === 'waiting' ? why === 'release' || why === 'network' : job.status === 'delayed' && (why === 'sleep' || why === 'signal'))
+    (job.status === 'waiting'
+      ? why === 'release' || why === 'network' || why === 'group'
+      : job.status === 'delayed' && (why === 'sleep' || why === 'signal'))
   ) {
     snapshot.waitingFor = why
     if (why === 'signal' && job.signal !== undefined) snapshot.signal = job.signal
   }
+  if (job.options.group !== undefined) snapshot.group = job.options.group
   return snapshot
 }
 

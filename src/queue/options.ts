@@ -9,7 +9,9 @@ import {
   invalidOption,
   isPlainObject,
   number,
+  resolveGroupLimits,
   resolveRetry,
+  type GroupLimits,
   type ResolvedJobDefaults,
   type ResolvedRetention,
   type RetentionRule,
@@ -107,6 +109,13 @@ export interface QueueOptions {
    * @defaultValue false
    */
   persist?: boolean
+  /**
+   * Every job group's limits (see `JobOptions.group`): "one upload per album at a time" is
+   * `{ concurrency: 1 }`. A task's `groups` overrides them for its jobs, and a group's own
+   * (`queue.groups.set(id, limits)`) overrides both.
+   * @defaultValue none: a group has no limit, and groups are only served in turn
+   */
+  groups?: GroupLimits
 }
 
 /** The most workers a pool may have: each is a thread with its own heap. */
@@ -144,6 +153,7 @@ export interface ResolvedQueueOptions {
   replace: boolean
   version: Version | undefined
   persist: boolean
+  groups: GroupLimits | undefined
 }
 
 function resolveRetention(value: unknown): ResolvedRetention {
@@ -188,6 +198,7 @@ const QUEUE_KEYS = [
   'replace',
   'version',
   'persist',
+  'groups',
 ] as const
 
 /** Validates `createQueue` options and fills in the defaults. */
@@ -234,6 +245,7 @@ export function resolveQueueOptions(value: unknown): ResolvedQueueOptions {
     replace: options.replace ?? true,
     version: options.version,
     persist: options.persist ?? false,
+    groups: options.groups === undefined ? undefined : resolveGroupLimits('groups', options.groups),
   }
 }
 

@@ -13,6 +13,7 @@ import type { FlowHandle } from './flow-handle.js'
 import type { ChainOutput, ChainRest, FlowStep, GroupOutput } from './flow.js'
 import { notLoaded, QueueClosedError } from '../shared/errors.js'
 import { Emitter } from '../shared/events.js'
+import type { GroupManager } from './groups.js'
 import type { JobHandle } from './handle.js'
 import type { BulkHandles } from './insert.js'
 import { invalidOption } from '../shared/options.js'
@@ -169,6 +170,28 @@ export class Queue<T extends TaskMap = TaskMap> {
       resume: async (id) => (await manager()).resume(id),
       remove: async (id) => (await manager()).remove(id),
       trigger: async (id) => (await manager()).trigger(id),
+    }
+  }
+
+  /**
+   * One job group's limits, pause and counts (see `JobOptions.group`), stored: they hold in
+   * every tab and after a reload.
+   *
+   * @example
+   * ```ts
+   * await queue.groups.set('album-7', { concurrency: 1 })
+   * await queue.groups.pause('user-42')
+   * const { waiting, running, paused } = await queue.groups.counts('user-42')
+   * ```
+   */
+  get groups(): GroupManager {
+    // Made at once, as the rest of the queue may not have loaded yet: each call waits for it.
+    const manager = async (): Promise<GroupManager> => (await this.#core).groups()
+    return {
+      set: async (id, limits) => (await manager()).set(id, limits),
+      pause: async (id) => (await manager()).pause(id),
+      resume: async (id) => (await manager()).resume(id),
+      counts: async (id) => (await manager()).counts(id),
     }
   }
 

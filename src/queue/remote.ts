@@ -221,6 +221,10 @@ export class Tabs {
       case 'schedules':
         host.schedules.reload()
         break
+      case 'groups':
+        // Read from the store, whoever says so: a message is a claim, the store the fact.
+        if (dispatcher) await dispatcher.groupsChanged()
+        break
       case 'given-up':
         if (Array.isArray(message.ids)) host.givenUp(message.ids.filter((id): id is string => typeof id === 'string'))
         break

@@ -20,7 +20,7 @@ import { NETWORK, type Limits } from './limits.js'
 import { LOST } from './lost.js'
 import { Refusals } from './refusals.js'
 import { Sender, type Payload } from './send.js'
-import { awaitingNetwork, awaitingRelease, started, type ChangeSink, type JobChange } from './transition.js'
+import { awaitingGroup, awaitingNetwork, awaitingRelease, started, type ChangeSink, type JobChange } from './transition.js'
 
 /** What the runner needs from the queue around it: its store, its change path, and what it tells the queue. */
 export interface QueueSide {
@@ -171,11 +171,14 @@ export class DispatchLoop {
       }
       const full = this.#limits.full(next)
       if (full === NETWORK) {
-        this.#awaitNetwork(this.#index.take() as JobRecord)
+        this.#await(this.#index.take() as JobRecord, 'network', NETWORK)
         continue
       }
       if (full !== undefined) {
-        this.#limits.park(this.#index.take() as JobRecord, full)
+        const job = this.#index.take() as JobRecord
+        // A paused group says so on its jobs; a full one does not (it passes as one of its jobs ends).
+        if (this.#limits.paused(job)) this.#await(job, 'group', full)
+        else this.#limits.park(job, full)
         continue
       }
       const worker = this.#pool.acquire()
@@ -229,17 +232,18 @@ export class DispatchLoop {
   }
 
   /**
-   * Parks a job that needs the network while the browser is offline (limits.ts lets it go
-   * when it is online again), and writes why it waits, once: its snapshot says
-   * `waitingFor: 'network'` in every tab, and the inspector shows it.
+   * Parks a job that waits for something that may take long (limits.ts lets it go when it
+   * comes): the network while the browser is offline, or the resume of its paused group.
+   * Writes why it waits, once: its snapshot says `waitingFor` in every tab, and the
+   * inspector shows it.
    */
-  #awaitNetwork(job: JobRecord): void {
-    if (job.waitingFor === 'network' && job.status === 'waiting') {
-      this.#limits.park(job, NETWORK)
+  #await(job: JobRecord, why: 'network' | 'group', group: string): void {
+    if (job.waitingFor === why && job.status === 'waiting') {
+      this.#limits.park(job, group)
       return
     }
-    const next = awaitingNetwork(job)
-    this.#limits.park(next, NETWORK)
+    const next = why === 'network' ? awaitingNetwork(job) : awaitingGroup(job)
+    this.#limits.park(next, group)
     this.#writeWhy(next, () => {
       if (this.#limits.unpark(next.id)) this.checkIdle()
     })

@@ -16,6 +16,7 @@ import { Network } from './network.js'
 import { Limits } from './limits.js'
 import type { Pool } from '../pool/pool.js'
 import type { JobRecord } from '../store/store.js'
+import { GroupSettings } from './group-settings.js'
 import { Attempts, type Running } from './attempts.js'
 import { Batching } from './batching.js'
 import { DispatchLoop, type QueueSide } from './dispatch-loop.js'
@@ -58,6 +59,8 @@ export class Dispatcher {
   #forRelease = new Map<string, JobRecord>()
   /** Whether the browser is online, for jobs that need the network. */
   #network: Network
+  /** Job groups' limits: the queue's, and each group's own (read at load, and again when they change). */
+  #groups: GroupSettings
 
   /**
    * Builds the engines in the order they need one another, each given what it uses. The
@@ -70,6 +73,7 @@ export class Dispatcher {
     this.#host = host
     this.#pool = pool
     const closing = (): boolean => this.#closing
+    this.#groups = new GroupSettings(host.store, host.options.groups)
     const error = (error: Error): void => host.error(error)
     this.#index = new JobIndex(
       host.store,
@@ -87,6 +91,7 @@ export class Dispatcher {
         this.#loop.pump()
       },
       () => this.#network.online,
+      this.#groups,
     )
     this.#deps = new Dependencies({
       store: host.store,
@@ -185,8 +190,24 @@ export class Dispatcher {
         else this.#host.changes.publish({ event: 'requeued', job }, 'here')
       }
     }
+    await this.#readGroups()
     await this.#index.refill()
     await this.#deps.recheck()
+  }
+
+  /**
+   * The groups' own settings changed (in this tab or another: `queue.groups.set`, `.pause`,
+   * `.resume`): reads them again; the parked jobs of groups that changed go back to the index.
+   */
+  async groupsChanged(): Promise<void> {
+    if (this.#closing) return
+    await this.held(this.#readGroups())
+    this.#loop.pump()
+  }
+
+  async #readGroups(): Promise<void> {
+    const changed = await this.#groups.read()
+    if (changed.size > 0) this.#limits.groupsChanged(changed)
   }
 
   /** Starts dispatching (and one worker, to learn the tasks). */
@@ -351,6 +372,7 @@ export class Dispatcher {
     if (waiting.length > 0) {
       for (const job of await this.#host.store.get(waiting.map((j) => j.id))) if (job?.status === 'waiting') this.enqueue(job)
     }
+    await this.#readGroups()
     await this.#index.refill()
     await this.#deps.recheck()
     this.#loop.pump()

@@ -6,6 +6,7 @@
  * of them in memory.
  */
 import { Heap } from './heap.js'
+import { ReadyJobs } from './ready-jobs.js'
 import { due } from './transition.js'
 import { clearLongTimeout, setUnchainedTimeout, type LongTimer } from '../shared/timers.js'
 import type { JobRecord, Store } from '../store/store.js'
@@ -26,7 +27,8 @@ export class JobIndex {
   #leftDuringRefill = new Set<string>()
   /** Every job in either heap, by id; entries whose job left are skipped when popped. */
   #jobs = new Map<string, JobRecord>()
-  #ready = new Heap<JobRecord>(readyBefore)
+  /** The ready jobs, by group, round robin (ready-jobs.ts): one heap while no job has a group. */
+  #ready = new ReadyJobs(readyBefore)
   #readyIds = new Set<string>()
   #delayed = new Heap<JobRecord>((a, b) => a.runAt < b.runAt)
   /** The last job of a full window: the store may hold more beyond it. */
@@ -38,6 +40,8 @@ export class JobIndex {
   #timer: LongTimer | undefined
   #timerAt = Infinity
   #stopped = false
+  /** Whether an entry of the ready heaps is the index's current view of a ready job. */
+  #alive = (job: JobRecord): boolean => this.#readyIds.has(job.id) && this.#jobs.get(job.id) === job
 
   /**
    * @param known - whether the caller holds a job already (running: its new status may not be committed yet)
@@ -70,7 +74,7 @@ export class JobIndex {
     // Something moved (a new job, a parked one back): a refill may find more again.
     this.#starved = false
     if (job.status === 'waiting') {
-      if (this.#readyEdge && !readyBefore(job, this.#readyEdge)) return
+      if (this.#readyEdge && !readyBefore(job, this.#readyEdge) && !this.#unheld(job)) return
       this.#jobs.set(job.id, job)
       this.#readyIds.add(job.id)
       this.#ready.push(job)
@@ -99,21 +103,27 @@ export class JobIndex {
     if (this.#refilling) this.#leftDuringRefill.add(id)
   }
 
+  /**
+   * Whether `job`, beyond a full window, is of a group with no job held here: taken in all
+   * the same, so that its group gets its turn before the window's jobs have run (groups
+   * are fair among the jobs held). At most one window more of them.
+   */
+  #unheld(job: JobRecord): boolean {
+    const group = job.options.group
+    return group !== undefined && !this.#ready.has(group) && this.#readyIds.size < 2 * WINDOW
+  }
+
   /** The next job to run, without taking it. */
   peek(): JobRecord | undefined {
     this.#promote()
-    for (let top = this.#ready.peek(); top; top = this.#ready.peek()) {
-      if (this.#readyIds.has(top.id) && this.#jobs.get(top.id) === top) return top
-      this.#ready.pop()
-    }
-    return undefined
+    return this.#ready.peek(this.#alive)
   }
 
   /** Takes the next job to run out of the index; refills the window when it runs low. */
   take(): JobRecord | undefined {
-    const job = this.peek()
+    this.#promote()
+    const job = this.#ready.take(this.#alive)
     if (!job) return undefined
-    this.#ready.pop()
     this.#readyIds.delete(job.id)
     this.#jobs.delete(job.id)
     if (this.#readyEdge && !this.#starved && this.#readyIds.size < WINDOW / 4) void this.refill()

@@ -2,7 +2,7 @@
  * The queue's options as the runner reads them (the queue's resolved options
  * fit this shape).
  */
-import type { ResolvedJobDefaults } from '../shared/options.js'
+import type { GroupLimits, ResolvedJobDefaults } from '../shared/options.js'
 
 /** The queue's options the runner reads. */
 export interface RunnerOptions {
@@ -10,4 +10,6 @@ export interface RunnerOptions {
   readonly defaults: ResolvedJobDefaults
   readonly stallTimeout: number | undefined
   readonly abortGrace: number
+  /** Every job group's limits (`createQueue({ groups })`), under a task's and a group's own. */
+  readonly groups?: GroupLimits | undefined
 }

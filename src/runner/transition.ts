@@ -182,6 +182,11 @@ export function awaitingNetwork(job: JobRecord): JobRecord {
   return { ...job, status: 'waiting', waitingFor: 'network', rev: job.rev + 1 }
 }
 
+/** A due job whose group is paused (`queue.groups.pause`): it stays `waiting`, its reason written. */
+export function awaitingGroup(job: JobRecord): JobRecord {
+  return { ...job, status: 'waiting', waitingFor: 'group', rev: job.rev + 1 }
+}
+
 /** A delayed job whose time came, in the runner's memory (same revision: nothing is written). */
 export function due(job: JobRecord): JobRecord {
   return { ...step(job, 'due'), rev: job.rev }

@@ -37,6 +37,53 @@ export interface StoredJobOptions {
   throttle?: { key: string; max: number; window: number }
   /** The job needs the network (see `JobOptions.network`). */
   network?: true
+  /** The job's group (see `JobOptions.group`): limits per group, served round robin. */
+  group?: string
+}
+
+/** The limits of one group of jobs (see `JobOptions.group`): a queue's, a task's, or one group's own. */
+export interface GroupLimits {
+  /**
+   * At most this many jobs of the group run at once.
+   * @defaultValue no limit (the pool size)
+   */
+  concurrency?: number
+  /**
+   * At most `max` jobs of the group start in any `per` ms.
+   * @defaultValue none
+   */
+  rateLimit?: { max: number; per: number }
+}
+
+/** The longest group id, in characters. */
+export const MAX_GROUP_LENGTH = 256
+
+/** Validates a group id (`JobOptions.group`, `queue.groups.set(id)`). */
+export function resolveGroupId(option: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_GROUP_LENGTH) {
+    throw invalidOption(option, `a non-empty string of at most ${MAX_GROUP_LENGTH} characters`, value)
+  }
+  return value
+}
+
+/** Validates the limits of a group: `{ concurrency?, rateLimit?: { max, per } }`, plain data. */
+export function resolveGroupLimits(option: string, value: unknown): GroupLimits {
+  if (!isPlainObject(value)) throw invalidOption(option, 'an object { concurrency?, rateLimit?: { max, per } }', value)
+  checkKeys(`${option}.`, value, ['concurrency', 'rateLimit'])
+  const out: GroupLimits = {}
+  const concurrency = number(`${option}.concurrency`, value.concurrency, 'count')
+  if (concurrency !== undefined) out.concurrency = concurrency
+  if (value.rateLimit !== undefined) out.rateLimit = resolveRate(`${option}.rateLimit`, value.rateLimit)
+  return out
+}
+
+function resolveRate(option: string, rate: unknown): { max: number; per: number } {
+  if (!isPlainObject(rate)) throw invalidOption(option, 'an object { max, per }', rate)
+  checkKeys(`${option}.`, rate, ['max', 'per'])
+  const max = number(`${option}.max`, rate.max, 'count')
+  const per = number(`${option}.per`, rate.per, 'positive')
+  if (max === undefined || per === undefined) throw invalidOption(option, 'both max and per', rate)
+  return { max, per }
 }
 
 /** {@link JobOptions} after validation, ready to build a job record from. */
@@ -162,7 +209,21 @@ function functionNotStorable(option: string): TypeError {
   )
 }
 
-const JOB_KEYS = ['id', 'key', 'priority', 'delay', 'runAt', 'timeout', 'retry', 'dependsOn', 'transfer', 'debounce', 'throttle', 'network'] as const
+const JOB_KEYS = [
+  'id',
+  'key',
+  'priority',
+  'delay',
+  'runAt',
+  'timeout',
+  'retry',
+  'dependsOn',
+  'transfer',
+  'debounce',
+  'throttle',
+  'network',
+  'group',
+] as const
 
 /** Validates the options of one `add` call. */
 export function resolveJobOptions(value: unknown, now: number): ResolvedJobOptions {
@@ -209,6 +270,7 @@ export function resolveJobOptions(value: unknown, now: number): ResolvedJobOptio
   }
   if (value.network !== undefined && typeof value.network !== 'boolean') throw invalidOption('network', 'a boolean', value.network)
   if (value.network === true) stored.network = true
+  if (value.group !== undefined) stored.group = resolveGroupId('group', value.group)
   let debounce: { key: string; delay: number } | undefined
   if (value.debounce !== undefined) {
     const d = value.debounce
@@ -247,25 +309,20 @@ export interface ResolvedTaskOptions extends StoredJobOptions {
   priority?: number
   concurrency?: number
   rateLimit?: { max: number; per: number }
+  /** The limits of each group of its jobs, over the queue's `groups`. */
+  groups?: GroupLimits
 }
 
 /** Validates a task's own options from `defineTasks` (functions allowed). */
 export function resolveTaskOptions(task: string, value: Record<string, unknown>): ResolvedTaskOptions {
-  checkKeys(`${task}.`, value, ['handler', 'timeout', 'retry', 'priority', 'concurrency', 'rateLimit', 'network'])
+  checkKeys(`${task}.`, value, ['handler', 'timeout', 'retry', 'priority', 'concurrency', 'rateLimit', 'network', 'groups'])
   const out: ResolvedTaskOptions = {}
   if (value.network !== undefined && typeof value.network !== 'boolean') throw invalidOption(`${task}.network`, 'a boolean', value.network)
   if (value.network === true) out.network = true
   const concurrency = number(`${task}.concurrency`, value.concurrency, 'count')
   if (concurrency !== undefined) out.concurrency = concurrency
-  if (value.rateLimit !== undefined) {
-    const rate = value.rateLimit
-    if (!isPlainObject(rate)) throw invalidOption(`${task}.rateLimit`, 'an object { max, per }', rate)
-    checkKeys(`${task}.rateLimit.`, rate, ['max', 'per'])
-    const max = number(`${task}.rateLimit.max`, rate.max, 'count')
-    const per = number(`${task}.rateLimit.per`, rate.per, 'positive')
-    if (max === undefined || per === undefined) throw invalidOption(`${task}.rateLimit`, 'both max and per', rate)
-    out.rateLimit = { max, per }
-  }
+  if (value.rateLimit !== undefined) out.rateLimit = resolveRate(`${task}.rateLimit`, value.rateLimit)
+  if (value.groups !== undefined) out.groups = resolveGroupLimits(`${task}.groups`, value.groups)
   const timeout = number(`${task}.timeout`, value.timeout, 'positive')
   if (timeout !== undefined) out.timeout = timeout
   const retry = resolveRetry(`${task}.retry`, value.retry, true)

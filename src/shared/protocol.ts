@@ -7,6 +7,7 @@
  * `WorkerMessage` posted on the same port, so it arrives in the order it was
  * sent: a job's last progress before its outcome.
  */
+import type { GroupLimits } from './options.js'
 import type { RetryHints, RetryOptions } from './retry.js'
 import type { LogEntry, Progress, SerializedError } from './types.js'
 
@@ -24,6 +25,8 @@ export interface TaskMeta {
   rateLimit?: { max: number; per: number }
   /** Its jobs need the network (see `JobOptions.network`). */
   network?: true
+  /** The limits of each group of its jobs (see `JobOptions.group`), over the queue's. */
+  groups?: GroupLimits
 }
 
 /** What a worker says about itself once it has loaded. */

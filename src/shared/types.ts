@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import type { GroupLimits } from './options.js'
 import type { RetryOptions } from './retry.js'
 
 /** Where a job is in its life. `completed`, `failed` and `cancelled` are final. */
@@ -82,13 +83,17 @@ export interface JobSnapshot<R = unknown, P = Progress> {
   /**
    * Why a `waiting` job does not start: `'release'`, the tab running the queue is of a
    * release that does not define its task; `'network'`, the job needs the network
-   * (`network: true`) and the runner's browser is offline. Why a `delayed` job waits:
-   * `'sleep'`, its handler sleeps (`ctx.sleep`); `'signal'`, its handler waits for signal
+   * (`network: true`) and the runner's browser is offline; `'group'`, its group is paused
+   * (`queue.groups.pause`; a job whose group is only full, at its concurrency, says nothing:
+   * that passes as soon as one of its group ends). Why a `delayed` job waits: `'sleep'`, its
+   * handler sleeps (`ctx.sleep`); `'signal'`, its handler waits for signal
    * {@link JobSnapshot.signal} (`ctx.waitFor`), sent by `queue.signal`.
    */
-  waitingFor?: 'release' | 'network' | 'sleep' | 'signal'
+  waitingFor?: 'release' | 'network' | 'group' | 'sleep' | 'signal'
   /** The signal a `delayed` job waits for (`ctx.waitFor(name)`); `queue.signal(id, name, payload)` wakes it. */
   signal?: string
+  /** The job's group (`JobOptions.group`), if it has one. */
+  group?: string
 }
 
 /**
@@ -163,6 +168,16 @@ export interface JobOptions {
    */
   network?: boolean
   /**
+   * The job's group (a user, an album, a document: a non-empty string of at most 256
+   * characters). Jobs of different groups are taken in turn (round robin), so that a group
+   * with 10,000 waiting jobs does not hold up a group with one; priorities order the jobs
+   * within a group. Each group's limits come from `queue.groups.set(group, …)`, else the
+   * task's `groups`, else the queue's `groups`, and a group can be paused
+   * (`queue.groups.pause(group)`). Persisted with the job.
+   * @defaultValue none (the job belongs to no group)
+   */
+  group?: string
+  /**
    * Transferables inside `data` to move to the worker zero-copy, once the job is stored.
    * @defaultValue []
    */
@@ -171,6 +186,12 @@ export interface JobOptions {
 
 /** The options a task may set for itself in `defineTasks` (long form). */
 export interface TaskOptions extends Pick<JobOptions, 'timeout' | 'retry' | 'priority' | 'network'> {
+  /**
+   * The limits of each group of this task's jobs (see `JobOptions.group`): over the
+   * queue's `groups`, under a group's own (`queue.groups.set`).
+   * @defaultValue the queue's `groups`
+   */
+  groups?: GroupLimits
   /**
    * At most this many jobs of this task run at once (say, one `zip` while
    * thumbnails use every worker).

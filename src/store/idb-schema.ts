@@ -6,7 +6,7 @@
 import type { DBSchema, IDBPDatabase, IDBPTransaction, IndexNames, StoreNames } from 'idb'
 import { JOB_STATUSES, type ErrorRecord, type JobStatus, type LogEntry } from '../shared/types.js'
 import type { ReleaseRecord } from '../shared/release.js'
-import type { JobRecord, ScheduleRecord } from './store.js'
+import type { GroupRecord, JobRecord, ScheduleRecord } from './store.js'
 import { holdsKey } from './write-rules.js'
 
 /** The schema version; bump it with a migration step in {@link upgrade}. */
@@ -111,8 +111,8 @@ export interface OffthreadDB extends DBSchema {
   errors: { key: [string, number]; value: ErrorRecord }
   /** Durable step results (`ctx.step`), by `[job id, step id]`. */
   steps: { key: [string, string]; value: unknown }
-  /** `seq`, `logSeq` (numbers), `counts` (jobs per status, kept by every write), releases and leases (idb-lease.ts). */
-  meta: { key: string; value: number | string | Record<JobStatus, number> | ReleaseRecord | LeaseRecord }
+  /** `seq`, `logSeq` (numbers), `counts` (jobs per status, kept by every write), releases, group settings (`group:` and the id) and leases (idb-lease.ts). */
+  meta: { key: string; value: number | string | Record<JobStatus, number> | ReleaseRecord | LeaseRecord | GroupRecord }
   schedules: { key: string; value: ScheduleRecord }
 }
 
@@ -146,6 +146,8 @@ export const JOB_INDEXES: ReadonlyArray<readonly [since: number, name: IndexName
 export const ALL: Names[] = ['jobs', 'data', 'logs', 'errors', 'meta', 'schedules', 'steps']
 /** The prefix of release records' keys in `meta`. */
 export const RELEASE = 'release:'
+/** The prefix of group settings' keys in `meta` (see the `group` write op). */
+export const GROUP = 'group:'
 
 /** Creates the schema, or upgrades it from `oldVersion` (openDB's `upgrade`). */
 export function upgrade(

@@ -13,6 +13,7 @@ import { OffthreadError } from '../shared/errors.js'
 import type { ErrorRecord, JobStatus, LogEntry } from '../shared/types.js'
 import {
   STORE_READS,
+  type GroupRecord,
   type JobRecord,
   type ListQuery,
   type ScheduleRecord,
@@ -28,6 +29,7 @@ import {
   ALL,
   dataOf,
   fromRow,
+  GROUP,
   jobRange,
   RELEASE,
   SCHEMA_VERSION,
@@ -199,6 +201,12 @@ class IdbStore implements Store {
     const { results, claimed } = await writeBatch(tx, ops, options.atomic, this.#claimed, () => this.#life.progress(), blobsRefused)
     if (claimed !== undefined) this.#claimed = claimed
     return results
+  }
+
+  async groups(): Promise<GroupRecord[]> {
+    const tx = await this.#tx('readonly', ['meta'])
+    // Every key that starts with `group:`, whatever characters the ids have: `;` follows `:`.
+    return (await tx.objectStore('meta').getAll(IDBKeyRange.bound(GROUP, 'group;', false, true))) as GroupRecord[]
   }
 
   async releases(): Promise<StoredReleases> {

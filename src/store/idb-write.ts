@@ -8,9 +8,9 @@
 import { unwrap } from 'idb'
 import type { JobStatus } from '../shared/types.js'
 import { releaseKey } from '../shared/release.js'
-import type { ScheduleRecord, WriteOp, WriteResult } from './store.js'
+import type { GroupRecord, ScheduleRecord, WriteOp, WriteResult } from './store.js'
 import { rolledBack, WriteRules, type Reads, type Sink } from './write-rules.js'
-import { fromRow, inlineable, jobRange, RELEASE, toRow, type JobRow, type LeaseRecord, type Names, type WriteTx } from './idb-schema.js'
+import { fromRow, GROUP, inlineable, jobRange, RELEASE, toRow, type JobRow, type LeaseRecord, type Names, type WriteTx } from './idb-schema.js'
 import { commitNow, completion, ignore, quotaExceeded, refusedByTransaction } from './idb-lifecycle.js'
 import { Leases, LEASES, startsLease } from './idb-lease.js'
 import { isQuotaError } from '../shared/errors.js'
@@ -55,7 +55,7 @@ export async function writeBatch(
   // `done` says why).
   const stores: Partial<Record<Names, IDBObjectStore>> = {}
   const store = (name: Names): IDBObjectStore => (stores[name] ??= raw.objectStore(name))
-  const { reads, state, schedules, leases } = readAhead(store, ops)
+  const { reads, state, schedules, groups, leases } = readAhead(store, ops)
   const needsSeq = ops.some((op) => op.op === 'insert')
   const needsCounts = ops.some((op) => op.op === 'insert' || op.op === 'put' || op.op === 'delete' || op.op === 'signal')
   const needsLogSeq = ops.some((op) => op.op === 'log' || op.op === 'error')
@@ -90,7 +90,7 @@ export async function writeBatch(
     if (restored) runner = claimed
     rules = new WriteRules(
       reads,
-      sink(store, state, schedules, leases, () => ++logSeq, blobsRefused),
+      sink(store, state, schedules, groups, leases, () => ++logSeq, blobsRefused),
       (seqStart as number | undefined) ?? 0,
       runner,
     )
@@ -187,6 +187,8 @@ export async function triedAgain<T>(write: () => Promise<T>, recount: () => Prom
 type Rows = Map<string, JobRow | undefined>
 /** Schedules by id (`undefined`: none, or deleted), as the write stands. */
 type Schedules = Map<string, ScheduleRecord | undefined>
+/** Group settings by id (`undefined`: none, or deleted), as the write stands. */
+type Groups = Map<string, GroupRecord | undefined>
 
 /**
  * The reads a batch needs, issued at once: the rows of the jobs it touches, key holders,
@@ -196,12 +198,13 @@ type Schedules = Map<string, ScheduleRecord | undefined>
 function readAhead(
   store: (name: Names) => IDBObjectStore,
   ops: readonly WriteOp[],
-): { reads: Reads<JobRow>; state: Rows; schedules: Schedules; leases: Leases } {
+): { reads: Reads<JobRow>; state: Rows; schedules: Schedules; groups: Groups; leases: Leases } {
   const jobs = store('jobs')
   const leases = new Leases()
   const state = new Map<string, JobRow | undefined>()
   const holders = new Map<string, string | undefined>()
   const schedules = new Map<string, ScheduleRecord | undefined>()
+  const groups = new Map<string, GroupRecord | undefined>()
   const read = (id: string): void => {
     if (state.has(id)) return
     state.set(id, undefined)
@@ -214,6 +217,12 @@ function readAhead(
     }
   }
   for (const op of ops) {
+    if (op.op === 'group' && !groups.has(op.id)) {
+      const { id } = op
+      groups.set(id, undefined)
+      const request = store('meta').get(GROUP + id) as IDBRequest<GroupRecord | undefined>
+      request.onsuccess = () => groups.set(id, request.result)
+    }
     if (op.op === 'schedule' && op.fired && !schedules.has(op.schedule.id)) {
       const { id } = op.schedule
       schedules.set(id, undefined)
@@ -260,9 +269,15 @@ function readAhead(
     }
   }
   return {
-    reads: { job: (id) => leases.over(id, state.get(id)), holder: (key) => holders.get(key), schedule: (id) => schedules.get(id) },
+    reads: {
+      job: (id) => leases.over(id, state.get(id)),
+      holder: (key) => holders.get(key),
+      schedule: (id) => schedules.get(id),
+      group: (id) => groups.get(id),
+    },
     state,
     schedules,
+    groups,
     leases,
   }
 }
@@ -275,6 +290,7 @@ function sink(
   store: (name: Names) => IDBObjectStore,
   state: Rows,
   schedules: Schedules,
+  groups: Groups,
   leases: Leases,
   nextLogSeq: () => number,
   blobsRefused: boolean,
@@ -352,6 +368,12 @@ function sink(
       for (const version of op.drop ?? []) meta.delete(RELEASE + releaseKey(version))
       meta.put(op.release, RELEASE + releaseKey(op.release.version))
       if (op.runner) meta.put(releaseKey(op.release.version), 'runnerRelease')
+    },
+    group(id, record) {
+      // In `meta`, under `group:` and its id: no schema change.
+      if (record) store('meta').put(record, GROUP + id)
+      else store('meta').delete(GROUP + id)
+      groups.set(id, record)
     },
   }
 }

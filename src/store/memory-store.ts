@@ -6,7 +6,7 @@
  * are copied shallowly.
  */
 import type { ErrorRecord, JobStatus, LogEntry } from '../shared/types.js'
-import type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, StoredReleases, WriteOp, WriteResult } from './store.js'
+import type { GroupRecord, JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, StoredReleases, WriteOp, WriteResult } from './store.js'
 import { holdsKey, rolledBack, WriteRules, zeroCounts, type Sink } from './write-rules.js'
 import { releaseKey, type ReleaseRecord } from '../shared/release.js'
 
@@ -59,6 +59,7 @@ class MemoryStore implements Store {
   #keys = new Map<string, Set<string>>()
   #schedules = new Map<string, ScheduleRecord>()
   #releases = new Map<string, ReleaseRecord>()
+  #groups = new Map<string, GroupRecord>()
   /** The key of the runner's release. */
   #runnerRelease: string | undefined
   #seq = 0
@@ -75,13 +76,22 @@ class MemoryStore implements Store {
     // order; read through while the write goes on, committed at the end.
     const jobs = new Map<string, JobRecord | undefined>()
     const schedules = new Map<string, ScheduleRecord | undefined>()
+    const groups = new Map<string, GroupRecord | undefined>()
     const writes: Array<() => void> = []
     const reads = {
       job: (id: string) => (jobs.has(id) ? jobs.get(id) : this.#jobs.get(id)),
       holder: (key: string) => this.#keys.get(key)?.values().next().value,
       schedule: (id: string) => (schedules.has(id) ? schedules.get(id) : this.#schedules.get(id)),
+      group: (id: string) => (groups.has(id) ? groups.get(id) : this.#groups.get(id)),
     }
-    const rules = new WriteRules(reads, this.#sink(jobs, schedules, writes), this.#seq, this.#runner)
+    const sink: Sink<JobRecord> = {
+      ...this.#sink(jobs, schedules, writes),
+      group: (id, record) => {
+        groups.set(id, record && structuredClone(record))
+        writes.push(() => (record ? this.#groups.set(id, structuredClone(record)) : this.#groups.delete(id)))
+      },
+    }
+    const rules = new WriteRules(reads, sink, this.#seq, this.#runner)
     const results: WriteResult[] = []
     for (const [i, op] of ops.entries()) {
       // A big batch yields to the page now and then, like idbStore: nothing is applied before the end.
@@ -106,7 +116,11 @@ class MemoryStore implements Store {
    * What the rules write through: jobs into `jobs`, schedules into `schedules`, every other
    * change a function in `writes`. Values are cloned now: one that will not clone fails its op.
    */
-  #sink(jobs: Map<string, JobRecord | undefined>, schedules: Map<string, ScheduleRecord | undefined>, writes: Array<() => void>): Sink<JobRecord> {
+  #sink(
+    jobs: Map<string, JobRecord | undefined>,
+    schedules: Map<string, ScheduleRecord | undefined>,
+    writes: Array<() => void>,
+  ): Omit<Sink<JobRecord>, 'group'> {
     return {
       record: copy,
       insert: (job, seq, data) => {
@@ -229,6 +243,11 @@ class MemoryStore implements Store {
       .sort((a, b) => (kind === 'ready' ? b.priority - a.priority || a.seq - b.seq : a.runAt - b.runAt || a.seq - b.seq))
       .slice(0, limit)
       .map(copy)
+  }
+
+  async groups(): Promise<GroupRecord[]> {
+    await Promise.resolve()
+    return [...this.#groups.values()].map((g) => structuredClone(g))
   }
 
   async releases(): Promise<StoredReleases> {

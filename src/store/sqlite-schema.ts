@@ -55,6 +55,10 @@ const SCHEMA_1 = [
 
 /** The keys of queue `queue`'s release rows in `meta` start so. */
 export const releasePrefix = (queue: string): string => `release\u0000${queue}\u0000`
+/** The key of group `id`'s settings of queue `queue` in `meta` (see the `group` write op). */
+export const groupKey = (queue: string, id: string): string => `${groupPrefix(queue)}${id}`
+/** The keys of queue `queue`'s group settings in `meta` start so. */
+export const groupPrefix = (queue: string): string => `group\u0000${queue}\u0000`
 /** The key of queue `queue`'s runner release in `meta`. */
 export const runnerReleaseKey = (queue: string): string => `runner-release\u0000${queue}`
 

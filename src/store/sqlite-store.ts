@@ -10,11 +10,11 @@
  */
 import { OffthreadError } from '../shared/errors.js'
 import type { ErrorRecord, JobStatus, LogEntry } from '../shared/types.js'
-import type { JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, StoredReleases, WriteOp, WriteResult } from './store.js'
+import type { GroupRecord, JobRecord, ListQuery, ScheduleRecord, Store, StoredJob, StoredReleases, WriteOp, WriteResult } from './store.js'
 import { rolledBack, WriteRules, zeroCounts } from './write-rules.js'
 import { releaseKey, type ReleaseRecord } from '../shared/release.js'
 import { Connection, loadRuntime, type Row, type SqliteDatabase, type SqliteStatement, type SqlValue } from './sqlite-runtime.js'
-import { migrate, releasePrefix, runnerReleaseKey } from './sqlite-schema.js'
+import { groupPrefix, migrate, releasePrefix, runnerReleaseKey } from './sqlite-schema.js'
 import { sqliteReads, sqliteSink } from './sqlite-write.js'
 
 export { SQLITE_SCHEMA_VERSION } from './sqlite-schema.js'
@@ -304,6 +304,14 @@ class SqliteStore implements Store {
         : this.#sql(`SELECT record FROM jobs WHERE queue = ? AND status = 'delayed' ORDER BY run_at, seq LIMIT ?`).all(queue, limit)
     }
     return rows.map((row) => this.#unpack<JobRecord>(row['record']))
+  }
+
+  async groups(): Promise<GroupRecord[]> {
+    const prefix = groupPrefix(this.#queue)
+    // Every key that starts with the prefix, whatever characters the ids have: up to the prefix's successor.
+    return this.#sql('SELECT value FROM meta WHERE key >= ? AND key < ?')
+      .all(prefix, `${prefix.slice(0, -1)}\u0001`)
+      .map((row) => JSON.parse(String(row['value'])) as GroupRecord)
   }
 
   async releases(): Promise<StoredReleases> {

@@ -6,10 +6,10 @@
  */
 import type { JobStatus } from '../shared/types.js'
 import { releaseKey } from '../shared/release.js'
-import type { JobRecord, ScheduleRecord } from './store.js'
+import type { GroupRecord, JobRecord, ScheduleRecord } from './store.js'
 import { holdsKey, type Reads, type Sink } from './write-rules.js'
 import type { Connection, SqlValue } from './sqlite-runtime.js'
-import { releasePrefix, runnerReleaseKey } from './sqlite-schema.js'
+import { groupKey, releasePrefix, runnerReleaseKey } from './sqlite-schema.js'
 
 /** A job's row, as the rules read it. */
 export interface JobRow {
@@ -28,6 +28,10 @@ export function sqliteReads(conn: Connection, queue: string): Reads<JobRow> {
     schedule(id) {
       const row = conn.sql('SELECT record FROM schedules WHERE queue = ? AND id = ?').get(queue, id)
       return row ? conn.unpack<ScheduleRecord>(row['record']) : undefined
+    },
+    group(id) {
+      const value = conn.sql('SELECT value FROM meta WHERE key = ?').get(groupKey(queue, id))?.['value']
+      return value === undefined ? undefined : (JSON.parse(String(value)) as GroupRecord)
     },
   }
 }
@@ -128,6 +132,11 @@ export function sqliteSink(conn: Connection, queue: string): Sink<JobRow> {
       const key = releaseKey(op.release.version)
       conn.sql('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(`${releasePrefix(queue)}${key}`, value)
       if (op.runner) conn.sql('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(runnerReleaseKey(queue), key)
+    },
+    group(id, record) {
+      // In `meta`, as JSON (limits are plain data).
+      if (record) conn.sql('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(groupKey(queue, id), JSON.stringify(record))
+      else conn.sql('DELETE FROM meta WHERE key = ?').run(groupKey(queue, id))
     },
   }
 }

@@ -5,7 +5,7 @@
  * means (keys, `expect`, fences, `fired`, kept counts, the roll-back of an atomic
  * batch) is written once, in write-rules.ts, which the three stores share.
  */
-import type { StoredJobOptions } from '../shared/options.js'
+import type { GroupLimits, StoredJobOptions } from '../shared/options.js'
 import type { ReleaseRecord, Version } from '../shared/release.js'
 import type { ErrorRecord, JobStatus, ListOptions, LogEntry, Progress, SerializedError } from '../shared/types.js'
 
@@ -40,10 +40,11 @@ export interface JobRecord {
   version?: Version
   /**
    * Why a job does not start: `waiting` for `'release'` (the runner's release does not define
-   * its task) or `'network'` (it needs the network, the runner is offline); `delayed` for
-   * `'sleep'` (`ctx.sleep`) or `'signal'` (`ctx.waitFor`: see {@link JobRecord.signal}).
+   * its task), `'network'` (it needs the network, the runner is offline) or `'group'` (its
+   * group is paused); `delayed` for `'sleep'` (`ctx.sleep`) or `'signal'` (`ctx.waitFor`:
+   * see {@link JobRecord.signal}).
    */
-  waitingFor?: 'release' | 'network' | 'sleep' | 'signal'
+  waitingFor?: 'release' | 'network' | 'group' | 'sleep' | 'signal'
   /** The signal a `delayed` job waits for (`ctx.waitFor(name)`): a `signal` op of that name wakes it. */
   signal?: string
   /** Its handler slept (`ctx.sleep`, `ctx.waitFor`) in this attempt: its next run reads its durable steps. */
@@ -68,6 +69,16 @@ export interface ScheduleRecord {
   /** The job it added last (so an overlapping run can be skipped). */
   lastJobId?: string
   createdAt: number
+}
+
+/**
+ * One group's own settings (`queue.groups.set`, `.pause`), as stored: its limits, over the
+ * task's and the queue's, and whether it is paused. A group with neither is not stored.
+ */
+export interface GroupRecord {
+  id: string
+  limits?: GroupLimits
+  paused?: true
 }
 
 /** A job with its data and, once completed, its result. */
@@ -134,6 +145,12 @@ export type WriteOpBody =
    * those versions (releases not seen for long). Sent only to a store with {@link Store.releases}.
    */
   | { op: 'release'; release: ReleaseRecord; runner?: boolean; drop?: readonly Version[] }
+  /**
+   * Changes group `id`'s own settings, onto what is stored: `limits` replaces its limits
+   * (`null` drops them), `paused` pauses or resumes it; a field not given stays as stored.
+   * A group left with neither is deleted. Sent only to a store with {@link Store.groups}.
+   */
+  | { op: 'group'; id: string; limits?: GroupLimits | null; paused?: boolean }
 
 /** What one {@link WriteOp} did. */
 export type WriteResult =
@@ -254,6 +271,12 @@ export interface Store {
    */
   releases?(): Promise<StoredReleases>
   /**
+   * Every group's own settings (see the `group` op), in no particular order. Optional for a
+   * store of your own: without it, groups have the limits of their task and queue only, and
+   * `queue.groups.set` / `.pause` / `.resume` reject.
+   */
+  groups?(): Promise<GroupRecord[]>
+  /**
    * Tells `listener` when this store's calls have waited on its storage past a bound with
    * none done meanwhile (`true`: another tab or process holds it), and when they go through
    * again (`false`). The queue reports both as a `StorageBlockedError`. Returns the unsubscribe function.
@@ -290,5 +313,6 @@ export const STORE_READS = [
   'errors',
   'steps',
   'releases',
+  'groups',
   'expired',
 ] as const

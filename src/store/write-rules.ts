@@ -9,13 +9,15 @@
  * inside its transaction) and writes with its own storage.
  */
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../shared/types.js'
-import type { JobRecord, ScheduleRecord, WriteOp, WriteResult } from './store.js'
+import type { GroupRecord, JobRecord, ScheduleRecord, WriteOp, WriteResult } from './store.js'
 import { signalStep } from '../shared/waits.js'
 
 /** A `put` op of a batch. */
 export type PutOp = Extract<WriteOp, { op: 'put' }>
 /** A `release` op of a batch. */
 export type ReleaseOp = Extract<WriteOp, { op: 'release' }>
+/** A `group` op of a batch. */
+export type GroupOp = Extract<WriteOp, { op: 'group' }>
 
 /**
  * What a store has stored, as the rules ask for it: as the write stands, with the
@@ -33,6 +35,8 @@ export interface Reads<R> {
   holder(key: string): string | undefined
   /** The schedule of id `id` (asked only for a `fired` schedule op). */
   schedule(id: string): ScheduleRecord | undefined
+  /** The settings of group `id` (asked only for a `group` op). */
+  group(id: string): GroupRecord | undefined
 }
 
 /**
@@ -63,6 +67,8 @@ export interface Sink<R> {
   unschedule(id: string): void
   /** Stores a release record, drops the releases `op.drop` names, and with `op.runner` makes it the runner's. */
   release(op: ReleaseOp): void
+  /** Stores group `id`'s settings (`undefined`: deletes them). */
+  group(id: string, record: GroupRecord | undefined): void
   /** Whether an error a method threw is the storage's (the transaction's), not its value's. Unset: never. */
   fatal?(error: unknown): boolean
 }
@@ -81,6 +87,21 @@ export function firedOnto(stored: ScheduleRecord, fired: ScheduleRecord): Schedu
   const record: ScheduleRecord = { ...stored, nextRunAt: fired.nextRunAt }
   if (fired.lastRunAt !== undefined) record.lastRunAt = fired.lastRunAt
   if (fired.lastJobId !== undefined) record.lastJobId = fired.lastJobId
+  return record
+}
+
+/**
+ * Group settings after a `group` op onto the stored ones (`undefined`: none stored): the
+ * op's fields replace the stored ones; a group left with no limits and not paused is
+ * `undefined` (deleted).
+ */
+export function groupOnto(stored: GroupRecord | undefined, op: GroupOp): GroupRecord | undefined {
+  const limits = op.limits === undefined ? stored?.limits : (op.limits ?? undefined)
+  const paused = op.paused === undefined ? stored?.paused === true : op.paused
+  if (limits === undefined && !paused) return undefined
+  const record: GroupRecord = { id: op.id }
+  if (limits !== undefined) record.limits = { ...limits }
+  if (paused) record.paused = true
   return record
 }
 
@@ -226,6 +247,9 @@ export class WriteRules<R extends { status: JobStatus }> {
         break
       case 'release':
         sink.release(op)
+        break
+      case 'group':
+        sink.group(op.id, groupOnto(reads.group(op.id), op))
     }
     return { ok: true }
   }

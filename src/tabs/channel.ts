@@ -36,6 +36,8 @@ export type ChannelMessage =
   | { type: 'removed'; ids: string[] }
   /** Schedules changed: the runner reads them again. */
   | { type: 'schedules' }
+  /** Job groups' own settings changed (`queue.groups`): the runner reads them again. */
+  | { type: 'groups' }
   /**
    * A runner gave its place up as its page was frozen or hidden (no fault of its jobs'):
    * the next runner puts these `running` jobs back without counting an interruption.

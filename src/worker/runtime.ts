@@ -81,6 +81,7 @@ export function compileTasks(handlers: TaskMap): { tasks: Map<string, ResolvedTa
     if (options.concurrency !== undefined) meta.concurrency = options.concurrency
     if (options.rateLimit !== undefined) meta.rateLimit = options.rateLimit
     if (options.network) meta.network = true
+    if (options.groups !== undefined) meta.groups = options.groups
     if (options.retry) {
       // Functions stay here; the pool sees a marker and gets their answers as hints.
       const retry: Record<string, unknown> = { ...options.retry }

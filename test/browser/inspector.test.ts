@@ -197,6 +197,24 @@ describe('<offthread-inspector>', () => {
     await expect.poll(() => row(waiter.id)?.querySelector('.badge')?.textContent).toBe('completed')
   })
 
+  it("a job's group shows in its row and detail; a job of a paused group says it waits for its group", async () => {
+    const queue = makeQueue()
+    await queue.groups.pause('album-7')
+    const held = await queue.add('echo', 'held', { group: 'album-7' })
+    // Ran after the held job came up: the held one has been looked at (and parked) by then.
+    expect(await (await queue.add('echo', 'free', { group: 'album-8' })).result()).toBe('free')
+    const el = mount((el) => (el.queue = queue))
+    await openRow(el, held.id)
+    const row = (): HTMLElement | undefined => rows(el).find((r) => r.querySelector('.id')?.textContent === held.id)
+    await expect.poll(() => row()?.querySelector('.badge')?.textContent).toBe('waiting (group)')
+    expect(row()?.querySelector('.badge')?.getAttribute('title')).toMatch(/its group is paused/)
+    expect(row()?.querySelector('.name')?.textContent).toBe('echo · album-7')
+    await expect.poll(() => text(el, '.detail')).toContain('its group (album-7) to be resumed')
+    expect(text(el, '.detail')).toContain('Groupalbum-7')
+    await queue.groups.resume('album-7')
+    await expect(held.result()).resolves.toBe('held')
+  })
+
   it('a job with durable steps shows each stored step and its result; a job without shows no such section', async () => {
     const queue = makeQueue()
     const stepped = await queue.add('stepped', { steps: 3, failAt: 2 }, { retry: { attempts: 2, delay: 0 } })

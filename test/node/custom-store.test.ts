@@ -132,9 +132,11 @@ class JsonKvStore implements Store {
           break
         }
         // Never sent here: a store without `fencing` keeps no runner token (and its runner is never taken
-        // over), and one without `releases()` keeps no releases (tabs check names against their own worker).
+        // over), one without `releases()` keeps no releases (tabs check names against their own worker), and
+        // one without `groups()` keeps no group settings (queue.groups.set rejects).
         case 'claim':
         case 'release':
+        case 'group':
           results.push({ ok: true })
           break
         case 'log': {
@@ -351,6 +353,18 @@ describe('a custom Store (JSON strings in a Map) under a queue on Node worker th
     expect((await queue.list({ status: 'completed' })).map((j) => j.id)).toEqual([job.id])
     expect(await queue.clean({ status: ['completed', 'failed'] })).toBe(2)
     expect([...kv.keys()].filter((key) => key.includes(':job:'))).toEqual([])
+  })
+
+  it("groups on a store without groups(): jobs of a group run by the queue's limits; queue.groups.set rejects, naming the store", async () => {
+    const queue = queueOn(new Map<string, string>(), { groups: { concurrency: 1 } })
+    let running = 0
+    let most = 0
+    queue.on('started', () => (most = Math.max(most, ++running)))
+    queue.on('completed', () => running--)
+    const jobs = await queue.addBulk(Array.from({ length: 4 }, (_, i) => ({ name: 'sleep', data: 5 + i, options: { group: 'g' } })))
+    expect(await Promise.all(jobs.map((job) => job.result()))).toEqual([5, 6, 7, 8])
+    expect(most).toBe(1)
+    await expect(queue.groups.pause('g')).rejects.toThrow(/its store \(json-kv\) keeps no group settings/)
   })
 
   it('keys deduplicate, uncloneable data is refused, atomic batches roll back', async () => {

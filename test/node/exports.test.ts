@@ -37,6 +37,9 @@ const MAIN = {
     'JobHandleEvents',
     'WaitOptions',
     'FlowHandle',
+    'GroupCounts',
+    'GroupManager',
+    'GroupLimits',
     'ChainOutput',
     'FlowJob',
     'FlowStep',
@@ -87,6 +90,7 @@ const STORE = {
   types: [
     'Store',
     'JobRecord',
+    'GroupRecord',
     'ScheduleRecord',
     'StoredJob',
     'StoredReleases',

@@ -79,4 +79,27 @@ describe('nodeWorker', () => {
     await waitFor(() => errors.length > 0)
     expect(errors[0]?.name).toBe('WorkerError')
   })
+
+  it("groups on memoryStore: a group's concurrency holds beside other groups; a paused group waits until resumed", async () => {
+    const queue = makeQueue({ worker: () => nodeWorker('test/conformance/tasks.worker.js'), concurrency: 3, groups: { concurrency: 1 } })
+    const running = new Map<string, number>()
+    const most = new Map<string, number>()
+    queue.on('started', (job) => {
+      const count = (running.get(job.group ?? '') ?? 0) + 1
+      running.set(job.group ?? '', count)
+      most.set(job.group ?? '', Math.max(most.get(job.group ?? '') ?? 0, count))
+    })
+    queue.on('completed', (job) => running.set(job.group ?? '', (running.get(job.group ?? '') ?? 1) - 1))
+    await queue.groups.pause('held')
+    const held = await queue.add('double', 1, { group: 'held' })
+    const jobs = await queue.addBulk(
+      ['a', 'a', 'a', 'b', 'b', 'b'].map((group) => ({ name: 'sleep' as never, data: 20 as never, options: { group } })),
+    )
+    expect(await Promise.all(jobs.map((job) => job.result()))).toEqual([20, 20, 20, 20, 20, 20])
+    expect([most.get('a'), most.get('b')]).toEqual([1, 1])
+    expect(held.status).toBe('waiting')
+    expect(await queue.groups.counts('held')).toEqual({ waiting: 1, delayed: 0, blocked: 0, running: 0, paused: true, limits: { concurrency: 1 } })
+    await queue.groups.resume('held')
+    expect(await held.result()).toBe(2)
+  })
 })

@@ -258,7 +258,7 @@ describe('resolveJobOptions', () => {
     const error = thrown(() => resolveJobOptions({ timout: 1000 }, NOW))
     expect(error).toBeInstanceOf(TypeError)
     expect(error.message).toBe(
-      'Unknown option "timout": expected one of id, key, priority, delay, runAt, timeout, retry, dependsOn, transfer, debounce, throttle, network',
+      'Unknown option "timout": expected one of id, key, priority, delay, runAt, timeout, retry, dependsOn, transfer, debounce, throttle, network, group',
     )
   })
 
@@ -426,7 +426,9 @@ describe('resolveTaskOptions', () => {
     )
     const unknown = thrown(() => resolveTaskOptions('primes', { handler: () => 1, timout: 5 }))
     expect(unknown).toBeInstanceOf(TypeError)
-    expect(unknown.message).toBe('Unknown option "primes.timout": expected one of handler, timeout, retry, priority, concurrency, rateLimit, network')
+    expect(unknown.message).toBe(
+      'Unknown option "primes.timout": expected one of handler, timeout, retry, priority, concurrency, rateLimit, network, groups',
+    )
     expect(thrown(() => resolveTaskOptions('zip', { handler: () => 1, concurrency: 0 })).message).toContain('"zip.concurrency"')
     expect(thrown(() => resolveTaskOptions('zip', { handler: () => 1, rateLimit: { max: 1 } })).message).toContain('"zip.rateLimit"')
   })

@@ -250,6 +250,29 @@ describe('sqliteStore on Deno and Bun', () => {
   }, 60_000)
 })
 
+describe('job groups on sqliteStore across processes', () => {
+  it("a pause and a resume made in a follower process reach the runner process (its poll): the group's jobs wait, then run", async () => {
+    await both(async (runtime) => {
+      const file = join(dir, `groups-${runtime}.db`)
+      const a = start(runtime, script(runtime, 'test/sqlite/groups-process.js', file, 'A'))
+      await a.line('RUNNER')
+      const b = start(runtime, script(runtime, 'test/sqlite/groups-process.js', file, 'B'))
+      const line = await b.line('RESULT ', 30_000)
+      const result = JSON.parse(line.slice('RESULT '.length)) as Record<string, unknown>
+      expect(result, `${runtime}: ${b.output()}\nA: ${a.output()}`).toEqual({
+        first: 'follower',
+        freeResult: 42,
+        told: true,
+        whileHeld: ['waiting', 'waiting'],
+        paused: { waiting: 2, delayed: 0, blocked: 0, running: 0, paused: true, limits: {} },
+        results: [2, 4],
+      })
+      a.child.kill('SIGKILL')
+      await Promise.all([a.exited, b.exited])
+    })
+  }, 60_000)
+})
+
 describe('sqliteStore on this Node', () => {
   // One case whichever Node runs it: Node 20 (CI's) has no node:sqlite, Node ≥ 22.5 has.
   it(`Node ${process.versions.node}: sqliteStore opens where node:sqlite exists, else its open names the runtime and what it needs`, async () => {

@@ -169,6 +169,16 @@ describe('runTask', () => {
     await expect(runTask(tasks.plain, null, { offline: 'yes' as unknown as boolean })).rejects.toThrow('Invalid option "offline": expected a boolean')
   })
 
+  it("groups: a task with groups and a job's group run as any other; a bad group is refused as add refuses it", async () => {
+    const tasks = defineTasks({
+      upload: { groups: { concurrency: 1 }, handler: (name: string): string => `up:${name}` },
+    })
+    const run = await runTask(tasks.upload, 'a.png', { group: 'album-7' })
+    expect([run.status, run.result]).toEqual(['completed', 'up:a.png'])
+    await expect(runTask(tasks.upload, 'a.png', { group: '' })).rejects.toThrow('Invalid option "group": expected a non-empty string')
+    await expect(runTask({ groups: { concurrency: 0 }, handler: () => 1 }, null)).rejects.toThrow(RangeError)
+  })
+
   it('ctx.sleep: status sleeping with its time; a run from its stored steps goes past it once its time came', async () => {
     const napper = async (_: null, ctx: TaskContext): Promise<string[]> => {
       const a = await ctx.step('a', () => 'a')

@@ -4,8 +4,8 @@
  * what an op writes and answers, without any storage.
  */
 import { describe, expect, it } from 'vitest'
-import { firedOnto, holdsKey, rolledBack, WriteRules, zeroCounts, type Reads, type Sink } from '../../src/store/write-rules.js'
-import type { JobRecord, ScheduleRecord, WriteOp, WriteResult } from '../../src/store/store.js'
+import { firedOnto, groupOnto, holdsKey, rolledBack, WriteRules, zeroCounts, type Reads, type Sink } from '../../src/store/write-rules.js'
+import type { GroupRecord, JobRecord, ScheduleRecord, WriteOp, WriteResult } from '../../src/store/store.js'
 import type { JobStatus, LogEntry } from '../../src/shared/types.js'
 import { jobRecord as job } from '../helpers/records.js'
 
@@ -41,14 +41,22 @@ const STORAGE = new Error('disk I/O error')
 function fakeStore(
   stored: { jobs?: JobRecord[]; schedules?: ScheduleRecord[]; seq?: number; runner?: string } = {},
   fatal?: (error: unknown) => boolean,
-): { rules: WriteRules<JobRecord>; calls: string[]; jobs: Map<string, JobRecord | undefined>; schedules: Map<string, ScheduleRecord | undefined> } {
+): {
+  rules: WriteRules<JobRecord>
+  calls: string[]
+  jobs: Map<string, JobRecord | undefined>
+  schedules: Map<string, ScheduleRecord | undefined>
+  groups: Map<string, GroupRecord | undefined>
+} {
   const jobs = new Map<string, JobRecord | undefined>((stored.jobs ?? []).map((j) => [j.id, j]))
   const schedules = new Map<string, ScheduleRecord | undefined>((stored.schedules ?? []).map((s) => [s.id, s]))
+  const groups = new Map<string, GroupRecord | undefined>()
   const calls: string[] = []
   const reads: Reads<JobRecord> = {
     job: (id) => jobs.get(id),
     holder: (key) => [...jobs.values()].find((j) => j && holdsKey(j) && j.key === key)?.id,
     schedule: (id) => schedules.get(id),
+    group: (id) => groups.get(id),
   }
   const sink: Sink<JobRecord> = {
     record: (row) => ({ ...row }),
@@ -93,9 +101,13 @@ function fakeStore(
       refuse(op.release.tasks)
       calls.push(`release ${String(op.release.version)}`)
     },
+    group(id, record) {
+      groups.set(id, record)
+      calls.push(`group ${id} ${record ? JSON.stringify(record) : 'deleted'}`)
+    },
     ...(fatal ? { fatal } : {}),
   }
-  return { rules: new WriteRules(reads, sink, stored.seq ?? 0, stored.runner), calls, jobs, schedules }
+  return { rules: new WriteRules(reads, sink, stored.seq ?? 0, stored.runner), calls, jobs, schedules, groups }
 }
 
 const applyAll = (rules: WriteRules<JobRecord>, ops: WriteOp[]): WriteResult[] => ops.map((op) => rules.apply(op))
@@ -365,6 +377,38 @@ describe('write rules', () => {
       expect(
         rolledBack([{ ok: true }, { ok: false, reason: 'exists', job: job('x') }, { ok: false, reason: 'key', job: job('y') }], true),
       ).toBeUndefined()
+    })
+  })
+
+  describe('group settings', () => {
+    it('a group op changes only the fields it gives, onto the stored settings', () => {
+      const { rules, groups } = fakeStore()
+      expect(rules.apply({ op: 'group', id: 'g', limits: { concurrency: 2 } })).toEqual({ ok: true })
+      expect(groups.get('g')).toEqual({ id: 'g', limits: { concurrency: 2 } })
+      rules.apply({ op: 'group', id: 'g', paused: true })
+      expect(groups.get('g')).toEqual({ id: 'g', limits: { concurrency: 2 }, paused: true })
+      rules.apply({ op: 'group', id: 'g', limits: { rateLimit: { max: 1, per: 10 } } })
+      expect(groups.get('g')).toEqual({ id: 'g', limits: { rateLimit: { max: 1, per: 10 } }, paused: true })
+      rules.apply({ op: 'group', id: 'g', paused: false })
+      expect(groups.get('g')).toEqual({ id: 'g', limits: { rateLimit: { max: 1, per: 10 } } })
+    })
+
+    it('a group left with no limits and not paused is deleted', () => {
+      const { rules, groups, calls } = fakeStore()
+      rules.apply({ op: 'group', id: 'g', paused: true })
+      rules.apply({ op: 'group', id: 'g', paused: false })
+      expect(groups.get('g')).toBeUndefined()
+      rules.apply({ op: 'group', id: 'h', limits: { concurrency: 1 } })
+      rules.apply({ op: 'group', id: 'h', limits: null })
+      expect(groups.get('h')).toBeUndefined()
+      expect(calls.at(-1)).toBe('group h deleted')
+    })
+
+    it('groupOnto keeps what the op does not give', () => {
+      const stored: GroupRecord = { id: 'g', limits: { concurrency: 3 }, paused: true }
+      expect(groupOnto(stored, { op: 'group', id: 'g' })).toEqual(stored)
+      expect(groupOnto(undefined, { op: 'group', id: 'g' })).toBeUndefined()
+      expect(groupOnto(stored, { op: 'group', id: 'g', limits: null, paused: false })).toBeUndefined()
     })
   })
 })

@@ -1,7 +1,7 @@
 // Type tests: checked by tsc, never executed. The queue is only built inside
 // test callbacks, which the typecheck project does not run.
 import { describe, expectTypeOf, it } from 'vitest'
-import { createQueue, memoryStore, type JobHandle, type JobSnapshot, type Queue } from '../../src/index.js'
+import { createQueue, memoryStore, type GroupCounts, type GroupLimits, type JobHandle, type JobSnapshot, type Queue } from '../../src/index.js'
 import { defineTasks, type TaskContext } from '../../src/worker.js'
 
 interface State {
@@ -90,7 +90,21 @@ describe('releases', () => {
     const queue = createQueue<Tasks>({ store: memoryStore(), version: '2026.12.07', persist: true })
     const job = await queue.add('upper', 'a')
     expectTypeOf(job.toJSON().version).toEqualTypeOf<string | number | undefined>()
-    expectTypeOf(job.toJSON().waitingFor).toEqualTypeOf<'release' | 'network' | 'sleep' | 'signal' | undefined>()
+    expectTypeOf(job.toJSON().waitingFor).toEqualTypeOf<'release' | 'network' | 'group' | 'sleep' | 'signal' | undefined>()
+    expectTypeOf(job.toJSON().group).toEqualTypeOf<string | undefined>()
+    // Groups: the job option, the queue's limits, and queue.groups.
+    await queue.add('upper', 'a', { group: 'user-42' })
+    // @ts-expect-error a group is a string
+    await queue.add('upper', 'a', { group: 42 })
+    createQueue<Tasks>({ store: memoryStore(), groups: { concurrency: 1, rateLimit: { max: 2, per: 1000 } } })
+    await queue.groups.set('album-7', { concurrency: 1 })
+    await queue.groups.set('album-7', null)
+    expectTypeOf(queue.groups.pause).returns.toEqualTypeOf<Promise<void>>()
+    expectTypeOf(await queue.groups.counts('album-7')).toEqualTypeOf<GroupCounts>()
+    expectTypeOf<GroupCounts['limits']>().toEqualTypeOf<GroupLimits>()
+    defineTasks({ upload: { groups: { concurrency: 1 }, handler: (file: string) => file.length } })
+    // @ts-expect-error a task's groups take limits only
+    defineTasks({ upload: { groups: { paused: true }, handler: (file: string) => file.length } })
     expectTypeOf(queue.runner?.version).toEqualTypeOf<string | number | undefined>()
     expectTypeOf(await queue.storage()).toEqualTypeOf<{ persisted?: boolean; usage?: number; quota?: number }>()
     queue.on('outdated', (error) => expectTypeOf(error).toEqualTypeOf<Error>())

@@ -5,6 +5,7 @@
  */
 import type { Store } from '../store.js'
 import { createKit, type StoreContractApi, type StoreContractOptions } from './kit.js'
+import { groupCases } from './groups.js'
 import { listCases } from './lists.js'
 import { readCases } from './reads.js'
 import { runnerCases } from './runner-side.js'
@@ -14,8 +15,8 @@ import { writeCases } from './writes.js'
  * Registers the Store contract's cases (about 70) with your test runner: inserts, keys,
  * atomic batches, conditional puts, values that cannot be stored, results, logs, errors,
  * counts, list and its paging, pending, scan, expired, schedules, dependents; and, when
- * the store has them, durable steps (`steps`), fencing (`fencing: true`) and releases
- * (`releases`). Each case opens a fresh store from `makeStore` under a queue name of its
+ * the store has them, durable steps (`steps`), fencing (`fencing: true`), releases
+ * (`releases`) and group settings (`groups`). Each case opens a fresh store from `makeStore` under a queue name of its
  * own and closes it after; `makeStore` is also called once at registration, to read which
  * optional parts the store has (that store is never opened). Cases must run one at a time.
  *
@@ -45,4 +46,5 @@ export function runStoreContract(makeStore: () => Store, api: StoreContractApi, 
   readCases(kit)
   listCases(kit)
   runnerCases(kit)
+  groupCases(kit)
 }

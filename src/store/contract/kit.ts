@@ -72,7 +72,7 @@ export type NewJob = Omit<JobRecord, 'seq'>
 /** What each part of the suite gets: the caller's test functions, a fresh store per case, and helpers. */
 export interface ContractKit extends StoreContractApi {
   /** The optional parts of the Store interface this store has; the cases of the others are not registered. */
-  readonly has: { readonly fencing: boolean; readonly steps: boolean; readonly releases: boolean }
+  readonly has: { readonly fencing: boolean; readonly steps: boolean; readonly releases: boolean; readonly groups: boolean }
   /** A new store, opened under a queue name no other case uses, closed after the case. */
   fresh: () => Promise<Store>
   /** Inserts `jobs` (data `{ for: id }`), expects every insert to succeed; resolves to their stored records (with `seq`). */
@@ -121,7 +121,12 @@ let counter = 0
 export function createKit(makeStore: () => Store, api: StoreContractApi, options: StoreContractOptions = {}): ContractKit {
   const { describe, expect } = api
   const probe = makeStore()
-  const has = { fencing: probe.fencing === true, steps: typeof probe.steps === 'function', releases: typeof probe.releases === 'function' }
+  const has = {
+    fencing: probe.fencing === true,
+    steps: typeof probe.steps === 'function',
+    releases: typeof probe.releases === 'function',
+    groups: typeof probe.groups === 'function',
+  }
   const prefix = options.prefix ?? 'store-contract-'
   const opened: Store[] = []
 

@@ -217,6 +217,7 @@ export class JobDetail {
       ['Priority', String(job.priority)],
     ]
     if (job.key !== undefined) rows.push(['Key', job.key])
+    if (job.group !== undefined) rows.push(['Group', job.group])
     if (job.version !== undefined) rows.push(['Release', String(job.version)])
     if (job.waitingFor === 'release') rows.push(['Waits for', 'a tab of a release that defines this task (the tab running the queue does not)'])
     if (job.waitingFor === 'network') rows.push(['Waits for', 'the network (the browser running the queue is offline; its attempt is not used up)'])
@@ -225,6 +226,7 @@ export class JobDetail {
       const until = job.runAt < FOREVER ? `, or its timeout at ${formatDateTime(job.runAt)}` : ''
       rows.push(['Waits for', `signal "${job.signal ?? ''}" (ctx.waitFor): queue.signal(id, "${job.signal ?? ''}", payload) wakes it${until}`])
     }
+    if (job.waitingFor === 'group') rows.push(['Waits for', `its group (${job.group ?? '?'}) to be resumed: it is paused`])
     if (job.progress !== undefined)
       rows.push(['Progress', typeof job.progress === 'number' ? `${job.progress}%` : preview(job.progress, { budget: 200 })])
     rows.push(['Created', formatDateTime(job.createdAt)])

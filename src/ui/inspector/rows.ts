@@ -17,6 +17,7 @@ const WAITS_FOR: Readonly<Record<string, string>> = {
   network: 'needs the network: waits until the browser running the queue is online',
   sleep: 'asleep (ctx.sleep): runs again at its time, no worker held',
   signal: 'waits for a signal (ctx.waitFor): queue.signal wakes it, or its timeout',
+  group: 'its group is paused: waits until it is resumed (queue.groups.resume)',
 }
 
 /**
@@ -210,7 +211,10 @@ function fill(row: Row, job: JobSnapshot | null | undefined): void {
   setText(row.status, why ? `${job.status} (${job.waitingFor === 'sleep' ? 'asleep' : (job.waitingFor as string)})` : job.status)
   if (why) row.status.title = why
   else row.status.removeAttribute('title')
-  setText(row.name, job.name)
+  // A job of a group shows it beside its task: which user's, album's or document's job it is.
+  setText(row.name, job.group === undefined ? job.name : `${job.name} · ${job.group}`)
+  if (job.group !== undefined) row.name.title = `group ${job.group}`
+  else row.name.removeAttribute('title')
   setText(row.id, job.id)
   setText(row.attempt, String(job.attempt))
   setText(row.progress, progressText(job.progress))
