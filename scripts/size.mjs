@@ -58,7 +58,11 @@ export const TARGET = { start: 15_000, total: 30_000, worker: 5_000 }
 // facade's `queue.groups`; in the runner's chunk the ready jobs by group taken in turn, group limits and pauses,
 // their settings read from the store; the `group` write op and `Store.groups` in idbStore): +1.2 kB total
 // (48.2 kB measured; `queue.groups`' own code, 0.6 kB, loads on its first use), +0.07 kB worker (a task's `groups`).
-export const CEILING = { start: 13_200, total: 48_300, worker: 7_600 }
+// Issue 28's durable waits for a signal (`ctx.waitFor` in the worker with its checks, the wait's steps and the
+// `TimeoutError`: +0.5 kB worker, 8.1 kB measured; `queue.signal` and its checks behind the facade, the `signal`
+// write op in the shared rules and idbStore, the runner's wake of a job signalled while it ran, the inspector's
+// reasons: +1.0 kB total, 49.3 kB measured; the start unchanged, 13.2 kB).
+export const CEILING = { start: 13_300, total: 49_500, worker: 8_300 }
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/size/')

@@ -27,7 +27,6 @@ import type { RunnerRelease } from './releases.js'
 import type { LiveJobStore, LiveList, LiveStore, WatchQuery } from './live.js'
 import { loadRunnerCode } from './runner-code.js'
 import { Views } from './views.js'
-import { checkSignalName } from '../shared/waits.js'
 import type {
   AnySnapshot,
   Listed,
@@ -367,8 +366,6 @@ export class Queue<T extends TaskMap = TaskMap> {
    * ```
    */
   async signal(id: string, name: string, payload?: unknown): Promise<boolean> {
-    if (typeof id !== 'string') throw invalidOption('id', 'a job id (string)', id)
-    checkSignalName(name, 'queue.signal(id, name, payload)')
     return (await this.#ready()).signals.send(id, name, payload)
   }
 

@@ -5,6 +5,8 @@
  * runner (this tab's, or through the change every tab hears) takes it in.
  */
 import { JobDataError, OffthreadError, findUncloneablePath } from '../shared/errors.js'
+import { invalidOption } from '../shared/options.js'
+import { checkSignalName } from '../shared/waits.js'
 import type { Committer } from '../store/committer.js'
 import type { Store } from '../store/store.js'
 import type { Changes } from './changes.js'
@@ -33,6 +35,8 @@ export class Signals {
    * @throws JobDataError when the payload cannot be stored; OffthreadError when the store keeps no steps
    */
   async send(id: string, name: string, payload: unknown): Promise<boolean> {
+    if (typeof id !== 'string') throw invalidOption('id', 'a job id (string)', id)
+    checkSignalName(name, 'queue.signal(id, name, payload)')
     const { store, committer, changes, state } = this.#host
     if (typeof store.steps !== 'function') {
       throw new OffthreadError(`queue.signal(): this store (${store.kind}) keeps no durable steps, so it cannot keep a signal for ctx.waitFor`)
