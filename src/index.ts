@@ -37,6 +37,10 @@ export type { OffthreadErrorCode } from './shared/errors.js'
 export type { BackoffFunction, ErrorMatcher, RetryOptions } from './shared/retry.js'
 export type {
   AnySnapshot,
+  BatchContext,
+  BatchHandler,
+  BatchOptions,
+  BatchTaskDefinition,
   BulkJob,
   ErrorRecord,
   JobOptions,
@@ -48,6 +52,7 @@ export type {
   QueueEvents,
   QueueRole,
   SerializedError,
+  TaskBatch,
   TaskContext,
   TaskDefinition,
   TaskHandler,

@@ -128,6 +128,7 @@ export function toSnapshot<R>(job: JobRecord, data: unknown, result?: unknown): 
   if (job.finishedAt !== undefined) snapshot.finishedAt = job.finishedAt
   if (job.version !== undefined) snapshot.version = job.version
   if (job.waitingFor !== undefined && job.status === 'waiting') snapshot.waitingFor = job.waitingFor
+  if (job.batch !== undefined) snapshot.batch = job.batch
   return snapshot
 }
 

@@ -42,6 +42,8 @@ export interface JobRecord {
   waitingFor?: 'release' | 'network'
   /** Its handler slept (`ctx.sleep`) in this attempt: its next run reads its durable steps. */
   slept?: true
+  /** A batch task's job: how many jobs its latest run was started with (see `JobSnapshot.batch`). */
+  batch?: number
 }
 
 /** A repeating job, as stored. */

@@ -17,7 +17,8 @@ import {
 } from '../shared/protocol.js'
 import { WORKER_FUNCTION, type RetryHints, type RetryOptions } from '../shared/retry.js'
 import type { SerializedError, TaskDefinition, TaskHandler, TaskMap } from '../shared/types.js'
-import { JobReporter, Sleeping, createContext, stepStored, transfers, type PostTarget } from './context.js'
+import { runBatch, type BatchEnd } from './batch.js'
+import { JobReporter, Sleeping, createContext, stepStored, transfers, type PostTarget, type ReportSink } from './context.js'
 import { composeMiddleware, validateMiddleware, type Middleware } from './middleware.js'
 
 /** Outcomes of short jobs wait at most this long to share a message. */
@@ -81,6 +82,7 @@ export function compileTasks(handlers: TaskMap): { tasks: Map<string, ResolvedTa
     if (options.concurrency !== undefined) meta.concurrency = options.concurrency
     if (options.rateLimit !== undefined) meta.rateLimit = options.rateLimit
     if (options.network) meta.network = true
+    if (options.batch) meta.batch = options.batch
     if (options.retry) {
       // Functions stay here; the pool sees a marker and gets their answers as hints.
       const retry: Record<string, unknown> = { ...options.retry }
@@ -128,21 +130,12 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
       return { type: 'completed', result }
     } catch (thrown) {
       if (isInstance(thrown, Sleeping) && !controller.signal.aborted) return { type: 'sleep', until: (thrown as Sleeping).until }
-      const outcome: Outcome = { type: 'failed', error: serializeError(thrown) }
-      // `instanceof` itself throws on a revoked Proxy: whatever was thrown, the job settles.
-      if (isInstance(thrown, RetryError)) {
-        const { delay } = thrown as RetryError
-        outcome.retry = delay === undefined ? {} : { delay }
-      }
-      const hints = evaluateHints(task.retry, request.attempt, thrown)
-      if (hints) outcome.hints = hints
-      if (controller.signal.aborted) outcome.aborted = true
-      return outcome
+      return failure(task, request, thrown, controller.signal.aborted)
     }
   }
 
   // Jobs run one after another; outcomes are sent together when jobs are short.
-  const queue: RunRequest[] = []
+  const queue: Array<RunRequest | RunRequest[]> = []
   let draining = false
   let pending: Array<{ jobId: string; outcome: Outcome }> = []
   let pendingTransfer: Transferable[] = []
@@ -176,11 +169,111 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
     }
   }
 
+  /** A job's outcome, queued to go in the next `done` message. */
+  const finish = (request: RunRequest, outcome: Outcome, began: number): void => {
+    outcome.ms = performance.now() - began
+    running.delete(request.id)
+    // Counted from the job's start: the outcome of a long job goes at once, short ones share a message.
+    if (pending.length === 0) pendingSince = began
+    const result = outcome.type === 'completed' ? outcome.result : undefined
+    const list = typeof result === 'object' && result !== null ? transfers.get(result) : undefined
+    if (list) pendingTransfer.push(...list)
+    pending.push({ jobId: request.id, outcome })
+  }
+
+  /** The outcome of a failed attempt: its error, a retry asked for, the task's retry hints. */
+  const failure = (task: ResolvedTask | undefined, request: RunRequest, thrown: unknown, aborted: boolean): Outcome => {
+    const outcome: Outcome = { type: 'failed', error: serializeError(thrown) }
+    // `instanceof` itself throws on a revoked Proxy: whatever was thrown, the job settles.
+    if (isInstance(thrown, RetryError)) {
+      const { delay } = thrown as RetryError
+      outcome.retry = delay === undefined ? {} : { delay }
+    }
+    const hints = evaluateHints(task?.retry, request.attempt, thrown)
+    if (hints) outcome.hints = hints
+    if (aborted) outcome.aborted = true
+    return outcome
+  }
+
+  /**
+   * One call of a batch task's handler for `requests` (see batch.ts); each job still ends
+   * on its own. A job cancelled (or timed out) while the others run ends at once, its result
+   * dropped; the batch's signal aborts once every job's has.
+   */
+  async function executeBatch(requests: RunRequest[]): Promise<void> {
+    const began = performance.now()
+    const live: Array<{ request: RunRequest; controller: AbortController; reporter: JobReporter }> = []
+    for (const request of requests) {
+      const controller = running.get(request.id) ?? new AbortController()
+      // Aborted while it waited its turn: it never runs, the others do.
+      if (controller.signal.aborted) finish(request, { type: 'failed', error: serializeError(controller.signal.reason), aborted: true }, began)
+      else live.push({ request, controller, reporter: new JobReporter(endpoint, request.id) })
+    }
+    const first = live[0]
+    const task = first && tasks.get(first.request.name)
+    if (!first || !task) {
+      const error = first && unknownTask(first.request.name, [...tasks.keys()])
+      for (const { request } of live) finish(request, { type: 'failed', error: serializeError(error) }, began)
+      return
+    }
+    const ended = new Set<string>()
+    const whole = new AbortController()
+    const listeners = live.map(({ request, controller, reporter }) => {
+      const listener = (): void => {
+        if (live.every((job) => job.controller.signal.aborted)) {
+          whole.abort(controller.signal.reason)
+          return
+        }
+        ended.add(request.id)
+        reporter.flush()
+        finish(request, { type: 'failed', error: serializeError(controller.signal.reason), aborted: true }, began)
+        flushOutcomes()
+      }
+      controller.signal.addEventListener('abort', listener, { once: true })
+      return listener
+    })
+    let ends: BatchEnd[]
+    try {
+      const state = await runSetup()
+      // Large binaries were stored as Blobs: read back here, off the page's main thread.
+      const inputs = await Promise.all(live.map(({ request }) => fromStored(request.data)))
+      const jobs = live.map(({ request, reporter }, i) => ({
+        info: request,
+        input: inputs[i],
+        report: quietOnceEnded(reporter, () => ended.has(request.id)),
+      }))
+      ends = await runBatch(task.handler, jobs, state, whole.signal)
+    } catch (error) {
+      // Nothing a handler does may leave its jobs without an outcome: a failed setup, say.
+      ends = live.map(() => ({ ok: false, error }))
+    }
+    for (const [i, { request, controller, reporter }] of live.entries()) {
+      controller.signal.removeEventListener('abort', listeners[i] as () => void)
+      if (ended.has(request.id)) continue
+      reporter.flush()
+      const end = ends[i] ?? { ok: false, error: new Error('no outcome') }
+      const aborted = controller.signal.aborted
+      finish(
+        request,
+        end.ok && !aborted
+          ? { type: 'completed', result: end.result }
+          : failure(task, request, end.ok ? controller.signal.reason : end.error, aborted),
+        began,
+      )
+    }
+  }
+
   async function drain(): Promise<void> {
     draining = true
     try {
       while (queue.length > 0) {
-        const request = queue.shift() as RunRequest
+        const entry = queue.shift() as RunRequest | RunRequest[]
+        if (Array.isArray(entry)) {
+          await executeBatch(entry)
+          flushOutcomes()
+          continue
+        }
+        const request = entry
         const controller = running.get(request.id) ?? new AbortController()
         const began = performance.now()
         let outcome: Outcome
@@ -194,14 +287,7 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
           // Nothing a handler does may leave its job without an outcome, or this worker stuck.
           outcome = { type: 'failed', error: serializeError(error) }
         }
-        outcome.ms = performance.now() - began
-        running.delete(request.id)
-        // Counted from the job's start: the outcome of a long job goes at once, short ones share a message.
-        if (pending.length === 0) pendingSince = began
-        const result = outcome.type === 'completed' ? outcome.result : undefined
-        const list = typeof result === 'object' && result !== null ? transfers.get(result) : undefined
-        if (list) pendingTransfer.push(...list)
-        pending.push({ jobId: request.id, outcome })
+        finish(request, outcome, began)
         if (queue.length === 0 || performance.now() - pendingSince >= OUTCOME_FLUSH_MS) flushOutcomes()
       }
     } finally {
@@ -211,11 +297,12 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
 
   const api: WorkerApi = {
     manifest: () => manifest,
-    run(requests: RunRequest[]): void {
+    run(requests: RunRequest[], batch?: boolean): void {
       for (const request of requests) {
         running.set(request.id, new AbortController())
-        queue.push(request)
+        if (!batch) queue.push(request)
       }
+      if (batch) queue.push(requests)
       if (!draining) void drain()
     },
     abort(id: string, reason: SerializedError): void {
@@ -235,6 +322,16 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
   }
 
   expose(api, endpoint)
+}
+
+/** A job's reports, dropped once it has ended (cancelled alone while its batch runs on). */
+function quietOnceEnded(reporter: ReportSink, ended: () => boolean): ReportSink {
+  return {
+    progress: (value) => void (ended() || reporter.progress(value)),
+    log: (entry) => void (ended() || reporter.log(entry)),
+    heartbeat: () => void (ended() || reporter.heartbeat()),
+    step: (step, value) => reporter.step(step, value),
+  }
 }
 
 /** `value instanceof Class`, false where the check itself throws (a revoked Proxy). */
