@@ -37,10 +37,6 @@ export type { OffthreadErrorCode } from './shared/errors.js'
 export type { BackoffFunction, ErrorMatcher, RetryOptions } from './shared/retry.js'
 export type {
   AnySnapshot,
-  BatchContext,
-  BatchHandler,
-  BatchOptions,
-  BatchTaskDefinition,
   BulkJob,
   ErrorRecord,
   JobOptions,
@@ -52,7 +48,6 @@ export type {
   QueueEvents,
   QueueRole,
   SerializedError,
-  TaskBatch,
   TaskContext,
   TaskDefinition,
   TaskHandler,
