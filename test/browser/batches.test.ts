@@ -4,6 +4,7 @@
  * `batched` in ./fixtures/tasks.worker.ts: it says each call's job ids on a BroadcastChannel.
  */
 import { describe, expect, it } from 'vitest'
+import { memoryStore } from '../../src/index.js'
 import { makeQueue } from './fixtures/queue.js'
 import type { BatchInput } from './fixtures/tasks.worker.js'
 import { until } from '../helpers/until.js'
@@ -58,6 +59,27 @@ describe('batch tasks', () => {
       // Each job's snapshot says how many jobs its run was started with.
       expect(done[0]?.batch).toBe(50)
       expect(done[3]?.batch).toBe([...heard.calls].reverse().find((c) => c.ids.includes(ids[3] as string))?.ids.length)
+    } finally {
+      heard.close()
+    }
+  })
+
+  it('runs on memoryStore too: one call for the batch, each job its own result and snapshot', async () => {
+    const queue = makeQueue({ store: memoryStore() })
+    const heard = listen()
+    try {
+      const handles = await queue.addBulk([1, 2, 3, 4, 5].map((n) => ({ name: 'batched' as const, data: { n, calls: heard.name, fail: n === 2 } })))
+      const done = await Promise.all(handles.map((h) => h.wait()))
+      expect(done.map((s) => [s.status, s.result, s.attempt])).toEqual([
+        ['completed', 2, 1],
+        ['completed', 4, 2],
+        ['completed', 6, 1],
+        ['completed', 8, 1],
+        ['completed', 10, 1],
+      ])
+      await until(() => heard.calls.length === 2, 'two calls')
+      expect(heard.calls.map((c) => c.ids)).toEqual([handles.map((h) => h.id), [handles[1]?.id]])
+      expect(done.map((s) => s.batch)).toEqual([5, 1, 5, 5, 5])
     } finally {
       heard.close()
     }
