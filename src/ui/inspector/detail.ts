@@ -219,6 +219,8 @@ export class JobDetail {
     if (job.version !== undefined) rows.push(['Release', String(job.version)])
     if (job.waitingFor === 'release') rows.push(['Waits for', 'a tab of a release that defines this task (the tab running the queue does not)'])
     if (job.waitingFor === 'network') rows.push(['Waits for', 'the network (the browser running the queue is offline; its attempt is not used up)'])
+    if (job.batch !== undefined)
+      rows.push(['Batch', job.batch === 1 ? 'ran alone (a batch of 1)' : `ran in a batch of ${job.batch} (one call of the handler)`])
     if (job.progress !== undefined)
       rows.push(['Progress', typeof job.progress === 'number' ? `${job.progress}%` : preview(job.progress, { budget: 200 })])
     rows.push(['Created', formatDateTime(job.createdAt)])
