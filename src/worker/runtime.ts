@@ -4,7 +4,16 @@
  */
 import { fromStored } from '../shared/binary.js'
 import { expose, type Endpoint } from 'comlink'
-import { JobDataError, RetryError, unknownTask, deserializeError, findUncloneablePath, isDataCloneError, serializeError } from '../shared/errors.js'
+import {
+  JobDataError,
+  RetryError,
+  notLoaded,
+  unknownTask,
+  deserializeError,
+  findUncloneablePath,
+  isDataCloneError,
+  serializeError,
+} from '../shared/errors.js'
 import { resolveTaskOptions } from '../shared/options.js'
 import {
   MESSAGE_TAG,
@@ -16,9 +25,9 @@ import {
   type WorkerMessage,
 } from '../shared/protocol.js'
 import { WORKER_FUNCTION, type RetryHints, type RetryOptions } from '../shared/retry.js'
-import type { SerializedError, TaskDefinition, TaskHandler, TaskMap } from '../shared/types.js'
-import { runBatch, type BatchEnd } from './batch.js'
-import { JobReporter, Sleeping, createContext, stepStored, transfers, type PostTarget, type ReportSink } from './context.js'
+import type { SerializedError, TaskDefinition, TaskMap } from '../shared/types.js'
+import type { BatchHost, ResolvedTask } from './batch-run.js'
+import { JobReporter, Sleeping, createContext, stepStored, transfers, type PostTarget } from './context.js'
 import { composeMiddleware, validateMiddleware, type Middleware } from './middleware.js'
 
 /** Outcomes of short jobs wait at most this long to share a message. */
@@ -53,11 +62,6 @@ export function resolveDefineTasksOptions<S>(options: DefineTasksOptions<S>): Ar
 /** A Comlink endpoint: a worker's global scope or a Node port. */
 export type RuntimeEndpoint = Endpoint & PostTarget
 
-interface ResolvedTask {
-  handler: TaskHandler
-  retry: RetryOptions | undefined
-}
-
 /** Validates a task map and splits it into handlers and the manifest the pool reads. */
 export function compileTasks(handlers: TaskMap): { tasks: Map<string, ResolvedTask>; manifest: WorkerManifest } {
   if (typeof handlers !== 'object' || handlers === null || Array.isArray(handlers)) {
@@ -91,7 +95,7 @@ export function compileTasks(handlers: TaskMap): { tasks: Map<string, ResolvedTa
       }
       meta.retry = retry
     }
-    tasks.set(name, { handler: def.handler, retry: options.retry })
+    tasks.set(name, options.batch ? { handler: def.handler, retry: options.retry, batch: true } : { handler: def.handler, retry: options.retry })
     manifest.tasks[name] = meta
   }
   return { tasks, manifest }
@@ -195,71 +199,29 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
     return outcome
   }
 
-  /**
-   * One call of a batch task's handler for `requests` (see batch.ts); each job still ends
-   * on its own. A job cancelled (or timed out) while the others run ends at once, its result
-   * dropped; the batch's signal aborts once every job's has.
-   */
-  async function executeBatch(requests: RunRequest[]): Promise<void> {
+  // A batch task's code is loaded only by a module that has one (it costs the others nothing).
+  let batchCode = [...tasks.values()].some((task) => task.batch) ? import('./batch-run.js') : undefined
+  batchCode?.catch(() => (batchCode = undefined))
+  const batchHost: BatchHost = {
+    endpoint,
+    running,
+    tasks,
+    setup: runSetup,
+    finish,
+    flush: () => flushOutcomes(),
+    failure,
+  }
+
+  /** One call of a batch task's handler for `requests` (batch-run.ts); each job still ends on its own. */
+  async function runBatchOf(requests: RunRequest[]): Promise<void> {
     const began = performance.now()
-    const live: Array<{ request: RunRequest; controller: AbortController; reporter: JobReporter }> = []
-    for (const request of requests) {
-      const controller = running.get(request.id) ?? new AbortController()
-      // Aborted while it waited its turn: it never runs, the others do.
-      if (controller.signal.aborted) finish(request, { type: 'failed', error: serializeError(controller.signal.reason), aborted: true }, began)
-      else live.push({ request, controller, reporter: new JobReporter(endpoint, request.id) })
-    }
-    const first = live[0]
-    const task = first && tasks.get(first.request.name)
-    if (!first || !task) {
-      const error = first && unknownTask(first.request.name, [...tasks.keys()])
-      for (const { request } of live) finish(request, { type: 'failed', error: serializeError(error) }, began)
-      return
-    }
-    const ended = new Set<string>()
-    const whole = new AbortController()
-    const listeners = live.map(({ request, controller, reporter }) => {
-      const listener = (): void => {
-        if (live.every((job) => job.controller.signal.aborted)) {
-          whole.abort(controller.signal.reason)
-          return
-        }
-        ended.add(request.id)
-        reporter.flush()
-        finish(request, { type: 'failed', error: serializeError(controller.signal.reason), aborted: true }, began)
-        flushOutcomes()
-      }
-      controller.signal.addEventListener('abort', listener, { once: true })
-      return listener
-    })
-    let ends: BatchEnd[]
     try {
-      const state = await runSetup()
-      // Large binaries were stored as Blobs: read back here, off the page's main thread.
-      const inputs = await Promise.all(live.map(({ request }) => fromStored(request.data)))
-      const jobs = live.map(({ request, reporter }, i) => ({
-        info: request,
-        input: inputs[i],
-        report: quietOnceEnded(reporter, () => ended.has(request.id)),
-      }))
-      ends = await runBatch(task.handler, jobs, state, whole.signal)
+      const { executeBatch } = await (batchCode ??= import('./batch-run.js'))
+      await executeBatch(batchHost, requests)
     } catch (error) {
-      // Nothing a handler does may leave its jobs without an outcome: a failed setup, say.
-      ends = live.map(() => ({ ok: false, error }))
-    }
-    for (const [i, { request, controller, reporter }] of live.entries()) {
-      controller.signal.removeEventListener('abort', listeners[i] as () => void)
-      if (ended.has(request.id)) continue
-      reporter.flush()
-      const end = ends[i] ?? { ok: false, error: new Error('no outcome') }
-      const aborted = controller.signal.aborted
-      finish(
-        request,
-        end.ok && !aborted
-          ? { type: 'completed', result: end.result }
-          : failure(task, request, end.ok ? controller.signal.reason : end.error, aborted),
-        began,
-      )
+      // Its code did not load: every job of the batch fails its attempt, saying so.
+      const failed = notLoaded('the batch code of offthread/worker', error)
+      for (const request of requests) if (running.has(request.id)) finish(request, failure(tasks.get(request.name), request, failed, false), began)
     }
   }
 
@@ -269,7 +231,7 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
       while (queue.length > 0) {
         const entry = queue.shift() as RunRequest | RunRequest[]
         if (Array.isArray(entry)) {
-          await executeBatch(entry)
+          await runBatchOf(entry)
           flushOutcomes()
           continue
         }
@@ -322,16 +284,6 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
   }
 
   expose(api, endpoint)
-}
-
-/** A job's reports, dropped once it has ended (cancelled alone while its batch runs on). */
-function quietOnceEnded(reporter: ReportSink, ended: () => boolean): ReportSink {
-  return {
-    progress: (value) => void (ended() || reporter.progress(value)),
-    log: (entry) => void (ended() || reporter.log(entry)),
-    heartbeat: () => void (ended() || reporter.heartbeat()),
-    step: (step, value) => reporter.step(step, value),
-  }
 }
 
 /** `value instanceof Class`, false where the check itself throws (a revoked Proxy). */
