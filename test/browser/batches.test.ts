@@ -12,13 +12,18 @@ import { until } from '../helpers/until.js'
 let channels = 0
 const channel = (what: string): string => `batch-${what}-${Date.now()}-${++channels}`
 
-/** A channel that hears every call of the handler (its jobs' ids and attempts), in order. */
-function listen(): { name: string; calls: Array<{ ids: string[]; attempts: number[] }>; close(): void } {
+/** A channel that hears every call of the handler (its jobs' ids and attempts), in order, and each call whose signal aborted. */
+function listen(): { name: string; calls: Array<{ ids: string[]; attempts: number[] }>; aborted: string[][]; close(): void } {
   const name = channel('calls')
   const calls: Array<{ ids: string[]; attempts: number[] }> = []
+  const aborted: string[][] = []
   const bc = new BroadcastChannel(name)
-  bc.onmessage = (event: MessageEvent) => calls.push(event.data as { ids: string[]; attempts: number[] })
-  return { name, calls, close: () => bc.close() }
+  bc.onmessage = (event: MessageEvent) => {
+    const data = event.data as { ids: string[]; attempts: number[] } | { aborted: string[] }
+    if ('aborted' in data) aborted.push(data.aborted)
+    else calls.push(data)
+  }
+  return { name, calls, aborted, close: () => bc.close() }
 }
 
 const say = (name: string): void => {
@@ -163,6 +168,26 @@ describe('batch tasks', () => {
       expect(await first.result()).toBe(2)
       expect(second.getSnapshot().status).toBe('cancelled')
       expect(heard.calls.length).toBe(1)
+    } finally {
+      heard.close()
+    }
+  })
+
+  it('cancelling every job of a running batch aborts ctx.signal: the handler stops, both end cancelled', async () => {
+    const queue = makeQueue()
+    const heard = listen()
+    try {
+      const [first, second] = await queue.addBulk([
+        { name: 'batched', data: { n: 1, calls: heard.name, gate: channel('never') } },
+        { name: 'batched', data: { n: 2 } },
+      ])
+      await until(() => heard.calls.length === 1, 'the call')
+      expect(await queue.cancel(first.id)).toBe(true)
+      expect(heard.aborted).toEqual([])
+      expect(await queue.cancel(second.id)).toBe(true)
+      await until(() => heard.aborted.length === 1, 'the call told its signal aborted')
+      expect(heard.aborted[0]).toEqual([first.id, second.id])
+      expect([first.getSnapshot().status, second.getSnapshot().status]).toEqual(['cancelled', 'cancelled'])
     } finally {
       heard.close()
     }
