@@ -245,8 +245,7 @@ export class DispatchLoop {
     for (const [worker, held] of this.#batches) {
       if (held !== 1 || this.#uncommitted >= MAX_UNCOMMITTED) continue
       // Never behind a long job (a video's transcode), nor behind a batch task's call: only behind jobs of short tasks.
-      const names = [...worker.jobs].map((id) => this.#attempts.get(id)?.job.name ?? '')
-      if (!names.every((name) => this.#batching.short(name) && !this.#taskBatches.isBatchTask(name))) continue
+      if (this.#runsTaskBatch(worker) || ![...worker.jobs].every((id) => this.#batching.short(this.#attempts.get(id)?.job.name ?? ''))) continue
       const next = this.#index.peek()
       if (!next || (tasks && !(next.name in tasks)) || !this.#batching.aheadable(next) || this.#limits.full(next) !== undefined) return
       this.#begin([this.#index.take() as JobRecord], worker)
@@ -284,6 +283,12 @@ export class DispatchLoop {
       },
       (error: unknown) => this.#host.error(toError(error)),
     )
+  }
+
+  /** Whether `worker` runs a batch task's call (nothing is queued behind it). */
+  #runsTaskBatch(worker: PoolWorker): boolean {
+    for (const id of worker.jobs) if (this.#taskBatches.isBatchTask(this.#attempts.get(id)?.job.name ?? '')) return true
+    return false
   }
 
   /** Queues batches of short jobs behind the ones `worker` has: enough to cover a commit. */
@@ -437,7 +442,7 @@ export class DispatchLoop {
       }
       if (worker.jobs.size === 0) {
         this.release(worker)
-      } else if (this.#host.dispatching()) {
+      } else if (this.#host.dispatching() && !this.#runsTaskBatch(worker)) {
         this.#prefetch(worker)
       }
       return
