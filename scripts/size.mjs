@@ -54,11 +54,13 @@ export const TARGET = { start: 15_000, total: 30_000, worker: 5_000 }
 // runner's online watch, parking and the offline failure, the option's checks, the inspector's reason): +0.4 kB
 // (46.8 kB measured). Its durable sleeps (`ctx.sleep`: the worker's side and the sleep outcome, the `delayed` move):
 // +0.2 kB page (47.0 kB measured), +0.2 kB worker (7.5 kB measured).
-// Issue 28's batch tasks (task option `batch`): the runner's holding of due jobs (runner/task-batches.ts), the
-// option's checks, `JobSnapshot.batch`: +0.6 kB page (47.6 kB measured). In the worker, the batch's own code
-// (worker/batch-run.ts, batch.ts: 1.1 kB) is a chunk loaded only by a module that has a batch task; what stays
-// (the split's imports and exports, the option's checks, the dynamic import): +0.4 kB worker (7.9 kB measured).
-export const CEILING = { start: 13_000, total: 47_700, worker: 8_000 }
+// Issue 28's durable waits for a signal (`ctx.waitFor`, `queue.signal`; main at 3fc77d0) measured 13.2 kB start,
+// 48.0 kB total, 8.0 kB worker, over the ceilings above (not raised there). Issue 28's batch tasks (task option
+// `batch`): the runner's holding of due jobs (runner/task-batches.ts), the option's checks, `JobSnapshot.batch`:
+// +0.7 kB total (48.7 kB measured), nothing at start. In the worker, the batch's own code (worker/batch-run.ts,
+// batch.ts: 1.1 kB) is a chunk loaded only by a module that has a batch task; what stays (the split's imports and
+// exports, the option's checks, the dynamic import): +0.4 kB worker (8.4 kB measured).
+export const CEILING = { start: 13_200, total: 48_700, worker: 8_450 }
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/size/')

@@ -25,6 +25,7 @@ export {
   JobFailedError,
   JobCancelledError,
   JobTimeoutError,
+  TimeoutError,
   JobDataError,
   UnknownTaskError,
   InterruptedError,

@@ -26,6 +26,8 @@ export type { JobRecord, ScheduleRecord, Store, StoredJob, StoredReleases, Write
 export type { ReleaseRecord } from './shared/release.js'
 export type { ErrorRecord, JobStatus, ListOptions, LogEntry, SerializedError } from './shared/types.js'
 export { runStoreContract } from './store/contract/contract.js'
+/** The step id under which a store keeps signal `name` of a job (the `signal` write op). */
+export { signalStep } from './shared/waits.js'
 export type { ContractMatchers, StoreContractApi, StoreContractOptions } from './store/contract/kit.js'
 export { idbStore } from './store/idb-store.js'
 export { memoryStore } from './store/memory-store.js'

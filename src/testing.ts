@@ -21,6 +21,7 @@ import type {
 import { runBatch, type BatchEnd } from './worker/batch.js'
 import { Sleeping, createContext, transfers, type ReportSink } from './worker/context.js'
 import { resolveRun, snapshot, startAborts, type ResolvedRun, type RunTaskOptions } from './worker/test-run.js'
+import { FOREVER, signalStep } from './shared/waits.js'
 
 /** The state type (`ctx.state`) a task entry's handler expects. */
 export type TaskState<E> = E extends { batch: object; handler: (inputs: any, ctx: BatchContext<infer S>) => any }
@@ -42,13 +43,21 @@ export interface TaskRecord<R = unknown> {
    * `RetryError`), `sleeping` when it called `ctx.sleep` (see {@link TaskRecord.sleep}),
    * `failed` when it threw anything else.
    */
-  status: 'completed' | 'failed' | 'retry' | 'sleeping'
+  status: 'completed' | 'failed' | 'retry' | 'sleeping' | 'waiting'
   /**
    * When `sleeping`: the sleep's step id, and when the queue would run the job again. Run
    * it again with `steps: run.steps` to go on (a sleep whose time has not come sleeps
    * again: give its step `{ until: 0 }` to go past it at once).
    */
   sleep?: { step: string; until: number }
+  /**
+   * When `waiting`: the handler called `ctx.waitFor(signal)` and no such signal was given
+   * ({@link RunTaskOptions.signals}); a queue would keep the job `delayed` until the signal
+   * comes, or until `until` (its timeout, if it has one), when the wait rejects with a
+   * `TimeoutError`. Run it again with `steps: run.steps` (they hold the wait's own step)
+   * and `signals: { [signal]: payload }` to go on.
+   */
+  waitFor?: { signal: string; until?: number }
   /** What the handler (or its middleware) returned, when `completed`. */
   result?: R
   /**
@@ -209,7 +218,11 @@ async function runOne<S>(run: ResolvedRun<S>, data: unknown, options: RunTaskOpt
 
   const attempt = (async (): Promise<unknown> => {
     const state = run.setup ? await run.setup() : (options.state as S)
-    const ctx = createContext<S>(run.job, controller.signal, state, sink, given)
+    const signals = Object.entries(options.signals ?? {}).map(([name, payload]): [string, unknown] => [
+      signalStep(name),
+      { payload: structuredClone(payload) },
+    ])
+    const ctx = createContext<S>(run.job, controller.signal, state, sink, { ...given, ...Object.fromEntries(signals) })
     return await run.handler(data, ctx)
   })()
 
@@ -221,7 +234,11 @@ async function runOne<S>(run: ResolvedRun<S>, data: unknown, options: RunTaskOpt
   } catch (thrown) {
     const error = thrown instanceof Error ? thrown : deserializeError(serializeError(thrown))
     record.error = error
-    if (error instanceof Sleeping && !controller.signal.aborted) {
+    if (error instanceof Sleeping && !controller.signal.aborted && error.signal !== undefined) {
+      record.status = 'waiting'
+      record.waitFor = error.until < FOREVER ? { signal: error.signal, until: error.until } : { signal: error.signal }
+      delete record.error
+    } else if (error instanceof Sleeping && !controller.signal.aborted) {
       record.status = 'sleeping'
       record.sleep = { step: error.step, until: error.until }
       delete record.error
@@ -249,7 +266,9 @@ async function runBatchTask<S>(run: ResolvedRun<S>, inputs: unknown, options: Ru
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw invalidOption('inputs', `a non-empty array (batch task "${name}" takes one input per job)`, inputs)
   }
-  if (options.steps !== undefined) throw new TypeError(`Invalid option "steps": batch task "${name}" has no durable steps`)
+  for (const option of ['steps', 'signals'] as const) {
+    if (options[option] !== undefined) throw new TypeError(`Invalid option "${option}": batch task "${name}" has no durable steps`)
+  }
   const ids = options.ids ?? inputs.map((_, i) => `${id}-${i}`)
   if (ids.length !== inputs.length) throw invalidOption('ids', `one id per input (${inputs.length})`, ids, RangeError)
   const items: BatchItemRecord[] = ids.map((id) => ({ id, status: 'completed', progress: [], logs: [], heartbeats: 0 }))

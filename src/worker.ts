@@ -49,7 +49,7 @@ export function defineTasks<const T extends TaskMap<S>, S = undefined>(handlers:
   return handlers
 }
 
-export { RetryError } from './shared/errors.js'
+export { RetryError, TimeoutError } from './shared/errors.js'
 export type { DefineTasksOptions } from './worker/runtime.js'
 export type { Middleware, MiddlewareContext, MiddlewareNext } from './worker/middleware.js'
 export type {

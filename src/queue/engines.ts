@@ -26,6 +26,7 @@ import { Tabs } from './remote.js'
 import { Schedules } from './schedules.js'
 import { Reads, storageFigures } from './reads.js'
 import { Seat } from './seat.js'
+import { Signals } from './signals.js'
 import type { QueueState } from './state.js'
 
 /** What every engine may use: the queue's own parts. */
@@ -49,6 +50,7 @@ export interface Engines {
   readonly tabs: Tabs
   readonly seat: Seat
   readonly reads: Reads
+  readonly signals: Signals
 }
 
 /** What the facade holds itself, made before the rest of the queue has loaded. */
@@ -104,7 +106,8 @@ export function makeEngines(base: QueueBase): Engines {
     retention,
   })
   const reads = new Reads({ ...base, handles, changes })
-  return { handles, changes, retention, releases, inserter, schedules, tabs, seat, reads }
+  const signals = new Signals({ ...base, changes })
+  return { handles, changes, retention, releases, inserter, schedules, tabs, seat, reads, signals }
 }
 
 /**

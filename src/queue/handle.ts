@@ -127,7 +127,15 @@ export function toSnapshot<R>(job: JobRecord, data: unknown, result?: unknown): 
   if (job.startedAt !== undefined) snapshot.startedAt = job.startedAt
   if (job.finishedAt !== undefined) snapshot.finishedAt = job.finishedAt
   if (job.version !== undefined) snapshot.version = job.version
-  if (job.waitingFor !== undefined && job.status === 'waiting') snapshot.waitingFor = job.waitingFor
+  // Why it does not start: a reason of its status only (one written while waiting is stale once it runs).
+  const why = job.waitingFor
+  if (
+    why &&
+    (job.status === 'waiting' ? why === 'release' || why === 'network' : job.status === 'delayed' && (why === 'sleep' || why === 'signal'))
+  ) {
+    snapshot.waitingFor = why
+    if (why === 'signal' && job.signal !== undefined) snapshot.signal = job.signal
+  }
   if (job.batch !== undefined) snapshot.batch = job.batch
   return snapshot
 }

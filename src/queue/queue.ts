@@ -26,6 +26,7 @@ import type { RunnerRelease } from './releases.js'
 import type { LiveJobStore, LiveList, LiveStore, WatchQuery } from './live.js'
 import { loadRunnerCode } from './runner-code.js'
 import { Views } from './views.js'
+import { checkSignalName } from '../shared/waits.js'
 import type {
   AnySnapshot,
   Listed,
@@ -328,6 +329,24 @@ export class Queue<T extends TaskMap = TaskMap> {
     if (reason !== undefined && typeof reason !== 'string')
       throw new TypeError(`cancel(id, reason): expected a string reason, received ${typeof reason}`)
     return (await this.#core).tabs.cancel(id, reason)
+  }
+
+  /**
+   * Sends signal `name` with `payload` to job `id`, for its handler's `ctx.waitFor(name)`,
+   * from any tab. It is stored: a job that waits for it wakes and runs again (its wait
+   * returns the payload); one that does not wait yet finds it when it does.
+   *
+   * @returns false when no unfinished job has that id
+   * @throws JobDataError when the payload cannot be stored (structured clone)
+   * @example
+   * ```ts
+   * await queue.signal(orderId, 'approved', { by: user.id })
+   * ```
+   */
+  async signal(id: string, name: string, payload?: unknown): Promise<boolean> {
+    if (typeof id !== 'string') throw invalidOption('id', 'a job id (string)', id)
+    checkSignalName(name, 'queue.signal(id, name, payload)')
+    return (await this.#ready()).signals.send(id, name, payload)
   }
 
   /** How many jobs there are in each status. */

@@ -291,7 +291,9 @@ export class Attempts {
       }
       // A sleep needs its step stored, to end when it should: without durable steps it is an error, not a loop.
       if (outcome?.type === 'sleep' && !this.#host.durableSteps) {
-        const error = new OffthreadError('ctx.sleep() needs a store that keeps durable steps (idbStore, sqliteStore, memoryStore); this one does not')
+        const error = new OffthreadError(
+          'ctx.sleep() and ctx.waitFor() need a store that keeps durable steps (idbStore, sqliteStore, memoryStore); this one does not',
+        )
         outcome = { type: 'failed', error: serializeError(error) }
       }
       const policy = mergeRetry(this.#host.options.defaults.retry, this.#host.manifest()?.tasks[job.name]?.retry, job.options.retry)

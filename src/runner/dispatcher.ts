@@ -24,7 +24,8 @@ import { TaskBatches } from './task-batches.js'
 import type { Payload } from './send.js'
 import type { RunnerOptions } from './options.js'
 import { cancelled, givenUp, interrupted } from './transition.js'
-import { clearLongTimeout, setLongTimeout } from '../shared/timers.js'
+import { clearLongTimeout, setLongTimeout, toError } from '../shared/timers.js'
+import { signalStep } from '../shared/waits.js'
 import { isFinal, type SerializedError } from '../shared/types.js'
 
 /** What the dispatcher needs from the queue around it. */
@@ -108,7 +109,10 @@ export class Dispatcher {
       changes: host.changes,
       error,
       closing,
-      ended: (running, next, change) => this.#loop.ended(running, next, change),
+      ended: (running, next, change) => {
+        this.#loop.ended(running, next, change)
+        if (change && next.waitingFor === 'signal') this.#wakeIfSignalled(next)
+      },
       terminate: (worker) => this.#loop.terminate(worker),
       release: (worker) => this.#loop.release(worker),
       suspect: (id) => batching.suspect(id),
@@ -232,6 +236,30 @@ export class Dispatcher {
     this.#loop.pump()
   }
 
+  /**
+   * A job that now waits for a signal (`ctx.waitFor`): one sent while it ran (stored, but after
+   * its run read its steps, and while it was not yet `delayed` to be woken) wakes it now: the
+   * signal op again, which wakes it only if it still waits for that signal.
+   */
+  #wakeIfSignalled(job: JobRecord): void {
+    const { store, committer, changes } = this.#host
+    const name = job.signal
+    if (name === undefined || !store.steps) return
+    void this.held(store.steps(job.id))
+      .then(async (steps) => {
+        if (steps === LOST || this.#closing) return
+        const stored = steps[signalStep(name)] as { payload?: unknown } | undefined
+        if (stored === undefined) return
+        const written = await this.held(committer.write([{ op: 'signal', id: job.id, name, payload: stored.payload, at: Date.now() }]))
+        if (written === LOST) return
+        const woken = written[0]?.ok ? written[0].job : undefined
+        if (!woken) return
+        changes.publish({ event: 'requeued', job: woken }, 'here')
+        this.enqueue(woken)
+      })
+      .catch((error: unknown) => this.#host.error(toError(error)))
+  }
+
   /** A job ended elsewhere (cancelled in another tab, or by the queue): drop it, and move its dependents on. */
   forget(job: JobRecord): void {
     if (this.#attempts.has(job.id)) return
@@ -333,6 +361,11 @@ export class Dispatcher {
         const reason = job?.status === 'cancelled' ? job.error?.message : undefined
         this.#attempts.stop(attempt, 'cancel', new JobCancelledError(reason ?? `Job ${attempt.job.id} was cancelled or deleted elsewhere`), reason)
       }
+    }
+    // Jobs it holds that waited for a signal: another process may have sent it (and woken them).
+    const waiting = this.#index.held((job) => job.status === 'delayed' && job.waitingFor === 'signal')
+    if (waiting.length > 0) {
+      for (const job of await this.#host.store.get(waiting.map((j) => j.id))) if (job?.status === 'waiting') this.enqueue(job)
     }
     await this.#index.refill()
     await this.#deps.recheck()

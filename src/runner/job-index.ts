@@ -82,6 +82,11 @@ export class JobIndex {
     }
   }
 
+  /** The jobs held in memory that pass `test`. */
+  held(test: (job: JobRecord) => boolean): JobRecord[] {
+    return [...this.#jobs.values()].filter(test)
+  }
+
   /** Drops a job (cancelled, or finished elsewhere). */
   remove(id: string): void {
     this.#jobs.delete(id)

@@ -81,7 +81,11 @@ export type Move =
   | 'join'
   /** `queue.retry(id)`: attempts start again. */
   | 'requeue'
-  /** Its handler called `ctx.sleep(id, ms)`: it runs again at its time, its attempt not used up. */
+  /**
+   * Its handler called `ctx.sleep(id, ms)` (it runs again at its time) or `ctx.waitFor(name)`
+   * (when the signal comes, or at its timeout), its attempt not used up. (The store's `signal`
+   * op wakes a job waiting for it: delayed to waiting, see write-rules.ts.)
+   */
   | 'sleep'
 
 /** Every move, for tests and tables. */
@@ -152,6 +156,7 @@ export function initialStatus(blocked: boolean, runAt: number, now: number): Job
 export function started(job: JobRecord, now: number): JobRecord {
   const next = step(job, 'start', { startedAt: now })
   delete next.waitingFor
+  delete next.signal
   return next
 }
 
@@ -190,6 +195,8 @@ export function moved(job: JobRecord, runAt: number): JobRecord {
 /** A failed or cancelled job put back by `queue.retry()`: attempts start again. */
 export function requeued(job: JobRecord, now: number): JobRecord {
   const next = step(job, 'requeue', { attempt: 1, interruptions: 0, runAt: now })
+  delete next.waitingFor
+  delete next.signal
   delete next.finishedAt
   delete next.startedAt
   delete next.progress
@@ -304,7 +311,8 @@ export function afterAttempt(
   }
   if (outcome.type === 'sleep' && (!stop || stop.kind === 'close')) {
     // `ctx.sleep`: the run ends, no worker held, and the job runs again at its time (its steps stored, the sleep's too).
-    const next = step(job, 'sleep', { runAt: outcome.until, slept: true })
+    const next = step(job, 'sleep', { runAt: outcome.until, slept: true, waitingFor: outcome.signal === undefined ? 'sleep' : 'signal' })
+    if (outcome.signal !== undefined) next.signal = outcome.signal
     delete next.startedAt
     return { next, change: { event: 'requeued', job: next }, ops }
   }

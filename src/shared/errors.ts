@@ -19,6 +19,7 @@ export type OffthreadErrorCode =
   | 'ERR_WORKER'
   | 'ERR_STORE_VERSION'
   | 'ERR_STORAGE_BLOCKED'
+  | 'ERR_WAIT_TIMEOUT'
 
 /** The base of every error offthread throws. */
 export class OffthreadError extends Error {
@@ -63,6 +64,18 @@ export class JobTimeoutError extends OffthreadError {
   override readonly name = 'JobTimeoutError' as const
   constructor(message = 'The job timed out', options?: { cause?: unknown }) {
     super(message, options, 'ERR_JOB_TIMEOUT')
+  }
+}
+
+/**
+ * `ctx.waitFor(name, { timeout })` in a handler: no signal `name` came within `timeout`.
+ * The handler may catch it and go on; uncaught, the attempt fails with it (and is retried
+ * by the job's policy, like any error).
+ */
+export class TimeoutError extends OffthreadError {
+  override readonly name = 'TimeoutError' as const
+  constructor(message = 'The wait timed out', options?: { cause?: unknown }) {
+    super(message, options, 'ERR_WAIT_TIMEOUT')
   }
 }
 
@@ -164,6 +177,7 @@ const REBUILDABLE: Readonly<Record<string, ErrorClass>> = {
   JobFailedError,
   JobCancelledError,
   JobTimeoutError,
+  TimeoutError,
   JobDataError,
   UnknownTaskError,
   InterruptedError,

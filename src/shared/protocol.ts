@@ -67,8 +67,11 @@ export interface WorkerApi {
 /** How a job's attempt ended in the worker. */
 export type Outcome = (
   | { type: 'completed'; result: unknown }
-  /** The handler called `ctx.sleep(id, ms)`: it runs again at `until` (ms since epoch). */
-  | { type: 'sleep'; until: number }
+  /**
+   * The handler called `ctx.sleep(id, ms)`: it runs again at `until` (ms since epoch); or
+   * `ctx.waitFor(signal)`: it runs again when that signal comes, or at `until` (its timeout).
+   */
+  | { type: 'sleep'; until: number; signal?: string }
   | {
       type: 'failed'
       error: SerializedError

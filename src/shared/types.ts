@@ -82,9 +82,13 @@ export interface JobSnapshot<R = unknown, P = Progress> {
   /**
    * Why a `waiting` job does not start: `'release'`, the tab running the queue is of a
    * release that does not define its task; `'network'`, the job needs the network
-   * (`network: true`) and the runner's browser is offline.
+   * (`network: true`) and the runner's browser is offline. Why a `delayed` job waits:
+   * `'sleep'`, its handler sleeps (`ctx.sleep`); `'signal'`, its handler waits for signal
+   * {@link JobSnapshot.signal} (`ctx.waitFor`), sent by `queue.signal`.
    */
-  waitingFor?: 'release' | 'network'
+  waitingFor?: 'release' | 'network' | 'sleep' | 'signal'
+  /** The signal a `delayed` job waits for (`ctx.waitFor(name)`); `queue.signal(id, name, payload)` wakes it. */
+  signal?: string
   /**
    * For a job of a batch task (task option `batch`): how many jobs its latest run was
    * started with, in one call of the handler (itself included).
@@ -302,6 +306,18 @@ export interface TaskContext<S = undefined, P = Progress> {
    * errors around it must throw that one on.
    */
   sleep(id: string, ms: number): Promise<void>
+  /**
+   * A durable wait for a signal: resolves to the payload of `queue.signal(jobId, name, payload)`
+   * (sent from any tab, before or after this wait: a signal is stored). Until it comes, the
+   * run ends as with {@link TaskContext.sleep}: the job is `delayed` (`waitingFor: 'signal'`),
+   * no worker held, its attempt not used up; the signal wakes it, and it runs again from the
+   * start, its stored steps returning their results and this wait the payload. With
+   * `timeout` (ms), a wait that no signal ended in time rejects with a `TimeoutError` the
+   * handler may catch (and does so again if the job runs again). A name is waited for once
+   * per job. Ends the run by throwing: a handler that catches errors around it must throw
+   * that one on.
+   */
+  waitFor<T = unknown>(name: string, options?: { timeout?: number }): Promise<T>
 }
 
 /** The `ctx.log` methods. */

@@ -378,5 +378,7 @@ async function leases(tx: IDBPTransaction<OffthreadDB, Names[], 'readonly'>): Pr
 function holdsBlobs(op: WriteOp): boolean {
   if (op.op === 'insert') return holdsBlob(op.data)
   if (op.op === 'put') return ('data' in op && holdsBlob(op.data)) || ('result' in op && holdsBlob(op.result))
+  if (op.op === 'signal') return holdsBlob(op.payload)
+  if (op.op === 'step') return holdsBlob(op.value)
   return false
 }

@@ -57,7 +57,7 @@ export async function writeBatch(
   const store = (name: Names): IDBObjectStore => (stores[name] ??= raw.objectStore(name))
   const { reads, state, schedules, leases } = readAhead(store, ops)
   const needsSeq = ops.some((op) => op.op === 'insert')
-  const needsCounts = ops.some((op) => op.op === 'insert' || op.op === 'put' || op.op === 'delete')
+  const needsCounts = ops.some((op) => op.op === 'insert' || op.op === 'put' || op.op === 'delete' || op.op === 'signal')
   const needsLogSeq = ops.some((op) => op.op === 'log' || op.op === 'error')
   const needsRunner = ops.some((op) => op.fence !== undefined)
   const meta = tx.objectStore('meta')
@@ -223,7 +223,7 @@ function readAhead(
     // Every put and delete reads the job first: its old status keeps the counts.
     if (op.op === 'put') read(op.job.id)
     if (op.op === 'delete') for (const id of op.ids) read(id)
-    if (op.op === 'step') read(op.id)
+    if (op.op === 'step' || op.op === 'signal') read(op.id)
     if (op.op === 'insert') {
       if (!op.fresh) read(op.job.id)
       const { key } = op.job
@@ -247,6 +247,7 @@ function readAhead(
         op.op === 'put' ||
         op.op === 'delete' ||
         op.op === 'step' ||
+        op.op === 'signal' ||
         op.op === 'claim' ||
         (op.op === 'insert' && (!op.fresh || op.job.key !== undefined)),
     )

@@ -38,9 +38,15 @@ export interface JobRecord {
   interruptions: number
   /** The release of the app that added it (`createQueue({ version })`, or its tasks' fingerprint). */
   version?: Version
-  /** Why a `waiting` job does not start: `'release'`, the runner's release does not define its task. */
-  waitingFor?: 'release' | 'network'
-  /** Its handler slept (`ctx.sleep`) in this attempt: its next run reads its durable steps. */
+  /**
+   * Why a job does not start: `waiting` for `'release'` (the runner's release does not define
+   * its task) or `'network'` (it needs the network, the runner is offline); `delayed` for
+   * `'sleep'` (`ctx.sleep`) or `'signal'` (`ctx.waitFor`: see {@link JobRecord.signal}).
+   */
+  waitingFor?: 'release' | 'network' | 'sleep' | 'signal'
+  /** The signal a `delayed` job waits for (`ctx.waitFor(name)`): a `signal` op of that name wakes it. */
+  signal?: string
+  /** Its handler slept (`ctx.sleep`, `ctx.waitFor`) in this attempt: its next run reads its durable steps. */
   slept?: true
   /** A batch task's job: how many jobs its latest run was started with (see `JobSnapshot.batch`). */
   batch?: number
@@ -103,6 +109,13 @@ export type WriteOpBody =
    */
   | { op: 'step'; id: string; step: string; value: unknown }
   /**
+   * Stores signal `name` with `payload` for job `id` (`queue.signal`), as the step of
+   * `signalStep(name)`, while the job is unfinished (else a `conflict`). A job `delayed`
+   * waiting for that signal (its `signal` is `name`) is woken in the same write: `waiting`,
+   * `runAt` `at`, its revision advanced; the result names it (`job`).
+   */
+  | { op: 'signal'; id: string; name: string; payload: unknown; at: number }
+  /**
    * Stores (or replaces) a schedule. With `fired` (it ran: `'due'` on its own
    * time, `'trigger'` by `schedules.trigger`), only its run (`nextRunAt`,
    * `lastRunAt`, `lastJobId`) is written onto the stored schedule, and only if
@@ -126,7 +139,8 @@ export type WriteOpBody =
 
 /** What one {@link WriteOp} did. */
 export type WriteResult =
-  | { ok: true; seq?: number }
+  /** `seq`: an insert's; `job`: the job a `signal` op woke. */
+  | { ok: true; seq?: number; job?: JobRecord }
   /** insert: a job with that id exists. */
   | { ok: false; reason: 'exists'; job: JobRecord }
   /** insert: an unfinished job holds that key. */

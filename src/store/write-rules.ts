@@ -1,7 +1,7 @@
 /**
  * What a write means, once for every store: a fence and a claim, an insert refused
  * for its id or its key, a put on condition (`expect`), a step only while its job
- * runs, a schedule's run (`fired`) written only onto a schedule still there, a log
+ * runs, a signal (which wakes a job waiting for it), a schedule's run (`fired`) written only onto a schedule still there, a log
  * line whose meta cannot be stored, the counts a write moves, and the roll-back of
  * an atomic batch. A store supplies its reads ({@link Reads}) and its puts
  * ({@link Sink}); {@link WriteRules} decides, op by op, what each op does and what
@@ -10,6 +10,7 @@
  */
 import { JOB_STATUSES, isFinal, type ErrorRecord, type JobStatus, type LogEntry } from '../shared/types.js'
 import type { JobRecord, ScheduleRecord, WriteOp, WriteResult } from './store.js'
+import { signalStep } from '../shared/waits.js'
 
 /** A `put` op of a batch. */
 export type PutOp = Extract<WriteOp, { op: 'put' }>
@@ -188,6 +189,21 @@ export class WriteRules<R extends { status: JobStatus }> {
         if (row?.status !== 'running') return { ok: false, reason: 'conflict', job: row && sink.record(row) }
         sink.step(op.id, op.step, op.value)
         break
+      }
+      case 'signal': {
+        const row = reads.job(op.id)
+        if (!row || isFinal(row.status)) return { ok: false, reason: 'conflict', job: row && sink.record(row) }
+        sink.step(op.id, signalStep(op.name), { payload: op.payload })
+        const job = sink.record(row)
+        if (job.status !== 'delayed' || job.signal !== op.name) break
+        // It waits for this signal: it runs now.
+        const woken: JobRecord = { ...job, status: 'waiting', runAt: op.at, rev: job.rev + 1 }
+        delete woken.signal
+        delete woken.waitingFor
+        sink.put({ op: 'put', job: woken }, row)
+        counted.delayed--
+        counted.waiting++
+        return { ok: true, job: { ...woken } }
       }
       case 'log':
         for (const entry of op.entries) this.line(op.id, entry)

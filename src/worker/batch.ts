@@ -71,6 +71,7 @@ export async function runBatch<S>(handler: TaskHandler, jobs: readonly BatchJob[
     // A durable step is one job's; the jobs of a batch share one call.
     step: () => Promise.reject(noSteps(name, 'step')),
     sleep: () => Promise.reject(noSteps(name, 'sleep')),
+    waitFor: () => Promise.reject(noSteps(name, 'waitFor')),
     batch,
   })
   const end = (i: number, otherwise: BatchEnd): BatchEnd => (failed.has(i) ? { ok: false, error: failed.get(i) } : otherwise)
@@ -95,8 +96,9 @@ export async function runBatch<S>(handler: TaskHandler, jobs: readonly BatchJob[
   return jobs.map((_, i) => end(i, { ok: true, result: list[i] }))
 }
 
-function noSteps(task: string, what: 'step' | 'sleep'): OffthreadError {
+function noSteps(task: string, what: 'step' | 'sleep' | 'waitFor'): OffthreadError {
+  const durable = { step: 'step', sleep: 'sleep', waitFor: 'wait' }[what]
   return new OffthreadError(
-    `ctx.${what}() cannot be used in batch task "${task}": the jobs of a batch share one call of the handler, and a durable ${what === 'step' ? 'step' : 'sleep'} belongs to one job`,
+    `ctx.${what}() cannot be used in batch task "${task}": the jobs of a batch share one call of the handler, and a durable ${durable} belongs to one job`,
   )
 }

@@ -4,7 +4,8 @@
  * writes to a {@link ReportSink}, so `offthread/testing` builds the same `ctx`
  * over a recorder instead.
  */
-import { JobDataError, RetryError, deserializeError } from '../shared/errors.js'
+import { JobDataError, RetryError, TimeoutError, deserializeError } from '../shared/errors.js'
+import { FOREVER, RESERVED_STEP, checkSignalName, signalStep, waitStep } from '../shared/waits.js'
 import { MESSAGE_TAG, type RunRequest, type WorkerMessage } from '../shared/protocol.js'
 import type { SerializedError } from '../shared/types.js'
 import { nextTurn } from '../shared/timers.js'
@@ -169,8 +170,14 @@ export class Sleeping extends Error {
   constructor(
     readonly step: string,
     readonly until: number,
+    /** `ctx.waitFor`: the signal it waits for (it runs again when it comes, or at `until`). */
+    readonly signal?: string,
   ) {
-    super(`ctx.sleep("${step}"): the job sleeps until ${new Date(until).toISOString()}; rethrow this error if you catch it`)
+    super(
+      signal === undefined
+        ? `ctx.sleep("${step}"): the job sleeps until ${new Date(until).toISOString()}; rethrow this error if you catch it`
+        : `ctx.waitFor("${signal}"): the job waits for this signal${until < FOREVER ? ` until ${new Date(until).toISOString()}` : ''}; rethrow this error if you catch it`,
+    )
   }
 }
 
@@ -215,6 +222,8 @@ export function createContext<S>(
       if (typeof id !== 'string' || id === '') throw new TypeError(`ctx.step(id, fn): expected a non-empty string id, received ${String(id)}`)
       if (typeof fn !== 'function') throw new TypeError(`ctx.step("${id}", fn): expected a function, received ${typeof fn}`)
       if (used.has(id)) throw new TypeError(`ctx.step("${id}"): a step id is used once per job; this one was used already`)
+      if (id.startsWith(RESERVED_STEP))
+        throw new TypeError(`ctx.step("${id}"): step ids starting with "${RESERVED_STEP}" are offthread's own (signals, waits)`)
       used.add(id)
       signal.throwIfAborted()
       if (done.has(id)) return done.get(id) as T
@@ -230,6 +239,8 @@ export function createContext<S>(
         throw new TypeError(`ctx.sleep("${id}", ms): expected a finite number of ms ≥ 0, received ${String(ms)}`)
       }
       if (used.has(id)) throw new TypeError(`ctx.sleep("${id}"): a step id is used once per job; this one was used already`)
+      if (id.startsWith(RESERVED_STEP))
+        throw new TypeError(`ctx.sleep("${id}"): step ids starting with "${RESERVED_STEP}" are offthread's own (signals, waits)`)
       used.add(id)
       signal.throwIfAborted()
       // Stored: the time it sleeps until (a run before its time, after an interruption say, sleeps again).
@@ -242,6 +253,41 @@ export function createContext<S>(
       const until = stored.until as number
       if (Date.now() >= until) return
       throw new Sleeping(id, until)
+    },
+    async waitFor<T = unknown>(name: string, options?: { timeout?: number }): Promise<T> {
+      checkSignalName(name, 'ctx.waitFor(name)')
+      const timeout = options?.timeout
+      if (options !== undefined && (typeof options !== 'object' || options === null)) {
+        throw new TypeError(`ctx.waitFor("${name}", options): expected an object of options, received ${options === null ? 'null' : typeof options}`)
+      }
+      if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0) || timeout === Infinity)) {
+        throw new TypeError(`ctx.waitFor("${name}", { timeout }): expected a finite number of ms ≥ 0, received ${String(timeout)}`)
+      }
+      const id = waitStep(name)
+      if (used.has(id)) throw new TypeError(`ctx.waitFor("${name}"): a signal is waited for once per job; this one was already`)
+      used.add(id)
+      signal.throwIfAborted()
+      let wait = done.get(id) as { until?: unknown; timedOut?: unknown } | undefined
+      const timedOut = (): TimeoutError =>
+        new TimeoutError(`ctx.waitFor("${name}"): no signal "${name}" came by ${new Date(wait?.until as number).toISOString()} (its timeout)`)
+      // A wait that timed out once times out again when the job runs again (a signal come since is too late).
+      if (wait?.timedOut === true) throw timedOut()
+      const got = done.get(signalStep(name)) as { payload?: unknown } | undefined
+      if (got !== undefined) return got.payload as T
+      if (wait === undefined || (wait.until !== null && typeof wait.until !== 'number')) {
+        // Stored: when the wait ends (a run before, after an interruption say, waits again until then).
+        wait = { until: timeout === undefined ? null : Date.now() + timeout }
+        await reporter.step(id, wait)
+        done.set(id, wait)
+      }
+      const until = wait.until as number | null
+      if (until !== null && Date.now() >= until) {
+        const ended = { ...wait, timedOut: true }
+        await reporter.step(id, ended)
+        done.set(id, ended)
+        throw timedOut()
+      }
+      throw new Sleeping(id, until ?? FOREVER, name)
     },
     async yield(): Promise<void> {
       signal.throwIfAborted()

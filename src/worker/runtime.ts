@@ -133,7 +133,10 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
       const result: unknown = await task.handler(await fromStored(request.data), ctx)
       return { type: 'completed', result }
     } catch (thrown) {
-      if (isInstance(thrown, Sleeping) && !controller.signal.aborted) return { type: 'sleep', until: (thrown as Sleeping).until }
+      if (isInstance(thrown, Sleeping) && !controller.signal.aborted) {
+        const { until, signal } = thrown as Sleeping
+        return signal === undefined ? { type: 'sleep', until } : { type: 'sleep', until, signal }
+      }
       return failure(task, request, thrown, controller.signal.aborted)
     }
   }

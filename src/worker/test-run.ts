@@ -101,6 +101,13 @@ export interface RunTaskOptions<S = unknown> {
    */
   steps?: Record<string, unknown>
   /**
+   * Signals sent to the job (`queue.signal(id, name, payload)`), by name: a
+   * `ctx.waitFor(name)` returns its payload. Without one, the wait ends the run
+   * (`status: 'waiting'`); run again with `steps: run.steps` and the signal to go on.
+   * @defaultValue {} (no signal sent)
+   */
+  signals?: Record<string, unknown>
+  /**
    * Run as if the browser running the queue were offline. A job that needs the network
    * (`network: true` here, or in the task's definition) and fails as one does offline
    * (a `TypeError`, as `fetch` throws, or `throw ctx.retry({ reason: 'offline' })`) would
@@ -132,6 +139,7 @@ export const OPTION_KEYS: ReadonlyArray<keyof RunTaskOptions> = [
   'abortAfter',
   'abortGrace',
   'steps',
+  'signals',
   'offline',
   'network',
 ]
@@ -185,6 +193,9 @@ export function resolveRun<S>(task: unknown, options: RunTaskOptions<S>): Resolv
   }
   if (options.ids !== undefined && (!Array.isArray(options.ids) || !options.ids.every((id) => typeof id === 'string' && id !== ''))) {
     throw invalidOption('ids', 'an array of non-empty strings', options.ids)
+  }
+  if (options.signals !== undefined && (typeof options.signals !== 'object' || options.signals === null || Array.isArray(options.signals))) {
+    throw invalidOption('signals', 'an object of signal payloads by signal name', options.signals)
   }
   if (options.steps !== undefined && (typeof options.steps !== 'object' || options.steps === null || Array.isArray(options.steps))) {
     throw invalidOption('steps', 'an object of step results by step id', options.steps)

@@ -134,14 +134,16 @@ describe('batch tasks', () => {
     expect(failed.error?.message).toContain('must return an array of 1 results, one per input in order; it returned object')
   })
 
-  it('ctx.step and ctx.sleep reject in a batch task, saying why', async () => {
+  it('ctx.step, ctx.sleep and ctx.waitFor reject in a batch task, saying why', async () => {
     const queue = makeQueue()
-    const [step, sleep] = await queue.addBulk([
+    const [step, sleep, waitFor] = await queue.addBulk([
       { name: 'batched', data: { n: 1, step: 'step' } },
       { name: 'batched', data: { n: 2, step: 'sleep' } },
+      { name: 'batched', data: { n: 3, step: 'waitFor' } },
     ])
     expect(await step.result()).toMatch(/^OffthreadError: ctx\.step\(\) cannot be used in batch task "batched"/)
     expect(await sleep.result()).toMatch(/^OffthreadError: ctx\.sleep\(\) cannot be used in batch task "batched"/)
+    expect(await waitFor.result()).toMatch(/^OffthreadError: ctx\.waitFor\(\) cannot be used in batch task "batched"/)
   })
 
   it('cancelling one job of a running batch ends it cancelled at once; the others complete', async () => {

@@ -189,6 +189,24 @@ describe('<offthread-inspector>', () => {
     }
   })
 
+  it('a job asleep, and one waiting for a signal, say so in their row and detail', async () => {
+    const queue = makeQueue()
+    const napper = await queue.add('napper', 60_000)
+    const waiter = await queue.add('waiter', { signal: 'approved' })
+    await expect.poll(() => [napper.getSnapshot().waitingFor, waiter.getSnapshot().waitingFor]).toEqual(['sleep', 'signal'])
+    const el = mount((el) => (el.queue = queue))
+    const row = (id: string): HTMLElement | undefined => rows(el).find((r) => r.querySelector('.id')?.textContent === id)
+    await expect.poll(() => row(napper.id)?.querySelector('.badge')?.textContent).toBe('delayed (asleep)')
+    await expect.poll(() => row(waiter.id)?.querySelector('.badge')?.textContent).toBe('delayed (signal)')
+    await openRow(el, waiter.id)
+    await expect.poll(() => text(el, '.detail')).toContain('signal "approved" (ctx.waitFor): queue.signal(id, "approved", payload) wakes it')
+    expect(text(el, '.detail')).not.toContain('Runs at')
+    await openRow(el, napper.id)
+    await expect.poll(() => text(el, '.detail')).toContain('its time: its handler sleeps (ctx.sleep')
+    await queue.signal(waiter.id, 'approved', 1)
+    await expect.poll(() => row(waiter.id)?.querySelector('.badge')?.textContent).toBe('completed')
+  })
+
   it('a job with durable steps shows each stored step and its result; a job without shows no such section', async () => {
     const queue = makeQueue()
     const stepped = await queue.add('stepped', { steps: 3, failAt: 2 }, { retry: { attempts: 2, delay: 0 } })

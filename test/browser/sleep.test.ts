@@ -4,8 +4,7 @@
  * closed and reopened queue too (a closed tab), in every engine.
  */
 import { describe, expect, it } from 'vitest'
-import { memoryStore } from '../../src/index.js'
-import { makeQueue } from './fixtures/queue.js'
+import { makeQueue, storeWithoutSteps } from './fixtures/queue.js'
 import { until } from '../helpers/until.js'
 
 describe('ctx.sleep', () => {
@@ -43,18 +42,10 @@ describe('ctx.sleep', () => {
   })
 
   it('with a store that keeps no steps: the job fails, saying why (it would sleep forever)', async () => {
-    const base = memoryStore()
-    const store = new Proxy(base, {
-      get(target, key) {
-        if (key === 'steps') return undefined
-        const value: unknown = Reflect.get(target, key)
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
-      },
-    })
-    const queue = makeQueue({ store })
+    const queue = makeQueue({ store: storeWithoutSteps() })
     const napper = await queue.add('napper', 50)
     const done = await napper.wait()
     expect(done.status).toBe('failed')
-    expect(done.error?.message).toMatch(/ctx\.sleep\(\) needs a store that keeps durable steps/)
+    expect(done.error?.message).toMatch(/ctx\.sleep\(\) and ctx\.waitFor\(\) need a store that keeps durable steps/)
   })
 })

@@ -23,6 +23,7 @@ type Harness = {
   statuses(ids: string[]): Array<string | undefined>
   progressSeen(ids: string[]): number[]
   cancel(id: string): Promise<boolean>
+  signal(id: string, name: string, payload: unknown): Promise<boolean>
   chain(id: string): Promise<{ jobs: readonly string[] }>
   flowResult(id: string): Promise<unknown>
   jobStatus(id: string): Promise<string | undefined>
@@ -131,6 +132,29 @@ for (const engine of ALL_ENGINES) {
       const { runs } = await next.evaluate(() => harness.runs())
       const count = (jobId: string): number => runs.filter((run) => run.jobId === jobId).length
       expect([a, b].flatMap((id) => [count(`${id}:s1`), count(`${id}:s2`)])).toEqual([1, 1, 1, 1])
+      await tabs.close()
+    })
+
+    it('a job waiting for a signal (ctx.waitFor) over a reload; a signal from another tab wakes it, its step before the wait run once', async () => {
+      const tabs = await browser.group()
+      const page = await tabs.open()
+      const query = `queue=waiter-${++queueNo}&concurrency=1`
+      await open(page, query)
+      const id = await page.evaluate(() => harness.add('waiter', 'approved'))
+      const status = (tab: Tab): Promise<string | undefined> => tab.evaluate((jobId) => harness.jobStatus(jobId), id)
+      await expect.poll(() => status(page), { timeout: 20_000, interval: 50 }).toBe('delayed')
+      await page.reload()
+      await loaded(page)
+      expect(await status(page)).toBe('delayed')
+      // A second tab, a follower, sends the signal.
+      const other = await tabs.open()
+      await open(other, query)
+      expect(await other.evaluate(() => harness.role())).toBe('follower')
+      expect(await other.evaluate((jobId) => harness.signal(jobId, 'approved', { ok: 1 }), id)).toBe(true)
+      await expect.poll(() => status(page), { timeout: 20_000, interval: 100 }).toBe('completed')
+      expect(await page.evaluate((jobIds) => harness.results(jobIds), [id])).toEqual([['step 1', { ok: 1 }]])
+      const { runs } = await page.evaluate(() => harness.runs())
+      expect(runs.filter((run) => run.jobId === `${id}:s1`)).toHaveLength(1)
       await tabs.close()
     })
 

@@ -49,7 +49,7 @@ describe('the packed package in a fresh Vite app', () => {
     )
     execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--silent'], { cwd: app, stdio: 'pipe' })
     // The installed package holds the build, not the sources or tests.
-    expect(readdirSync(`${app}node_modules/offthread`).sort()).toEqual(['README.md', 'dist', 'package.json'])
+    expect(readdirSync(`${app}node_modules/offthread`).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json'])
 
     await build({
       root: app,

@@ -17,6 +17,7 @@ import type {
   WriteOp,
   WriteResult,
 } from '../../src/store.js'
+import { signalStep } from '../../src/store.js'
 import { conformanceCases } from '../conformance/suite.js'
 import { expectAssert } from '../conformance/expect-assert.js'
 import { ensureDist } from './helpers/ensure-dist.js'
@@ -174,6 +175,33 @@ class JsonKvStore implements Store {
             break
           }
           results.push({ ok: true })
+          break
+        }
+        case 'signal': {
+          // Kept while the job is unfinished (as a step); a job waiting for it wakes.
+          const stored = entry(op.id)
+          if (!stored || FINAL.includes(stored.job.status)) {
+            results.push({ ok: false, reason: 'conflict', job: stored?.job })
+            break
+          }
+          let payload: unknown
+          try {
+            payload = JSON.parse(JSON.stringify(op.payload)) as unknown
+          } catch (error) {
+            results.push({ ok: false, reason: 'uncloneable', error })
+            break
+          }
+          const steps = { ...stored.steps, [signalStep(op.name)]: { payload } }
+          if (stored.job.status === 'delayed' && stored.job.signal === op.name) {
+            const job: JobRecord = { ...stored.job, status: 'waiting', runAt: op.at, rev: stored.job.rev + 1 }
+            delete job.signal
+            delete job.waitingFor
+            save({ ...stored, job, steps })
+            results.push({ ok: true, job: { ...job } })
+          } else {
+            save({ ...stored, steps })
+            results.push({ ok: true })
+          }
           break
         }
       }

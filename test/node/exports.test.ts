@@ -18,6 +18,7 @@ const MAIN = {
     'JobFailedError',
     'JobCancelledError',
     'JobTimeoutError',
+    'TimeoutError',
     'JobDataError',
     'UnknownTaskError',
     'InterruptedError',
@@ -82,7 +83,7 @@ const MAIN = {
 
 /** What a store author needs: the Store interface, its records, and the contract suite. */
 const STORE = {
-  values: ['runStoreContract', 'idbStore', 'memoryStore'],
+  values: ['runStoreContract', 'signalStep', 'idbStore', 'memoryStore'],
   types: [
     'Store',
     'JobRecord',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { JobCancelledError, JobTimeoutError, RetryError, WorkerError } from '../../src/shared/errors.js'
+import { JobCancelledError, JobTimeoutError, RetryError, TimeoutError, WorkerError } from '../../src/shared/errors.js'
 import { runTask } from '../../src/testing.js'
 import { defineTasks, type TaskContext, type Middleware } from '../../src/worker.js'
 import { sleep } from '../helpers/sleep.js'
@@ -195,6 +195,47 @@ describe('runTask', () => {
       const bad = await runTask(async (_: null, ctx: TaskContext) => ctx.sleep(id, ms), null)
       expect([bad.status, bad.error?.message]).toEqual(['failed', expect.stringContaining(message)])
     }
+  })
+
+  it('ctx.waitFor: status waiting for its signal; a run given the signal goes on with its payload; a timeout is a TimeoutError', async () => {
+    const approval = async (input: { timeout?: number }, ctx: TaskContext): Promise<unknown> => {
+      const a = await ctx.step('a', () => 'a')
+      try {
+        return [a, await ctx.waitFor('approved', input.timeout === undefined ? undefined : { timeout: input.timeout })]
+      } catch (error) {
+        if (error instanceof TimeoutError) return [a, 'timed out']
+        throw error
+      }
+    }
+    const first = await runTask(approval, {})
+    expect([first.status, first.waitFor, first.ran]).toEqual(['waiting', { signal: 'approved' }, ['a', 'offthread:wait:approved']])
+    expect(first).not.toHaveProperty('error')
+    // Given the signal: the wait returns its payload, the step before it not run again.
+    const signalled = await runTask(approval, {}, { steps: first.steps, signals: { approved: { by: 'ann' } } })
+    expect([signalled.status, signalled.result, signalled.ran]).toEqual(['completed', ['a', { by: 'ann' }], []])
+    // A signal given before the first run: the wait returns it at once.
+    expect((await runTask(approval, {}, { signals: { approved: 1 } })).result).toEqual(['a', 1])
+    // With a timeout: waiting until then; past it, a TimeoutError the handler catches (and again on a later run).
+    const before = Date.now()
+    const timed = await runTask(approval, { timeout: 60_000 })
+    expect(timed.status).toBe('waiting')
+    expect(timed.waitFor?.until).toBeGreaterThanOrEqual(before + 60_000)
+    const past = await runTask(approval, { timeout: 60_000 }, { steps: { ...timed.steps, 'offthread:wait:approved': { until: 0 } } })
+    expect([past.status, past.result]).toEqual(['completed', ['a', 'timed out']])
+    const again = await runTask(approval, { timeout: 60_000 }, { steps: past.steps, signals: { approved: 'too late' } })
+    expect(again.result).toEqual(['a', 'timed out'])
+    for (const [name, options, message] of [
+      ['', undefined, 'expected a signal name'],
+      ['x', { timeout: -1 }, 'expected a finite number of ms ≥ 0'],
+      ['x', { timeout: Infinity }, 'expected a finite number of ms ≥ 0'],
+    ] as const) {
+      const bad = await runTask(async (_: null, ctx: TaskContext) => ctx.waitFor(name, options), null)
+      expect([bad.status, bad.error?.message]).toEqual(['failed', expect.stringContaining(message)])
+    }
+    // offthread's own step ids are refused to ctx.step and ctx.sleep.
+    const reserved = await runTask(async (_: null, ctx: TaskContext) => ctx.step('offthread:signal:x', () => 1), null)
+    expect(reserved.error?.message).toMatch(/are offthread's own/)
+    await expect(runTask(approval, {}, { signals: [] as unknown as Record<string, unknown> })).rejects.toThrow('Invalid option "signals"')
   })
 
   it('lets attempt-dependent code be tested through the attempt option', async () => {

@@ -161,6 +161,21 @@ describe('the job state machine', () => {
       expect(change.event).toBe('requeued')
       expect(ops).toEqual([])
     })
+    it('waiting for a signal (ctx.waitFor): delayed until its timeout, with why and which signal; a start clears them', () => {
+      const { next } = afterAttempt(
+        job('running', { attempt: 2, startedAt: 3 }),
+        { type: 'sleep', until: 7000, signal: 'approved' },
+        undefined,
+        policy,
+        9,
+      )
+      expect(next).toMatchObject({ status: 'delayed', attempt: 2, runAt: 7000, slept: true, waitingFor: 'signal', signal: 'approved' })
+      const slept = afterAttempt(job('running'), { type: 'sleep', until: 5000 }, undefined, policy, 9).next
+      expect([slept.waitingFor, slept.signal]).toEqual(['sleep', undefined])
+      const again = started(due(next), 10)
+      expect(again).not.toHaveProperty('waitingFor')
+      expect(again).not.toHaveProperty('signal')
+    })
     it('failed on the last attempt: failed', () => {
       const { next, change } = afterAttempt(job('running', { attempt: 3 }), failure, undefined, policy, 9)
       expect(next).toMatchObject({ status: 'failed', finishedAt: 9, error: { message: 'boom' } })

@@ -90,7 +90,7 @@ describe('releases', () => {
     const queue = createQueue<Tasks>({ store: memoryStore(), version: '2026.12.07', persist: true })
     const job = await queue.add('upper', 'a')
     expectTypeOf(job.toJSON().version).toEqualTypeOf<string | number | undefined>()
-    expectTypeOf(job.toJSON().waitingFor).toEqualTypeOf<'release' | 'network' | undefined>()
+    expectTypeOf(job.toJSON().waitingFor).toEqualTypeOf<'release' | 'network' | 'sleep' | 'signal' | undefined>()
     expectTypeOf(queue.runner?.version).toEqualTypeOf<string | number | undefined>()
     expectTypeOf(await queue.storage()).toEqualTypeOf<{ persisted?: boolean; usage?: number; quota?: number }>()
     queue.on('outdated', (error) => expectTypeOf(error).toEqualTypeOf<Error>())

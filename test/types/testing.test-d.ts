@@ -48,7 +48,7 @@ describe('runTask', () => {
 
   it('types the record fields', () => {
     type R = TaskRecord<number>
-    expectTypeOf<R['status']>().toEqualTypeOf<'completed' | 'failed' | 'retry' | 'sleeping'>()
+    expectTypeOf<R['status']>().toEqualTypeOf<'completed' | 'failed' | 'retry' | 'sleeping' | 'waiting'>()
     expectTypeOf<R['result']>().toEqualTypeOf<number | undefined>()
     expectTypeOf<R['error']>().toEqualTypeOf<Error | undefined>()
     expectTypeOf<R['retry']>().toEqualTypeOf<{ delay?: number; reason?: string } | undefined>()

@@ -4,6 +4,7 @@
  */
 import type { JobRecord } from '../store.js'
 import { errorRecord, insert, job, log, type ContractKit } from './kit.js'
+import { signalStep } from '../../shared/waits.js'
 
 /** Registers the cases of results, logs, errors, counts, durable steps and deletes. */
 export function readCases(kit: ContractKit): void {
@@ -208,6 +209,48 @@ export function readCases(kit: ContractKit): void {
         expect(await store.write([{ op: 'step', id: 'missing', step: 's1', value: 1 }])).toEqual([{ ok: false, reason: 'conflict', job: undefined }])
         await store.write([{ op: 'delete', ids: ['a'] }])
         expect(await store.steps?.('a')).toEqual({})
+      })
+
+      it('keeps a signal for an unfinished job (as a step), and wakes a delayed job that waits for it, in the same write', async () => {
+        const store = await fresh()
+        await seed(store, [job('a'), job('w', { status: 'delayed', runAt: 9e15 }), job('other', { status: 'delayed', runAt: 9e15 }), job('done')])
+        await update(store, 'w', { status: 'delayed', waitingFor: 'signal', signal: 'approved', slept: true })
+        await update(store, 'other', { status: 'delayed', waitingFor: 'signal', signal: 'paid' })
+        await complete(store, 'done', 1)
+        const before = (await store.get(['w']))[0] as JobRecord
+        // A job that does not wait yet (waiting, here) keeps it for later: no change of state.
+        expect(await store.write([{ op: 'signal', id: 'a', name: 'approved', payload: { by: 'ann' }, at: 5 }])).toEqual([{ ok: true }])
+        expect((await store.get(['a']))[0]).toMatchObject({ status: 'waiting', rev: 1 })
+        // A job waiting for another signal stays delayed.
+        expect(await store.write([{ op: 'signal', id: 'other', name: 'approved', payload: 1, at: 5 }])).toEqual([{ ok: true }])
+        expect((await store.get(['other']))[0]).toMatchObject({ status: 'delayed', signal: 'paid' })
+        // The job waiting for it is woken: waiting, runAt `at`, the next revision, its reason gone.
+        const [woke] = await store.write([{ op: 'signal', id: 'w', name: 'approved', payload: [1, 2], at: 7 }])
+        const expected = { ...before, status: 'waiting', runAt: 7, rev: before.rev + 1 } as Partial<JobRecord>
+        delete expected.waitingFor
+        delete expected.signal
+        expect(woke).toEqual({ ok: true, job: expected })
+        expect((await store.get(['w']))[0]).toEqual(expected)
+        expect(await store.counts()).toMatchObject({ waiting: 2, delayed: 1, completed: 1 })
+        expect((await store.pending('ready', 10)).map((j) => j.id)).toContain('w')
+        // Stored as steps of the job (under reserved ids), read back with them.
+        expect(await store.steps?.('a')).toEqual({ [signalStep('approved')]: { payload: { by: 'ann' } } })
+        expect(await store.steps?.('w')).toEqual({ [signalStep('approved')]: { payload: [1, 2] } })
+        // A second signal of the same name replaces the first.
+        await store.write([{ op: 'signal', id: 'a', name: 'approved', payload: 'again', at: 8 }])
+        expect(await store.steps?.('a')).toEqual({ [signalStep('approved')]: { payload: 'again' } })
+        // A finished or missing job keeps nothing; a payload that cannot be stored fails alone.
+        expect(await store.write([{ op: 'signal', id: 'done', name: 'approved', payload: 1, at: 9 }])).toMatchObject([
+          { ok: false, reason: 'conflict', job: { id: 'done', status: 'completed' } },
+        ])
+        expect(await store.write([{ op: 'signal', id: 'missing', name: 'approved', payload: 1, at: 9 }])).toEqual([
+          { ok: false, reason: 'conflict', job: undefined },
+        ])
+        const [bad] = await store.write([{ op: 'signal', id: 'other', name: 'paid', payload: () => 1, at: 9 }])
+        expect(bad).toMatchObject({ ok: false, reason: 'uncloneable' })
+        expect((await store.get(['other']))[0]).toMatchObject({ status: 'delayed', signal: 'paid' })
+        expect(await store.steps?.('done')).toEqual({})
+        expect(await store.counts()).toMatchObject({ waiting: 2, delayed: 1, completed: 1 })
       })
     })
 

@@ -8,6 +8,7 @@
  */
 import type { JobHandle } from '../../queue/handle.js'
 import { isFinal, type ErrorRecord, type JobSnapshot, type LogEntry, type SerializedError } from '../../shared/types.js'
+import { FOREVER } from '../../shared/waits.js'
 import { errorMessage, formatDateTime, formatTime, h, isClosedError, setText } from './dom.js'
 import { preview, TYPED_VALUES } from './preview.js'
 import type { InspectedQueue } from './types.js'
@@ -219,12 +220,17 @@ export class JobDetail {
     if (job.version !== undefined) rows.push(['Release', String(job.version)])
     if (job.waitingFor === 'release') rows.push(['Waits for', 'a tab of a release that defines this task (the tab running the queue does not)'])
     if (job.waitingFor === 'network') rows.push(['Waits for', 'the network (the browser running the queue is offline; its attempt is not used up)'])
+    if (job.waitingFor === 'sleep') rows.push(['Waits for', 'its time: its handler sleeps (ctx.sleep; no worker held, its attempt not used up)'])
+    if (job.waitingFor === 'signal') {
+      const until = job.runAt < FOREVER ? `, or its timeout at ${formatDateTime(job.runAt)}` : ''
+      rows.push(['Waits for', `signal "${job.signal ?? ''}" (ctx.waitFor): queue.signal(id, "${job.signal ?? ''}", payload) wakes it${until}`])
+    }
     if (job.batch !== undefined)
       rows.push(['Batch', job.batch === 1 ? 'ran alone (a batch of 1)' : `ran in a batch of ${job.batch} (one call of the handler)`])
     if (job.progress !== undefined)
       rows.push(['Progress', typeof job.progress === 'number' ? `${job.progress}%` : preview(job.progress, { budget: 200 })])
     rows.push(['Created', formatDateTime(job.createdAt)])
-    if (job.runAt > job.createdAt) rows.push(['Runs at', formatDateTime(job.runAt)])
+    if (job.runAt > job.createdAt && job.runAt < FOREVER) rows.push(['Runs at', formatDateTime(job.runAt)])
     if (job.startedAt !== undefined) rows.push(['Started', formatDateTime(job.startedAt)])
     if (job.finishedAt !== undefined) rows.push(['Finished', formatDateTime(job.finishedAt)])
     if (job.dependencies.length > 0) rows.push(['Depends on', job.dependencies.join(', ')])

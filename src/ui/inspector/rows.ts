@@ -15,6 +15,8 @@ import { ROW_HEIGHT } from './styles.js'
 const WAITS_FOR: Readonly<Record<string, string>> = {
   release: 'waits for a tab of a release that defines its task',
   network: 'needs the network: waits until the browser running the queue is online',
+  sleep: 'asleep (ctx.sleep): runs again at its time, no worker held',
+  signal: 'waits for a signal (ctx.waitFor): queue.signal wakes it, or its timeout',
 }
 
 /**
@@ -205,7 +207,7 @@ function fill(row: Row, job: JobSnapshot | null | undefined): void {
   row.status.dataset['status'] = job.status
   // A job that waits for something (a release that defines its task, the network) says so where its status is.
   const why = job.waitingFor === undefined ? undefined : WAITS_FOR[job.waitingFor]
-  setText(row.status, why ? `waiting (${job.waitingFor as string})` : job.status)
+  setText(row.status, why ? `${job.status} (${job.waitingFor === 'sleep' ? 'asleep' : (job.waitingFor as string)})` : job.status)
   if (why) row.status.title = why
   else row.status.removeAttribute('title')
   setText(row.name, job.name)
