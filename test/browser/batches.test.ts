@@ -175,6 +175,30 @@ describe('batch tasks', () => {
     }
   })
 
+  it("a job's timeout in a running batch ends that job alone; the others complete", async () => {
+    const queue = makeQueue()
+    const gate = channel('gate')
+    const heard = listen()
+    try {
+      const [late, other] = await queue.addBulk([
+        { name: 'batched', data: { n: 1, calls: heard.name, gate }, options: { timeout: 200, retry: { attempts: 1 } } },
+        { name: 'batched', data: { n: 2 } },
+      ])
+      const failed = await late.wait()
+      expect([failed.status, failed.error?.name]).toEqual(['failed', 'JobTimeoutError'])
+      expect(other.getSnapshot().status).toBe('running')
+      await until(() => {
+        say(gate)
+        return other.getSnapshot().status === 'completed'
+      }, 'the other job done')
+      expect(await other.result()).toBe(4)
+      expect(heard.calls.length).toBe(1)
+      expect(heard.aborted).toEqual([])
+    } finally {
+      heard.close()
+    }
+  })
+
   it('cancelling every job of a running batch aborts ctx.signal: the handler stops, both end cancelled', async () => {
     const queue = makeQueue()
     const heard = listen()
