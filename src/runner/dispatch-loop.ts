@@ -285,10 +285,13 @@ export class DispatchLoop {
     )
   }
 
-  /** Whether `worker` runs a batch task's call (nothing is queued behind it). */
+  /**
+   * Whether `worker` runs a batch task's call (nothing is queued behind it). Its first job tells:
+   * a worker given a batch task's call is given nothing else until it is done.
+   */
   #runsTaskBatch(worker: PoolWorker): boolean {
-    for (const id of worker.jobs) if (this.#taskBatches.isBatchTask(this.#attempts.get(id)?.job.name ?? '')) return true
-    return false
+    const [first] = worker.jobs
+    return first !== undefined && this.#taskBatches.isBatchTask(this.#attempts.get(first)?.job.name ?? '')
   }
 
   /** Queues batches of short jobs behind the ones `worker` has: enough to cover a commit. */
