@@ -8,6 +8,7 @@ import { JobDataError, OffthreadError, RetryError } from '../../src/shared/error
 import { resolveTaskOptions } from '../../src/shared/options.js'
 import type { WorkerManifest } from '../../src/shared/protocol.js'
 import type { JobRecord } from '../../src/store/store.js'
+import { jobRecord } from '../helpers/records.js'
 import { TaskBatches } from '../../src/runner/task-batches.js'
 import { nextTurn } from '../../src/shared/timers.js'
 import { runTask } from '../../src/testing.js'
@@ -56,22 +57,8 @@ describe('TaskBatches (the runner holds due jobs of a batch task)', () => {
   }
 
   const manifest: WorkerManifest = { tasks: { embed: { batch: { size: 3, wait: 100 } }, now: { batch: { size: 2, wait: 0 } }, plain: {} } }
-  let seq = 0
-  const job = (name: string, id = `j${++seq}`): JobRecord => ({
-    id,
-    name,
-    queue: 'q',
-    status: 'waiting',
-    seq,
-    rev: 1,
-    priority: 0,
-    attempt: 1,
-    createdAt: 0,
-    runAt: 0,
-    dependencies: [],
-    options: {},
-    interruptions: 0,
-  })
+  let made = 0
+  const job = (name: string): JobRecord => jobRecord(`j${++made}`, { name })
   const make = (suspects: Set<string> = new Set()) => {
     const counted: string[] = []
     const due = vi.fn()
