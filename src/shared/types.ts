@@ -232,8 +232,8 @@ export interface TaskBatch<P = Progress> {
  * `id`, `attempt`, `createdAt` and `version` are the first job's; `ctx.batch` names every job.
  * `progress`, `log` and `heartbeat` apply to every job of the batch; `ctx.batch.progress(i, v)`
  * and `ctx.batch.log(i)` to one. `signal` aborts once every job of the batch is aborted
- * (a job cancelled alone ends `cancelled` at once, the others go on). `step` and `sleep`
- * reject: the jobs of a batch share no durable steps.
+ * (a job cancelled alone ends `cancelled` at once, the others go on). `step`, `sleep` and
+ * `waitFor` reject: the jobs of a batch share no durable steps.
  *
  * @typeParam S - what the worker's `setup()` returned
  * @typeParam P - what the handler passes to `ctx.progress()`
