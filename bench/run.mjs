@@ -33,8 +33,8 @@ const outDir = here('../test-results/bench-page/')
 const compareRef = flag('--compare')
 
 const sizes = quick
-  ? { s1: 2000, s2: 300, s3: 100, s5: 20000, s6: 2000, perRecord: 200, s8: 20, s9: 20000, s10: 300, s12: 100 }
-  : { s1: 10000, s2: 2000, s3: 500, s5: 100000, s6: 10000, perRecord: 500, s8: 100, s9: 100000, s10: 1000, s12: 300 }
+  ? { s1: 2000, s2: 300, s3: 100, s5: 20000, s6: 2000, perRecord: 200, s8: 20, s9: 20000, s10: 300, s12: 100, s13: 50 }
+  : { s1: 10000, s2: 2000, s3: 500, s5: 100000, s6: 10000, perRecord: 500, s8: 100, s9: 100000, s10: 1000, s12: 300, s13: 500 }
 
 /** Every measurement: what page function, with what arguments, and which value of its result. */
 const runs = [
@@ -58,6 +58,8 @@ const runs = [
   { id: 's11', fn: 's11', params: {} },
   { id: 's12', fn: 's12', params: { jobs: sizes.s12, ms: 20, kb: 200, resultKb: 50 } },
   { id: 'workerpool-mix', fn: 's12', params: { jobs: sizes.s12, ms: 20, kb: 200, resultKb: 50, contender: 'workerpool' } },
+  // Batch tasks are new: no --compare run against an older src/ (its defineTasks has no `batch`).
+  { id: 's13-batch', fn: 's13', params: { jobs: sizes.s13, callMs: 5, itemMs: 0.1 }, compare: false },
 ].filter((r) => !only || only.some((o) => r.id.startsWith(o)))
 
 const found = await findChromium()
@@ -130,7 +132,7 @@ try {
         ['', page, samples],
         ['ref ', refPage, refSamples],
       ]) {
-        if (!target || (label && !/^s\d/.test(run.id))) continue
+        if (!target || (label && (!/^s\d/.test(run.id) || run.compare === false))) continue
         const t0 = Date.now()
         const cdp = profiling && round === 1 ? await startProfile(target) : undefined
         const value = await target.evaluate(({ fn, params }) => window.bench[fn](params), run)
@@ -290,6 +292,9 @@ row('S12', `${sizes.s12} jobs of 20 ms, 200 kB in, 50 kB out, ${sizes.s12} adds 
 }))
 row('S12', 'same: long tasks ≥ 50 ms', 's12', 'longTasks', 'count', (v) => ({ text: '0', pass: v === 0 }))
 row('S12', 'same: longest task', 's12', 'longestTask', 'ms')
+row('S13', `${sizes.s13} jobs of a 5 ms call + 0.1 ms each: one call per job`, 's13-batch', 'plainMs', 'ms')
+row('S13', 'same, a batch task of 50: one call per 50 jobs', 's13-batch', 'batchMs', 'ms')
+row('S13', 'same: what the batch buys (one call per job ÷ batched)', 's13-batch', 'speedup', '×')
 
 const fmt = (v) => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2))
 const machine = {

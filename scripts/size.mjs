@@ -62,7 +62,11 @@ export const TARGET = { start: 15_000, total: 30_000, worker: 5_000 }
 // `TimeoutError`: +0.5 kB worker, 8.1 kB measured; `queue.signal` and its checks behind the facade, the `signal`
 // write op in the shared rules and idbStore, the runner's wake of a job signalled while it ran, the inspector's
 // reasons: +1.0 kB total, 49.3 kB measured; the start unchanged, 13.2 kB).
-export const CEILING = { start: 13_300, total: 49_500, worker: 8_300 }
+// Issue 28's batch tasks (task option `batch`): the runner's holding of due jobs (runner/task-batches.ts), the
+// option's checks, `JobSnapshot.batch`: +0.7 kB total, nothing at start. In the worker, the batch's own code
+// (worker/batch-run.ts, batch.ts: 1.1 kB) is a chunk loaded only by a module that has a batch task; what stays
+// (the split's imports and exports, the option's checks, the dynamic import): +0.4 kB worker.
+export const CEILING = { start: 13_300, total: 50_200, worker: 8_750 }
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url))
 const outDir = here('../test-results/size/')

@@ -5,131 +5,32 @@
  *
  * @packageDocumentation
  */
-import { JobCancelledError, JobDataError, JobTimeoutError, RetryError, WorkerError, deserializeError, serializeError } from './shared/errors.js'
-import { invalidOption, resolveGroupId, resolveTaskOptions } from './shared/options.js'
-import { isVersion } from './shared/release.js'
-import type { LogEntry, Progress, TaskContext, TaskDefinition, TaskHandler, TaskInput, TaskOutput } from './shared/types.js'
+import { JobDataError, OffthreadError, RetryError, deserializeError, serializeError } from './shared/errors.js'
+import { invalidOption } from './shared/options.js'
+import type {
+  BatchContext,
+  BatchTaskDefinition,
+  LogEntry,
+  Progress,
+  TaskContext,
+  TaskDefinition,
+  TaskHandler,
+  TaskInput,
+  TaskOutput,
+} from './shared/types.js'
+import { runBatch, type BatchEnd } from './worker/batch.js'
 import { Sleeping, createContext, transfers, type ReportSink } from './worker/context.js'
-import { composeMiddleware, validateMiddleware, type Middleware } from './worker/middleware.js'
-import { clearLongTimeout, setLongTimeout } from './shared/timers.js'
+import { resolveRun, snapshot, startAborts, type ResolvedRun, type RunTaskOptions } from './worker/test-run.js'
 import { FOREVER, signalStep } from './shared/waits.js'
 
 /** The state type (`ctx.state`) a task entry's handler expects. */
-export type TaskState<E> = E extends TaskDefinition<any, any, infer S> ? S : E extends (input: any, ctx: TaskContext<infer S>) => any ? S : unknown
-
-/**
- * Options of {@link runTask}: what `ctx` says about the job, its state, the
- * middleware around it, and when to abort its signal.
- *
- * @typeParam S - the handler's `ctx.state`
- */
-export interface RunTaskOptions<S = unknown> {
-  /**
-   * `ctx.id`.
-   * @defaultValue `'test-job'`
-   */
-  id?: string
-  /**
-   * `ctx.name`.
-   * @defaultValue the handler function's name (a task from a `defineTasks` map
-   * has its key as its name), else `'task'`
-   */
-  name?: string
-  /**
-   * `ctx.queue`.
-   * @defaultValue `'default'`
-   */
-  queue?: string
-  /**
-   * `ctx.attempt`: 1 on the first run, +1 on each retry.
-   * @defaultValue 1
-   */
-  attempt?: number
-  /**
-   * `ctx.createdAt`, ms since epoch.
-   * @defaultValue now
-   */
-  createdAt?: number
-  /**
-   * `ctx.version`: the release that added the job, to test how a handler reads an older input shape.
-   * @defaultValue undefined
-   */
-  version?: string | number
-  /**
-   * `ctx.state`. Give either `state` or `setup`, not both.
-   * @defaultValue undefined
-   */
-  state?: S
-  /**
-   * Called before the handler; what it returns is `ctx.state`. If it throws, the
-   * run ends `failed` with its error, as the attempt would in a worker.
-   * @defaultValue none
-   */
-  setup?: () => S | Promise<S>
-  /**
-   * Middleware around the handler, as in `defineTasks(…, { middleware })`: a
-   * task taken from a `defineTasks` map does not bring its module's middleware,
-   * pass them here.
-   * @defaultValue []
-   */
-  middleware?: ReadonlyArray<Middleware<S>>
-  /**
-   * Aborts `ctx.signal` with a `JobTimeoutError` after this many ms.
-   * @defaultValue the long-form task's own `timeout`, else none
-   */
-  timeout?: number
-  /**
-   * When this signal aborts, so does `ctx.signal`, with a `JobCancelledError`
-   * (whose `cause` is this signal's reason), as `handle.cancel()` would.
-   * @defaultValue none
-   */
-  signal?: AbortSignal
-  /**
-   * Aborts `ctx.signal` with a `JobCancelledError` after this many ms.
-   * @defaultValue none
-   */
-  abortAfter?: number
-  /**
-   * Ms a handler gets to settle once its signal aborted; after that the run
-   * ends `failed` with a `WorkerError`, where a queue would terminate the worker.
-   * @defaultValue 1000
-   */
-  abortGrace?: number
-  /**
-   * Stored results of durable steps (`ctx.step`), by step id, as a job that ran before
-   * would have them: those steps return their result without running. Pass a previous
-   * run's `steps` to replay it.
-   * @defaultValue {} (a first run)
-   */
-  steps?: Record<string, unknown>
-  /**
-   * Signals sent to the job (`queue.signal(id, name, payload)`), by name: a
-   * `ctx.waitFor(name)` returns its payload. Without one, the wait ends the run
-   * (`status: 'waiting'`); run again with `steps: run.steps` and the signal to go on.
-   * @defaultValue {} (no signal sent)
-   */
-  signals?: Record<string, unknown>
-  /**
-   * Run as if the browser running the queue were offline. A job that needs the network
-   * (`network: true` here, or in the task's definition) and fails as one does offline
-   * (a `TypeError`, as `fetch` throws, or `throw ctx.retry({ reason: 'offline' })`) would
-   * go back to waiting for the network, its attempt not used up: the record says so in
-   * `waitsForNetwork`.
-   * @defaultValue false
-   */
-  offline?: boolean
-  /**
-   * The job's own `network` option (see `JobOptions.network`).
-   * @defaultValue the task's `network`, else false
-   */
-  network?: boolean
-  /**
-   * The job's group (see `JobOptions.group`): validated as `add` does, and nothing more. A
-   * group's limits and turns are the queue's, between jobs; one run alone has none to keep.
-   * @defaultValue none
-   */
-  group?: string
-}
+export type TaskState<E> = E extends { batch: object; handler: (inputs: any, ctx: BatchContext<infer S>) => any }
+  ? S
+  : E extends TaskDefinition<any, any, infer S>
+    ? S
+    : E extends (input: any, ctx: TaskContext<infer S>) => any
+      ? S
+      : unknown
 
 /**
  * What {@link runTask} recorded of one run.
@@ -198,28 +99,47 @@ export interface TaskRecord<R = unknown> {
   abortReason?: Error
 }
 
-const OPTION_KEYS: ReadonlyArray<keyof RunTaskOptions> = [
-  'id',
-  'name',
-  'queue',
-  'attempt',
-  'createdAt',
-  'version',
-  'state',
-  'setup',
-  'middleware',
-  'timeout',
-  'signal',
-  'abortAfter',
-  'abortGrace',
-  'steps',
-  'signals',
-  'offline',
-  'network',
-  'group',
-]
+/**
+ * What {@link runTask} recorded of one job of a batch: each job ends on its own.
+ *
+ * @typeParam R - one job's result type
+ */
+export interface BatchItemRecord<R = unknown> {
+  /** The job's id (`ctx.batch.ids[i]`). */
+  id: string
+  /**
+   * How the job's attempt ended: `failed` when the handler failed it alone
+   * (`ctx.batch.fail(i, error)`), threw, or returned no array of one result per input;
+   * `retry` when that error was `ctx.retry(…)`.
+   */
+  status: 'completed' | 'failed' | 'retry'
+  /** Its result, when `completed`. */
+  result?: R
+  /** What failed it, when `failed` or `retry`. */
+  error?: Error
+  /** When `retry`: the delay asked for, and the reason. */
+  retry?: { delay?: number; reason?: string }
+  /** Its progress values, in order: the batch's (`ctx.progress`) and its own (`ctx.batch.progress(i, …)`). */
+  progress: Progress[]
+  /** Its log entries, in order: the batch's (`ctx.log`) and its own (`ctx.batch.log(i)`). */
+  logs: LogEntry[]
+  /** How many times the handler called `ctx.heartbeat()` (each is every job's). */
+  heartbeats: number
+  /** As {@link TaskRecord.waitsForNetwork}, for this job. */
+  waitsForNetwork?: true
+}
 
-const DEFAULT_ABORT_GRACE = 1000
+/**
+ * What {@link runTask} recorded of one call of a batch task's handler (task option `batch`).
+ *
+ * @typeParam R - one job's result type
+ */
+export interface BatchRecord<R = unknown> {
+  /** One record per input, in order. */
+  items: Array<BatchItemRecord<R>>
+  /** Set when `ctx.signal` aborted before the handler settled: the reason it aborted with. */
+  abortReason?: Error
+}
 
 /**
  * Runs a task handler once, in this thread, with a `ctx` like a worker's that
@@ -228,9 +148,13 @@ const DEFAULT_ABORT_GRACE = 1000
  *
  * @param task - a handler `(input, ctx) => result`, a long-form `{ handler, timeout?, … }`,
  *   or an entry of a `defineTasks` map (`tasks.resize`)
- * @param data - the job's input
+ * A batch task (task option `batch`) takes the inputs of its jobs, an array: its handler is
+ * called once, and the record has one item per job, each ending on its own (`items[i].status`).
+ *
+ * @param data - the job's input; for a batch task, the inputs of the batch's jobs
  * @param options - what `ctx` says about the job, its state, middleware, and when its signal aborts
  * @returns the status, the result or error, and every progress value, log entry and heartbeat
+ *   (for a batch task, a {@link BatchRecord}: the same, per job)
  * @throws TypeError / RangeError (as a rejection, before anything runs) for an invalid task or option
  *
  * @example
@@ -243,17 +167,36 @@ const DEFAULT_ABORT_GRACE = 1000
  *   expect(run.status).toBe('completed')
  *   expect(run.progress).toEqual([50, 100])
  * })
+ *
+ * test('embed fails a text too long alone', async () => {
+ *   const run = await runTask(tasks.embed, ['a', 'x'.repeat(9000)])
+ *   expect(run.items.map((item) => item.status)).toEqual(['completed', 'failed'])
+ * })
  * ```
  */
-export async function runTask<E extends TaskHandler | TaskDefinition>(
+export function runTask<E extends BatchTaskDefinition>(
+  task: E,
+  inputs: ReadonlyArray<TaskInput<E>>,
+  options?: RunTaskOptions<TaskState<E>>,
+): Promise<BatchRecord<TaskOutput<E>>>
+export function runTask<E extends TaskHandler | TaskDefinition>(
   task: E,
   data: TaskInput<E>,
-  options: RunTaskOptions<TaskState<E>> = {},
-): Promise<TaskRecord<TaskOutput<E>>> {
-  type S = TaskState<E>
-  const run = resolveRun<S>(task, options)
+  options?: RunTaskOptions<TaskState<E>>,
+): Promise<TaskRecord<TaskOutput<E>>>
+export async function runTask(
+  task: TaskHandler | TaskDefinition | BatchTaskDefinition,
+  data: unknown,
+  options: RunTaskOptions = {},
+): Promise<TaskRecord | BatchRecord> {
+  const run = resolveRun(task, options)
+  return run.batch ? runBatchTask(run, data, options) : runOne(run, data, options)
+}
+
+/** {@link runTask} of one job. */
+async function runOne<S>(run: ResolvedRun<S>, data: unknown, options: RunTaskOptions<S>): Promise<TaskRecord> {
   const given = options.steps === undefined ? {} : structuredClone(options.steps)
-  const record: TaskRecord<TaskOutput<E>> = { status: 'completed', progress: [], logs: [], heartbeats: 0, steps: { ...given }, ran: [] }
+  const record: TaskRecord = { status: 'completed', progress: [], logs: [], heartbeats: 0, steps: { ...given }, ran: [] }
   const sink: ReportSink = {
     progress: (value) => snapshot(value, (copy) => record.progress.push(copy)),
     log: (entry) => snapshot(entry, (copy) => record.logs.push(copy)),
@@ -271,39 +214,7 @@ export async function runTask<E extends TaskHandler | TaskDefinition>(
     },
   }
 
-  const controller = new AbortController()
-  const cleanups: Array<() => void> = []
-  const abortWith = (reason: Error): void => {
-    if (!controller.signal.aborted) controller.abort(reason)
-  }
-  const after = (ms: number, act: () => void): void => {
-    const timer = setLongTimeout(act, ms)
-    cleanups.push(() => clearLongTimeout(timer))
-  }
-  const { timeout, abortAfter, signal } = run
-  if (timeout !== undefined) after(timeout, () => abortWith(new JobTimeoutError(`The job timed out after ${timeout} ms`)))
-  if (abortAfter !== undefined) after(abortAfter, () => abortWith(new JobCancelledError()))
-  if (signal) {
-    const onAbort = (): void => abortWith(new JobCancelledError(undefined, { cause: signal.reason }))
-    if (signal.aborted) onAbort()
-    else {
-      signal.addEventListener('abort', onAbort, { once: true })
-      cleanups.push(() => signal.removeEventListener('abort', onAbort))
-    }
-  }
-  // A handler that ignores its aborted signal is given up on, as a queue would terminate its worker.
-  const ignored = new Promise<never>((_resolve, reject) => {
-    const arm = (): void =>
-      after(run.abortGrace, () =>
-        reject(
-          new WorkerError(`The handler ignored its aborted signal for ${run.abortGrace} ms`, {
-            cause: controller.signal.reason,
-          }),
-        ),
-      )
-    if (controller.signal.aborted) arm()
-    else controller.signal.addEventListener('abort', arm, { once: true })
-  })
+  const { controller, ignored, cleanup } = startAborts(run)
 
   const attempt = (async (): Promise<unknown> => {
     const state = run.setup ? await run.setup() : (options.state as S)
@@ -317,7 +228,7 @@ export async function runTask<E extends TaskHandler | TaskDefinition>(
 
   try {
     const result = await Promise.race([attempt, ignored])
-    record.result = result as TaskOutput<E>
+    record.result = result
     const list = typeof result === 'object' && result !== null ? transfers.get(result) : undefined
     if (list) record.transferred = list
   } catch (thrown) {
@@ -340,117 +251,69 @@ export async function runTask<E extends TaskHandler | TaskDefinition>(
     // As the queue decides (runner/transition.ts `afterAttempt`).
     if (run.offline && (error.name === 'TypeError' || (error instanceof RetryError && error.message === 'offline'))) record.waitsForNetwork = true
   } finally {
-    for (const cleanup of cleanups) cleanup()
+    cleanup()
   }
   if (controller.signal.aborted) record.abortReason = controller.signal.reason as Error
   return record
 }
 
-interface ResolvedRun<S> {
-  handler: TaskHandler<unknown, unknown, S>
-  job: { id: string; name: string; queue: string; attempt: number; createdAt: number; version?: string | number }
-  setup: (() => S | Promise<S>) | undefined
-  timeout: number | undefined
-  abortAfter: number | undefined
-  abortGrace: number
-  signal: AbortSignal | undefined
-  /** Offline, and the job needs the network. */
-  offline: boolean
-}
-
-/** Validates `runTask`'s task and options, once, before anything runs. */
-function resolveRun<S>(task: unknown, options: RunTaskOptions<S>): ResolvedRun<S> {
-  if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options)
-  for (const key of Object.keys(options)) {
-    if (!(OPTION_KEYS as string[]).includes(key)) {
-      throw new TypeError(`Unknown option "${key}": expected one of ${OPTION_KEYS.join(', ')}`)
-    }
+/**
+ * {@link runTask} of a batch task: one call of its handler with `inputs`, each job ending on its
+ * own, as in a worker (worker/batch.ts runs both).
+ */
+async function runBatchTask<S>(run: ResolvedRun<S>, inputs: unknown, options: RunTaskOptions<S>): Promise<BatchRecord> {
+  const { name, id } = run.job
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw invalidOption('inputs', `a non-empty array (batch task "${name}" takes one input per job)`, inputs)
   }
-  const name = text('name', options.name) ?? (typeof task === 'function' && task.name ? task.name : 'task')
-  let handler: TaskHandler
-  let ownTimeout: number | undefined
-  let ownNetwork = false
-  if (typeof task === 'function') {
-    handler = task as TaskHandler
-  } else if (typeof task === 'object' && task !== null && typeof (task as TaskDefinition).handler === 'function') {
-    handler = (task as TaskDefinition).handler
-    const own = resolveTaskOptions(name, task as Record<string, unknown>)
-    ownTimeout = own.timeout
-    ownNetwork = own.network === true
-  } else {
-    throw invalidOption('task', 'a handler function or { handler, ...options }', task)
+  for (const option of ['steps', 'signals'] as const) {
+    if (options[option] !== undefined) throw new TypeError(`Invalid option "${option}": batch task "${name}" has no durable steps`)
   }
-  if (options.setup !== undefined && typeof options.setup !== 'function') {
-    throw invalidOption('setup', 'a function', options.setup)
-  }
-  if (options.setup !== undefined && 'state' in options) {
-    throw new TypeError('Invalid options: give either "state" or "setup", not both')
-  }
-  if (options.signals !== undefined && (typeof options.signals !== 'object' || options.signals === null || Array.isArray(options.signals))) {
-    throw invalidOption('signals', 'an object of signal payloads by signal name', options.signals)
-  }
-  if (options.steps !== undefined && (typeof options.steps !== 'object' || options.steps === null || Array.isArray(options.steps))) {
-    throw invalidOption('steps', 'an object of step results by step id', options.steps)
-  }
-  const signal = options.signal
-  if (signal !== undefined && !(typeof signal === 'object' && signal !== null && typeof signal.addEventListener === 'function')) {
-    throw invalidOption('signal', 'an AbortSignal', signal)
-  }
-  if (options.group !== undefined) resolveGroupId('group', options.group)
-  for (const key of ['offline', 'network'] as const) {
-    if (options[key] !== undefined && typeof options[key] !== 'boolean') throw invalidOption(key, 'a boolean', options[key])
-  }
-  const attempt = options.attempt ?? 1
-  if (!Number.isInteger(attempt) || attempt < 1) throw invalidOption('attempt', 'an integer ≥ 1', attempt, RangeError)
-  const createdAt = options.createdAt ?? Date.now()
-  if (typeof createdAt !== 'number' || !Number.isFinite(createdAt)) throw invalidOption('createdAt', 'a finite number', createdAt)
-  if (options.version !== undefined && !isVersion(options.version)) {
-    throw invalidOption('version', 'a finite number or a non-empty string of at most 200 characters', options.version)
-  }
-  const job: ResolvedRun<S>['job'] = {
-    id: text('id', options.id) ?? 'test-job',
-    name,
-    queue: text('queue', options.queue) ?? 'default',
-    attempt,
-    createdAt,
-  }
-  if (options.version !== undefined) job.version = options.version
-  return {
-    handler: composeMiddleware(validateMiddleware<S>(options.middleware), handler),
-    job,
-    setup: options.setup,
-    timeout: duration('timeout', options.timeout, false) ?? ownTimeout,
-    abortAfter: duration('abortAfter', options.abortAfter, true),
-    abortGrace: duration('abortGrace', options.abortGrace, true) ?? DEFAULT_ABORT_GRACE,
-    signal,
-    offline: options.offline === true && (options.network ?? ownNetwork),
-  }
-}
-
-function text(option: string, value: unknown): string | undefined {
-  if (value !== undefined && typeof value !== 'string') throw invalidOption(option, 'a string', value)
-  return value
-}
-
-function duration(option: string, value: unknown, zeroAllowed: boolean): number | undefined {
-  if (value === undefined) return undefined
-  const expected = zeroAllowed ? 'a finite number ≥ 0' : 'a positive finite number'
-  if (typeof value !== 'number' || Number.isNaN(value)) throw invalidOption(option, expected, value)
-  if (!Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed)) throw invalidOption(option, expected, value, RangeError)
-  return value
-}
-
-/** Records a structured clone of what was reported; what cannot be cloned is dropped with a warning, as a worker would. */
-function snapshot<T>(value: T, keep: (copy: T) => void): void {
-  let copy: T
+  const ids = options.ids ?? inputs.map((_, i) => `${id}-${i}`)
+  if (ids.length !== inputs.length) throw invalidOption('ids', `one id per input (${inputs.length})`, ids, RangeError)
+  const items: BatchItemRecord[] = ids.map((id) => ({ id, status: 'completed', progress: [], logs: [], heartbeats: 0 }))
+  const jobs = items.map((item, i) => ({
+    info: { ...run.job, id: item.id },
+    input: inputs[i] as unknown,
+    report: {
+      progress: (value) => snapshot(value, (copy) => item.progress.push(copy)),
+      log: (entry) => snapshot(entry, (copy) => item.logs.push(copy)),
+      heartbeat: () => void item.heartbeats++,
+      step: () => Promise.reject(new OffthreadError(`batch task "${name}" has no durable steps`)),
+    } satisfies ReportSink,
+  }))
+  const { controller, ignored, cleanup } = startAborts(run)
+  let ends: BatchEnd[]
   try {
-    copy = structuredClone(value)
+    const state = run.setup ? await Promise.race([run.setup(), ignored]) : (options.state as S)
+    ends = await Promise.race([runBatch(run.handler, jobs, state, controller.signal), ignored])
   } catch (error) {
-    console.warn('[offthread] could not record a report of the task (not structured-cloneable)', error)
-    return
+    // A failed setup, or a handler that ignored its aborted signal: every job fails with it.
+    ends = jobs.map(() => ({ ok: false, error }))
+  } finally {
+    cleanup()
   }
-  keep(copy)
+  for (const [i, end] of ends.entries()) {
+    const item = items[i] as BatchItemRecord
+    if (end.ok) {
+      item.result = end.result
+      continue
+    }
+    const error = end.error instanceof Error ? end.error : deserializeError(serializeError(end.error))
+    item.error = error
+    if (error instanceof RetryError) {
+      item.status = 'retry'
+      item.retry = error.delay === undefined ? { reason: error.message } : { delay: error.delay, reason: error.message }
+    } else {
+      item.status = 'failed'
+    }
+    if (run.offline && (error.name === 'TypeError' || (error instanceof RetryError && error.message === 'offline'))) item.waitsForNetwork = true
+  }
+  const record: BatchRecord = { items }
+  if (controller.signal.aborted) record.abortReason = controller.signal.reason as Error
+  return record
 }
 
+export type { RunTaskOptions } from './worker/test-run.js'
 export type { Middleware, MiddlewareContext, MiddlewareNext } from './worker/middleware.js'
-export type { LogEntry, Progress, TaskContext, TaskDefinition, TaskHandler } from './shared/types.js'
+export type { BatchContext, BatchTaskDefinition, LogEntry, Progress, TaskContext, TaskDefinition, TaskHandler } from './shared/types.js'

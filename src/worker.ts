@@ -52,5 +52,19 @@ export function defineTasks<const T extends TaskMap<S>, S = undefined>(handlers:
 export { RetryError, TimeoutError } from './shared/errors.js'
 export type { DefineTasksOptions } from './worker/runtime.js'
 export type { Middleware, MiddlewareContext, MiddlewareNext } from './worker/middleware.js'
-export type { JobLogger, LogEntry, Progress, TaskContext, TaskDefinition, TaskHandler, TaskMap, TaskOptions } from './shared/types.js'
+export type {
+  BatchContext,
+  BatchHandler,
+  BatchOptions,
+  BatchTaskDefinition,
+  JobLogger,
+  LogEntry,
+  Progress,
+  TaskBatch,
+  TaskContext,
+  TaskDefinition,
+  TaskHandler,
+  TaskMap,
+  TaskOptions,
+} from './shared/types.js'
 export type { RetryOptions, BackoffFunction, ErrorMatcher } from './shared/retry.js'

@@ -5,6 +5,7 @@ import workerpool from 'workerpool'
 import { JOB_INDEXES } from '../../src/store/idb-schema.js'
 import wpUrl from './wp.worker.ts?worker&url'
 import type { Tasks } from './offthread.worker'
+import type { BatchTasks } from './batch.worker'
 
 const N = Number(new URLSearchParams(location.search).get('workers') ?? 2)
 const LOREM = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. '.repeat(8)
@@ -544,6 +545,36 @@ const scenarios = {
     }
     if (results.some((r) => r.byteLength !== out)) throw new Error(`S12 (${contender}): a result is not ${out} bytes`)
     return { jobsPerSec: jobs / seconds, longTasks: long.count, longestTask: long.max }
+  },
+
+  /**
+   * S13: what a batch buys. `jobs` jobs whose work is a fixed cost per call (`callMs`, a model
+   * call, say) and a small cost per item (`itemMs`): as a plain task (one call per job) and as a
+   * batch task (`batch: { size: 50 }`: one call per 50 jobs), each on a fresh queue (IndexedDB),
+   * timed from addBulk to the last result.
+   */
+  async s13({ jobs, callMs, itemMs }: { jobs: number; callMs: number; itemMs: number }) {
+    const time = async (name: 'one' | 'many'): Promise<number> => {
+      const queue = createQueue<BatchTasks>({
+        name: freshName(),
+        worker: () => new Worker(new URL('./batch.worker.ts', import.meta.url), { type: 'module' }),
+        concurrency: N,
+        store: idbStore(),
+        retention: { completed: false },
+      })
+      // Workers started, and each task's first call made, before the clock starts.
+      await (await queue.add(name, { text: 'warm', callMs: 0, itemMs: 0 })).result()
+      const t0 = performance.now()
+      const handles = await queue.addBulk(Array.from({ length: jobs }, (_, i) => ({ name, data: { text: `text ${i}`, callMs, itemMs } })))
+      const results = await Promise.all(handles.map((handle) => handle.result()))
+      const ms = performance.now() - t0
+      if (results.some((r, i) => r !== `text ${i}`.length)) throw new Error(`S13 (${name}): a wrong result`)
+      await queue.close()
+      return ms
+    }
+    const plainMs = await time('one')
+    const batchMs = await time('many')
+    return { plainMs, batchMs, speedup: plainMs / batchMs, plainJobsPerSec: jobs / (plainMs / 1000), batchJobsPerSec: jobs / (batchMs / 1000) }
   },
 
   dropDatabases,

@@ -104,10 +104,14 @@ export class PoolWorker {
 
   #startFailed: ((error: Error) => void) | undefined
 
-  /** Sends jobs to run one after another; their outcomes arrive in `done` messages. */
-  run(requests: RunRequest[], transfer: Transferable[]): void {
+  /**
+   * Sends jobs to run one after another; their outcomes arrive in `done` messages. With
+   * `batch`, they are one batch of a batch task: one call of its handler.
+   */
+  run(requests: RunRequest[], transfer: Transferable[], batch = false): void {
     for (const request of requests) this.jobs.add(request.id)
-    const call = this.#remote.run(transfer.length > 0 ? comlinkTransfer(requests, transfer) : requests)
+    const list = transfer.length > 0 ? comlinkTransfer(requests, transfer) : requests
+    const call = batch ? this.#remote.run(list, true) : this.#remote.run(list)
     Promise.resolve(call).catch((error: unknown) => this.#die(new WorkerError('The worker refused the job', { cause: error })))
   }
 

@@ -139,6 +139,7 @@ export function toSnapshot<R>(job: JobRecord, data: unknown, result?: unknown): 
     if (why === 'signal' && job.signal !== undefined) snapshot.signal = job.signal
   }
   if (job.options.group !== undefined) snapshot.group = job.options.group
+  if (job.batch !== undefined) snapshot.batch = job.batch
   return snapshot
 }
 

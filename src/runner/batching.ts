@@ -70,6 +70,11 @@ export class Batching {
     this.#suspects.add(id)
   }
 
+  /** Whether the job was in a batch whose worker died (it runs alone). */
+  suspected(id: string): boolean {
+    return this.#suspects.has(id)
+  }
+
   /** The job finished: it is no longer a suspect. */
   cleared(id: string): void {
     this.#suspects.delete(id)

@@ -20,6 +20,7 @@ import { NETWORK, type Limits } from './limits.js'
 import { LOST } from './lost.js'
 import { Refusals } from './refusals.js'
 import { Sender, type Payload } from './send.js'
+import type { TaskBatches } from './task-batches.js'
 import { awaitingGroup, awaitingNetwork, awaitingRelease, started, type ChangeSink, type JobChange } from './transition.js'
 
 /** What the runner needs from the queue around it: its store, its change path, and what it tells the queue. */
@@ -66,6 +67,8 @@ export class DispatchLoop {
   #limits: Limits
   #batching: Batching
   #attempts: Attempts
+  /** Due jobs of batch tasks (task option `batch`), held until their batch goes. */
+  #taskBatches: TaskBatches
   #payloads: Map<string, Payload>
   #forRelease: Map<string, JobRecord>
   /** Batches sent to each worker and not yet done: a worker of short jobs gets its next batch before it runs dry. */
@@ -92,6 +95,7 @@ export class DispatchLoop {
     limits: Limits,
     batching: Batching,
     attempts: Attempts,
+    taskBatches: TaskBatches,
     payloads: Map<string, Payload>,
     forRelease: Map<string, JobRecord>,
   ) {
@@ -101,6 +105,7 @@ export class DispatchLoop {
     this.#limits = limits
     this.#batching = batching
     this.#attempts = attempts
+    this.#taskBatches = taskBatches
     this.#payloads = payloads
     this.#forRelease = forRelease
     this.#refusals = new Refusals(
@@ -128,7 +133,8 @@ export class DispatchLoop {
 
   /** Nothing waiting, due or running. */
   isIdle(): boolean {
-    return this.#attempts.size === 0 && this.#limits.parked === 0 && this.#index.peek() === undefined && this.#index.empty
+    const held = this.#limits.parked + this.#taskBatches.size
+    return this.#attempts.size === 0 && held === 0 && this.#index.peek() === undefined && this.#index.empty
   }
 
   /** Tells the host once the runner has become idle. */
@@ -163,6 +169,7 @@ export class DispatchLoop {
       return
     }
     const tasks = this.#pool.manifest?.tasks
+    this.#startTaskBatches()
     for (let next = this.#index.peek(); next && this.#uncommitted < MAX_UNCOMMITTED; next = this.#index.peek()) {
       // A task this release does not define, added by a newer (or another) release: it waits for one that does.
       if (tasks && !(next.name in tasks) && next.name !== JOIN_TASK && this.#host.unknownTask(next) === 'wait') {
@@ -181,6 +188,10 @@ export class DispatchLoop {
         else this.#limits.park(job, full)
         continue
       }
+      if (this.#taskBatches.isBatchTask(next.name)) {
+        this.#taskBatches.hold(this.#index.take() as JobRecord, Date.now())
+        continue
+      }
       const worker = this.#pool.acquire()
       if (!worker) {
         this.#pool.grow(this.#index.readyCount)
@@ -193,7 +204,20 @@ export class DispatchLoop {
       // thread, nor for the commit of its next batch's `running` state.
       if (batch.length > 1) this.#prefetch(worker)
     }
+    this.#startTaskBatches()
     this.checkIdle()
+  }
+
+  /** Sends the batches of batch tasks that may go (see task-batches.ts), each to a worker of its own. */
+  #startTaskBatches(): void {
+    for (let task = this.#taskBatches.ready(); task !== undefined && this.#uncommitted < MAX_UNCOMMITTED; task = this.#taskBatches.ready()) {
+      const worker = this.#pool.acquire()
+      if (!worker) {
+        this.#pool.grow(1 + this.#index.readyCount)
+        return
+      }
+      this.#begin(this.#taskBatches.take(task, Date.now()), worker, true)
+    }
   }
 
   /**
@@ -223,8 +247,8 @@ export class DispatchLoop {
   #queueBehind(tasks: Readonly<Record<string, unknown>> | undefined): void {
     for (const [worker, held] of this.#batches) {
       if (held !== 1 || this.#uncommitted >= MAX_UNCOMMITTED) continue
-      // Never behind a long job (a video's transcode): only behind jobs of short tasks.
-      if (![...worker.jobs].every((id) => this.#batching.short(this.#attempts.get(id)?.job.name ?? ''))) continue
+      // Never behind a long job (a video's transcode), nor behind a batch task's call: only behind jobs of short tasks.
+      if (this.#runsTaskBatch(worker) || ![...worker.jobs].every((id) => this.#batching.short(this.#attempts.get(id)?.job.name ?? ''))) continue
       const next = this.#index.peek()
       if (!next || (tasks && !(next.name in tasks)) || !this.#batching.aheadable(next) || this.#limits.full(next) !== undefined) return
       this.#begin([this.#index.take() as JobRecord], worker)
@@ -265,6 +289,15 @@ export class DispatchLoop {
     )
   }
 
+  /**
+   * Whether `worker` runs a batch task's call (nothing is queued behind it). Its first job tells:
+   * a worker given a batch task's call is given nothing else until it is done.
+   */
+  #runsTaskBatch(worker: PoolWorker): boolean {
+    const [first] = worker.jobs
+    return first !== undefined && this.#taskBatches.isBatchTask(this.#attempts.get(first)?.job.name ?? '')
+  }
+
   /** Queues batches of short jobs behind the ones `worker` has: enough to cover a commit. */
   #prefetch(worker: PoolWorker): void {
     const ahead = this.#batching.ahead()
@@ -294,14 +327,19 @@ export class DispatchLoop {
    * second runner where Web Locks are missing, a database deleted under the
    * queue) may have changed a job first, and then its handler must not run.
    * The worker keeps busy meanwhile with the batch queued before this one.
+   *
+   * @param taskBatch - the jobs are one batch of a batch task (counted by its limits already): one call of its handler
    */
-  #begin(batch: JobRecord[], worker: PoolWorker): void {
+  #begin(batch: JobRecord[], worker: PoolWorker, taskBatch = false): void {
     const now = Date.now()
     const sent: Batch = { remaining: 0 }
-    for (const job of batch) this.#limits.count(job, now)
+    if (!taskBatch) for (const job of batch) this.#limits.count(job, now)
     this.#batches.set(worker, (this.#batches.get(worker) ?? 0) + 1)
     const entries = batch.map((job) => {
-      return { job, started: started(job, now), payload: this.#payloads.get(job.id) }
+      const next = started(job, now)
+      // Its snapshot tells what batch its run is in (the inspector shows it).
+      if (taskBatch) next.batch = batch.length
+      return { job, started: next, payload: this.#payloads.get(job.id) }
     })
     const write = this.#host.committer.write(
       entries.map(({ started }) => ({ op: 'put' as const, job: started, expect: ['waiting', 'delayed'] as const })),
@@ -360,7 +398,7 @@ export class DispatchLoop {
           return
         }
         // The worker first; then the news.
-        this.#sender.send(worker, go)
+        this.#sender.send(worker, go, taskBatch)
         for (const { started } of go) {
           const running = this.#attempts.get(started.id)
           if (running && running.job === started) this.#host.changes.publish({ event: 'started', job: started, data: running.data }, 'here')
@@ -411,7 +449,7 @@ export class DispatchLoop {
       }
       if (worker.jobs.size === 0) {
         this.release(worker)
-      } else if (this.#host.dispatching()) {
+      } else if (this.#host.dispatching() && !this.#runsTaskBatch(worker)) {
         this.#prefetch(worker)
       }
       return

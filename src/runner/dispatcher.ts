@@ -21,6 +21,7 @@ import { Attempts, type Running } from './attempts.js'
 import { Batching } from './batching.js'
 import { DispatchLoop, type QueueSide } from './dispatch-loop.js'
 import { LOST } from './lost.js'
+import { TaskBatches } from './task-batches.js'
 import type { Payload } from './send.js'
 import type { RunnerOptions } from './options.js'
 import { cancelled, givenUp, interrupted } from './transition.js'
@@ -57,6 +58,8 @@ export class Dispatcher {
   #onAbandon = new Set<() => void>()
   /** Waiting jobs whose task this runner's release does not define: they wait for one that does. */
   #forRelease = new Map<string, JobRecord>()
+  /** Due jobs of batch tasks, held until their batch goes (task-batches.ts). */
+  #taskBatches: TaskBatches
   /** Whether the browser is online, for jobs that need the network. */
   #network: Network
   /** Job groups' limits: the queue's, and each group's own (read at load, and again when they change). */
@@ -77,7 +80,7 @@ export class Dispatcher {
     const error = (error: Error): void => host.error(error)
     this.#index = new JobIndex(
       host.store,
-      (id) => this.#attempts.has(id) || this.#limits.isParked(id) || this.#forRelease.has(id),
+      (id) => this.#attempts.has(id) || this.#limits.isParked(id) || this.#forRelease.has(id) || taskBatches.has(id),
       () => this.#loop.pump(),
     )
     // Jobs that need the network wait for it while the browser is offline (limits.ts parks them).
@@ -121,12 +124,20 @@ export class Dispatcher {
       durableSteps: typeof host.store.steps === 'function',
       offline: (job) => !this.#network.online && this.#limits.needsNetwork(job),
     })
-    const batching = new Batching({
+    const taskBatches: TaskBatches = new TaskBatches({
+      manifest: () => pool.manifest,
+      limits: this.#limits,
+      due: () => this.#loop.pump(),
+      suspect: (id: string): boolean => batching.suspected(id),
+    })
+    this.#taskBatches = taskBatches
+    const batching: Batching = new Batching({
       readyCount: () => this.#index.readyCount,
       poolSize: host.options.concurrency,
       stallTimeout: host.options.stallTimeout,
       timeoutOf: (job) => this.#attempts.timeoutOf(job),
-      limited: (job) => this.#limits.applies(job),
+      // A batch task's jobs go in batches of their own (task-batches.ts), never with other jobs.
+      limited: (job) => this.#limits.applies(job) || taskBatches.isBatchTask(job.name),
     })
     this.#loop = new DispatchLoop(
       {
@@ -147,6 +158,7 @@ export class Dispatcher {
       this.#limits,
       batching,
       this.#attempts,
+      taskBatches,
       this.#payloads,
       this.#forRelease,
     )
@@ -236,6 +248,8 @@ export class Dispatcher {
     this.#forRelease.delete(job.id)
     const known = this.#index.get(job.id)
     if (known && known.rev >= job.rev) return
+    // Held for a batch: the newer view goes back through the index instead.
+    this.#taskBatches.remove(job.id)
     // A newer view (a debounced add moved it, maybe with new data): what this tab held may be stale.
     if (payload) this.#payloads.set(job.id, payload)
     else if (known) this.#payloads.delete(job.id)
@@ -271,6 +285,7 @@ export class Dispatcher {
   forget(job: JobRecord): void {
     if (this.#attempts.has(job.id)) return
     this.#limits.unpark(job.id)
+    this.#taskBatches.remove(job.id)
     this.#forRelease.delete(job.id)
     this.#index.remove(job.id)
     this.#payloads.delete(job.id)
@@ -303,7 +318,7 @@ export class Dispatcher {
       this.#attempts.stop(running, 'cancel', new JobCancelledError(reason ?? 'The job was cancelled'), reason)
       return stopped
     }
-    const job = this.#index.get(id) ?? this.#limits.unpark(id) ?? this.#forRelease.get(id)
+    const job = this.#index.get(id) ?? this.#limits.unpark(id) ?? this.#taskBatches.remove(id) ?? this.#forRelease.get(id)
     if (!job) return undefined
     this.#forRelease.delete(id)
     this.#index.remove(id)
@@ -336,6 +351,7 @@ export class Dispatcher {
     await Promise.all(pending)
     clearLongTimeout(timer)
     this.#attempts.close()
+    this.#taskBatches.clear()
     this.#pool.close()
     this.#limits.stop()
     this.#network.stop()
@@ -414,6 +430,7 @@ export class Dispatcher {
     this.#active = false
     this.#abandoned = true
     this.#attempts.abandon()
+    this.#taskBatches.clear()
     for (const wake of [...this.#onAbandon]) wake()
     this.#onAbandon.clear()
     this.#pool.close()

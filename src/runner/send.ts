@@ -34,8 +34,11 @@ export class Sender {
     this.#host = host
   }
 
-  /** Sends committed jobs to their worker, with their data (read from the store where this tab does not hold it). */
-  send(worker: PoolWorker, entries: ReadonlyArray<{ job: JobRecord; payload: Payload | undefined }>): void {
+  /**
+   * Sends committed jobs to their worker, with their data (read from the store where this tab
+   * does not hold it); with `batch`, as one batch of a batch task (one call of its handler).
+   */
+  send(worker: PoolWorker, entries: ReadonlyArray<{ job: JobRecord; payload: Payload | undefined }>, batch = false): void {
     const missing = entries.filter((e) => !e.payload && e.job.inputFrom === undefined).map((e) => e.job.id)
     const fromResults = entries.filter((e) => e.job.inputFrom !== undefined)
     // A job that ran before (a retry, an interrupted run, a requeue) may have durable steps stored.
@@ -78,7 +81,7 @@ export class Sender {
         this.#host.releaseIfIdle(worker)
         return
       }
-      worker.run(requests, transfer)
+      worker.run(requests, transfer, batch)
     }
     if (missing.length === 0 && fromResults.length === 0 && again.length === 0) {
       go(new Map())

@@ -311,12 +311,22 @@ export interface ResolvedTaskOptions extends StoredJobOptions {
   rateLimit?: { max: number; per: number }
   /** The limits of each group of its jobs, over the queue's `groups`. */
   groups?: GroupLimits
+  /** A batch task: up to `size` jobs to one call, the first waiting up to `wait` ms for company. */
+  batch?: { size: number; wait: number }
 }
 
 /** Validates a task's own options from `defineTasks` (functions allowed). */
 export function resolveTaskOptions(task: string, value: Record<string, unknown>): ResolvedTaskOptions {
-  checkKeys(`${task}.`, value, ['handler', 'timeout', 'retry', 'priority', 'concurrency', 'rateLimit', 'network', 'groups'])
+  checkKeys(`${task}.`, value, ['handler', 'timeout', 'retry', 'priority', 'concurrency', 'rateLimit', 'network', 'groups', 'batch'])
   const out: ResolvedTaskOptions = {}
+  if (value.batch !== undefined) {
+    const batch = value.batch
+    if (!isPlainObject(batch)) throw invalidOption(`${task}.batch`, 'an object { size, wait? }', batch)
+    checkKeys(`${task}.batch.`, batch, ['size', 'wait'])
+    const size = number(`${task}.batch.size`, batch.size, 'count')
+    if (size === undefined) throw invalidOption(`${task}.batch.size`, 'an integer ≥ 1', batch.size)
+    out.batch = { size, wait: number(`${task}.batch.wait`, batch.wait, 'non-negative') ?? 0 }
+  }
   if (value.network !== undefined && typeof value.network !== 'boolean') throw invalidOption(`${task}.network`, 'a boolean', value.network)
   if (value.network === true) out.network = true
   const concurrency = number(`${task}.concurrency`, value.concurrency, 'count')

@@ -27,6 +27,8 @@ export interface TaskMeta {
   network?: true
   /** The limits of each group of its jobs (see `JobOptions.group`), over the queue's. */
   groups?: GroupLimits
+  /** A batch task: up to `size` jobs go to one call of its handler; the first waits up to `wait` ms for company. */
+  batch?: { size: number; wait: number }
 }
 
 /** What a worker says about itself once it has loaded. */
@@ -54,9 +56,11 @@ export interface WorkerApi {
   manifest(): WorkerManifest
   /**
    * Queues jobs to run one after another; their outcomes come back in `done`
-   * messages (several outcomes to a message when jobs are short).
+   * messages (several outcomes to a message when jobs are short). With `batch`, the
+   * requests are one batch of a batch task: its handler runs once, with their inputs in order,
+   * and each job still has its own outcome.
    */
-  run(requests: RunRequest[]): void
+  run(requests: RunRequest[], batch?: boolean): void
   /** Aborts a job's signal with `reason` (a queued one is then skipped). */
   abort(id: string, reason: SerializedError): void
   /** The page stored step result `seq` (or could not: `error`); its `ctx.step` resolves (or rejects). */

@@ -94,6 +94,11 @@ export interface JobSnapshot<R = unknown, P = Progress> {
   signal?: string
   /** The job's group (`JobOptions.group`), if it has one. */
   group?: string
+  /**
+   * For a job of a batch task (task option `batch`): how many jobs its latest run was
+   * started with, in one call of the handler (itself included).
+   */
+  batch?: number
 }
 
 /**
@@ -205,6 +210,60 @@ export interface TaskOptions extends Pick<JobOptions, 'timeout' | 'retry' | 'pri
   rateLimit?: { max: number; per: number }
 }
 
+/** A task's batching: the task option `batch`. */
+export interface BatchOptions {
+  /**
+   * At most this many jobs go to one call of the handler (an integer ≥ 1).
+   * @defaultValue none: required
+   */
+  size: number
+  /**
+   * How long (ms) the first due job of a batch waits for company when fewer than `size`
+   * are due: then the batch goes with what there is. 0 sends what is due at once.
+   * @defaultValue 0
+   */
+  wait?: number
+}
+
+/**
+ * `ctx.batch`: the jobs of one call of a batch task's handler, in the order of its inputs.
+ *
+ * @typeParam P - what the handler passes to `progress`
+ */
+export interface TaskBatch<P = Progress> {
+  /** The ids of the jobs, one per input, in order. */
+  readonly ids: readonly string[]
+  /** Each job's attempt (1 on its first run), one per input, in order. */
+  readonly attempts: readonly number[]
+  /**
+   * Fails the attempt of job `index` alone with `error` (`ctx.retry({ delay })` asks for another
+   * attempt, as a throw would): it fails or retries by its own policy; what the handler returns
+   * for it is dropped. The first failure of a job stands.
+   * @throws RangeError for an index that is not one of the inputs'
+   */
+  fail(index: number, error: unknown): void
+  /** Reports progress of job `index` alone (`ctx.progress` reports it for every job of the batch). */
+  progress(index: number, value: P): void
+  /** The log of job `index` alone (`ctx.log` writes to every job of the batch). */
+  log(index: number): JobLogger
+}
+
+/**
+ * What a batch task's handler gets as its second argument: a job's context, for the batch.
+ * `id`, `attempt`, `createdAt` and `version` are the first job's; `ctx.batch` names every job.
+ * `progress`, `log` and `heartbeat` apply to every job of the batch; `ctx.batch.progress(i, v)`
+ * and `ctx.batch.log(i)` to one. `signal` aborts once every job of the batch is aborted
+ * (a job cancelled alone ends `cancelled` at once, the others go on). `step`, `sleep` and
+ * `waitFor` reject: the jobs of a batch share no durable steps.
+ *
+ * @typeParam S - what the worker's `setup()` returned
+ * @typeParam P - what the handler passes to `ctx.progress()`
+ */
+export interface BatchContext<S = undefined, P = Progress> extends TaskContext<S, P> {
+  /** The jobs of this call, in the order of its inputs. */
+  readonly batch: TaskBatch<P>
+}
+
 /**
  * What a handler gets as its second argument. Its progress type `P` types that task's
  * handles, events and hooks: `(input, ctx: TaskContext<State, { done: number; total: number }>)`
@@ -296,23 +355,61 @@ export type TaskHandler<I = any, O = any, S = any> = (input: I, ctx: TaskContext
 /** The long form of a task: its own defaults and its handler. */
 export interface TaskDefinition<I = any, O = any, S = any> extends TaskOptions {
   handler: TaskHandler<I, O, S>
+  /** Only a {@link BatchTaskDefinition} has `batch`. */
+  batch?: undefined
 }
 
-/** What `defineTasks` takes: task name to handler or definition. */
-export type TaskMap<S = any> = Record<string, TaskHandler<any, any, S> | TaskDefinition<any, any, S>>
+/**
+ * A batch task's handler: the inputs of up to `batch.size` jobs in one call, one result per
+ * input, in order (an array of the same length).
+ */
+export type BatchHandler<I = any, O = any, S = any> = (inputs: I[], ctx: BatchContext<S>) => O[] | Promise<O[]>
 
-/** The input type of a task entry. */
-export type TaskInput<E> = E extends TaskDefinition<infer I, any, any> ? I : E extends (input: infer I, ctx: any) => any ? I : unknown
+/**
+ * A batch task: `add(name, input)` adds one job as ever, and the runner hands up to
+ * `batch.size` due jobs to one call of `handler`. Each job keeps its own handle, result,
+ * attempt, events and retries.
+ */
+export interface BatchTaskDefinition<I = any, O = any, S = any> extends TaskOptions {
+  /** How many jobs go to one call, and how long the first waits for company. */
+  batch: BatchOptions
+  handler: BatchHandler<I, O, S>
+}
 
-/** The result type of a task entry (its handler's awaited return type). */
-export type TaskOutput<E> =
-  E extends TaskDefinition<any, infer O, any> ? Awaited<O> : E extends (input: any, ctx: any) => infer O ? Awaited<O> : unknown
+/**
+ * What `defineTasks` takes: task name to handler or definition. (A short-form handler is
+ * typed as having no `batch`: that lets a long form without `batch` type its `ctx` by itself.)
+ */
+export type TaskMap<S = any> = Record<
+  string,
+  (TaskHandler<any, any, S> & { batch?: undefined }) | TaskDefinition<any, any, S> | BatchTaskDefinition<any, any, S>
+>
+
+/** The input type of a task entry (of one job: a batch task's handler takes an array of them). */
+export type TaskInput<E> = E extends { batch: object; handler: (inputs: Array<infer I>, ctx: any) => any }
+  ? I
+  : E extends TaskDefinition<infer I, any, any>
+    ? I
+    : E extends (input: infer I, ctx: any) => any
+      ? I
+      : unknown
+
+/** The result type of a task entry (its handler's awaited return type; a batch task's: one element of it). */
+export type TaskOutput<E> = E extends { batch: object; handler: (inputs: any, ctx: any) => infer O }
+  ? Awaited<O> extends ReadonlyArray<infer R>
+    ? R
+    : unknown
+  : E extends TaskDefinition<any, infer O, any>
+    ? Awaited<O>
+    : E extends (input: any, ctx: any) => infer O
+      ? Awaited<O>
+      : unknown
 
 /** The names of the tasks in a task map. */
 export type TaskName<T> = keyof T & string
 
 /** The progress type a task declares on its context parameter, else `number | object`. */
-export type TaskProgress<E> = [E] extends [never] ? Progress : HandlerProgress<E extends TaskDefinition<any, any, any> ? E['handler'] : E>
+export type TaskProgress<E> = [E] extends [never] ? Progress : HandlerProgress<E extends { handler: infer H } ? H : E>
 type HandlerProgress<H> = H extends (input: any, ctx: infer C) => any
   ? C extends { progress(value: infer P): void }
     ? unknown extends P

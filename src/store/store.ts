@@ -49,6 +49,8 @@ export interface JobRecord {
   signal?: string
   /** Its handler slept (`ctx.sleep`, `ctx.waitFor`) in this attempt: its next run reads its durable steps. */
   slept?: true
+  /** A batch task's job: how many jobs its latest run was started with (see `JobSnapshot.batch`). */
+  batch?: number
 }
 
 /** A repeating job, as stored. */

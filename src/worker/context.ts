@@ -184,6 +184,16 @@ export class Sleeping extends Error {
 /** What a handler returned through `ctx.transfer(value, list)`. */
 export const transfers = new WeakMap<object, Transferable[]>()
 
+/** `ctx.log`: its lines go to `reporter`. */
+export function createLogger(reporter: Pick<ReportSink, 'log'>): JobLogger {
+  const log = (level: LogEntry['level']) => (message: string, meta?: Record<string, unknown>) => {
+    const entry: LogEntry = { level, message: String(message), timestamp: Date.now() }
+    if (meta !== undefined) entry.meta = meta
+    reporter.log(entry)
+  }
+  return { info: log('info'), warn: log('warn'), error: log('error') }
+}
+
 /** Builds the `ctx` of one attempt; what the handler reports goes to `reporter`; `stored`: the job's stored step results. */
 export function createContext<S>(
   request: JobInfo,
@@ -194,12 +204,7 @@ export function createContext<S>(
 ): TaskContext<S> {
   const done = new Map<string, unknown>(Object.entries(stored))
   const used = new Set<string>()
-  const log = (level: LogEntry['level']) => (message: string, meta?: Record<string, unknown>) => {
-    const entry: LogEntry = { level, message: String(message), timestamp: Date.now() }
-    if (meta !== undefined) entry.meta = meta
-    reporter.log(entry)
-  }
-  const logger: JobLogger = { info: log('info'), warn: log('warn'), error: log('error') }
+  const logger = createLogger(reporter)
   return Object.freeze({
     id: request.id,
     name: request.name,

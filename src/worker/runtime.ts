@@ -4,7 +4,16 @@
  */
 import { fromStored } from '../shared/binary.js'
 import { expose, type Endpoint } from 'comlink'
-import { JobDataError, RetryError, unknownTask, deserializeError, findUncloneablePath, isDataCloneError, serializeError } from '../shared/errors.js'
+import {
+  JobDataError,
+  RetryError,
+  notLoaded,
+  unknownTask,
+  deserializeError,
+  findUncloneablePath,
+  isDataCloneError,
+  serializeError,
+} from '../shared/errors.js'
 import { resolveTaskOptions } from '../shared/options.js'
 import {
   MESSAGE_TAG,
@@ -16,7 +25,8 @@ import {
   type WorkerMessage,
 } from '../shared/protocol.js'
 import { WORKER_FUNCTION, type RetryHints, type RetryOptions } from '../shared/retry.js'
-import type { SerializedError, TaskDefinition, TaskHandler, TaskMap } from '../shared/types.js'
+import type { SerializedError, TaskDefinition, TaskMap } from '../shared/types.js'
+import type { BatchHost, ResolvedTask } from './batch-run.js'
 import { JobReporter, Sleeping, createContext, stepStored, transfers, type PostTarget } from './context.js'
 import { composeMiddleware, validateMiddleware, type Middleware } from './middleware.js'
 
@@ -52,11 +62,6 @@ export function resolveDefineTasksOptions<S>(options: DefineTasksOptions<S>): Ar
 /** A Comlink endpoint: a worker's global scope or a Node port. */
 export type RuntimeEndpoint = Endpoint & PostTarget
 
-interface ResolvedTask {
-  handler: TaskHandler
-  retry: RetryOptions | undefined
-}
-
 /** Validates a task map and splits it into handlers and the manifest the pool reads. */
 export function compileTasks(handlers: TaskMap): { tasks: Map<string, ResolvedTask>; manifest: WorkerManifest } {
   if (typeof handlers !== 'object' || handlers === null || Array.isArray(handlers)) {
@@ -82,6 +87,7 @@ export function compileTasks(handlers: TaskMap): { tasks: Map<string, ResolvedTa
     if (options.rateLimit !== undefined) meta.rateLimit = options.rateLimit
     if (options.network) meta.network = true
     if (options.groups !== undefined) meta.groups = options.groups
+    if (options.batch) meta.batch = options.batch
     if (options.retry) {
       // Functions stay here; the pool sees a marker and gets their answers as hints.
       const retry: Record<string, unknown> = { ...options.retry }
@@ -90,7 +96,7 @@ export function compileTasks(handlers: TaskMap): { tasks: Map<string, ResolvedTa
       }
       meta.retry = retry
     }
-    tasks.set(name, { handler: def.handler, retry: options.retry })
+    tasks.set(name, options.batch ? { handler: def.handler, retry: options.retry, batch: true } : { handler: def.handler, retry: options.retry })
     manifest.tasks[name] = meta
   }
   return { tasks, manifest }
@@ -132,21 +138,12 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
         const { until, signal } = thrown as Sleeping
         return signal === undefined ? { type: 'sleep', until } : { type: 'sleep', until, signal }
       }
-      const outcome: Outcome = { type: 'failed', error: serializeError(thrown) }
-      // `instanceof` itself throws on a revoked Proxy: whatever was thrown, the job settles.
-      if (isInstance(thrown, RetryError)) {
-        const { delay } = thrown as RetryError
-        outcome.retry = delay === undefined ? {} : { delay }
-      }
-      const hints = evaluateHints(task.retry, request.attempt, thrown)
-      if (hints) outcome.hints = hints
-      if (controller.signal.aborted) outcome.aborted = true
-      return outcome
+      return failure(task, request, thrown, controller.signal.aborted)
     }
   }
 
   // Jobs run one after another; outcomes are sent together when jobs are short.
-  const queue: RunRequest[] = []
+  const queue: Array<RunRequest | RunRequest[]> = []
   let draining = false
   let pending: Array<{ jobId: string; outcome: Outcome }> = []
   let pendingTransfer: Transferable[] = []
@@ -180,11 +177,69 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
     }
   }
 
+  /** A job's outcome, queued to go in the next `done` message. */
+  const finish = (request: RunRequest, outcome: Outcome, began: number): void => {
+    outcome.ms = performance.now() - began
+    running.delete(request.id)
+    // Counted from the job's start: the outcome of a long job goes at once, short ones share a message.
+    if (pending.length === 0) pendingSince = began
+    const result = outcome.type === 'completed' ? outcome.result : undefined
+    const list = typeof result === 'object' && result !== null ? transfers.get(result) : undefined
+    if (list) pendingTransfer.push(...list)
+    pending.push({ jobId: request.id, outcome })
+  }
+
+  /** The outcome of a failed attempt: its error, a retry asked for, the task's retry hints. */
+  const failure = (task: ResolvedTask | undefined, request: RunRequest, thrown: unknown, aborted: boolean): Outcome => {
+    const outcome: Outcome = { type: 'failed', error: serializeError(thrown) }
+    // `instanceof` itself throws on a revoked Proxy: whatever was thrown, the job settles.
+    if (isInstance(thrown, RetryError)) {
+      const { delay } = thrown as RetryError
+      outcome.retry = delay === undefined ? {} : { delay }
+    }
+    const hints = evaluateHints(task?.retry, request.attempt, thrown)
+    if (hints) outcome.hints = hints
+    if (aborted) outcome.aborted = true
+    return outcome
+  }
+
+  // A batch task's code is loaded only by a module that has one (it costs the others nothing).
+  let batchCode = [...tasks.values()].some((task) => task.batch) ? import('./batch-run.js') : undefined
+  batchCode?.catch(() => (batchCode = undefined))
+  const batchHost: BatchHost = {
+    endpoint,
+    running,
+    tasks,
+    setup: runSetup,
+    finish,
+    flush: () => flushOutcomes(),
+    failure,
+  }
+
+  /** One call of a batch task's handler for `requests` (batch-run.ts); each job still ends on its own. */
+  async function runBatchOf(requests: RunRequest[]): Promise<void> {
+    const began = performance.now()
+    try {
+      const { executeBatch } = await (batchCode ??= import('./batch-run.js'))
+      await executeBatch(batchHost, requests)
+    } catch (error) {
+      // Its code did not load: every job of the batch fails its attempt, saying so.
+      const failed = notLoaded('the batch code of offthread/worker', error)
+      for (const request of requests) if (running.has(request.id)) finish(request, failure(tasks.get(request.name), request, failed, false), began)
+    }
+  }
+
   async function drain(): Promise<void> {
     draining = true
     try {
       while (queue.length > 0) {
-        const request = queue.shift() as RunRequest
+        const entry = queue.shift() as RunRequest | RunRequest[]
+        if (Array.isArray(entry)) {
+          await runBatchOf(entry)
+          flushOutcomes()
+          continue
+        }
+        const request = entry
         const controller = running.get(request.id) ?? new AbortController()
         const began = performance.now()
         let outcome: Outcome
@@ -198,14 +253,7 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
           // Nothing a handler does may leave its job without an outcome, or this worker stuck.
           outcome = { type: 'failed', error: serializeError(error) }
         }
-        outcome.ms = performance.now() - began
-        running.delete(request.id)
-        // Counted from the job's start: the outcome of a long job goes at once, short ones share a message.
-        if (pending.length === 0) pendingSince = began
-        const result = outcome.type === 'completed' ? outcome.result : undefined
-        const list = typeof result === 'object' && result !== null ? transfers.get(result) : undefined
-        if (list) pendingTransfer.push(...list)
-        pending.push({ jobId: request.id, outcome })
+        finish(request, outcome, began)
         if (queue.length === 0 || performance.now() - pendingSince >= OUTCOME_FLUSH_MS) flushOutcomes()
       }
     } finally {
@@ -215,11 +263,12 @@ export function startRuntime<S>(handlers: TaskMap, options: DefineTasksOptions<S
 
   const api: WorkerApi = {
     manifest: () => manifest,
-    run(requests: RunRequest[]): void {
+    run(requests: RunRequest[], batch?: boolean): void {
       for (const request of requests) {
         running.set(request.id, new AbortController())
-        queue.push(request)
+        if (!batch) queue.push(request)
       }
+      if (batch) queue.push(requests)
       if (!draining) void drain()
     },
     abort(id: string, reason: SerializedError): void {

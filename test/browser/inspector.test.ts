@@ -142,6 +142,16 @@ describe('<offthread-inspector>', () => {
     expect(shown.map((h) => h.textContent)).toEqual(['Input', 'Error', 'Failed attempts', 'Log'])
   })
 
+  it('a job of a batch task says what batch its run was in', async () => {
+    const queue = makeQueue()
+    const jobs = await queue.addBulk([1, 2, 3].map((n) => ({ name: 'batched' as const, data: { n } })))
+    await Promise.all(jobs.map((job) => job.result()))
+    const el = mount((el) => (el.queue = queue))
+    await openRow(el, (jobs[1] as JobHandle).id)
+    const fields = [...shadow(el).querySelectorAll('.detail dt')].map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])
+    expect(fields).toContainEqual(['Batch', 'ran in a batch of 3 (one call of the handler)'])
+  })
+
   it('shows a completed job’s result and its log; a big binary input as its type and size', async () => {
     const queue = makeQueue()
     const reported = await queue.add('report', 3)

@@ -59,6 +59,35 @@ export function conformanceCases({ lib, makeQueue, assert }) {
     assert.deepEqual(await echo.result(), { nested: [1, 'two', { three: true }] }, 'echo')
   })
 
+  test(
+    'a batch task: one call of its handler for the jobs due together, each job its own result; one failed alone retries alone',
+    {},
+    async (queue) => {
+      const handles = await queue.addBulk([1, 2, 3, 4].map((n) => ({ name: 'batched', data: { n, fail: n === 3 } })))
+      const results = await Promise.all(handles.map((handle) => handle.result()))
+      assert.deepEqual(
+        results.map((r) => r.doubled),
+        [2, 4, 6, 8],
+        'each job its own result',
+      )
+      const [a, b, c, d] = results
+      assert.ok(a.call === b.call && b.call === d.call, 'the three that completed first share one call')
+      assert.deepEqual([a.size, a.attempt, b.attempt, d.attempt], [4, 1, 1, 1], 'a call of the four, their first attempt')
+      assert.ok(c.call !== a.call, 'the one that failed ran again in a call of its own')
+      assert.deepEqual([c.size, c.attempt, handles[2].attempt], [1, 2, 2], 'alone, on its second attempt')
+      assert.deepEqual(
+        (await handles[2].errors()).map((e) => e.message),
+        ['item 3 failed'],
+        'its error recorded',
+      )
+      assert.deepEqual(
+        (await handles[0].errors()).map((e) => e.message),
+        [],
+        'no error for the others',
+      )
+    },
+  )
+
   test('progress events reach the job handle and the queue', {}, async (queue) => {
     const seen = []
     const onQueue = []

@@ -17,6 +17,22 @@ class CustomError extends Error {
 
 export const tasks = defineTasks({
   echo: (input) => input,
+  /**
+   * A batch task (up to 10 jobs a call, the first waiting 200 ms for company): each job's result
+   * names its call (a random id), the call's size and the job's attempt. An input with `fail`
+   * fails alone on its attempt 1.
+   */
+  batched: {
+    batch: { size: 10, wait: 200 },
+    retry: { attempts: 2, delay: 0 },
+    handler(inputs, ctx) {
+      const call = Math.random()
+      return inputs.map((input, i) => {
+        if (input.fail && ctx.batch.attempts[i] === 1) ctx.batch.fail(i, new Error(`item ${input.n} failed`))
+        return { doubled: input.n * 2, call, size: inputs.length, attempt: ctx.batch.attempts[i] }
+      })
+    },
+  },
   async double(n) {
     return n * 2
   },

@@ -427,7 +427,7 @@ describe('resolveTaskOptions', () => {
     const unknown = thrown(() => resolveTaskOptions('primes', { handler: () => 1, timout: 5 }))
     expect(unknown).toBeInstanceOf(TypeError)
     expect(unknown.message).toBe(
-      'Unknown option "primes.timout": expected one of handler, timeout, retry, priority, concurrency, rateLimit, network, groups',
+      'Unknown option "primes.timout": expected one of handler, timeout, retry, priority, concurrency, rateLimit, network, groups, batch',
     )
     expect(thrown(() => resolveTaskOptions('zip', { handler: () => 1, concurrency: 0 })).message).toContain('"zip.concurrency"')
     expect(thrown(() => resolveTaskOptions('zip', { handler: () => 1, rateLimit: { max: 1 } })).message).toContain('"zip.rateLimit"')

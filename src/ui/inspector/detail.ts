@@ -227,6 +227,8 @@ export class JobDetail {
       rows.push(['Waits for', `signal "${job.signal ?? ''}" (ctx.waitFor): queue.signal(id, "${job.signal ?? ''}", payload) wakes it${until}`])
     }
     if (job.waitingFor === 'group') rows.push(['Waits for', `its group (${job.group ?? '?'}) to be resumed: it is paused`])
+    if (job.batch !== undefined)
+      rows.push(['Batch', job.batch === 1 ? 'ran alone (a batch of 1)' : `ran in a batch of ${job.batch} (one call of the handler)`])
     if (job.progress !== undefined)
       rows.push(['Progress', typeof job.progress === 'number' ? `${job.progress}%` : preview(job.progress, { budget: 200 })])
     rows.push(['Created', formatDateTime(job.createdAt)])
