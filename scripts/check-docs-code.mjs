@@ -1,0 +1,164 @@
+// Type-checks the code blocks of the docs site against the package, as `npm run docs:build` and CI do.
+//
+// Every ```ts, ```tsx and ```js block of every page under docs/ (not the generated docs/api/) is written
+// to a file of its own and type-checked with tsc (the TypeScript API), `offthread` and its subpaths
+// resolved to src/ (so no build is needed, and the docs follow the sources). ```vue and ```svelte
+// blocks: their <script lang="ts"> part is checked (Svelte's runes declared); their markup is not.
+//
+// Per block:
+// - a first line `// name.ts: …` (or .tsx, .js; the colon counts) names its file, so the blocks of a page can import
+//   each other (`import type { Tasks } from './tasks.worker'`); else the file is `block-<line>.<ext>`.
+// - `docs/.checks/<page>/prelude.ts`, if it exists, is put before every ts/tsx block of the page: what
+//   the fragments use but do not declare (a `queue`, the `Tasks` type, helper functions). The block's
+//   own lines keep their numbers in error messages.
+// - `docs/.checks/_shared/` (the example app's tasks.worker.ts, helpers) and the other files of
+//   `docs/.checks/<page>/` are copied beside the blocks; a block named like one of them replaces it.
+// - an HTML comment right before the fence changes that: `<!-- check: no-prelude -->` (a block that
+//   declares what the prelude would), `<!-- check: prelude=NAME -->` (docs/.checks/<page>/NAME.ts
+//   instead), `<!-- check: skip REASON -->` (not checked; listed on every run).
+//
+// noUnusedLocals/noUnusedParameters are off (an example may declare what it only shows); every other
+// option is the repository's tsconfig.json. Exits 1 on any error, printed as docs/<page>.md:<line>.
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import ts from 'typescript'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const docs = join(root, 'docs')
+const checks = join(docs, '.checks')
+const shared = join(checks, '_shared')
+const out = join(root, 'node_modules/.cache/offthread-docs-check')
+const CHECKED = new Set(['ts', 'tsx', 'js', 'vue', 'svelte'])
+const ENTRIES = ['index', 'worker', 'store', 'testing', 'node', 'react', 'vue', 'inspector', 'sqlite']
+
+/** @param {string} dir @returns {string[]} */
+function pages(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    if (name.startsWith('.') || name === 'api' || name === 'node_modules') return []
+    if (statSync(path).isDirectory()) return pages(path)
+    return name.endsWith('.md') ? [path] : []
+  })
+}
+
+/**
+ * The checkable blocks of a page.
+ * @param {string} text
+ * @returns {{ lang: string, line: number, code: string, directive: string }[]}
+ */
+function blocks(text) {
+  const lines = text.split('\n')
+  const found = []
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)(`{3,})(\w*)/.exec(lines[i] ?? '')
+    if (!open) continue
+    const [, indent = '', fence = '```', lang = ''] = open
+    let end = i + 1
+    while (end < lines.length && !(lines[end] ?? '').startsWith(`${indent}${fence}`)) end++
+    let before = i - 1
+    while (before >= 0 && (lines[before] ?? '').trim() === '') before--
+    const directive = /^\s*<!--\s*check:\s*(.*?)\s*-->\s*$/.exec(lines[before] ?? '')?.[1] ?? ''
+    const code = lines.slice(i + 1, end).map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l))
+    if (CHECKED.has(lang)) found.push({ lang, line: i + 2, code: code.join('\n'), directive })
+    i = end
+  }
+  return found
+}
+
+/**
+ * The <script lang="ts"> of a .vue or .svelte block, and the line it starts on within the block.
+ * @param {string} code
+ */
+function scriptOf(code) {
+  const match = /<script[^>]*lang="ts"[^>]*>\n([\s\S]*?)<\/script>/.exec(code)
+  if (!match) return undefined
+  return { code: match[1] ?? '', offset: code.slice(0, match.index).split('\n').length }
+}
+
+const SVELTE_RUNES = 'declare function $props<T>(): T\ndeclare function $derived<T>(value: T): T\ndeclare function $state<T>(value: T): T\n'
+
+rmSync(out, { recursive: true, force: true })
+mkdirSync(out, { recursive: true })
+/** generated file → { page, first line of the block's code in the page, lines put before it } */
+const origin = new Map()
+const skipped = []
+let count = 0
+for (const page of pages(docs)) {
+  const rel = relative(docs, page).replace(/\.md$/, '')
+  const dir = join(out, rel)
+  mkdirSync(dir, { recursive: true })
+  const extras = join(checks, rel)
+  /** @param {string} name */
+  const prelude = (name) => {
+    const file = join(extras, `${name}.ts`)
+    if (existsSync(file)) return readFileSync(file, 'utf8').trimEnd() + '\n'
+    if (name === 'prelude') return ''
+    throw new Error(`check-docs-code: docs/${rel}.md asks for docs/.checks/${rel}/${name}.ts, which does not exist`)
+  }
+  cpSync(shared, dir, { recursive: true })
+  if (existsSync(extras)) cpSync(extras, dir, { recursive: true, filter: (src) => !/prelude[\w-]*\.ts$/.test(src) })
+  for (const block of blocks(readFileSync(page, 'utf8'))) {
+    const where = `docs/${rel}.md:${block.line}`
+    if (block.directive.startsWith('skip')) {
+      skipped.push(`${where} (${block.lang}): ${block.directive.replace(/^skip\s*/, '') || 'no reason given'}`)
+      continue
+    }
+    let code = block.code
+    let line = block.line
+    let ext = block.lang
+    let head = ''
+    if (block.lang === 'vue' || block.lang === 'svelte') {
+      const script = scriptOf(block.code)
+      if (!script) {
+        skipped.push(`${where} (${block.lang}): no <script lang="ts"> to check`)
+        continue
+      }
+      code = script.code
+      line += script.offset
+      ext = 'ts'
+      if (block.lang === 'svelte') head = SVELTE_RUNES
+    }
+    const preludeName = /^prelude=([\w-]+)$/.exec(block.directive)?.[1] ?? 'prelude'
+    if (ext !== 'js' && block.directive !== 'no-prelude') head = prelude(preludeName) + head
+    const named = /^\/\/ ([\w.-]+\.(?:ts|tsx|js)):/.exec(code)?.[1]
+    const file = join(dir, named ?? `block-${block.line}.${ext}`)
+    writeFileSync(file, head + code + '\n')
+    origin.set(file, { page: `docs/${rel}.md`, line, before: head ? head.split('\n').length - 1 : 0 })
+    count++
+  }
+}
+
+const paths = Object.fromEntries(ENTRIES.map((entry) => [entry === 'index' ? 'offthread' : `offthread/${entry}`, [join(root, `src/${entry}.ts`)]]))
+writeFileSync(
+  join(out, 'tsconfig.json'),
+  JSON.stringify({
+    extends: join(root, 'tsconfig.json'),
+    compilerOptions: { noUnusedLocals: false, noUnusedParameters: false, paths },
+    include: ['./**/*', join(root, 'src/**/*.d.ts')],
+  }),
+)
+const config = ts.getParsedCommandLineOfConfigFile(join(out, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })
+if (!config) throw new Error('check-docs-code: cannot read the generated tsconfig.json')
+const program = ts.createProgram({ rootNames: config.fileNames, options: config.options })
+const diagnostics = ts.getPreEmitDiagnostics(program)
+
+for (const diagnostic of diagnostics) {
+  const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n  ')
+  if (!diagnostic.file || diagnostic.start === undefined) {
+    console.error(`error TS${diagnostic.code}: ${message}`)
+    continue
+  }
+  const { line } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start)
+  const from = origin.get(diagnostic.file.fileName)
+  const where = from
+    ? line < from.before
+      ? `docs/.checks/${relative(out, dirname(diagnostic.file.fileName))}/prelude (for ${from.page}), line ${line + 1}`
+      : `${from.page}:${from.line + line - from.before}`
+    : relative(root, diagnostic.file.fileName) + `:${line + 1}`
+  console.error(`${where}: error TS${diagnostic.code}: ${message}`)
+}
+for (const skip of skipped) console.log(`skipped ${skip}`)
+const errors = diagnostics.length
+console.log(`check-docs-code: ${count} blocks type-checked, ${skipped.length} skipped, ${errors} error${errors === 1 ? '' : 's'}`)
+process.exit(errors > 0 ? 1 : 0)
