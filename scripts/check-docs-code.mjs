@@ -19,6 +19,7 @@
 //
 // noUnusedLocals/noUnusedParameters are off (an example may declare what it only shows); every other
 // option is the repository's tsconfig.json. Exits 1 on any error, printed as docs/<page>.md:<line>.
+// It also fails on a relative link of README.md to a file that does not exist.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -158,7 +159,18 @@ for (const diagnostic of diagnostics) {
     : relative(root, diagnostic.file.fileName) + `:${line + 1}`
   console.error(`${where}: error TS${diagnostic.code}: ${message}`)
 }
+// The README is read on GitHub and npm, outside the site: its relative links (into docs/, to repository
+// files) are checked here, as VitePress checks the site's own.
+const readme = readFileSync(join(root, 'README.md'), 'utf8')
+let deadLinks = 0
+for (const [, target = ''] of readme.matchAll(/\]\(([^)\s]+)\)/g)) {
+  if (/^[a-z]+:|^#/.test(target)) continue
+  if (!existsSync(join(root, target.split('#')[0] ?? ''))) {
+    console.error(`README.md: dead link ${target}`)
+    deadLinks++
+  }
+}
 for (const skip of skipped) console.log(`skipped ${skip}`)
-const errors = diagnostics.length
+const errors = diagnostics.length + deadLinks
 console.log(`check-docs-code: ${count} blocks type-checked, ${skipped.length} skipped, ${errors} error${errors === 1 ? '' : 's'}`)
-process.exit(errors > 0 ? 1 : 0)
+process.exitCode = errors > 0 ? 1 : 0
