@@ -19,7 +19,8 @@
 //
 // noUnusedLocals/noUnusedParameters are off (an example may declare what it only shows); every other
 // option is the repository's tsconfig.json. Exits 1 on any error, printed as docs/<page>.md:<line>.
-// It also fails on a relative link of README.md to a file that does not exist.
+// It also fails on a relative link of README.md to a file that does not exist, and with --anchors on
+// a link of the built site to an anchor its page lacks.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -170,7 +171,42 @@ for (const [, target = ''] of readme.matchAll(/\]\(([^)\s]+)\)/g)) {
     deadLinks++
   }
 }
+// With --anchors (npm run docs:build, after `vitepress build`): every link of the built site to an
+// anchor (`/guide/tabs#where-web-locks-are-missing`, `#cause` in an API page) must find that id on its
+// page. VitePress fails on a link to a missing page, not on a missing heading.
+let deadAnchors = 0
+if (process.argv.includes('--anchors')) {
+  const dist = join(docs, '.vitepress/dist')
+  /** @param {string} dir @returns {string[]} */
+  const html = (dir) =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name)
+      return statSync(path).isDirectory() ? html(path) : path.endsWith('.html') ? [path] : []
+    })
+  /** @param {string} file */
+  const pathOf = (file) =>
+    '/' +
+    relative(dist, file)
+      .replace(/\.html$/, '')
+      .replace(/(^|\/)index$/, '$1')
+  const files = html(dist)
+  const ids = new Map(files.map((file) => [pathOf(file), new Set([...readFileSync(file, 'utf8').matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]))]))
+  let links = 0
+  for (const file of files) {
+    for (const [, href = ''] of readFileSync(file, 'utf8').matchAll(/href="([^"]*#[^"]+)"/g)) {
+      if (/^[a-z]+:/.test(href)) continue
+      const url = new URL(href.replaceAll('&amp;', '&'), `http://site${pathOf(file)}`)
+      const path = url.pathname.replace(/\.html$/, '')
+      const found = ids.get(path) ?? ids.get(path.replace(/\/$/, '')) ?? ids.get(`${path}/`)
+      links++
+      if (found?.has(decodeURIComponent(url.hash.slice(1)))) continue
+      console.error(`docs/.vitepress/dist/${relative(dist, file)}: dead anchor ${href}${found ? '' : ' (no such page)'}`)
+      deadAnchors++
+    }
+  }
+  console.log(`check-docs-code: ${links} anchor links of the built site checked`)
+}
 for (const skip of skipped) console.log(`skipped ${skip}`)
-const errors = diagnostics.length + deadLinks
+const errors = diagnostics.length + deadLinks + deadAnchors
 console.log(`check-docs-code: ${count} blocks type-checked, ${skipped.length} skipped, ${errors} error${errors === 1 ? '' : 's'}`)
 process.exitCode = errors > 0 ? 1 : 0
