@@ -2,8 +2,9 @@
 //
 // Every ```ts, ```tsx and ```js block of every page under docs/ (not the generated docs/api/) is written
 // to a file of its own and type-checked with tsc (the TypeScript API), `offthread` and its subpaths
-// resolved to src/ (so no build is needed, and the docs follow the sources). ```vue and ```svelte
-// blocks: their <script lang="ts"> part is checked (Svelte's runes declared); their markup is not.
+// resolved to src/ (so no build is needed, and the docs follow the sources). ```svelte blocks are
+// checked whole, markup included, as svelte-check does (svelte2tsx); ```vue blocks (none yet: the Vue
+// examples are `h()` in ts blocks) only by their <script lang="ts">.
 //
 // Per block:
 // - a first line `// name.ts: …` (or .tsx, .js; the colon counts) names its file, so the blocks of a page can import
@@ -24,6 +25,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { svelte2tsx } from 'svelte2tsx'
 import ts from 'typescript'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -78,8 +80,6 @@ function scriptOf(code) {
   return { code: match[1] ?? '', offset: code.slice(0, match.index).split('\n').length }
 }
 
-const SVELTE_RUNES = 'declare function $props<T>(): T\ndeclare function $derived<T>(value: T): T\ndeclare function $state<T>(value: T): T\n'
-
 rmSync(out, { recursive: true, force: true })
 mkdirSync(out, { recursive: true })
 /** generated file → { page, first line of the block's code in the page, lines put before it } */
@@ -110,7 +110,16 @@ for (const page of pages(docs)) {
     let line = block.line
     let ext = block.lang
     let head = ''
-    if (block.lang === 'vue' || block.lang === 'svelte') {
+    if (block.lang === 'svelte') {
+      // svelte2tsx (what svelte-check runs) turns the component, markup included, into TypeScript.
+      const file = join(dir, `block-${block.line}.svelte.ts`)
+      const component = svelte2tsx(block.code, { filename: `block-${block.line}.svelte`, isTsFile: true, mode: 'ts' })
+      writeFileSync(file, component.code)
+      origin.set(file, { page: `docs/${rel}.md`, line: block.line, before: 0, generated: true })
+      count++
+      continue
+    }
+    if (block.lang === 'vue') {
       const script = scriptOf(block.code)
       if (!script) {
         skipped.push(`${where} (${block.lang}): no <script lang="ts"> to check`)
@@ -119,7 +128,6 @@ for (const page of pages(docs)) {
       code = script.code
       line += script.offset
       ext = 'ts'
-      if (block.lang === 'svelte') head = SVELTE_RUNES
     }
     const preludeName = /^prelude=([\w-]+)$/.exec(block.directive)?.[1] ?? 'prelude'
     if (ext !== 'js' && block.directive !== 'no-prelude') head = prelude(preludeName) + head
@@ -137,7 +145,12 @@ writeFileSync(
   JSON.stringify({
     extends: join(root, 'tsconfig.json'),
     compilerOptions: { noUnusedLocals: false, noUnusedParameters: false, paths },
-    include: ['./**/*', join(root, 'src/**/*.d.ts')],
+    include: [
+      './**/*',
+      join(root, 'src/**/*.d.ts'),
+      join(root, 'node_modules/svelte2tsx/svelte-shims-v4.d.ts'),
+      join(root, 'node_modules/svelte2tsx/svelte-jsx-v4.d.ts'),
+    ],
   }),
 )
 const config = ts.getParsedCommandLineOfConfigFile(join(out, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })
@@ -156,7 +169,9 @@ for (const diagnostic of diagnostics) {
   const where = from
     ? line < from.before
       ? `docs/.checks/${relative(out, dirname(diagnostic.file.fileName))}/prelude (for ${from.page}), line ${line + 1}`
-      : `${from.page}:${from.line + line - from.before}`
+      : from.generated
+        ? `${from.page}:${from.line} (the svelte block: line ${line + 1} of what svelte2tsx made of it)`
+        : `${from.page}:${from.line + line - from.before}`
     : relative(root, diagnostic.file.fileName) + `:${line + 1}`
   console.error(`${where}: error TS${diagnostic.code}: ${message}`)
 }
