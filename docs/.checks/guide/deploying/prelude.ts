@@ -1,0 +1,1 @@
+import { showBanner } from './helpers'

@@ -1,0 +1,2 @@
+declare const queue: import('offthread').Queue<import('./tasks.worker').Tasks>
+declare const file: File

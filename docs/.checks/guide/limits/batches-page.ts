@@ -1,0 +1,1 @@
+declare const queue: import('offthread').Queue<import('./embed.worker').Tasks>

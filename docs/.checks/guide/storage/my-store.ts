@@ -1,0 +1,2 @@
+import type { Store } from 'offthread/store'
+export declare function myStore(): Store
