@@ -17,11 +17,12 @@ import type { Batching } from './batching.js'
 import type { Dependencies } from './dependencies.js'
 import type { JobIndex } from './job-index.js'
 import { NETWORK, type Limits } from './limits.js'
-import { LOST } from './lost.js'
+import type { LOST } from './lost.js'
 import { Refusals } from './refusals.js'
 import { Sender, type Payload } from './send.js'
 import type { TaskBatches } from './task-batches.js'
-import { awaitingGroup, awaitingNetwork, awaitingRelease, started, type ChangeSink, type JobChange } from './transition.js'
+import { started, type ChangeSink, type JobChange } from './transition.js'
+import { Waits } from './waits.js'
 
 /** What the runner needs from the queue around it: its store, its change path, and what it tells the queue. */
 export interface QueueSide {
@@ -70,7 +71,8 @@ export class DispatchLoop {
   /** Due jobs of batch tasks (task option `batch`), held until their batch goes. */
   #taskBatches: TaskBatches
   #payloads: Map<string, Payload>
-  #forRelease: Map<string, JobRecord>
+  /** Jobs kept out of dispatch until a release, the network or their group lets them run (waits.ts). */
+  #waits: Waits
   /** Batches sent to each worker and not yet done: a worker of short jobs gets its next batch before it runs dry. */
   #batches = new Map<PoolWorker, number>()
   #uncommitted = 0
@@ -79,8 +81,6 @@ export class DispatchLoop {
   #refusals: Refusals
   /** The last step: committed batches to their worker. */
   #sender: Sender
-  /** The tasks of the jobs in `forRelease` the host was told of (see {@link LoopHost.awaitingRelease}). */
-  #toldTasks = new Set<string>()
 
   /**
    * The engines it drives, made by the dispatcher before it, and the two maps it shares with the dispatcher.
@@ -107,7 +107,16 @@ export class DispatchLoop {
     this.#attempts = attempts
     this.#taskBatches = taskBatches
     this.#payloads = payloads
-    this.#forRelease = forRelease
+    this.#waits = new Waits({
+      committer: host.committer,
+      changes: host.changes,
+      limits,
+      forRelease,
+      error: (error) => host.error(error),
+      awaitingRelease: () => host.awaitingRelease(),
+      held: (work) => host.held(work),
+      checkIdle: () => this.checkIdle(),
+    })
     this.#refusals = new Refusals(
       (job, payload) => {
         if (payload && payload.transfer.length === 0) this.#payloads.set(job.id, payload)
@@ -173,18 +182,18 @@ export class DispatchLoop {
     for (let next = this.#index.peek(); next && this.#uncommitted < MAX_UNCOMMITTED; next = this.#index.peek()) {
       // A task this release does not define, added by a newer (or another) release: it waits for one that does.
       if (tasks && !(next.name in tasks) && next.name !== JOIN_TASK && this.#host.unknownTask(next) === 'wait') {
-        this.#awaitRelease(this.#index.take() as JobRecord)
+        this.#waits.release(this.#index.take() as JobRecord)
         continue
       }
       const full = this.#limits.full(next)
       if (full === NETWORK) {
-        this.#await(this.#index.take() as JobRecord, 'network', NETWORK)
+        this.#waits.park(this.#index.take() as JobRecord, 'network', NETWORK)
         continue
       }
       if (full !== undefined) {
         const job = this.#index.take() as JobRecord
         // A paused group says so on its jobs; a full one does not (it passes as one of its jobs ends).
-        if (this.#limits.paused(job)) this.#await(job, 'group', full)
+        if (this.#limits.paused(job)) this.#waits.park(job, 'group', full)
         else this.#limits.park(job, full)
         continue
       }
@@ -221,25 +230,6 @@ export class DispatchLoop {
   }
 
   /**
-   * Keeps a job out of this runner's dispatch (no head-of-line blocking) and writes why it
-   * waits, once: its snapshot says `waitingFor: 'release'` in every tab.
-   */
-  #awaitRelease(job: JobRecord): void {
-    this.#forRelease.set(job.id, job)
-    // Once per task that jobs wait for, not once per job (10,000 of them, say).
-    if (!this.#toldTasks.has(job.name)) {
-      this.#toldTasks.add(job.name)
-      this.#host.awaitingRelease()
-    }
-    if (job.waitingFor === 'release' && job.status === 'waiting') return
-    const next = awaitingRelease(job)
-    this.#forRelease.set(job.id, next)
-    this.#writeWhy(next, () => {
-      if (this.#forRelease.get(job.id) === next) this.#forRelease.delete(job.id)
-    })
-  }
-
-  /**
    * Every worker busy: a short job (see `Batching.aheadable`) goes behind the one job of each
    * worker busy with a short job, its `running` committed while that one runs, so that the
    * worker does not wait for a commit between the two.
@@ -253,40 +243,6 @@ export class DispatchLoop {
       if (!next || (tasks && !(next.name in tasks)) || !this.#batching.aheadable(next) || this.#limits.full(next) !== undefined) return
       this.#begin([this.#index.take() as JobRecord], worker)
     }
-  }
-
-  /**
-   * Parks a job that waits for something that may take long (limits.ts lets it go when it
-   * comes): the network while the browser is offline, or the resume of its paused group.
-   * Writes why it waits, once: its snapshot says `waitingFor` in every tab, and the
-   * inspector shows it.
-   */
-  #await(job: JobRecord, why: 'network' | 'group', group: string): void {
-    if (job.waitingFor === why && job.status === 'waiting') {
-      this.#limits.park(job, group)
-      return
-    }
-    const next = why === 'network' ? awaitingNetwork(job) : awaitingGroup(job)
-    this.#limits.park(next, group)
-    this.#writeWhy(next, () => {
-      if (this.#limits.unpark(next.id)) this.checkIdle()
-    })
-  }
-
-  /**
-   * Writes why a job this runner holds waits (`waitingFor`), once, and tells every tab; a job
-   * moved meanwhile (cancelled in another tab, taken by another runner) is `moved`: not this
-   * runner's to hold. Not written: it still waits here, and the reason shows once a write lands.
-   */
-  #writeWhy(next: JobRecord, moved: () => void): void {
-    void this.#host.held(this.#host.committer.write([{ op: 'put', job: next, expect: ['waiting', 'delayed'] }])).then(
-      (written) => {
-        if (written === LOST) return
-        if (written[0]?.ok) this.#host.changes.publish({ event: 'requeued', job: next }, 'here')
-        else moved()
-      },
-      (error: unknown) => this.#host.error(toError(error)),
-    )
   }
 
   /**
